@@ -1,0 +1,26 @@
+# `make test` and `make report` set everything up on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: test report install clean
+
+install: $(STAMP)
+
+# torch is pinned to 2.13.0 (its CPU build lies on this machine's disk); pip installs it first
+# so that nothing else can pull a multi-GB CUDA build.
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check torch==2.13.0
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $(STAMP)
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+report: $(STAMP)
+	$(PY) -m comparisons sweep --out reports
+
+clean:
+	rm -rf $(VENV) build *.egg-info

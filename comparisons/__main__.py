@@ -1,0 +1,6 @@
+"""`python -m comparisons` is `deltacheck`."""
+import sys
+
+from .cli import main
+
+sys.exit(main())

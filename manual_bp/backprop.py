@@ -1,0 +1,105 @@
+"""The lecture's derivation, one function per step, each labelled with its equation.
+
+Indexing: the lecture writes one example as a column vector, z^l = W^l a^{l-1} + b^l.
+Here the K examples are the rows of a matrix (example k is row k, the lecture's [k]),
+so the same equation reads z^l = a^{l-1} (W^l)ᵀ + b^l, and every (K, n) array below
+holds K of the lecture's vectors at once.  Layers are keyed by the lecture's l:
+a[1] = X, and z[l], a[l], delta[l], W[l], b[l] exist for l = 2 … L.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class Forward:
+    """The forward pass: z[l] for l ≥ 2 and a[l] for l ≥ 1, each (K, n_l)."""
+
+    z: dict
+    a: dict
+
+
+def layer_forward(W, b, act, a_prev):
+    r"""One layer: :math:`z_j^l = \sum_i w_{ji}^l a_i^{l-1} + b_j^l,\ a_j^l = \sigma(z_j^l)`."""
+    z = a_prev @ W.T + b  # (K, n_l): row k is W^l a^{l-1}[k] + b^l
+    return z, act.fn(z)  # (K, n_l), (K, n_l)
+
+
+def forward(W, b, act, X):
+    """Forward pass through layers 2 … L, with a^1 = X."""
+    a = {1: X}  # (K, n_1)
+    z = {}
+    for l in range(2, max(W) + 1):
+        z[l], a[l] = layer_forward(W[l], b[l], act[l], a[l - 1])
+    return Forward(z=z, a=a)
+
+
+def forward_from(W, b, act, l, z_l):
+    """Continue the forward pass from a given z^l (K, n_l): returns (z^L, a^L).
+
+    C as a function of z^l is what eq (1) differentiates; finite differences of it are
+    the independent check of δ^l.
+    """
+    z, a = z_l, act[l].fn(z_l)
+    for m in range(l + 1, max(W) + 1):
+        z, a = layer_forward(W[m], b[m], act[m], a)
+    return z, a
+
+
+def output_delta(cost, act, z_L, a_L, t):
+    r"""Eq (4): the unit error of the output layer L.
+
+    .. math:: \delta_j^L = \frac{\partial C}{\partial a_j^L}\,\sigma'(z_j^L)  \tag{4}
+
+    The product with an elementwise σ' holds only for an elementwise activation;
+    softmax's ``vjp`` multiplies by its full Jacobian instead, δ^L = J(z^L)ᵀ ∂C/∂a^L.
+    Where the cost is built for this activation (binary cross-entropy with sigmoid,
+    cross-entropy with softmax) the product is taken analytically, which gives a − t
+    and stays finite when ∂C/∂a^L alone would be infinite.
+    """
+    if cost.link == act.name:
+        return cost.linked_delta(a_L, t)  # (K, n_L): eq (4) with σ' cancelled
+    return act.vjp(z_L, a_L, cost.grad_a(a_L, t))  # (K, n_L): (4)
+
+
+def hidden_delta(delta_next, W_next, act, z, a):
+    r"""Eq (5): the reverse recurrence from layer l+1 to layer l (2 ≤ l < L).
+
+    .. math:: \delta_i^l = \Big(\sum_j \delta_j^{l+1} w_{ji}^{l+1}\Big)\,\sigma'(z_i^l)  \tag{5}
+
+    In matrix form δ^l = ((W^{l+1})ᵀ δ^{l+1}) ⊙ σ'(z^l); with examples as rows the
+    transpose moves: δ^l = (δ^{l+1} W^{l+1}) ⊙ σ'(z^l).
+    """
+    return (delta_next @ W_next) * act.prime(z, a)  # (K, n_{l+1}) @ (n_{l+1}, n_l) -> (K, n_l): (5)
+
+
+def deltas(W, act, cost, fwd, T):
+    r"""The unit errors of every layer, eq (1): :math:`\delta_j^l \triangleq \partial C/\partial z_j^l`.
+
+    δ^L comes from eq (4); δ^{L−1}, …, δ^2 follow from eq (5).  Row k is example k's
+    δ^l[k] = ∂C_k/∂z^l[k]: the lecture's δ of the single-example cost C_k.
+    """
+    L = max(W)
+    delta = {L: output_delta(cost, act[L], fwd.z[L], fwd.a[L], T)}  # (K, n_L): (4)
+    for l in range(L - 1, 1, -1):
+        delta[l] = hidden_delta(delta[l + 1], W[l + 1], act[l], fwd.z[l], fwd.a[l])  # (K, n_l): (5)
+    return delta
+
+
+def weight_gradient(delta, a_prev, per_example=False):
+    r"""Eq (2): :math:`\partial C/\partial w_{ji}^l = \delta_j^l a_i^{l-1}` (2), summed over k for C_T.
+
+    With ``per_example`` the K terms ∂C_k/∂W^l are returned, shape (K, n_l, n_{l-1});
+    otherwise their sum ∂C_T/∂W^l = Σ_k δ^l[k] a^{l-1}[k]ᵀ, shape (n_l, n_{l-1}),
+    which is one matrix product: (δ^l)ᵀ a^{l-1} with examples as rows.
+    """
+    if per_example:
+        return delta[:, :, None] * a_prev[:, None, :]  # (K, n_l, n_{l-1}): (2) for each k
+    return delta.T @ a_prev  # (n_l, K) @ (K, n_{l-1}) -> (n_l, n_{l-1}): (2) summed over k
+
+
+def bias_gradient(delta, per_example=False):
+    r"""Eq (3): :math:`\partial C/\partial b_j^l = \delta_j^l` (3), summed over k for C_T."""
+    if per_example:
+        return delta  # (K, n_l): (3) for each k
+    return delta.sum(axis=0)  # (n_l,): (3) summed over k

@@ -1,0 +1,54 @@
+"""Gradient descent on C_T: the lecture's Δw = −η ∂C_T/∂w, with optional momentum."""
+from __future__ import annotations
+
+import numpy as np
+
+from . import validate
+
+
+class SGD:
+    r"""Gradient descent with learning rate η and classical momentum μ.
+
+    .. math:: v \leftarrow \mu v + \nabla C, \quad w \leftarrow w - \eta v
+
+    μ = 0 is the lecture's update Δw = −η ∂C_T/∂w.  With μ > 0 this is the rule of
+    torch.optim.SGD(momentum=μ, dampening=0, nesterov=False), whose first step sets
+    v = ∇C; keeping the same rule is what lets two trajectories be compared exactly.
+    """
+
+    def __init__(self, eta, momentum=0.0):
+        self.eta = validate.check_eta(eta)
+        self.momentum = validate.check_momentum(momentum)
+        self.v = {}  # velocity per parameter, keyed ("W", l) / ("b", l)
+
+    def _update(self, key, p, g):
+        if self.momentum:
+            v = self.v.get(key)
+            self.v[key] = g.copy() if v is None else self.momentum * v + g
+            g = self.v[key]
+        p -= self.eta * g  # in place: w ← w + Δw with Δw = −η ∂C/∂w
+
+    def step(self, net, gW, gb):
+        """One update of every W[l] and b[l] of ``net`` from the gradients gW, gb."""
+        for l in net.W:
+            self._update(("W", l), net.W[l], gW[l])
+            self._update(("b", l), net.b[l], gb[l])
+
+
+def full_batch(K, steps):
+    """The lecture's full-batch schedule: every step uses all K examples."""
+    return [np.arange(K)] * steps
+
+
+def train(net, X, T, optimizer, batches):
+    """One optimizer step per entry of ``batches`` (index arrays into the rows of X).
+
+    Returns C_T over the whole of X after each step (the reduction of ``net`` applies).
+    """
+    X, T = net._data(X, T)
+    history = []
+    for idx in batches:
+        gW, gb = net.gradients(X[idx], T[idx])
+        optimizer.step(net, gW, gb)
+        history.append(net.total_cost(X, T))
+    return history

@@ -1,0 +1,130 @@
+"""Input checks: each raises ValueError with one sentence naming the problem."""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .activations import OUTPUT_ONLY, get_activation
+from .costs import get_cost
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def check_dtype(dtype):
+    """float32 or float64, as a numpy dtype."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        dt = None
+    if dt not in FLOAT_DTYPES:
+        raise ValueError(f"dtype must be float32 or float64, got {dtype!r}")
+    return dt
+
+
+def check_sizes(sizes):
+    """At least two layers, every width an integer ≥ 1."""
+    sizes = list(sizes)
+    if len(sizes) < 2:
+        raise ValueError(f"sizes needs at least 2 layers (input and output), got {sizes!r}")
+    for l, n in enumerate(sizes, start=1):
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+            raise ValueError(f"width of layer l = {l} must be an integer >= 1, got {n!r}")
+    return [int(n) for n in sizes]
+
+
+def check_activations(activations, L):
+    """One name per layer l = 2 … L (or one name for all); softmax only at the output."""
+    if isinstance(activations, str):
+        activations = [activations] * (L - 1)
+    activations = list(activations)
+    if len(activations) != L - 1:
+        raise ValueError(f"got {len(activations)} activations for {L - 1} layers with weights (l = 2 … {L})")
+    acts = {l: get_activation(name) for l, name in enumerate(activations, start=2)}
+    for l, act in acts.items():
+        if act.name in OUTPUT_ONLY and l != L:
+            raise ValueError(f"{act.name} is allowed only at the output layer L = {L}, not at l = {l}")
+    return acts
+
+
+def check_cost(cost, out_act):
+    """A known cost whose required output activation, if any, is the one used."""
+    cost = get_cost(cost)
+    if cost.link is not None and out_act.name != cost.link:
+        raise ValueError(f"cost {cost.name} needs a {cost.link} output layer, got {out_act.name}")
+    return cost
+
+
+def _as_float_array(x, what, dtype):
+    """x as an array of ``dtype``: integers and bools are cast, other floats refused."""
+    arr = np.asarray(x)
+    if arr.dtype.kind in "biu":
+        arr = arr.astype(dtype)
+    elif arr.dtype.kind != "f":
+        raise ValueError(f"{what} must hold real numbers, got dtype {arr.dtype}")
+    elif arr.dtype != dtype:
+        raise ValueError(f"{what} has dtype {arr.dtype} but the network is {dtype}; cast it first")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{what} contains NaN or inf")
+    return arr
+
+
+def check_params(weights, biases):
+    """W[l] (n_l, n_{l-1}) and b[l] (n_l,) for l = 2 … L, one float dtype, all finite."""
+    if not isinstance(weights, dict) or not isinstance(biases, dict):
+        raise ValueError("weights and biases must be dicts keyed by the layer number l = 2 … L")
+    if not weights:
+        raise ValueError("weights is empty: a network needs at least the layers l = 1 and 2")
+    L = len(weights) + 1
+    expected = list(range(2, L + 1))
+    if sorted(weights) != expected or sorted(biases) != expected:
+        raise ValueError(f"weights and biases must both be keyed l = 2 … {L}, got {sorted(weights)} and {sorted(biases)}")
+    first = np.asarray(weights[2])
+    dtype = check_dtype(first.dtype) if first.dtype.kind == "f" else None
+    if dtype is None:
+        raise ValueError(f"W[2] must be float32 or float64, got dtype {first.dtype}")
+    W, b = {}, {}
+    for l in expected:
+        W[l] = _as_float_array(weights[l], f"W[{l}]", dtype)
+        b[l] = _as_float_array(biases[l], f"b[{l}]", dtype)
+        if W[l].ndim != 2 or min(W[l].shape) < 1:
+            raise ValueError(f"W[{l}] must be a 2-D array (n_{l}, n_{l - 1}) with widths >= 1, got shape {W[l].shape}")
+        if l > 2 and W[l].shape[1] != W[l - 1].shape[0]:
+            raise ValueError(f"W[{l}] has shape {W[l].shape} but layer {l - 1} has {W[l - 1].shape[0]} units")
+        if b[l].shape != (W[l].shape[0],):
+            raise ValueError(f"b[{l}] must have shape ({W[l].shape[0]},), got {b[l].shape}")
+    return W, b, dtype
+
+
+def check_data(X, T, n_1, n_L, dtype):
+    """X (K, n_1) and T (K, n_L), K ≥ 1, real and finite."""
+    X = _as_float_array(X, "X", dtype)
+    if X.ndim != 2 or X.shape[1] != n_1 or X.shape[0] < 1:
+        raise ValueError(f"X must have shape (K, {n_1}) with K >= 1 (one row per example), got {X.shape}")
+    if T is None:
+        return X, None
+    T = _as_float_array(T, "T", dtype)
+    if T.shape != (X.shape[0], n_L):
+        raise ValueError(f"T must have shape ({X.shape[0]}, {n_L}) to match X, got {T.shape}")
+    return X, T
+
+
+def check_eta(eta):
+    """A finite learning rate η > 0."""
+    if isinstance(eta, bool) or not isinstance(eta, numbers.Real) or not np.isfinite(eta) or eta <= 0:
+        raise ValueError(f"eta must be a finite number > 0, got {eta!r}")
+    return float(eta)
+
+
+def check_momentum(mu):
+    """A momentum μ in [0, 1)."""
+    if isinstance(mu, bool) or not isinstance(mu, numbers.Real) or not 0 <= mu < 1:
+        raise ValueError(f"momentum must be a number in [0, 1), got {mu!r}")
+    return float(mu)
+
+
+def check_reduction(reduction):
+    """'sum' (C_T, the lecture's) or 'mean' (C_T / K)."""
+    if reduction not in ("sum", "mean"):
+        raise ValueError(f"reduction must be 'sum' or 'mean', got {reduction!r}")
+    return reduction

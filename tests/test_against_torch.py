@@ -1,0 +1,130 @@
+"""manual_bp against torch_ref (autograd) on hypothesis-drawn architectures, and planted bugs."""
+import numpy as np
+import pytest
+from hypothesis import given, note
+
+from comparisons.checks import compare
+from comparisons.harness import build
+from comparisons.spec import ArchSpec
+from comparisons.strategies import specs
+from comparisons.tolerances import gradient_tolerance
+from manual_bp import backprop
+
+WORST = {}  # largest tol_used and abs error seen per dtype, printed at the end of the session
+
+
+def _record(dtype, res):
+    w = WORST.setdefault(dtype, [0.0, 0.0, 0.0])
+    w[0] = max(w[0], res.tol_used)
+    w[1] = max(w[1], res.max_abs_err)
+    w[2] = max(w[2], res.max_rel_err)
+
+
+def compare_all(spec):
+    """Every W^l, b^l, δ^l of manual_bp against torch_ref: {(name, l): CheckResult}."""
+    net, ref, X, T, _ = build(spec)
+    tol = gradient_tolerance(spec.dtype)
+    gW, gb = net.gradients(X, T)
+    delta = net.deltas(X, T)
+    rW, rb, rdelta = ref.gradients(X, T)
+    out = {}
+    for name, m, r in (("W", gW, rW), ("b", gb, rb), ("delta", delta, rdelta)):
+        for l in r:
+            out[name, l] = compare(m[l], r[l], tol)
+    return out
+
+
+def assert_agree(spec):
+    note(spec.to_json())
+    results = compare_all(spec)
+    for res in results.values():
+        _record(spec.dtype, res)
+    bad = {k: r for k, r in results.items() if not r.passed}
+    assert not bad, f"{spec.to_json()}: {bad}"
+
+
+@given(specs(dtype="float64"))
+def test_gradients_and_deltas_match_autograd_float64(spec):
+    assert_agree(spec)
+
+
+@given(specs(dtype="float32"))
+def test_gradients_and_deltas_match_autograd_float32(spec):
+    assert_agree(spec)
+
+
+@given(specs(dtype="float64", max_K=4))
+def test_per_example_gradients_match_torch_func(spec):
+    """The lecture's [k] gradients against torch.func.vmap(grad) of each C_k."""
+    net, ref, X, T, _ = build(spec)
+    pW, pb = net.per_example_gradients(X, T)
+    qW, qb = ref.per_example_gradients(X, T)
+    tol = gradient_tolerance(spec.dtype)
+    for l in pW:
+        assert compare(pW[l], qW[l], tol).passed and compare(pb[l], qb[l], tol).passed
+
+
+@pytest.mark.parametrize("reduction", ["sum", "mean"])
+def test_reduction_mean_divides_by_K(reduction):
+    spec = ArchSpec(sizes=(3, 4, 2), activations=("tanh", "sigmoid"), cost="binary_cross_entropy", K=5, seed=3)
+    from manual_bp import MLP
+    from torch_ref import TorchMLP
+    from comparisons.spec import make_problem
+    W, b, X, T, _ = make_problem(spec)
+    net = MLP(W, b, list(spec.activations), spec.cost, reduction=reduction)
+    ref = TorchMLP(W, b, list(spec.activations), spec.cost, reduction=reduction)
+    gW, gb = net.gradients(X, T)
+    rW, rb, rdelta = ref.gradients(X, T)
+    tol = gradient_tolerance("float64")
+    for l in gW:
+        assert compare(gW[l], rW[l], tol).passed and compare(gb[l], rb[l], tol).passed
+        assert compare(net.deltas(X, T)[l], rdelta[l], tol).passed
+    assert net.total_cost(X, T) == pytest.approx(ref.total_cost(X, T), rel=1e-12)
+
+
+# --- planted bugs: each comparison (W, b, δ) must catch each of them ----------------------
+
+PLANTED_SPEC = ArchSpec(sizes=(5, 4, 4, 4, 4), activations=("sigmoid", "tanh", "softplus", "sigmoid"),
+                        cost="squared_error", K=6, seed=11)
+
+
+def _missing_sigma_prime(delta_next, W_next, act, z, a):
+    return delta_next @ W_next
+
+
+def _transposed_W(delta_next, W_next, act, z, a):
+    return (delta_next @ W_next.T) * act.prime(z, a)
+
+
+_correct_output_delta = backprop.output_delta
+
+
+def _wrong_sign(cost, act, z_L, a_L, t):
+    return -_correct_output_delta(cost, act, z_L, a_L, t)
+
+
+BUGS = {
+    "missing σ' in (5)": ("hidden_delta", _missing_sigma_prime),
+    "transposed W in (5)": ("hidden_delta", _transposed_W),
+    "wrong sign in (4)": ("output_delta", _wrong_sign),
+}
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("tensor", ["W", "b", "delta"])
+@pytest.mark.parametrize("bug", BUGS)
+def test_planted_bug_is_caught(monkeypatch, bug, tensor, dtype):
+    spec = ArchSpec(**{**PLANTED_SPEC.__dict__, "dtype": dtype})
+    assert all(r.passed for r in compare_all(spec).values()), "the unmodified code must pass first"
+    name, wrong = BUGS[bug]
+    monkeypatch.setattr(backprop, name, wrong)
+    results = compare_all(spec)
+    failed = [l for (t, l), r in results.items() if t == tensor and not r.passed]
+    assert failed, f"{bug} not caught by the {tensor} comparison"
+
+
+def test_worst_agreement_seen(request):
+    """Prints the largest differences seen by the property tests above (for the closing note)."""
+    for dtype, (used, abs_err, rel_err) in sorted(WORST.items()):
+        print(f"\n{dtype}: max abs err {abs_err:.3g}, max rel err {rel_err:.3g}, max tol_used {used:.3g}")
+        assert used <= 1.0

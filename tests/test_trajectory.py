@@ -1,0 +1,60 @@
+"""Training trajectories: manual_bp's SGD against torch.optim.SGD, parameters equal step by step."""
+import numpy as np
+import pytest
+
+from comparisons.harness import build, trajectory_rows
+from comparisons.spec import ArchSpec
+from manual_bp import SGD, MLP, full_batch, train
+from torch_ref import TorchMLP
+
+CASES = {
+    "gd (the lecture's)": dict(optimizer="gd"),
+    "sgd mini-batches": dict(optimizer="sgd", batch_size=3),
+    "momentum": dict(optimizer="momentum", momentum=0.9),
+}
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("case", CASES)
+def test_parameters_stay_equal_step_by_step(case, dtype):
+    spec = ArchSpec(sizes=(6, 5, 4, 3), activations=("tanh", "relu", "sigmoid"), cost="squared_error",
+                    K=8, dtype=dtype, eta=0.05, steps=30, seed=5, **CASES[case])
+    net, ref, X, T, batches = build(spec)
+    rows = trajectory_rows(0, spec, net, ref, X, T, batches)
+    assert len(rows) == 30
+    assert all(r["passed"] for r in rows), [r for r in rows if not r["passed"]][:3]
+    assert rows[-1]["cost_manual"] < rows[0]["cost_manual"], "training should lower C_T"
+
+
+def test_trajectory_check_catches_a_wrong_update(monkeypatch):
+    """A manual update with η·1.001 instead of η drifts away and must be flagged."""
+    spec = ArchSpec(sizes=(6, 5, 3), activations=("tanh", "sigmoid"), cost="squared_error", K=8, eta=0.05,
+                    steps=10, seed=5)
+    net, ref, X, T, batches = build(spec)
+    orig = SGD._update
+    monkeypatch.setattr(SGD, "_update", lambda self, key, p, g: orig(self, key, p, g * 1.001))
+    rows = trajectory_rows(0, spec, net, ref, X, T, batches)
+    assert not any(r["passed"] for r in rows)
+
+
+def test_momentum_matches_torch_rule_first_step_sets_velocity_to_gradient():
+    spec = ArchSpec(sizes=(3, 2), activations=("identity",), cost="squared_error", K=4, seed=1)
+    net, ref, X, T, _ = build(spec)
+    opt = SGD(0.1, momentum=0.5)
+    W0 = net.W[2].copy()
+    gW, gb = net.gradients(X, T)
+    opt.step(net, gW, gb)
+    np.testing.assert_array_equal(net.W[2], W0 - 0.1 * gW[2])
+    gW2, gb2 = net.gradients(X, T)
+    W1 = net.W[2].copy()
+    opt.step(net, gW2, gb2)
+    np.testing.assert_array_equal(net.W[2], W1 - 0.1 * (0.5 * gW[2] + gW2[2]))
+
+
+def test_train_lowers_the_lecture_cost_and_matches_torch_history():
+    spec = ArchSpec(sizes=(12, 3, 2), activations=("sigmoid", "sigmoid"), cost="squared_error", K=16, seed=2)
+    net, ref, X, T, _ = build(spec)
+    hist = train(net, X, T, SGD(0.5), full_batch(len(X), 50))
+    thist = ref.train_steps(X, T, ref.optimizer(0.5), full_batch(len(X), 50))
+    np.testing.assert_allclose(hist, thist, rtol=1e-9)
+    assert hist[-1] < hist[0]

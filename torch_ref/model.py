@@ -1,0 +1,170 @@
+"""The lecture's network in PyTorch: nn.Linear, activation modules, F losses, optim.SGD.
+
+No derivative is written here: every gradient, δ^l = ∂C/∂z^l included, comes from
+autograd, which is what makes this an independent witness for manual_bp.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+# torch's Softplus returns z itself above threshold=20, off the exact log(1+e^z) by up to
+# e^{-20} ≈ 2e-9. Above 40, e^{-z} < 5e-18 is below float64 rounding of z, so the exact
+# function and its gradient are unchanged and e^z still cannot overflow.
+SOFTPLUS_THRESHOLD = 40.0
+
+ACTIVATIONS = {
+    "sigmoid": nn.Sigmoid,
+    "tanh": nn.Tanh,
+    "relu": nn.ReLU,
+    "leaky_relu": lambda: nn.LeakyReLU(0.01),
+    "identity": nn.Identity,
+    "softplus": lambda: nn.Softplus(threshold=SOFTPLUS_THRESHOLD),
+    "softmax": lambda: nn.Softmax(dim=1),
+}
+
+
+def _loss_from_z(cost, z_L, a_L, t):
+    """C_T = Σ_k C_k from torch.nn.functional; cross-entropies from z^L for stability."""
+    if cost == "squared_error":
+        return 0.5 * F.mse_loss(a_L, t, reduction="sum")
+    if cost == "binary_cross_entropy":
+        return F.binary_cross_entropy_with_logits(z_L, t, reduction="sum")
+    if cost == "cross_entropy":
+        return F.cross_entropy(z_L, t, reduction="sum")  # t holds class probabilities per row
+    raise ValueError(f"unknown cost {cost!r}")
+
+
+def _loss_from_a(cost, a_L, t):
+    """The same C_T written as a function of a^L, for ∂C/∂a^L."""
+    if cost == "squared_error":
+        return 0.5 * F.mse_loss(a_L, t, reduction="sum")
+    if cost == "binary_cross_entropy":
+        return F.binary_cross_entropy(a_L, t, reduction="sum")
+    return F.nll_loss(torch.log(a_L), t, reduction="sum")  # cross_entropy: −Σ t log a
+
+
+def _numpy(d):
+    return {l: v.detach().cpu().numpy() for l, v in d.items()}
+
+
+class TorchMLP(nn.Module):
+    """The same network as manual_bp.MLP, from the same arrays, keyed by layer l = 2 … L."""
+
+    def __init__(self, weights, biases, activations, cost, reduction="sum", device="cpu"):
+        super().__init__()
+        L = len(weights) + 1
+        if isinstance(activations, str):
+            activations = [activations] * (L - 1)
+        if cost not in ("squared_error", "binary_cross_entropy", "cross_entropy"):
+            raise ValueError(f"unknown cost {cost!r}")
+        if reduction not in ("sum", "mean"):
+            raise ValueError(f"reduction must be 'sum' or 'mean', got {reduction!r}")
+        self.L, self.cost, self.reduction = L, cost, reduction
+        self.activations = list(activations)
+        self.device = torch.device(device)
+        dtype = torch.from_numpy(np.asarray(weights[2])).dtype
+        self.linear = nn.ModuleDict()
+        self.act = nn.ModuleDict()
+        for l in range(2, L + 1):
+            n_l, n_prev = np.shape(weights[l])
+            lin = nn.Linear(n_prev, n_l, dtype=dtype, device=self.device)
+            with torch.no_grad():  # bit-for-bit copies of manual_bp's arrays
+                lin.weight.copy_(torch.from_numpy(np.asarray(weights[l])))
+                lin.bias.copy_(torch.from_numpy(np.asarray(biases[l])))
+            self.linear[str(l)] = lin
+            self.act[str(l)] = ACTIVATIONS[self.activations[l - 2]]()
+
+    def _tensor(self, x):
+        if isinstance(x, torch.Tensor):
+            return x
+        return torch.as_tensor(np.asarray(x), dtype=self.linear["2"].weight.dtype, device=self.device)
+
+    def forward(self, X, retain=True):
+        """z[l] (with retained grad) and a[l] for every layer, as tensors."""
+        a = {1: self._tensor(X)}
+        z = {}
+        for l in range(2, self.L + 1):
+            z[l] = self.linear[str(l)](a[l - 1])
+            if retain and z[l].requires_grad:
+                z[l].retain_grad()
+            a[l] = self.act[str(l)](z[l])
+        return z, a
+
+    def loss(self, X, T):
+        """The reduced cost (C_T, or C_T / K) with the forward pass it came from."""
+        z, a = self.forward(X)
+        t = self._tensor(T)
+        C = _loss_from_z(self.cost, z[self.L], a[self.L], t)
+        if self.reduction == "mean":
+            C = C / t.shape[0]
+        return C, z, a
+
+    def total_cost(self, X, T):
+        """C_T (or its mean) as a float."""
+        with torch.no_grad():
+            return float(self.loss(X, T)[0])
+
+    def gradients(self, X, T):
+        """∂C/∂W^l, ∂C/∂b^l and δ^l from autograd, as NumPy dicts keyed by l.
+
+        δ^l is z^l.grad, i.e. ∂C_T/∂z^l, whose row k is ∂C_k/∂z^l[k] (the lecture's δ of
+        example k).  With reduction='mean' autograd gives ∂(C_T/K)/∂z; it is multiplied
+        back by K so that δ keeps the lecture's per-example meaning.
+        """
+        self.zero_grad(set_to_none=True)
+        C, z, _ = self.loss(X, T)
+        C.backward()
+        K = z[self.L].shape[0] if self.reduction == "mean" else 1
+        rW = {l: self.linear[str(l)].weight.grad for l in range(2, self.L + 1)}
+        rb = {l: self.linear[str(l)].bias.grad for l in range(2, self.L + 1)}
+        rdelta = {l: z[l].grad * K for l in z}
+        return _numpy(rW), _numpy(rb), _numpy(rdelta)
+
+    def output_grad(self, X, T):
+        """∂C_T/∂a^L from autograd, shape (K, n_L)."""
+        _, a = self.forward(X)
+        a_L = a[self.L].detach().requires_grad_(True)
+        _loss_from_a(self.cost, a_L, self._tensor(T)).backward()
+        return a_L.grad.cpu().numpy()
+
+    def per_example_gradients(self, X, T):
+        """∂C_k/∂W^l (K, n_l, n_{l-1}) and ∂C_k/∂b^l (K, n_l) by torch.func.vmap over grad."""
+        params = {k: v.detach() for k, v in self.named_parameters()}
+
+        def cost_k(p, x, t):
+            z, a = torch.func.functional_call(self, p, (x[None],), {"retain": False})
+            return _loss_from_z(self.cost, z[self.L], a[self.L], t[None])  # C_k of one example
+
+        grads = torch.func.vmap(torch.func.grad(cost_k), in_dims=(None, 0, 0))(params, self._tensor(X), self._tensor(T))
+        gW = {l: grads[f"linear.{l}.weight"] for l in range(2, self.L + 1)}
+        gb = {l: grads[f"linear.{l}.bias"] for l in range(2, self.L + 1)}
+        return _numpy(gW), _numpy(gb)
+
+    def weights(self):
+        """W[l] as NumPy copies."""
+        return {l: self.linear[str(l)].weight.detach().cpu().numpy().copy() for l in range(2, self.L + 1)}
+
+    def biases(self):
+        """b[l] as NumPy copies."""
+        return {l: self.linear[str(l)].bias.detach().cpu().numpy().copy() for l in range(2, self.L + 1)}
+
+    def optimizer(self, eta, momentum=0.0):
+        """torch.optim.SGD over W^2, b^2, …, W^L, b^L with learning rate η and momentum μ."""
+        return torch.optim.SGD(self.parameters(), lr=eta, momentum=momentum)
+
+    def train_steps(self, X, T, optimizer, batches, record=True):
+        """One optimizer step per index array in ``batches``; returns C after each step on all of X."""
+        Xt, Tt = self._tensor(X), self._tensor(T)
+        history = []
+        for idx in batches:
+            idx = torch.as_tensor(np.asarray(idx), device=self.device)
+            optimizer.zero_grad(set_to_none=True)
+            C, _, _ = self.loss(Xt[idx], Tt[idx])
+            C.backward()
+            optimizer.step()
+            if record:
+                history.append(self.total_cost(Xt, Tt))
+        return history
