@@ -12,7 +12,7 @@ import sys
 from .errors import UsageError
 
 # Subcommand modules, in the order `deltacheck --help` lists them.
-COMMANDS = ["comparisons.cmd_sweep", "comparisons.cmd_check"]
+COMMANDS = ["comparisons.cmd_sweep", "comparisons.cmd_check", "comparisons.cmd_sweep_bench", "comparisons.cmd_bench", "comparisons.cmd_lecture", "comparisons.cmd_diagnose", "comparisons.cmd_gallery"]
 
 
 class Parser(argparse.ArgumentParser):

@@ -33,10 +33,10 @@ def command_line(args):
 
 
 def run(args):
-    out = check_out_dir(args.out)
     problem = set_device(args.device)
     if problem:
         raise UsageError(problem)
+    out = check_out_dir(args.out)
     specs = sample_specs(args.archs, args.seed, args.dtype, args.steps)
     grads, traj = run_specs(specs, args.jobs, args.device, progress=not args.no_progress)
     with atomic_dir(out) as stage:

@@ -13,15 +13,25 @@ FLOAT_FORMAT = "%.6e"  # every float in a CSV: fixed, so the same run gives the 
 
 
 def check_out_dir(path):
-    """``path`` as a directory we can write into (created if missing); UsageError otherwise."""
+    """``path`` as a directory we can write into; UsageError otherwise.  Creates nothing.
+
+    Writability is probed by creating and removing a temporary file in the directory (or
+    in its nearest existing parent), because permission bits alone say nothing for root.
+    """
     out = Path(path)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {path}: is a file, not a directory")
-    parent = out if out.exists() else next((p for p in out.parents if p.exists()), Path("."))
+    parent = out
+    while not parent.exists():
+        parent = parent.parent
     if not parent.is_dir():
-        raise UsageError(f"--out {path}: {parent} is not a directory")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise UsageError(f"--out {path}: {parent} is not writable")
+        raise UsageError(f"--out {path}: {parent} is a file, not a directory")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".deltacheck-probe-", dir=parent)
+        os.close(fd)
+        os.remove(probe)
+    except OSError as e:
+        raise UsageError(f"--out {path}: {parent} is not writable ({e.strerror})") from None
     return out
 
 

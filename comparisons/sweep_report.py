@@ -81,7 +81,9 @@ def _summary(command, args, specs, grads, traj, v):
         f"- {args.archs} random architectures from seed {args.seed}, dtype {args.dtype}, {args.steps} training steps each",
         f"- Gradient tolerance ({args.dtype}): |m − r| ≤ {gt.atol:g}·max(1, max|r|) + {gt.rtol:g}·|r| "
         "(see `comparisons/tolerances.py` for why)",
-        f"- Trajectory tolerance after n steps: n × ({tt.atol:g}·max(1, max|w|) + {tt.rtol:g}·|w|)",
+        f"- Trajectory tolerance after n steps: n × ({tt.atol:g}·max(1, max|w|) + {tt.rtol:g}·|w|), "
+        f"plus {tolerances.SHADOW_FACTOR:g} × the measured drift of a one-ulp-perturbed run where the trajectory "
+        "expands (column `shadow_drift`; README, Tolerances)",
         "- `tol_used` is the largest |m − r| as a fraction of the allowed difference: ≤ 1 passes.",
         "",
         "## Totals",
@@ -91,6 +93,8 @@ def _summary(command, args, specs, grads, traj, v):
             dict(check="gradient and δ tensors", total=len(grads), passed=int(grads["passed"].sum())),
             dict(check="training steps", total=len(traj), passed=int(traj["passed"].sum())),
         ]).assign(pass_rate=lambda d: d["passed"] / d["total"].clip(lower=1))),
+        "",
+        f"Expanding trajectories, judged with a shadow run: {traj.loc[traj['shadow_drift'].notna(), 'arch'].nunique() if len(traj) else 0}.",
         "",
         "## Worst cases",
         "",

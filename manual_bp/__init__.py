@@ -8,5 +8,6 @@ from .backprop import Forward
 from .costs import COSTS, get_cost
 from .network import MLP, init_params
 from .optim import SGD, full_batch, train
+from .step import TrainStep
 
-__all__ = ["ACTIVATIONS", "COSTS", "MLP", "SGD", "Forward", "full_batch", "get_activation", "get_cost", "init_params", "train"]
+__all__ = ["ACTIVATIONS", "COSTS", "MLP", "SGD", "Forward", "TrainStep", "full_batch", "get_activation", "get_cost", "init_params", "train"]

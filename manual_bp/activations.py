@@ -1,6 +1,7 @@
 """Activation functions σ, each with its derivative beside it.
 
-Every activation maps z^l (K, n_l) to a^l (K, n_l).  ``prime(z, a)`` is the
+Every activation maps z^l (K, n_l) to a^l (K, n_l); ``fn(z, out=a)`` writes a^l into a
+buffer the caller already holds (the training step reuses them).  ``prime(z, a)`` is the
 elementwise derivative σ'(z) used by eqs (4) and (5); it receives a = σ(z) too,
 because for the sigmoid σ'(z) = a(1 − a) is both cheaper and exactly what the
 lecture writes.  Softmax is not elementwise: it has no ``prime`` and offers
@@ -19,8 +20,8 @@ class Activation:
     name = ""
     elementwise = True
 
-    def fn(self, z):
-        """a = σ(z)."""
+    def fn(self, z, out=None):
+        """a = σ(z), written into ``out`` (K, n_l) when given."""
         raise NotImplementedError
 
     def prime(self, z, a):
@@ -29,7 +30,9 @@ class Activation:
 
     def vjp(self, z, a, g):
         """(∂a/∂z)ᵀ g; for an elementwise σ this is g ⊙ σ'(z)."""
-        return g * self.prime(z, a)
+        p = self.prime(z, a)  # (K, n): a fresh array, so the product can be taken in place
+        p *= g  # σ'(z) ⊙ g, the same rounding as g ⊙ σ'(z)
+        return p
 
     def __repr__(self):
         return self.name
@@ -40,14 +43,24 @@ class Sigmoid(Activation):
 
     name = "sigmoid"
 
-    def fn(self, z):
-        """σ(z), from e^{−|z|} so that no exponent overflows."""
-        e = np.exp(-np.abs(z))  # in (0, 1]: never overflows
-        return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(z.dtype, copy=False)
+    def fn(self, z, out=None):
+        """σ(z) = 1/(1 + e) for z ≥ 0 and e/(1 + e) for z < 0, with e = e^{−|z|} ∈ (0, 1].
+
+        No exponent overflows.  The two branches are selected without a branch: the
+        numerator max(e, [z ≥ 0]) is exactly 1 or e.  Uses one temporary besides ``out``.
+        """
+        num = np.greater_equal(z, 0, out=np.empty_like(z))  # (K, n): 1.0 where z ≥ 0, else 0.0
+        e = np.abs(z, out=out)  # (K, n): the buffer that ends up holding a (may be z itself)
+        np.exp(np.negative(e, out=e), out=e)  # e^{−|z|}, never overflows
+        np.maximum(e, num, out=num)  # numerator: 1 where z ≥ 0, e where z < 0
+        e += 1.0  # 1 + e^{−|z|}
+        return np.divide(num, e, out=e)  # σ(z)
 
     def prime(self, z, a):
         """σ'(z) = σ(z)(1 − σ(z))."""
-        return a * (1.0 - a)
+        p = 1.0 - a  # (K, n): one temporary, multiplied in place
+        p *= a  # a(1 − a)
+        return p
 
 
 class Tanh(Activation):
@@ -55,9 +68,9 @@ class Tanh(Activation):
 
     name = "tanh"
 
-    def fn(self, z):
+    def fn(self, z, out=None):
         """tanh(z)."""
-        return np.tanh(z)
+        return np.tanh(z, out=out)
 
     def prime(self, z, a):
         """1 − tanh²(z)."""
@@ -69,13 +82,13 @@ class ReLU(Activation):
 
     name = "relu"
 
-    def fn(self, z):
+    def fn(self, z, out=None):
         """max(0, z)."""
-        return np.maximum(z, 0)
+        return np.maximum(z, 0, out=out)
 
     def prime(self, z, a):
         """1 where z > 0, else 0 (0 at z = 0, as torch.relu's backward)."""
-        return (z > 0).astype(z.dtype)
+        return np.greater(z, 0, out=np.empty_like(z))  # (K, n): 1.0 where z > 0, else 0.0
 
 
 class LeakyReLU(Activation):
@@ -83,9 +96,9 @@ class LeakyReLU(Activation):
 
     name = "leaky_relu"
 
-    def fn(self, z):
+    def fn(self, z, out=None):
         """z if z > 0 else 0.01·z."""
-        return np.where(z > 0, z, LEAKY_SLOPE * z).astype(z.dtype, copy=False)
+        return _into(np.where(z > 0, z, LEAKY_SLOPE * z).astype(z.dtype, copy=False), out)
 
     def prime(self, z, a):
         """1 where z > 0, else 0.01."""
@@ -97,9 +110,9 @@ class Identity(Activation):
 
     name = "identity"
 
-    def fn(self, z):
-        """z."""
-        return z
+    def fn(self, z, out=None):
+        """z (a copy into ``out`` when given)."""
+        return _into(z, out)
 
     def prime(self, z, a):
         """1."""
@@ -116,9 +129,9 @@ class Softplus(Activation):
 
     name = "softplus"
 
-    def fn(self, z):
+    def fn(self, z, out=None):
         """log(1 + e^z)."""
-        return np.logaddexp(0, z).astype(z.dtype, copy=False)
+        return _into(np.logaddexp(0, z).astype(z.dtype, copy=False), out)
 
     def prime(self, z, a):
         """σ(z), the logistic sigmoid."""
@@ -136,10 +149,10 @@ class Softmax(Activation):
     name = "softmax"
     elementwise = False
 
-    def fn(self, z):
+    def fn(self, z, out=None):
         """softmax over axis 1, shifted by the row maximum so that no exponent overflows."""
         e = np.exp(z - z.max(axis=1, keepdims=True))  # (K, n_L), entries in (0, 1]
-        return e / e.sum(axis=1, keepdims=True)
+        return np.divide(e, e.sum(axis=1, keepdims=True), out=out)
 
     def prime(self, z, a):
         """Undefined: softmax has a full Jacobian, not an elementwise derivative."""
@@ -148,6 +161,14 @@ class Softmax(Activation):
     def vjp(self, z, a, g):
         """J(z)ᵀ g with J_jm = a_j(δ_jm − a_m), i.e. a ⊙ (g − Σ_m g_m a_m)."""
         return a * (g - np.sum(g * a, axis=1, keepdims=True))  # (K, n_L)
+
+
+def _into(a, out):
+    """``a`` itself, or copied into ``out`` when a buffer is given."""
+    if out is None:
+        return a
+    np.copyto(out, a)
+    return out
 
 
 SIGMOID = Sigmoid()

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 
 @dataclass
 class Forward:
@@ -19,10 +21,15 @@ class Forward:
     a: dict
 
 
-def layer_forward(W, b, act, a_prev):
-    r"""One layer: :math:`z_j^l = \sum_i w_{ji}^l a_i^{l-1} + b_j^l,\ a_j^l = \sigma(z_j^l)`."""
-    z = a_prev @ W.T + b  # (K, n_l): row k is W^l a^{l-1}[k] + b^l
-    return z, act.fn(z)  # (K, n_l), (K, n_l)
+def layer_forward(W, b, act, a_prev, out=None):
+    r"""One layer: :math:`z_j^l = \sum_i w_{ji}^l a_i^{l-1} + b_j^l,\ a_j^l = \sigma(z_j^l)`.
+
+    ``out = (z, a)``, two (K, n_l) buffers, receives the result instead of new arrays.
+    """
+    z, a = (None, None) if out is None else out
+    z = np.matmul(a_prev, W.T, out=z)  # (K, n_{l-1}) @ (n_{l-1}, n_l) -> (K, n_l): row k is W^l a^{l-1}[k]
+    z += b  # (K, n_l): + b^l, in place
+    return z, act.fn(z, out=a)  # (K, n_l), (K, n_l)
 
 
 def forward(W, b, act, X):
@@ -70,7 +77,9 @@ def hidden_delta(delta_next, W_next, act, z, a):
     In matrix form δ^l = ((W^{l+1})ᵀ δ^{l+1}) ⊙ σ'(z^l); with examples as rows the
     transpose moves: δ^l = (δ^{l+1} W^{l+1}) ⊙ σ'(z^l).
     """
-    return (delta_next @ W_next) * act.prime(z, a)  # (K, n_{l+1}) @ (n_{l+1}, n_l) -> (K, n_l): (5)
+    delta = delta_next @ W_next  # (K, n_{l+1}) @ (n_{l+1}, n_l) -> (K, n_l): Σ_j δ_j^{l+1} w_ji^{l+1}
+    delta *= act.prime(z, a)  # (K, n_l): (5) δ^l = (δ^{l+1} W^{l+1}) ⊙ σ'(z^l), the product in place
+    return delta
 
 
 def deltas(W, act, cost, fwd, T):
@@ -86,20 +95,21 @@ def deltas(W, act, cost, fwd, T):
     return delta
 
 
-def weight_gradient(delta, a_prev, per_example=False):
+def weight_gradient(delta, a_prev, per_example=False, out=None):
     r"""Eq (2): :math:`\partial C/\partial w_{ji}^l = \delta_j^l a_i^{l-1}` (2), summed over k for C_T.
 
     With ``per_example`` the K terms ∂C_k/∂W^l are returned, shape (K, n_l, n_{l-1});
     otherwise their sum ∂C_T/∂W^l = Σ_k δ^l[k] a^{l-1}[k]ᵀ, shape (n_l, n_{l-1}),
-    which is one matrix product: (δ^l)ᵀ a^{l-1} with examples as rows.
+    which is one matrix product: (δ^l)ᵀ a^{l-1} with examples as rows, written into
+    ``out`` when a buffer is given.
     """
     if per_example:
         return delta[:, :, None] * a_prev[:, None, :]  # (K, n_l, n_{l-1}): (2) for each k
-    return delta.T @ a_prev  # (n_l, K) @ (K, n_{l-1}) -> (n_l, n_{l-1}): (2) summed over k
+    return np.matmul(delta.T, a_prev, out=out)  # (n_l, K) @ (K, n_{l-1}) -> (n_l, n_{l-1}): (2) summed over k
 
 
-def bias_gradient(delta, per_example=False):
-    r"""Eq (3): :math:`\partial C/\partial b_j^l = \delta_j^l` (3), summed over k for C_T."""
+def bias_gradient(delta, per_example=False, out=None):
+    r"""Eq (3): :math:`\partial C/\partial b_j^l = \delta_j^l` (3), summed over k for C_T (into ``out`` if given)."""
     if per_example:
         return delta  # (K, n_l): (3) for each k
-    return delta.sum(axis=0)  # (n_l,): (3) summed over k
+    return np.sum(delta, axis=0, out=out)  # (n_l,): (3) summed over k

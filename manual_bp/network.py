@@ -39,8 +39,11 @@ class MLP:
         """The activation names of layers 2 … L."""
         return [self.act[l].name for l in range(2, self.L + 1)]
 
-    def _data(self, X, T=None):
+    def check_data(self, X, T=None):
+        """X (K, n_1) and T (K, n_L) checked and in the network's dtype; ValueError otherwise."""
         return validate.check_data(X, T, self.sizes[0], self.sizes[-1], self.dtype)
+
+    _data = check_data
 
     def _scale(self, K):
         """1 for C_T = Σ_k C_k (the lecture's), 1/K for the mean."""
@@ -65,7 +68,12 @@ class MLP:
 
     def total_cost(self, X, T):
         """C_T = Σ_k C_k (or its mean over k with reduction='mean')."""
-        c = self.costs(X, T)
+        return self._total_cost(*self._data(X, T))
+
+    def _total_cost(self, X, T):
+        """total_cost of data already checked."""
+        fwd = backprop.forward(self.W, self.b, self.act, X)
+        c = self.cost.fn(fwd.a[self.L], T, fwd.z[self.L])  # (K,)
         return float(c.sum() * self._scale(len(c)))
 
     def deltas(self, X, T):

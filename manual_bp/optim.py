@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import validate
+from .step import TrainStep
 
 
 class SGD:
@@ -20,13 +21,24 @@ class SGD:
         self.eta = validate.check_eta(eta)
         self.momentum = validate.check_momentum(momentum)
         self.v = {}  # velocity per parameter, keyed ("W", l) / ("b", l)
+        self._tmp = np.empty(0)  # η·∂C/∂w for the largest parameter, reused by every update
+
+    def _scratch(self, g):
+        """A reused buffer shaped like ``g`` (so that no update allocates)."""
+        if self._tmp.size < g.size or self._tmp.dtype != g.dtype:
+            self._tmp = np.empty(g.size, g.dtype)
+        return self._tmp[:g.size].reshape(g.shape)
 
     def _update(self, key, p, g):
         if self.momentum:
             v = self.v.get(key)
-            self.v[key] = g.copy() if v is None else self.momentum * v + g
-            g = self.v[key]
-        p -= self.eta * g  # in place: w ← w + Δw with Δw = −η ∂C/∂w
+            if v is None:
+                self.v[key] = v = g.copy()  # the first step sets v = ∇C, as torch does
+            else:
+                v *= self.momentum  # μv, in place
+                v += g  # v ← μv + ∇C
+            g = v
+        p -= np.multiply(g, self.eta, out=self._scratch(g))  # in place: w ← w + Δw with Δw = −η ∂C/∂w
 
     def step(self, net, gW, gb):
         """One update of every W[l] and b[l] of ``net`` from the gradients gW, gb."""
@@ -44,11 +56,13 @@ def train(net, X, T, optimizer, batches):
     """One optimizer step per entry of ``batches`` (index arrays into the rows of X).
 
     Returns C_T over the whole of X after each step (the reduction of ``net`` applies).
+    Each step is ``TrainStep``: the arithmetic of ``net.gradients`` then ``optimizer.step``,
+    with buffers reused and the data checked once, here.
     """
-    X, T = net._data(X, T)
+    X, T = net.check_data(X, T)
+    step = TrainStep(net, optimizer)
     history = []
     for idx in batches:
-        gW, gb = net.gradients(X[idx], T[idx])
-        optimizer.step(net, gW, gb)
-        history.append(net.total_cost(X, T))
+        step(X[idx], T[idx])
+        history.append(net._total_cost(X, T))
     return history

@@ -3,10 +3,11 @@ import os
 
 from hypothesis import HealthCheck, settings
 
-# The built-in `ci` profile (derandomized, no deadline, database off) extended: shrink output printed as a reproducible blob.
+# The built-in `ci` profile (derandomized, no deadline, database off) extended: 300 examples, the shrunk failure printed as a reproducible blob.
 settings.register_profile(
     "ci",
     parent=settings.get_profile("ci"),
+    max_examples=300,
     derandomize=True,
     deadline=None,
     print_blob=True,

@@ -128,3 +128,18 @@ def test_worst_agreement_seen(request):
     for dtype, (used, abs_err, rel_err) in sorted(WORST.items()):
         print(f"\n{dtype}: max abs err {abs_err:.3g}, max rel err {rel_err:.3g}, max tol_used {used:.3g}")
         assert used <= 1.0
+
+
+def test_checker_follows_isclose_and_fails_on_planted_differences():
+    """The checker itself (HIPS-style): rounding passes, a relative 1e-8 error does not (f64)."""
+    from comparisons.tolerances import GRAD_F64
+    r = np.random.default_rng(0).standard_normal((4, 5))
+    assert compare(r * (1 + 4e-16), r, GRAD_F64).passed
+    assert not compare(r * (1 + 1e-8), r, GRAD_F64).passed
+    assert not compare(r.T, r, GRAD_F64).passed  # wrong shape
+    assert not compare(np.where(r > 0, np.nan, r), r, GRAD_F64).passed  # NaN
+    assert not compare(-r, r, GRAD_F64).passed
+    # the same verdict as numpy.isclose with the scaled atol, entry by entry
+    m = r + np.random.default_rng(1).standard_normal(r.shape) * 1e-11
+    scale = max(1.0, np.abs(r).max())
+    assert compare(m, r, GRAD_F64).passed == bool(np.all(np.isclose(m, r, GRAD_F64.rtol, GRAD_F64.atol * scale)))

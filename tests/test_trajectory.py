@@ -58,3 +58,28 @@ def test_train_lowers_the_lecture_cost_and_matches_torch_history():
     thist = ref.train_steps(X, T, ref.optimizer(0.5), full_batch(len(X), 50))
     np.testing.assert_allclose(hist, thist, rtol=1e-9)
     assert hist[-1] < hist[0]
+
+
+CHAOTIC = ('{"K":21,"activations":["leaky_relu","tanh","softplus","softplus","tanh","softmax"],"batch_size":1,'
+           '"cost":"cross_entropy","dtype":"float32","eta":0.0811,"momentum":0.0,"optimizer":"sgd",'
+           '"seed":1083148390,"sizes":[13,16,5,15,9,1,8],"steps":60}')
+
+
+def test_an_expanding_trajectory_is_judged_by_its_own_rounding_sensitivity():
+    """Found by a 1,000-architecture float32 sweep: single-example SGD with η = 0.08 amplifies
+    rounding past the linear bound; the shadow run measures that and the check passes."""
+    from comparisons.spec import ArchSpec
+    spec = ArchSpec.from_json(CHAOTIC)
+    rows = trajectory_rows(0, spec, *build(spec))
+    assert any(np.isfinite(r["shadow_drift"]) for r in rows), "the linear bound alone should not suffice here"
+    assert all(r["passed"] for r in rows)
+
+
+@pytest.mark.parametrize("factor", [1.001, 0.999])
+def test_the_shadow_allowance_does_not_excuse_a_wrong_learning_rate(monkeypatch, factor):
+    from comparisons.spec import ArchSpec
+    spec = ArchSpec.from_json(CHAOTIC)
+    orig = SGD._update
+    monkeypatch.setattr(SGD, "_update", lambda self, key, p, g: orig(self, key, p, g * factor))
+    rows = trajectory_rows(0, spec, *build(spec))
+    assert not all(r["passed"] for r in rows)

@@ -151,6 +151,21 @@ class TorchMLP(nn.Module):
         """b[l] as NumPy copies."""
         return {l: self.linear[str(l)].bias.detach().cpu().numpy().copy() for l in range(2, self.L + 1)}
 
+    def flat_parameters(self):
+        """All parameters in one contiguous vector, W^2, b^2, …, W^L, b^L, which they become views of.
+
+        torch.optim updates parameters in place, so after this the vector always holds the
+        current values and can be read without a copy at every step.
+        """
+        params = list(self.parameters())
+        with torch.no_grad():
+            flat = torch.cat([p.reshape(-1) for p in params])
+            i = 0
+            for p in params:
+                p.data = flat[i:i + p.numel()].view_as(p)
+                i += p.numel()
+        return flat
+
     def optimizer(self, eta, momentum=0.0):
         """torch.optim.SGD over W^2, b^2, …, W^L, b^L with learning rate η and momentum μ."""
         return torch.optim.SGD(self.parameters(), lr=eta, momentum=momentum)

@@ -1,0 +1,55 @@
+"""`deltacheck diagnose FILE.py[:FUNCTION]`: run your own backprop against autograd; name the equation that fails.
+
+FUNCTION (default backprop) takes (W, b, X, T) and returns (dW, db) or (dW, db, delta), dicts
+keyed by the layer l = 2 … L.  Exit 0: it agrees; 1: a wrong backprop; 2: unusable input.
+"""
+from __future__ import annotations
+
+from .argtypes import int_at_least
+
+DEFAULT_ARCHS = 6
+
+
+def register(sub):
+    p = sub.add_parser("diagnose", help="run your own backprop(W, b, X, T) against autograd and name the equation that fails",
+                       description=__doc__)
+    p.add_argument("target", metavar="FILE.py[:FUNCTION]", help="your file, and the function in it (default backprop)")
+    p.add_argument("--activation", default=None,
+                   help="σ of your function's layers (default: the file's ACTIVATION, else sigmoid)")
+    p.add_argument("--cost", default=None, help="C of your function: squared_error, binary_cross_entropy (sigmoid output) "
+                   "or cross_entropy (softmax output) (default: the file's COST, else squared_error)")
+    p.add_argument("--archs", type=int_at_least(1), default=DEFAULT_ARCHS,
+                   help=f"random networks besides the lecture's 12-3-2 (default {DEFAULT_ARCHS})")
+    p.add_argument("--seed", type=int_at_least(0), default=0, help="seed of the random networks and data (default 0)")
+    p.set_defaults(run=run)
+
+
+def settings(user, activation=None, cost=None):
+    """(activation, cost): the command line's, else the file's ACTIVATION / COST, else the lecture's."""
+    from .diag_cases import check_settings
+    from .errors import UsageError
+    from .userfn import setting
+
+    from_file = [k for k, flag in (("ACTIVATION", activation), ("COST", cost)) if not flag and setting(user, k)]
+    activation = activation or setting(user, "ACTIVATION") or "sigmoid"
+    cost = cost or setting(user, "COST") or "squared_error"
+    try:
+        check_settings(activation, cost)
+    except UsageError as e:
+        where = f"{user.shown} sets {' and '.join(from_file)}: " if from_file else ""
+        raise UsageError(f"{where}{e}") from None
+    return activation, cost
+
+
+def run(args):
+    from .diag_cases import plan
+    from .diagnose import diagnose
+    from .userfn import load
+
+    user = load(args.target)
+    activation, cost = settings(user, args.activation, args.cost)
+    cases = plan(args.archs, args.seed, activation, cost)
+    verdict = diagnose(user, cases)
+    print(f"deltacheck diagnose {user.shown}:{user.name} (activation {activation}, cost {cost})")
+    print(verdict.text())
+    return 0 if verdict.passed else 1

@@ -1,0 +1,133 @@
+"""Run a user's backprop on every case and turn the findings into one verdict.
+
+The verdict rests on the first network that fails by its numbers (a crash elsewhere is
+reported beside it), then says what the failing networks share: only K > 1, only deep ones,
+only unequal widths.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .diag_compare import Finding, largest, reference, scan
+from .diag_crash import crash_finding
+from .diag_hints import GENERIC, hint
+from .userfn import Crash, call, unpack
+
+
+@dataclass
+class CaseResult:
+    """One network: its finding (None when it passes), the crash if any, the hint."""
+
+    case: object
+    finding: Finding = None
+    crash: Crash = None
+    hint: str = ""
+    largest: tuple = (0.0, 0.0, "")  # (rel err, multiple of the tolerance, tensor) when it passes
+    has_delta: bool = False
+    mutated: list = field(default_factory=list)
+
+
+@dataclass
+class Verdict:
+    """The diagnosis: passed, the equation and layer named, and the lines to print."""
+
+    passed: bool
+    eq: str  # "" when it passes or nothing can be named
+    layer: int
+    headline: str
+    hint: str
+    notes: list
+    results: list
+
+    def text(self):
+        """The report printed by `deltacheck diagnose`."""
+        lines = [self.headline] + ([f"hint: {self.hint}"] if self.hint else []) + self.notes
+        lines.append("networks (the reference is torch_ref, PyTorch autograd):")
+        lines += [f"  {r.case.label():<26} {_case_line(r)}" for r in self.results]
+        return "\n".join(lines)
+
+
+def run_case(user, case):
+    """The user's function on one case, compared with torch_ref."""
+    ref = reference(case)
+    out, mutated = call(user, ref.W, ref.b, ref.X, ref.T)
+    if isinstance(out, Crash):
+        f = crash_finding(out, ref)
+        return CaseResult(case, f, out, GENERIC[f.eq] if f.eq in GENERIC else GENERIC[""], mutated=mutated)
+    out = unpack(user, out, ref.L)
+    finding, checks = scan(out, ref)
+    res = CaseResult(case, finding, has_delta=out[2] is not None, mutated=mutated)
+    if finding:
+        res.hint = hint(finding, case, ref, out)
+    else:
+        res.largest = largest(checks)
+    return res
+
+
+def _case_line(r):
+    if r.crash is not None:
+        named = f" in eq ({r.finding.eq}) at l = {r.finding.layer}" if r.finding.eq in "2345" and r.finding.eq else ""
+        return f"raises {r.crash.error.split(':')[0]}{named}"
+    if r.finding is None:
+        return f"ok (max rel err {r.largest[0]:.1e})"
+    f = r.finding
+    err = f" ({f.check.status if f.check.status not in ('value', 'factor') else f'max rel err {f.check.err:.2g}'})" if f.check else ""
+    return f"FAIL: eq ({f.eq}) at l = {f.layer}{err}"
+
+
+def diagnose(user, cases):
+    """The verdict on ``user`` over ``cases`` (UsageError propagates: the function is unusable)."""
+    results = [run_case(user, c) for c in cases]
+    mutated = sorted({m for r in results for m in r.mutated})
+    notes = [f"note: backprop modifies its argument(s) {', '.join(mutated)} in place; deltacheck passes copies, "
+             "but a training loop calling it would see them change"] if mutated else []
+    failing = [r for r in results if r.finding]
+    if not failing:
+        return _pass(results, notes)
+    primary = next((r for r in failing if r.crash is None), failing[0])
+    f = primary.finding
+    notes = _qualifiers(results, failing) + _crash_notes(primary, failing, results) + notes
+    return Verdict(False, f.eq, f.layer, f"FAIL: {f.text} [on {primary.case.label()}]", primary.hint, notes, results)
+
+
+def _pass(results, notes):
+    err, used, where, label = max(((r.largest[0], r.largest[1], r.largest[2], r.case.label()) for r in results),
+                                  key=lambda t: t[1])
+    Ls = sorted({r.case.L for r in results})
+    Ks = sorted({r.case.K for r in results})
+    what = "dW, db and δ" if all(r.has_delta for r in results) else "dW and db (no δ returned)"
+    head = (f"PASS: {what} agree with PyTorch autograd on all {len(results)} networks (L = {Ls[0]} … {Ls[-1]}, "
+            f"K = {Ks[0]} … {Ks[-1]}); largest error: max rel err {err:.1e}, {used:.1e} of the tolerance, "
+            f"at {where} on {label}")
+    return Verdict(True, "", 0, head, "", notes, results)
+
+
+def _qualifiers(results, failing):
+    """What the failing networks share that the passing ones do not."""
+    out = []
+    passing = [r for r in results if not r.finding]
+    if passing and all(r.case.K > 1 for r in failing) and any(r.case.K == 1 for r in passing):
+        out.append("It fails only with several examples (K > 1); every network with K = 1 passes: "
+                   "look at how the examples k are summed (C_T = Σ_k C_k).")
+    dmin = min(r.case.L for r in failing)
+    if dmin >= 4 and any(r.case.L < dmin for r in passing) and all(r.case.L >= dmin for r in failing):
+        out.append(f"It fails only for depth L ≥ {dmin}, where eq (5) is applied more than once; every network "
+                   f"with L < {dmin} passes.")
+    return out
+
+
+def _crash_notes(primary, failing, results):
+    """The exceptions: the user's traceback, and what the networks that raise have in common."""
+    crashes = [r for r in failing if r.crash is not None]
+    if not crashes:
+        return []
+    first = crashes[0]
+    if primary.crash is not None:
+        return ["traceback (your file only):"] + ["  " + ln for ln in first.crash.trace.splitlines()]
+    labels = ", ".join(r.case.label() for r in crashes)
+    why = ""
+    if all(not r.case.square for r in crashes) and any(r.case.square and r.crash is None for r in results):
+        why = (" — all have unequal widths, and the networks with equal widths run: shapes that fit only when "
+               "n_l = n_{l+1} are the usual sign of a transposed matrix or a wrong layer index")
+    return [f"On {len(crashes)} network(s) it raises instead ({labels}){why}:"] + [
+        "  " + ln for ln in first.crash.trace.splitlines()]

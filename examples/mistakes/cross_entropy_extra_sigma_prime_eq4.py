@@ -1,0 +1,29 @@
+"""MISTAKE: binary cross-entropy δ^L with an extra σ'(z^L) in eq (4): σ' cancels, δ^L = a^L − t.
+
+Breaks eq (4).  Run it with:  deltacheck diagnose examples/mistakes/cross_entropy_extra_sigma_prime_eq4.py
+"""
+import numpy as np
+
+COST = "binary_cross_entropy"  # C_k = −Σ_j [t_j log a_j + (1 − t_j) log(1 − a_j)]: run with this cost
+ACTIVATION = "sigmoid"
+EXPECTED_EQUATION = "4"
+
+
+def sigma(z):
+    """The sigmoid σ(z) = 1 / (1 + e^{−z})."""
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def backprop(W, b, X, T):
+    """∂C_T/∂W^l, ∂C_T/∂b^l and δ^l for l = 2 … L; X (K, n_1), T (K, n_L), one row per example k."""
+    L = max(W)
+    z, a = {}, {1: X}
+    for l in range(2, L + 1):
+        z[l] = a[l - 1] @ W[l].T + b[l]  # (K, n_l): row k is W^l a^{l-1}[k] + b^l
+        a[l] = sigma(z[l])  # (K, n_l)
+    delta = {L: (a[L] - T) * a[L] * (1 - a[L])}  # (4) MISTAKE: for cross-entropy σ' cancels; this keeps it
+    for l in range(L - 1, 1, -1):
+        delta[l] = (delta[l + 1] @ W[l + 1]) * a[l] * (1 - a[l])  # (5): ((W^{l+1})ᵀ δ^{l+1}) ⊙ σ'(z^l), rows
+    dW = {l: delta[l].T @ a[l - 1] for l in delta}  # (2) summed over k: (n_l, n_{l-1})
+    db = {l: delta[l].sum(axis=0) for l in delta}  # (3) summed over k: (n_l,)
+    return dW, db, delta

@@ -1,0 +1,223 @@
+"""`deltacheck diagnose` and `gallery`: every classic mistake named by its equation, bad input exit 2."""
+import functools
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from comparisons import cli
+from comparisons.diag_cases import plan
+from comparisons.diagnose import diagnose
+from comparisons import gallery
+from comparisons.userfn import load
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+MISTAKES = sorted((EXAMPLES / "mistakes").glob("*.py"))
+CORRECT = (EXAMPLES / "correct.py").read_text(encoding="utf-8")
+diagnose_file = functools.cache(gallery.diagnose_file)  # each gallery file diagnosed once per session
+
+
+def run(capsys, *argv):
+    """(exit code, stdout, stderr) of `deltacheck diagnose ARGV`, in process."""
+    rc = cli.main(["diagnose", *map(str, argv)])
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def user_file(tmp_path, source, name="mine.py"):
+    p = tmp_path / name
+    p.write_text(textwrap.dedent(source), encoding="utf-8")
+    return p
+
+
+def test_gallery_has_the_classic_mistakes():
+    assert len(MISTAKES) >= 10
+    for f in MISTAKES:
+        text = f.read_text(encoding="utf-8")
+        assert '"""MISTAKE: ' in text and "EXPECTED_EQUATION = " in text, f.name
+
+
+@pytest.mark.parametrize("path", MISTAKES, ids=lambda p: p.stem)
+def test_every_gallery_mistake_is_named_by_its_equation(path):
+    row = diagnose_file(path)
+    assert row.verdict is not None, row.error
+    assert not row.verdict.passed
+    assert row.verdict.eq == row.expected, row.verdict.headline
+    assert row.verdict.headline.startswith(f"FAIL: eq ({row.expected}) fails at")
+    assert row.verdict.layer >= 2 and row.verdict.hint
+
+
+def test_correct_passes_with_its_largest_error(capsys):
+    rc, out, err = run(capsys, EXAMPLES / "correct.py")
+    assert rc == 0 and err == ""
+    assert "PASS: dW, db and δ agree with PyTorch autograd on all 8 networks" in out
+    assert "largest error: max rel err" in out and "L = 2 … 5" in out
+
+
+@pytest.mark.parametrize("stem", ["w_not_transposed_eq5", "sigma_prime_wrong_layer_eq5", "off_by_one_weight_index_eq5"])
+def test_transposed_mistakes_name_eq5_both_when_they_crash_and_when_they_run(stem):
+    user = load(EXAMPLES / "mistakes" / f"{stem}.py")
+    cases = plan(6, 0, "sigmoid", "squared_error")
+    crashing = diagnose(user, [c for c in cases if not c.square])  # unequal widths: the shapes do not fit
+    silent = diagnose(user, [c for c in cases if c.square])  # equal widths: it runs and the numbers are wrong
+    assert crashing.eq == silent.eq == "5"
+    assert "raises ValueError" in crashing.headline and "computing δ^" in crashing.headline
+    assert "traceback (your file only):" in crashing.notes
+    assert "differs from ∂C/∂z^" in silent.headline
+
+
+def test_wrong_backprop_exits_1_with_the_layer_and_hint(capsys):
+    rc, out, _ = run(capsys, EXAMPLES / "mistakes" / "sigma_prime_missing_eq5.py", "--archs", "2")
+    assert rc == 1
+    assert "FAIL: eq (5) fails at layer l = 2: δ^2 differs from ∂C/∂z^2 (max rel err" in out
+    assert "while δ^3 agrees — the recurrence from layer 3 to 2 is wrong" in out
+    assert "hint: your numbers match σ'(z^2) left out of eq (5)" in out
+
+
+@pytest.mark.parametrize("stem, phrase", [
+    ("gradient_averaged_eq2", "exactly 1/K = 1/64 ×"),
+    ("wrong_sign_eq4", "exactly −1 ×"),
+    ("bias_first_example_only_eq3", "It fails only with several examples (K > 1)"),
+    ("output_weights_hardwired_eq5", "It fails only for depth L ≥ 4"),
+    ("no_delta_sigma_prime_missing_eq5", "(inferred from dW and db: no δ returned)"),
+    ("no_delta_transposed_eq2", "is the transpose of ∂C_T/∂W^"),
+    ("bias_not_summed_eq3", "not summed over the examples k"),
+    ("a_l_instead_of_a_prev_eq2", "your numbers match a^3 where a^2 belongs in eq (2)"),
+    ("cross_entropy_extra_sigma_prime_eq4", "an extra σ'(z^L)"),
+])
+def test_verdict_details(stem, phrase):
+    v = diagnose_file(EXAMPLES / "mistakes" / f"{stem}.py").verdict
+    assert phrase in "\n".join([v.headline, v.hint] + v.notes)
+
+
+BAD = {
+    "syntax": ("def backprop(W, b, X, T)\n    return 1\n", "does not import: line 1: SyntaxError"),
+    "import": ("x = undefined_name\n", "does not import: line 1: NameError"),
+    "missing": ("def back_prop(W, b, X, T):\n    pass\n", "has no function 'backprop' (functions: back_prop"),
+    "not_callable": ("backprop = 3\n", "backprop is not a function"),
+    "arity": ("def backprop(W, b, X):\n    pass\n", "must take four arguments (W, b, X, T)"),
+    "none": ("def backprop(W, b, X, T):\n    dW = {}\n", "returned NoneType; it must return (dW, db) or (dW, db, delta)"),
+    "four": ("def backprop(W, b, X, T):\n    return 1, 2, 3, 4\n", "returned tuple of 4"),
+    "list": ("def backprop(W, b, X, T):\n    return [1], {}\n", "returned dW as list"),
+    "keys": ("def backprop(W, b, X, T):\n    return {0: 1.0}, {0: 1.0}\n", "keyed [0]; the lecture keys layers l = 2"),
+    "str": ("def backprop(W, b, X, T):\n    return {l: 'x' for l in W}, {}\n", "returned dW[2] as str"),
+    "bad_cost_constant": ("COST = 'hinge'\ndef backprop(W, b, X, T):\n    pass\n", "mine.py sets COST: unknown cost 'hinge'"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BAD))
+def test_unusable_file_exits_2_with_one_line(capsys, tmp_path, kind):
+    source, message = BAD[kind]
+    rc, out, err = run(capsys, user_file(tmp_path, source), "--archs", "1")
+    assert rc == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("error: ") and message in err, err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["nothere.py"], "nothere.py: no such file"),
+    ([".", "--archs", "1"], ": not a file"),
+    (["{correct}:nope"], "has no function 'nope'"),
+    (["{correct}", "--activation", "swish"], "unknown activation 'swish'"),
+    (["{correct}", "--activation", "softmax"], "softmax can only be the output layer's"),
+    (["{correct}", "--cost", "hinge"], "unknown cost 'hinge'"),
+    (["{correct}", "--archs", "0"], "--archs: must be an integer >= 1"),
+])
+def test_unusable_arguments_exit_2_with_one_line(capsys, argv, message):
+    argv = [a.format(correct=EXAMPLES / "correct.py") for a in argv]
+    rc, out, err = run(capsys, *argv)
+    assert rc == 2 and err.count("\n") == 1 and message in err, err
+
+
+def test_exception_inside_user_code_shows_their_traceback_only(capsys, tmp_path):
+    p = user_file(tmp_path, """\
+        def helper(x):
+            return x @ undefined
+
+        def backprop(W, b, X, T):
+            return helper(X)
+        """)
+    rc, out, err = run(capsys, p, "--archs", "1")
+    assert rc == 1 and err == ""
+    assert "FAIL: backprop raises NameError at line 2 (`return x @ undefined`)" in out
+    assert f'File "{p}", line 5, in backprop' in out and f'File "{p}", line 2, in helper' in out
+    assert "comparisons" not in out.split("traceback (your file only):")[1].split("networks")[0]
+
+
+def test_nan_is_a_wrong_backprop(capsys, tmp_path):
+    p = user_file(tmp_path, CORRECT.replace("    return dW, db, delta", "    dW[2] = dW[2] * float('nan')\n    return dW, db, delta"))
+    rc, out, _ = run(capsys, p, "--archs", "1")
+    assert rc == 1 and "eq (2) fails at layer l = 2: dW^2 contains NaN or inf" in out
+
+
+def test_user_function_gets_copies_and_a_note_when_it_mutates(capsys, tmp_path):
+    p = user_file(tmp_path, CORRECT.replace("    return dW, db, delta",
+                                            "    for l in W:\n        W[l][...] = 0\n    X[...] = 0\n    return dW, db, delta"))
+    rc, out, _ = run(capsys, p, "--archs", "2")
+    assert rc == 0 and "PASS" in out
+    assert "note: backprop modifies its argument(s) W, X in place" in out
+
+
+def test_cost_and_activation_flags_cross_entropy_softmax(capsys, tmp_path):
+    p = user_file(tmp_path, """\
+        import numpy as np
+
+        def backprop(W, b, X, T):
+            L = max(W)
+            a, z = {1: X}, {}
+            for l in range(2, L + 1):
+                z[l] = a[l - 1] @ W[l].T + b[l]
+                if l < L:
+                    a[l] = np.tanh(z[l])
+                else:
+                    e = np.exp(z[l] - z[l].max(axis=1, keepdims=True))
+                    a[l] = e / e.sum(axis=1, keepdims=True)
+            delta = {L: a[L] - T}  # (4) for softmax + cross-entropy
+            for l in range(L - 1, 1, -1):
+                delta[l] = (delta[l + 1] @ W[l + 1]) * (1 - a[l] ** 2)  # (5)
+            return {l: delta[l].T @ a[l - 1] for l in delta}, {l: delta[l].sum(0) for l in delta}
+        """)
+    rc, out, _ = run(capsys, p, "--cost", "cross_entropy", "--activation", "tanh", "--archs", "3")
+    assert rc == 0, out
+    assert "PASS: dW and db (no δ returned) agree" in out
+    rc, out, _ = run(capsys, p, "--archs", "1")  # the lecture's sigmoid + squared error: wrong for this function
+    assert rc == 1
+
+
+def test_gallery_report_is_atomic_deterministic_and_relative(capsys, tmp_path):
+    assert cli.main(["gallery", "--archs", "2", "--out", str(tmp_path / "a")]) == 0
+    assert cli.main(["gallery", "--archs", "2", "--out", str(tmp_path / "b")]) == 0
+    capsys.readouterr()
+    a = (tmp_path / "a" / "mistakes.md").read_bytes()
+    assert a == (tmp_path / "b" / "mistakes.md").read_bytes()
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["mistakes.md"]
+    text = a.decode("utf-8")
+    assert str(ROOT) not in text and str(tmp_path) not in text
+    assert f"{len(MISTAKES) + 1} of {len(MISTAKES) + 1} files are diagnosed as intended" in text
+    for f in MISTAKES:
+        assert f"`examples/mistakes/{f.name}`" in text
+
+
+def test_gallery_refuses_a_file_as_out_dir(capsys, tmp_path):
+    f = tmp_path / "f"
+    f.write_text("x")
+    assert cli.main(["gallery", "--out", str(f)]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_empty_result_is_unusable_and_transposed_delta_is_named(capsys, tmp_path):
+    p = user_file(tmp_path, "def backprop(W, b, X, T):\n    return {}, {}\n")
+    rc, _, err = run(capsys, p, "--archs", "1")
+    assert rc == 2 and "returned an empty dW" in err
+    p = user_file(tmp_path, CORRECT.replace("return dW, db, delta", "return dW, db, {l: d.T for l, d in delta.items()}"), "t.py")
+    rc, out, _ = run(capsys, p, "--archs", "1")
+    assert rc == 1 and "eq (4) fails at the output layer l = 3: δ^3 is the transpose of ∂C/∂z^3" in out
+    assert "only the returned δ is off" in out
+
+
+def test_readme_example_file_passes(capsys, tmp_path):
+    import re
+    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"), flags=re.S)
+    source = next(b for b in blocks if "def backprop(W, b, X, T)" in b)
+    rc, out, _ = run(capsys, user_file(tmp_path, source), "--archs", "2")
+    assert rc == 0 and "PASS" in out
