@@ -8,6 +8,8 @@ network from the same weights, the same data, dtype and thread count:
 Flops per step are counted as 6·K·Σ_l n_l·n_{l-1}: three matrix products of 2·K·n_l·n_{l-1}
 each per layer (forward, δ^{l-1}, ∂C/∂W^l).  δ^1 is never formed, so the true count is lower
 by 2·K·n_2·n_1: the share of peak is slightly flattering, by that layer's part.
+Targets: manual/torch ≤ ``target_ratio(sizes)`` for every dtype and activation, manual_bp at
+≥ SHARE_TARGET of the GEMM peak at width 1024 in float64, and memory within ``step_memory``'s bound.
 """
 from __future__ import annotations
 
@@ -33,22 +35,32 @@ ACTIVATIONS = ("sigmoid", "relu")
 COST = "squared_error"
 ETA = 1e-3  # divided by K: small enough that repeated steps leave the weights where they were
 PYTHON_SLACK = 64 * 2**10  # bytes of Python objects (dicts, the Buffers object) allowed in the memory bound
+NOISY_IQR = 0.2  # a case is noisy when either side's IQR exceeds this share of its median
 
 
 @dataclass(frozen=True)
 class Settings:
-    """How long to measure: warm-up runs, then ``rounds`` alternating blocks of each side, each
-    block repeated until it has min_reps/rounds runs and min_time/rounds seconds."""
+    """How long to measure: warm-up runs, then ``rounds`` alternating blocks of each side.
+
+    Each block runs at least min_reps/rounds times and, while its time stays under
+    max_time/rounds, until it has both min_time/rounds seconds and target_reps/rounds runs:
+    a cheap step gets many runs, a costly one only min_reps.  The GEMM peak is the best of
+    ``peak_reps`` products at each n."""
 
     warmup: int
     min_reps: int
     min_time: float  # seconds per side and case
     peak_sizes: tuple  # square GEMM sizes n for the peak (n×n times n×n)
     rounds: int = 4
+    target_reps: int = 0  # runs per side and case wanted when they fit in max_time
+    max_time: float = 0.0  # seconds per side and case beyond which only min_reps is kept
+    peak_reps: int = 6
 
 
-FULL = Settings(warmup=3, min_reps=12, min_time=1.0, peak_sizes=(512, 1024, 2048), rounds=4)
-QUICK = Settings(warmup=1, min_reps=4, min_time=0.15, peak_sizes=(512, 1024), rounds=2)
+FULL = Settings(warmup=3, min_reps=12, min_time=1.0, peak_sizes=(512, 1024, 2048), rounds=4,
+                target_reps=40, max_time=3.0, peak_reps=6)
+QUICK = Settings(warmup=1, min_reps=4, min_time=0.15, peak_sizes=(512, 1024), rounds=2,
+                 target_reps=20, max_time=0.6, peak_reps=6)
 
 
 def flops(sizes, K):
@@ -57,7 +69,8 @@ def flops(sizes, K):
 
 
 def median_times(fns, settings):
-    """Median wall time in seconds of each fn() after warm-up, and the number of timed runs of each.
+    """Timings in seconds of each fn() after warm-up: a dict of median, q25, q75 (the
+    interquartile range, IQR) and n, the number of timed runs.
 
     The functions take turns in blocks (``settings.rounds`` per function), so that a stretch of
     load from other processes falls on both sides alike rather than on whichever ran then.
@@ -67,14 +80,22 @@ def median_times(fns, settings):
             fn()
     times = [[] for _ in fns]
     reps = -(-settings.min_reps // settings.rounds)
+    want = -(-settings.target_reps // settings.rounds)
+    t_min, t_max = settings.min_time / settings.rounds, max(settings.max_time, settings.min_time) / settings.rounds
     for _ in range(settings.rounds):
         for fn, ts in zip(fns, times):
             time.sleep(0.02)  # let the other side's idle threads stop spinning first
             start, n = time.perf_counter(), 0
-            while n < reps or (time.perf_counter() - start < settings.min_time / settings.rounds and n < 2000):
+            while n < reps or (n < 2000 and _more(time.perf_counter() - start, n, want, t_min, t_max)):
                 ts.append(_timed(fn))
                 n += 1
-    return [(float(np.median(ts)), len(ts)) for ts in times]
+    return [dict(zip(("median", "q25", "q75"), map(float, np.percentile(ts, [50, 25, 75]))), n=len(ts))
+            for ts in times]
+
+
+def _more(elapsed, n, want, t_min, t_max):
+    """Whether a block goes on: short of its time or of its wanted runs, and within its time cap."""
+    return elapsed < t_min or (n < want and elapsed < t_max)
 
 
 def gemm_peak(dtype, settings):
@@ -90,8 +111,7 @@ def gemm_peak(dtype, settings):
         matmul = lambda: np.matmul(A, B, out=C)  # noqa: E731
         for _ in range(settings.warmup):
             matmul()
-        reps = max(settings.min_reps // 2, 2)
-        t = min(_timed(matmul) for _ in range(reps))
+        t = min(_timed(matmul) for _ in range(max(settings.peak_reps, 1)))
         best = max(best, (2 * n**3 / t / 1e9, n))
     return best
 
@@ -135,18 +155,26 @@ def torch_step(ref, X, T):
 
 
 def step_memory(net, X, T):
-    """tracemalloc peak of one manual step from fresh buffers, and what eqs (1)–(5) need.
+    """tracemalloc peak of one manual step from fresh buffers, and what eqs (1)–(5) need at once.
 
-    Needed: z^l, a^l, δ^l (K, n_l) and ∂C/∂W^l, ∂C/∂b^l for every layer, plus η·∂C/∂W for the
-    largest W (the update's product).  Allowed on top: one activation-sized temporary per
-    layer, Σ_l K·n_l elements, and PYTHON_SLACK for Python's own objects (which dominate only
-    at the lecture's size).  Returns (peak, needed, allowed) in bytes.
+    Peak: the most bytes allocated at one time during TrainStep's first call, which makes its
+    buffers; W, b, X and T exist beforehand and count in neither figure.
+    Needed: z^l, a^l (K, n_l) of every layer, kept from the forward pass for δ; ∂C/∂W^l, ∂C/∂b^l
+    of every layer, since no update may start before δ^2 is formed (it needs W^3); and the
+    larger of two adjacent δ's (δ^l is a product of δ^{l+1}, which lives until it is formed)
+    and η·∂C/∂W for the largest W (the update's product).  Only one or two δ's exist at a time,
+    never δ^l of every layer.  Allowed on top: one activation-sized temporary per layer
+    (σ'(z^l) and the like), Σ_l K·n_l elements, and PYTHON_SLACK for Python's own objects
+    (which dominate only at the lecture's size).  Returns (peak, needed, allowed) in bytes.
     """
     sizes, item = net.sizes, net.dtype.itemsize
     K = len(X)
-    act = sum(K * n for n in sizes[1:]) * item
+    widths = list(sizes[1:])  # n_2 … n_L: layers with z, a and δ
+    act = sum(K * n for n in widths) * item
     params = sum(W.size + net.b[l].size for l, W in net.W.items()) * item
-    needed = 3 * act + params + max(W.size for W in net.W.values()) * item
+    two_deltas = max([K * (m + n) for m, n in zip(widths[:-1], widths[1:])] + [K * widths[-1]]) * item
+    update = max(W.size for W in net.W.values()) * item
+    needed = 2 * act + params + max(two_deltas, update)
     step = manual_bp.TrainStep(net, manual_bp.SGD(ETA / K))
     gc.collect()
     tracemalloc.start()
@@ -185,17 +213,24 @@ def limit_threads(n):
 
 
 def run_case(sizes, K, dtype, activation, settings, threads):
-    """One row: median step times of both sides, their ratio, manual's GFLOP/s, memory."""
+    """One row: median step times of both sides with their IQR, their ratio, manual's GFLOP/s, memory."""
     net, ref, X, T = problem(sizes, K, dtype, activation)
     mem_peak, mem_needed, mem_allowed = step_memory(net, X, T)
-    (t_manual, n_manual), (t_torch, n_torch) = median_times([manual_step(net, X, T), torch_step(ref, X, T)], settings)
+    m, t = median_times([manual_step(net, X, T), torch_step(ref, X, T)], settings)
     fl = flops(sizes, K)
     return dict(sizes="-".join(map(str, sizes)), K=K, dtype=dtype, activation=activation, threads=threads,
-                manual_ms=t_manual * 1e3, torch_ms=t_torch * 1e3, ratio=t_manual / t_torch,
-                flops=fl, manual_gflops=fl / t_manual / 1e9, torch_gflops=fl / t_torch / 1e9,
-                reps_manual=n_manual, reps_torch=n_torch,
-                mem_peak_mb=mem_peak / 2**20, mem_needed_mb=mem_needed / 2**20,
-                mem_allowed_extra_mb=mem_allowed / 2**20)
+                manual_ms=m["median"] * 1e3, torch_ms=t["median"] * 1e3, ratio=m["median"] / t["median"],
+                manual_q25_ms=m["q25"] * 1e3, manual_q75_ms=m["q75"] * 1e3,
+                torch_q25_ms=t["q25"] * 1e3, torch_q75_ms=t["q75"] * 1e3,
+                noisy=bool(max((s["q75"] - s["q25"]) / s["median"] for s in (m, t)) > NOISY_IQR),
+                flops=fl, manual_gflops=fl / m["median"] / 1e9, torch_gflops=fl / t["median"] / 1e9,
+                reps_manual=m["n"], reps_torch=t["n"],
+                mem_peak_mib=mem_peak / 2**20, mem_needed_mib=mem_needed / 2**20,
+                mem_allowed_extra_mib=mem_allowed / 2**20, mem_bound_mib=(mem_needed + mem_allowed) / 2**20)
+
+
+SHARE_TARGET = 75.0  # % of the GEMM peak wanted of manual_bp at 1024-1024-1024-1024, float64
+SHARE_SIZES, SHARE_DTYPE = "1024-1024-1024-1024", "float64"
 
 
 def target_ratio(sizes):
@@ -203,8 +238,20 @@ def target_ratio(sizes):
     return {(12, 3, 2): 0.25, (784, 100, 10): 0.6}.get(tuple(sizes), 1.0)
 
 
+def load_average():
+    """os.getloadavg()'s 1-, 5- and 15-minute load averages, or None where the platform has none."""
+    try:
+        return tuple(os.getloadavg())
+    except (AttributeError, OSError):
+        return None
+
+
 def run_bench(settings, ladder=LADDER, threads=None, progress=None):
-    """Every case of the ladder × dtypes × activations, and the GEMM peaks: (rows, peaks, threads, source)."""
+    """Every case of the ladder × dtypes × activations, and the GEMM peaks.
+
+    Returns (rows, peaks, threads, source, load): load is {"start": ..., "end": ...}, each
+    ``load_average()`` when the bench began and ended."""
+    load = {"start": load_average()}
     torch_threads = torch.get_num_threads()
     try:
         with limit_threads(threads):
@@ -221,11 +268,12 @@ def run_bench(settings, ladder=LADDER, threads=None, progress=None):
             peaks = {dt: max(peaks[dt], gemm_peak(dt, settings)) for dt in DTYPES}  # the best of the start and the end
     finally:
         torch.set_num_threads(torch_threads)
+    load["end"] = load_average()
     for r in rows:
         peak, _ = peaks[r["dtype"]]
         r["peak_gflops"] = peak
-        r["share_of_peak"] = r["manual_gflops"] / peak
+        r["share_of_peak_pct"] = 100 * r["manual_gflops"] / peak
         r["target_ratio"] = target_ratio(tuple(int(s) for s in r["sizes"].split("-")))
         r["meets_ratio"] = bool(r["ratio"] <= r["target_ratio"])
-        r["mem_ok"] = bool(r["mem_peak_mb"] <= r["mem_needed_mb"] + r["mem_allowed_extra_mb"])
-    return rows, peaks, n, source
+        r["mem_ok"] = bool(r["mem_peak_mib"] <= r["mem_bound_mib"])
+    return rows, peaks, n, source, load

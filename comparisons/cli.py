@@ -16,7 +16,11 @@ COMMANDS = ["comparisons.cmd_sweep", "comparisons.cmd_check", "comparisons.cmd_s
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse with its errors as one line and exit code 2."""
+    """argparse with its errors as one line and exit code 2, and no abbreviated options."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)  # --arch must not silently mean --archs
+        super().__init__(*args, **kwargs)
 
     def error(self, message):
         raise UsageError(f"{self.prog}: {message}")

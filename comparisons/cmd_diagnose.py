@@ -30,14 +30,23 @@ def settings(user, activation=None, cost=None):
     from .errors import UsageError
     from .userfn import setting
 
-    from_file = [k for k, flag in (("ACTIVATION", activation), ("COST", cost)) if not flag and setting(user, k)]
-    activation = activation or setting(user, "ACTIVATION") or "sigmoid"
-    cost = cost or setting(user, "COST") or "squared_error"
-    try:
-        check_settings(activation, cost)
-    except UsageError as e:
-        where = f"{user.shown} sets {' and '.join(from_file)}: " if from_file else ""
-        raise UsageError(f"{where}{e}") from None
+    chosen = {}  # key -> (value, where it comes from: '--cost hinge', 'FILE sets COST' or '' for the default)
+    for key, flag, default in (("ACTIVATION", activation, "sigmoid"), ("COST", cost, "squared_error")):
+        if flag is not None:
+            chosen[key] = (flag, f"--{key.lower()} {flag}")
+        elif setting(user, key):
+            chosen[key] = (setting(user, key), f"{user.shown} sets {key}")
+        else:
+            chosen[key] = (default, "")
+    (activation, act_from), (cost, cost_from) = chosen["ACTIVATION"], chosen["COST"]
+    # Each value alone (beside the lecture's default for the other), then the two together:
+    # an error names where the offending value came from.
+    for where, pair in ((act_from, (activation, "squared_error")), (cost_from, ("sigmoid", cost)),
+                        (" and ".join(w for w in (act_from, cost_from) if w), (activation, cost))):
+        try:
+            check_settings(*pair)
+        except UsageError as e:
+            raise UsageError(f"{where}: {e}" if where else str(e)) from None
     return activation, cost
 
 

@@ -18,7 +18,7 @@ def register(sub):
     p.add_argument("--archs", type=int_at_least(1), default=200, help="number of random architectures (default 200)")
     p.add_argument("--seed", type=int_at_least(0), default=0, help="seed of the architecture sampler (default 0)")
     p.add_argument("--steps", type=int_at_least(0), default=100, help="training steps per architecture (default 100)")
-    p.add_argument("--dtype", choices=DTYPES, default="float64")
+    p.add_argument("--dtype", choices=DTYPES, default="float64", help="precision of both sides (default float64)")
     p.add_argument("--jobs", type=int_at_least(1), default=1, help="processes; results are identical to --jobs 1")
     p.add_argument("--out", default="reports", help="output directory (default reports/)")
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="device of the torch side")

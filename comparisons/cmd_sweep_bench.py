@@ -23,9 +23,9 @@ from .sweep import _init_worker, run_specs
 def register(sub):
     p = sub.add_parser("sweep-bench", help="time the sweep against the bare cost of its two trainings",
                        description=__doc__)
-    p.add_argument("--archs", type=int_at_least(1), default=100)
-    p.add_argument("--seed", type=int_at_least(0), default=0)
-    p.add_argument("--steps", type=int_at_least(1), default=100)
+    p.add_argument("--archs", type=int_at_least(1), default=100, help="random architectures (default 100)")
+    p.add_argument("--seed", type=int_at_least(0), default=0, help="seed of the architecture sampler (default 0)")
+    p.add_argument("--steps", type=int_at_least(1), default=100, help="training steps per architecture (default 100)")
     p.set_defaults(run=run)
 
 

@@ -59,6 +59,7 @@ class Check:
     tol_used: float  # the error as a multiple of the tolerance (≤ 1 passes)
     shape: tuple = ()
     factor: float = 1.0  # status factor: m = factor · r
+    bad: str = ""  # status nonfinite: "NaN", "inf" or "NaN and inf", and in how many entries
 
 
 def rel_err(m, r):
@@ -75,7 +76,7 @@ def check(m, r):
             return Check("transposed", np.inf, np.inf, m.shape)
         return Check("shape", np.inf, np.inf, m.shape)
     if not np.all(np.isfinite(m)):
-        return Check("nonfinite", np.inf, np.inf, m.shape)
+        return Check("nonfinite", np.inf, np.inf, m.shape, bad=nonfinite_text(m))
     res = compare(m, r, TOL)
     err = rel_err(m, r)
     if res.passed:
@@ -87,6 +88,13 @@ def check(m, r):
     if c != 0 and abs(c - 1) > 1e-6 and compare(m, c * r, TOL).passed:
         return Check("factor", err, res.tol_used, m.shape, c)
     return Check("value", err, res.tol_used, m.shape)
+
+
+def nonfinite_text(m):
+    """'NaN in 6 of 6 entries', 'inf in 1 of 6 entries' or 'NaN and inf in 3 of 6 entries'."""
+    nan, inf = np.isnan(m), np.isinf(m)
+    what = " and ".join(w for w, mask in (("NaN", nan), ("inf", inf)) if mask.any())
+    return f"{what} in {int(np.sum(nan | inf))} of {m.size} entries"
 
 
 def factor_text(c, K):
@@ -109,10 +117,10 @@ def phrase(name, l, c, ref):
         extra = f" — δ^{l} itself, not summed over the examples k" if name == "db" and c.shape == (ref.K,) + shape else ""
         return f"{sym} has shape {c.shape}, expected {shape}{extra}"
     if c.status == "nonfinite":
-        return f"{sym} contains NaN or inf"
+        return f"{sym} contains {c.bad}"
     if c.status == "factor":
         return f"{sym} is exactly {factor_text(c.factor, ref.K)} × {want}"
-    return f"{sym} differs from {want} (max rel err {c.err:.2g})"
+    return f"{sym} differs from {want} (rel err {c.err:.2g})"
 
 
 @dataclass
@@ -170,15 +178,18 @@ def _layer_finding(l, checks, ref, has_delta, grads_ok):
     wrong = ("value", "factor", "nonfinite", "missing")
     inferred = not has_delta and cw.status in wrong and cb.status in wrong
     if inferred:
-        what = {"missing": "are both missing", "nonfinite": "both contain NaN or inf"}.get(
-            cw.status if cw.status == cb.status else "", f"both differ from autograd's (max rel err {max(cw.err, cb.err):.2g})")
+        what = {"missing": "are both missing"}.get(
+            cw.status if cw.status == cb.status else "", f"both differ from autograd's (rel err {max(cw.err, cb.err):.2g})")
         if cw.status == cb.status == "factor" and abs(cw.factor - cb.factor) <= 1e-9 * abs(cb.factor):
             what = f"are both exactly {factor_text(cw.factor, ref.K)} × autograd's"
+        if "nonfinite" in (cw.status, cb.status):  # NaN or inf is named, in the tensor that holds it, first
+            first, second = (("dW", cw), ("db", cb)) if cw.status == "nonfinite" else (("db", cb), ("dW", cw))
+            what = f"are both wrong: {phrase(first[0], l, first[1], ref)}; {phrase(second[0], l, second[1], ref)}"
         later = f" while layer {l + 1}'s agree" if l < L else ""
         rec = f" — the recurrence from layer {l + 1} to {l} is wrong" if l < L else ""
         text = (_delta_lead(l, L) + f"dW^{l} and db^{l} {what}{later}, so δ^{l} is wrong{rec} "
                 f"(inferred from dW and db: no δ returned)")
-        return Finding(_delta_eq(l, L), l, text, "delta-inferred", cb)
+        return Finding(_delta_eq(l, L), l, text, "delta-inferred", cw if cw.status == "nonfinite" else cb)
     why = f"δ^{l} agrees" if has_delta else f"db^{l} agrees, so δ^{l} is right"
     if cw.status != "ok":
         also = f"; db^{l} fails too (eq (3)): {phrase('db', l, cb, ref)}" if cb.status != "ok" else f"; {why}"

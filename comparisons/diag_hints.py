@@ -48,7 +48,8 @@ def _delta_hypotheses(case, l, ref):
     D, Wn, sp = ref.delta[l + 1], ref.W[l + 1], _prime(case, l, ref)
     hyps = [(f"σ'(z^{l}) left out of eq (5): δ^{l} = (W^{l + 1})ᵀ δ^{l + 1} without ⊙ σ'(z^{l})", D @ Wn)]
     if Wn.shape[0] == Wn.shape[1]:
-        hyps.append((f"W^{l + 1} not transposed in eq (5): W^{l + 1} δ^{l + 1} where (W^{l + 1})ᵀ δ^{l + 1} belongs", (D @ Wn.T) * sp))
+        hyps.append((f"W^{l + 1} not transposed in eq (5): W^{l + 1} δ^{l + 1} where (W^{l + 1})ᵀ δ^{l + 1} belongs "
+                     f"(with examples as rows: delta[{l + 1}] @ W[{l + 1}].T where delta[{l + 1}] @ W[{l + 1}] belongs)", (D @ Wn.T) * sp))
         sp_next = _prime(case, l + 1, ref)
         if sp_next is not None:
             hyps.append((f"σ'(z^{l + 1}) where σ'(z^{l}) belongs in eq (5)", (D @ Wn) * sp_next))

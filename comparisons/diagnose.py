@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .diag_compare import Finding, largest, reference, scan
+from .diag_compare import SYMBOL, Finding, largest, reference, scan
 from .diag_crash import crash_finding
 from .diag_hints import GENERIC, hint
 from .userfn import Crash, call, unpack
+
+
+REL_ERR = "rel err = max|yours − autograd's| / max|autograd's| over the whole tensor, not entry by entry"
+SYMBOL_ORDER = ["delta", "dW", "db"]  # at each layer, the order backprop computes them
 
 
 @dataclass
@@ -25,6 +29,7 @@ class CaseResult:
     largest: tuple = (0.0, 0.0, "")  # (rel err, multiple of the tolerance, tensor) when it passes
     has_delta: bool = False
     mutated: list = field(default_factory=list)
+    nonfinite: list = field(default_factory=list)  # ('dW^2', 'NaN in 6 of 6 entries') in the order backprop computes them
 
 
 @dataclass
@@ -42,9 +47,10 @@ class Verdict:
     def text(self):
         """The report printed by `deltacheck diagnose`."""
         lines = [self.headline] + ([f"hint: {self.hint}"] if self.hint else []) + self.notes
-        lines.append("networks (the reference is torch_ref, PyTorch autograd):")
-        lines += [f"  {r.case.label():<26} {_case_line(r)}" for r in self.results]
-        return "\n".join(lines)
+        rows = [f"  {r.case.label():<26} {_case_line(r)}" for r in self.results]
+        legend = f"; {REL_ERR}" if any("rel err" in ln for ln in lines + rows) else ""
+        lines.append(f"networks (the reference is torch_ref, PyTorch autograd{legend}):")
+        return "\n".join(lines + rows)
 
 
 def run_case(user, case):
@@ -56,7 +62,9 @@ def run_case(user, case):
         return CaseResult(case, f, out, GENERIC[f.eq] if f.eq in GENERIC else GENERIC[""], mutated=mutated)
     out = unpack(user, out, ref.L)
     finding, checks = scan(out, ref)
-    res = CaseResult(case, finding, has_delta=out[2] is not None, mutated=mutated)
+    res = CaseResult(case, finding, has_delta=out[2] is not None, mutated=mutated,
+                     nonfinite=[(f"{SYMBOL[n]}^{l}", c.bad) for (n, l), c in sorted(
+                         checks.items(), key=lambda nc: (-nc[0][1], SYMBOL_ORDER.index(nc[0][0]))) if c.status == "nonfinite"])
     if finding:
         res.hint = hint(finding, case, ref, out)
     else:
@@ -69,10 +77,11 @@ def _case_line(r):
         named = f" in eq ({r.finding.eq}) at l = {r.finding.layer}" if r.finding.eq in "2345" and r.finding.eq else ""
         return f"raises {r.crash.error.split(':')[0]}{named}"
     if r.finding is None:
-        return f"ok (max rel err {r.largest[0]:.1e})"
-    f = r.finding
-    err = f" ({f.check.status if f.check.status not in ('value', 'factor') else f'max rel err {f.check.err:.2g}'})" if f.check else ""
-    return f"FAIL: eq ({f.eq}) at l = {f.layer}{err}"
+        return f"ok (rel err {r.largest[0]:.1e})"
+    c = r.finding.check
+    err = "" if c is None else {"value": f" (rel err {c.err:.2g})", "factor": f" (rel err {c.err:.2g})",
+                                "nonfinite": f" (contains {c.bad.split(' in ')[0]})"}.get(c.status, f" ({c.status})")
+    return f"FAIL: eq ({r.finding.eq}) at l = {r.finding.layer}{err}"
 
 
 def diagnose(user, cases):
@@ -86,8 +95,12 @@ def diagnose(user, cases):
         return _pass(results, notes)
     primary = next((r for r in failing if r.crash is None), failing[0])
     f = primary.finding
+    headline = f"FAIL: {f.text} [on {primary.case.label()}]"
+    unnamed = [f"{sym} ({bad})" for sym, bad in primary.nonfinite if f"{sym} contains" not in headline]
+    if unnamed:
+        notes.insert(0, f"note: on {primary.case.label()} the result also contains NaN or inf: {', '.join(unnamed)}")
     notes = _qualifiers(results, failing) + _crash_notes(primary, failing, results) + notes
-    return Verdict(False, f.eq, f.layer, f"FAIL: {f.text} [on {primary.case.label()}]", primary.hint, notes, results)
+    return Verdict(False, f.eq, f.layer, headline, primary.hint, notes, results)
 
 
 def _pass(results, notes):
@@ -97,7 +110,7 @@ def _pass(results, notes):
     Ks = sorted({r.case.K for r in results})
     what = "dW, db and δ" if all(r.has_delta for r in results) else "dW and db (no δ returned)"
     head = (f"PASS: {what} agree with PyTorch autograd on all {len(results)} networks (L = {Ls[0]} … {Ls[-1]}, "
-            f"K = {Ks[0]} … {Ks[-1]}); largest error: max rel err {err:.1e}, {used:.1e} of the tolerance, "
+            f"K = {Ks[0]} … {Ks[-1]}); largest error: rel err {err:.1e}, {used:.1e} of the tolerance, "
             f"at {where} on {label}")
     return Verdict(True, "", 0, head, "", notes, results)
 

@@ -18,6 +18,8 @@ def check_out_dir(path):
     Writability is probed by creating and removing a temporary file in the directory (or
     in its nearest existing parent), because permission bits alone say nothing for root.
     """
+    if not str(path).strip():
+        raise UsageError("--out: empty path; name a directory")
     out = Path(path)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {path}: is a file, not a directory")

@@ -46,6 +46,11 @@ def breakdown(v, column, explode=False):
     return out.reset_index()
 
 
+def _n_archs(traj, mask):
+    """How many architectures have a row where ``mask`` holds."""
+    return int(traj.loc[mask, "arch"].nunique()) if len(traj) else 0
+
+
 def _md(df):
     return df.to_markdown(index=False, floatfmt=".3g")
 
@@ -84,7 +89,10 @@ def _summary(command, args, specs, grads, traj, v):
         f"- Trajectory tolerance after n steps: n × ({tt.atol:g}·max(1, max|w|) + {tt.rtol:g}·|w|), "
         f"plus {tolerances.SHADOW_FACTOR:g} × the measured drift of a one-ulp-perturbed run where the trajectory "
         "expands (column `shadow_drift`; README, Tolerances)",
-        "- `tol_used` is the largest |m − r| as a fraction of the allowed difference: ≤ 1 passes.",
+        "- Columns: `max_abs_err` = max |m − r| over the tensor (m manual_bp, r autograd); `max_rel_err` = "
+        "max |m − r| / |r| over its entries with r ≠ 0 (an entry near zero can exceed rtol and still pass "
+        "through atol); `ref_norm` = ‖r‖, the Frobenius norm; `tol_used` = max |m − r| / (allowed difference), "
+        "≤ 1 passes.",
         "",
         "## Totals",
         "",
@@ -92,9 +100,11 @@ def _summary(command, args, specs, grads, traj, v):
             dict(check="architectures", total=len(v), passed=int(v["passed"].sum())),
             dict(check="gradient and δ tensors", total=len(grads), passed=int(grads["passed"].sum())),
             dict(check="training steps", total=len(traj), passed=int(traj["passed"].sum())),
-        ]).assign(pass_rate=lambda d: d["passed"] / d["total"].clip(lower=1))),
+        ]).assign(pass_rate=lambda d: [f"{p / t:.2%}" if t else "—" for p, t in zip(d["passed"], d["total"])])),
         "",
-        f"Expanding trajectories, judged with a shadow run: {traj.loc[traj['shadow_drift'].notna(), 'arch'].nunique() if len(traj) else 0}.",
+        *([f"No training steps (--steps {args.steps}): gradient and δ checks only.", ""] if not len(traj) else []),
+        f"Expanding trajectories, judged with a shadow run: {_n_archs(traj, traj['shadow_drift'].notna())}; "
+        f"chaotic ones, not comparable from some step on (listed below): {_n_archs(traj, traj['comparable'] == False)}.",  # noqa: E712
         "",
         "## Worst cases",
         "",
@@ -113,7 +123,11 @@ def _summary(command, args, specs, grads, traj, v):
                                 ("cost", "cost", False), ("depth", "depth (weight layers)", False),
                                 ("optimizer", "optimizer", False)):
         lines += [f"By {title}:", "", _md(breakdown(v, col, explode)), ""]
-    lines += ["## Plots", "", "![loss curves](loss_curves.png)", "", "![relative errors](relative_errors.png)", ""]
+    shown = ", ".join(str(a) for a in sorted(traj["arch"].unique())[:N_LOSS_CURVES]) if len(traj) else "none"
+    lines += ["## Plots", "", f"C_T during training for the first {N_LOSS_CURVES} architectures ({shown}), both sides "
+              "overlaid (all of them in trajectories.csv):", "", "![loss curves](loss_curves.png)", "",
+              "Normwise relative difference max|m − r| / ‖r‖ of every tensor checked; exact agreement (0) is "
+              "drawn in its own bar at the left:", "", "![relative errors](relative_errors.png)", ""]
     lines += ["## Failing architectures", ""]
     fails = v[~v["passed"]]
     if fails.empty:
@@ -128,6 +142,20 @@ def _summary(command, args, specs, grads, traj, v):
                   f"- trajectory: {'passes' if row['traj_ok'] else f'first fails at step {int(first_bad)}'}",
                   f"- spec: `{row['spec']}`",
                   f"- reproduce: `deltacheck check --device {args.device} --spec '{row['spec']}'`", ""]
+    chaotic = traj[traj["comparable"] == False].groupby("arch")["step"].min()  # noqa: E712
+    lines += ["## Chaotic trajectories", "",
+              "Where a run started one ulp away drifts as far as the two sides differ, rounding alone decides the "
+              "parameters and a pointwise comparison means nothing from that step on. These steps are neither "
+              "passed nor failed; every step before them was compared as usual.", ""]
+    if chaotic.empty:
+        lines += ["None.", ""]
+    for arch, first in chaotic.items():
+        row = v.set_index("arch").loc[arch]
+        d = traj[(traj["arch"] == arch) & (traj["step"] == first)].iloc[0]
+        lines += [f"- arch {arch} ({row['sizes']} {row['activations']} {row['cost']}, {row['optimizer']}): from step "
+                  f"{int(first)}, difference {d['max_param_diff']:.3g} against a one-ulp run's drift "
+                  f"{d['shadow_drift']:.3g}; reproduce: `deltacheck check --device {args.device} --spec '{row['spec']}'`"]
+    lines += [""]
     lines += ["## Files", "", "- [gradients.csv](gradients.csv): one row per architecture × tensor (W^l, b^l, δ^l)",
               "- [trajectories.csv](trajectories.csv): one row per architecture × training step", ""]
     return "\n".join(lines)
@@ -155,12 +183,15 @@ def _plot_losses(traj, specs, path):
 def _plot_errors(grads, dtype, path):
     fig, ax = plt.subplots(figsize=(7, 4))
     eps = float(np.finfo(np.dtype(dtype)).eps)
+    floor = np.log10(eps) - 4  # exact zeros are drawn here, in a bar of their own
+    bins = np.linspace(floor - 0.5, 0, 60)
     for tensor, d in grads[grads["tensor"] != "-"].groupby("tensor"):
         rel = (d["max_abs_err"] / d["ref_norm"].where(d["ref_norm"] > 0)).replace([np.inf], np.nan).dropna()
-        rel = np.log10(np.clip(rel, eps / 1e4, None))
-        ax.hist(rel, bins=40, alpha=0.5, label=tensor)
-    ax.axvline(np.log10(tolerances.gradient_tolerance(dtype).rtol), color="k", ls="--", label="rtol")
-    ax.axvline(np.log10(eps), color="grey", ls=":", label="machine eps")
+        x = np.where(rel > 0, np.log10(rel.clip(lower=10 ** (floor + 0.5))), floor)
+        ax.hist(x, bins=bins, alpha=0.5, label=tensor)
+    ax.axvline(np.log10(eps), color="grey", ls=":", label=f"machine eps ({dtype})")
+    ax.set_xticks([floor] + list(range(int(np.ceil(floor + 1)), 1, 2)))
+    ax.set_xticklabels(["exact"] + [str(t) for t in range(int(np.ceil(floor + 1)), 1, 2)])
     ax.set_xlabel("log10 of max|m − r| / ‖r‖ per tensor (manual_bp m vs autograd r)")
     ax.set_ylabel("tensors")
     ax.legend()

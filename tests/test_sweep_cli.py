@@ -108,6 +108,8 @@ def _bad_inputs(tmp_path):
         "out below a file": ["sweep", "--out", str(a_file / "sub")],
         "out not writable": ["sweep", "--out", "/proc/deltacheck-reports"],
         "unknown option": ["sweep", "--colour", "red"],
+        "abbreviated option": ["sweep", "--arch", "2"],
+        "empty out": ["sweep", "--out", ""],
         "no command": [],
         "unknown command": ["frobnicate"],
         "spec not JSON": ["check", "--spec", "{sizes: [2, 1]"],
@@ -124,7 +126,7 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(case, tmp_path, capsys)
     argv = _bad_inputs(tmp_path)[case]
     if case == "cuda where there is none" and torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
-    if argv and argv[0] == "sweep" and "--out" not in argv:
+    if argv and argv[0] == "sweep" and "--out" not in argv and case != "abbreviated option":
         argv = argv + ["--out", str(tmp_path / "reports")]
     before = sorted(p.name for p in tmp_path.iterdir())
     assert cli.main(argv) == 2
@@ -150,3 +152,9 @@ def test_summary_table_breakdowns_count_each_activation_once_per_arch():
         for a in set(s.activations):
             expected[a] = expected.get(a, 0) + 1
     assert dict(zip(b["activations"], b["archs"])) == expected
+
+
+def test_zero_steps_gives_gradient_checks_only(tmp_path):
+    assert cli.main(["sweep", "--archs", "3", "--steps", "0", "--no-progress", "--out", str(tmp_path)]) == 0
+    assert len(pd.read_csv(tmp_path / "trajectories.csv")) == 0
+    assert "no training steps" in (tmp_path / "summary.md").read_text().lower()

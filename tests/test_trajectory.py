@@ -83,3 +83,28 @@ def test_the_shadow_allowance_does_not_excuse_a_wrong_learning_rate(monkeypatch,
     monkeypatch.setattr(SGD, "_update", lambda self, key, p, g: orig(self, key, p, g * factor))
     rows = trajectory_rows(0, spec, *build(spec))
     assert not all(r["passed"] for r in rows)
+
+
+CHAOTIC_GD = ('{"K":15,"activations":["identity","softplus","identity","identity","sigmoid"],"batch_size":0,'
+              '"cost":"binary_cross_entropy","dtype":"float64","eta":0.00446,"momentum":0.0,"optimizer":"gd",'
+              '"seed":2130994651,"sizes":[7,11,11,7,7,13],"steps":100}')
+
+
+def test_a_chaotic_trajectory_is_reported_not_comparable_from_where_rounding_decides():
+    """Found by the 10,000-architecture float64 sweep: plain GD whose rounding grows 1e13-fold."""
+    from comparisons.spec import ArchSpec
+    spec = ArchSpec.from_json(CHAOTIC_GD)
+    rows = trajectory_rows(0, spec, *build(spec))
+    first = next(r["step"] for r in rows if not r["comparable"])
+    assert 60 < first < 100, "the early steps must still be compared"
+    assert all(r["passed"] for r in rows)
+    assert all(r["max_param_diff"] < 1e-12 for r in rows[:50])
+
+
+def test_a_chaotic_trajectory_still_catches_a_wrong_learning_rate(monkeypatch):
+    from comparisons.spec import ArchSpec
+    spec = ArchSpec.from_json(CHAOTIC_GD)
+    orig = SGD._update
+    monkeypatch.setattr(SGD, "_update", lambda self, key, p, g: orig(self, key, p, g * 1.001))
+    rows = trajectory_rows(0, spec, *build(spec))
+    assert not rows[0]["passed"] and rows[0]["comparable"]

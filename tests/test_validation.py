@@ -82,3 +82,12 @@ def test_messages_are_one_sentence():
     with pytest.raises(ValueError) as e:
         net(activations="swish")
     assert "\n" not in str(e.value)
+
+
+def test_torch_ref_refuses_cuda_where_there_is_none():
+    import torch
+    from torch_ref import TorchMLP
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        TorchMLP(W, b, "sigmoid", "squared_error", device="cuda")

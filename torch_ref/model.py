@@ -64,7 +64,12 @@ class TorchMLP(nn.Module):
             raise ValueError(f"reduction must be 'sum' or 'mean', got {reduction!r}")
         self.L, self.cost, self.reduction = L, cost, reduction
         self.activations = list(activations)
-        self.device = torch.device(device)
+        try:
+            self.device = torch.device(device)
+        except RuntimeError:
+            raise ValueError(f"unknown device {device!r}") from None
+        if self.device.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError(f"device {device!r}: CUDA is not available here (torch {torch.__version__})")
         dtype = torch.from_numpy(np.asarray(weights[2])).dtype
         self.linear = nn.ModuleDict()
         self.act = nn.ModuleDict()
