@@ -35,7 +35,8 @@ ACTIVATIONS = ("sigmoid", "relu")
 COST = "squared_error"
 ETA = 1e-3  # divided by K: small enough that repeated steps leave the weights where they were
 PYTHON_SLACK = 64 * 2**10  # bytes of Python objects (dicts, the Buffers object) allowed in the memory bound
-NOISY_IQR = 0.2  # a case is noisy when either side's IQR exceeds this share of its median
+NOISY_IQR = 0.2  # a case is noisy when either side's IQR exceeds this share of its median,
+NOISY_MIN = 2.0  # or its median exceeds this multiple of its fastest run
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ class Settings:
 FULL = Settings(warmup=3, min_reps=12, min_time=1.0, peak_sizes=(512, 1024, 2048), rounds=4,
                 target_reps=40, max_time=3.0, peak_reps=6)
 QUICK = Settings(warmup=1, min_reps=4, min_time=0.15, peak_sizes=(512, 1024), rounds=2,
-                 target_reps=20, max_time=0.6, peak_reps=6)
+                 target_reps=20, max_time=0.4, peak_reps=6)
 
 
 def flops(sizes, K):
@@ -70,7 +71,7 @@ def flops(sizes, K):
 
 def median_times(fns, settings):
     """Timings in seconds of each fn() after warm-up: a dict of median, q25, q75 (the
-    interquartile range, IQR) and n, the number of timed runs.
+    interquartile range, IQR), min and n, the number of timed runs.
 
     The functions take turns in blocks (``settings.rounds`` per function), so that a stretch of
     load from other processes falls on both sides alike rather than on whichever ran then.
@@ -89,8 +90,14 @@ def median_times(fns, settings):
             while n < reps or (n < 2000 and _more(time.perf_counter() - start, n, want, t_min, t_max)):
                 ts.append(_timed(fn))
                 n += 1
-    return [dict(zip(("median", "q25", "q75"), map(float, np.percentile(ts, [50, 25, 75]))), n=len(ts))
+    return [dict(zip(("median", "q25", "q75"), map(float, np.percentile(ts, [50, 25, 75]))), min=min(ts), n=len(ts))
             for ts in times]
+
+
+def is_noisy(t):
+    """Whether timings ``t`` (from median_times) are too spread to quote: an IQR over NOISY_IQR of the
+    median, or a median over NOISY_MIN times the fastest run (a slow stretch that filled the IQR too)."""
+    return (t["q75"] - t["q25"]) > NOISY_IQR * t["median"] or t["median"] > NOISY_MIN * t["min"]
 
 
 def _more(elapsed, n, want, t_min, t_max):
@@ -222,7 +229,7 @@ def run_case(sizes, K, dtype, activation, settings, threads):
                 manual_ms=m["median"] * 1e3, torch_ms=t["median"] * 1e3, ratio=m["median"] / t["median"],
                 manual_q25_ms=m["q25"] * 1e3, manual_q75_ms=m["q75"] * 1e3,
                 torch_q25_ms=t["q25"] * 1e3, torch_q75_ms=t["q75"] * 1e3,
-                noisy=bool(max((s["q75"] - s["q25"]) / s["median"] for s in (m, t)) > NOISY_IQR),
+                manual_min_ms=m["min"] * 1e3, torch_min_ms=t["min"] * 1e3, noisy=is_noisy(m) or is_noisy(t),
                 flops=fl, manual_gflops=fl / m["median"] / 1e9, torch_gflops=fl / t["median"] / 1e9,
                 reps_manual=m["n"], reps_torch=t["n"],
                 mem_peak_mib=mem_peak / 2**20, mem_needed_mib=mem_needed / 2**20,

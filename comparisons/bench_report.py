@@ -9,11 +9,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .bench import NOISY_IQR, PYTHON_SLACK, SHARE_DTYPE, SHARE_SIZES, SHARE_TARGET
+from .bench import NOISY_IQR, NOISY_MIN, PYTHON_SLACK, SHARE_DTYPE, SHARE_SIZES, SHARE_TARGET
 from .reportio import write_csv, write_text
 
 COLUMNS = ["sizes", "K", "dtype", "activation", "threads", "manual_ms", "manual_q25_ms", "manual_q75_ms",
-           "torch_ms", "torch_q25_ms", "torch_q75_ms", "noisy", "ratio", "target_ratio", "meets_ratio", "flops",
+           "manual_min_ms", "torch_ms", "torch_q25_ms", "torch_q75_ms", "torch_min_ms", "noisy", "ratio",
+           "target_ratio", "meets_ratio", "flops",
            "manual_gflops", "torch_gflops", "peak_gflops", "share_of_peak_pct", "reps_manual", "reps_torch",
            "mem_peak_mib", "mem_needed_mib", "mem_allowed_extra_mib", "mem_bound_mib", "mem_ok"]
 BLAS_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")
@@ -35,12 +36,14 @@ def targets(df):
     for (sizes, K, dtype), g in df.groupby(["sizes", "K", "dtype"], sort=False):
         target = g["target_ratio"].iloc[0]
         goals.append(dict(target=f"manual/torch ≤ {target:g} at {sizes} K={K}, {dtype}",
-                          measured=", ".join(f"{a} {r:.2f}" for a, r in zip(g["activation"], g["ratio"])),
+                          measured=", ".join(f"{a} {r:.3g}" + (" (noisy)" if n else "")
+                                             for a, r, n in zip(g["activation"], g["ratio"], g["noisy"])),
                           status="met" if g["meets_ratio"].all() else "missed"))
     wide = df[(df["sizes"] == SHARE_SIZES) & (df["dtype"] == SHARE_DTYPE)]
     share = wide["share_of_peak_pct"]
     goals.append(dict(target=f"manual_bp ≥ {SHARE_TARGET:.0f}% of the GEMM peak at {SHARE_SIZES}, {SHARE_DTYPE}",
-                      measured=", ".join(f"{a} {p:.0f}%" for a, p in zip(wide["activation"], share))
+                      measured=", ".join(f"{a} {p:.0f}%" + (" (noisy)" if n else "")
+                                         for a, p, n in zip(wide["activation"], share, wide["noisy"]))
                       + (" (above 100%: the peak was measured low, most likely under load)" if (share > 100).any()
                          else "") or "not in this run's ladder",
                       status="not measured" if wide.empty else "met" if (share >= SHARE_TARGET).all() else "missed"))
@@ -58,22 +61,25 @@ def _env_line():
 
 def _load_line(load):
     fmt = lambda la: "unavailable" if la is None else ", ".join(f"{x:.2f}" for x in la)  # noqa: E731
-    load = load or {}
-    return (f"- Load average (1, 5, 15 min) at start: **{fmt(load.get('start'))}**, at end: "
-            f"**{fmt(load.get('end'))}**, on {os.cpu_count()} CPUs. A 1-minute load near or above the CPU count "
+    load, cpus = load or {}, os.cpu_count() or 1
+    busy = any(la is not None and la[0] >= cpus for la in load.values())
+    return (("- **Busy machine: the timings below are unreliable.** " if busy else "- ")
+            + f"Load average (1, 5, 15 min) at start: **{fmt(load.get('start'))}**, at end: "
+            f"**{fmt(load.get('end'))}**, on {cpus} CPUs. A 1-minute load near or above the CPU count "
             "means other processes competed for the cores: treat the timings as rough and rerun on a quiet machine.")
 
 
-def _ms(median, q25, q75):
-    return f"{median:.3g} ({q25:.3g}–{q75:.3g})"
+def _ms(median, q25, q75, fastest):
+    return f"{median:.3g} ({q25:.3g}–{q75:.3g}; {fastest:.3g})"
 
 
 def _markdown(command, settings_name, df, goals, peaks, threads, source, load):
     step = df["sizes"] + " K=" + df["K"].astype(str)
     timing = pd.DataFrame({
         "step": step, "dtype": df["dtype"], "activation": df["activation"],
-        "manual ms (IQR)": [_ms(*r) for r in df[["manual_ms", "manual_q25_ms", "manual_q75_ms"]].itertuples(False)],
-        "torch ms (IQR)": [_ms(*r) for r in df[["torch_ms", "torch_q25_ms", "torch_q75_ms"]].itertuples(False)],
+        **{f"{side} ms (IQR; min)": [_ms(*r) for r in df[[f"{side}_ms", f"{side}_q25_ms", f"{side}_q75_ms",
+                                                           f"{side}_min_ms"]].itertuples(False)]
+           for side in ("manual", "torch")},
         "runs manual/torch": df["reps_manual"].astype(str) + "/" + df["reps_torch"].astype(str),
         "noisy": df["noisy"].map({True: "yes", False: ""}),
         "manual/torch": df["ratio"].map("{:.3g}".format), "target": df["target_ratio"].map("≤ {:g}".format),
@@ -93,7 +99,8 @@ def _markdown(command, settings_name, df, goals, peaks, threads, source, load):
         "# deltacheck bench: one training step of manual_bp against torch_ref, and against the GEMM peak",
         "",
         f"- Targets met: **{n_met} of {len(goals)}** (table below). Noisy cases (either side's IQR over "
-        f"{NOISY_IQR:.0%} of its median): **{n_noisy} of {len(df)}**.",
+        f"{NOISY_IQR:.0%} of its median, or its median over {NOISY_MIN:g}× its fastest run): "
+        f"**{n_noisy} of {len(df)}**; a target met or missed on noisy timings needs a rerun.",
         f"- Command: `{command}` ({settings_name} settings). Timings are wall time on a possibly shared machine:",
         "  other processes may have been running; rerun on a quiet machine before quoting a number.",
         _load_line(load),
@@ -118,8 +125,9 @@ def _markdown(command, settings_name, df, goals, peaks, threads, source, load):
         "## One training step: forward, δ, gradients, update",
         "",
         "Median wall time over repeated runs after warm-up, the two sides taking turns in blocks (so that load from",
-        "other processes falls on both alike); in brackets the IQR, the range of the middle half of the runs —",
-        "a wide one marks a noisy measurement. Same network (weights copied bit for bit), same X and T",
+        "other processes falls on both alike); in brackets the IQR (the range of the middle half of the runs) and",
+        "the fastest run — a wide IQR, or a median far above the fastest run, marks a noisy measurement (`noisy`).",
+        "Same network (weights copied bit for bit), same X and T",
         "(shared memory), same dtype, cost ½Σ(t − a)² summed over the K examples, plain SGD.",
         "manual: `manual_bp.TrainStep(net, SGD(η))`, data checked once before timing.",
         "torch: `zero_grad`, `TorchMLP.forward`, `F.mse_loss`, `backward`, `torch.optim.SGD.step`.",
@@ -129,6 +137,8 @@ def _markdown(command, settings_name, df, goals, peaks, threads, source, load):
         "",
         timing.to_markdown(index=False, disable_numparse=True),
         "",
+        *(["Shares above 100% mean the GEMM peak was measured low: load during both of its measurements.", ""]
+          if (df["share_of_peak_pct"] > 100).any() else []),
         "## Memory of one manual step",
         "",
         "- `needed MiB`: what the equations hold at once — z^l and a^l of every layer (kept for δ), ∂C/∂W^l and "

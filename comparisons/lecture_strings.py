@@ -10,6 +10,8 @@ EN = dict(
     title="# deltacheck lecture: is every step of the derivation right?",
     verdict_ok="**ALL PASS** — {n} of {n} checks pass.",
     verdict_fail="**{bad} CHECK(S) FAILED** — {ok} of {n} checks pass.",
+    verdict_indistinct="({u} of them not distinguishable at these weights: see section 2.)",
+    indistinct="not distinguishable at these weights",
     intro="Every number below was computed by this run: `{command}`.",
     versions="Python {py}, NumPy {np}, PyTorch {torch}.",
     check="check", passed="passed", yes="yes", no="**NO**", refused="refused",
@@ -33,10 +35,16 @@ EN = dict(
          "∂z_1^3/∂a_1^2 (= w_11^3) where the path through output unit 2 needs ∂z_2^3/∂a_1^2 (= w_21^3). "
          "The factors of example k = {k} (the first image with x_1 = 1), at the initial weights:",
     factor_cols=["factor", "value"],
+    shorthand="The slide's ∂a_1^2/∂w_11^2 is shorthand for ∂a_1^2/∂z_1^2 · ∂z_1^2/∂w_11^2 = σ'(z_1^2) · x_1 = "
+              "{sp} × {x1} = {prod}: example k = {k} has x_1 = {x1}, which is why the row repeats ∂a_1^2/∂z_1^2.",
     sums_cols=["Σ_k", "initial weights", "after training"],
     hell_sums="Each term summed over the {K} examples, next to autograd (torch_ref) and manual_bp's backprop:",
     hell_verdict="At the {point}: printed total is off by {p_rel} relative to autograd — {p_ok}; "
                  "the corrected total is off by {c_rel} — {c_ok} (tolerance `GRAD_F64`).",
+    hell_same="At the {point}: the printed and corrected totals coincide within the tolerance (printed off by "
+              "{p_rel} relative to autograd, corrected by {c_rel}), so the slide's slip makes no numerical "
+              "difference here — not distinguishable at these weights, not a failure; the corrected total {c_ok} "
+              "(tolerance `GRAD_F64`).",
     differs="detected as different", not_differs="**NOT detected as different**",
     agrees="agrees to rounding", not_agrees="**does not agree**",
     initial_w="initial weights", trained_w="weights after training",
@@ -59,6 +67,9 @@ EN = dict(
         "Σ_k": "Σ_k: ∂C_T/∂W^l and ∂C_T/∂b^l, the sums over the examples",
     },
     eq_cols=["weights", "oracle", "max abs error", "max rel error", "tolerance", "pass"],
+    pass_rule="An entry passes when |m − r| ≤ atol·max(1, max|r|) + rtol·|r| (m the equation's side, r the "
+              "oracle's), so the max rel error of a table, max |m − r|/|r|, can exceed rtol through a near-zero "
+              "entry that still passes through atol.",
     tol_h="Tolerances (`comparisons/tolerances.py`, each with its reason):",
     tol_cols=["name", "rtol", "atol"],
     paths_h="## 4. Why backpropagation",
@@ -82,9 +93,11 @@ JA = dict(
     title="# deltacheck lecture: 導出の各ステップは正しいか",
     verdict_ok="**すべて合格** — {n} 件中 {n} 件の検査に合格。",
     verdict_fail="**{bad} 件の検査が不合格** — {n} 件中 {ok} 件に合格。",
+    verdict_indistinct="(うち {u} 件はこの重みでは区別できない: 第 2 節を参照。)",
+    indistinct="この重みでは区別できない",
     intro="以下の数値はすべてこの実行で計算したもの: `{command}`。",
     versions="Python {py}、NumPy {np}、PyTorch {torch}。",
-    check="検査", passed="合格", yes="はい", no="**いいえ**", refused="拒否",
+    check="検査", passed="合否", yes="合格", no="**不合格**", refused="拒否",
     data_h="## 講義の例: 0 と 1 の画像 {K} 枚",
     data="本プロジェクトで作成した訓練データ(`comparisons/lecture_data.py` に作り方を記載): "
          "白黒 {r}×{c} 画素の画像 {K} 枚、数字 0 が {n0} 枚、数字 1 が {n1} 枚。正解は {nL} ユニット: "
@@ -105,10 +118,15 @@ JA = dict(
          "∂z_1^3/∂a_1^2 (= w_11^3) を使っているが、出力ユニット 2 を通る経路には ∂z_2^3/∂a_1^2 (= w_21^3) "
          "が必要である。初期の重みでの例 k = {k}(x_1 = 1 となる最初の画像)の各因子:",
     factor_cols=["因子", "値"],
+    shorthand="スライドの ∂a_1^2/∂w_11^2 は ∂a_1^2/∂z_1^2 · ∂z_1^2/∂w_11^2 = σ'(z_1^2) · x_1 = {sp} × {x1} = {prod} "
+              "の略記である。例 k = {k} では x_1 = {x1} なので、この行は ∂a_1^2/∂z_1^2 と同じ値になる。",
     sums_cols=["Σ_k", "初期の重み", "学習後"],
     hell_sums="各項の {K} 個の例についての和と、自動微分(torch_ref)および manual_bp の誤差逆伝播法の値:",
     hell_verdict="{point}: 印刷どおりの和は自動微分との相対差 {p_rel} — {p_ok}。"
                  "訂正した和の相対差は {c_rel} — {c_ok}(許容値 `GRAD_F64`)。",
+    hell_same="{point}: 印刷どおりの和と訂正した和は許容値の範囲で一致する(自動微分との相対差は印刷どおり {p_rel}、"
+              "訂正 {c_rel})。この重みではスライドの誤記は数値に影響しないので、この重みでは区別できない"
+              "(不合格ではない)。訂正した和は{c_ok}(許容値 `GRAD_F64`)。",
     differs="違いを検出", not_differs="**違いを検出できず**",
     agrees="丸め誤差の範囲で一致", not_agrees="**一致しない**",
     initial_w="初期の重み", trained_w="学習後の重み",
@@ -130,6 +148,8 @@ JA = dict(
         "Σ_k": "Σ_k: ∂C_T/∂W^l と ∂C_T/∂b^l、例についての和",
     },
     eq_cols=["重み", "基準", "最大絶対誤差", "最大相対誤差", "許容値", "合否"],
+    pass_rule="各要素は |m − r| ≤ atol·max(1, max|r|) + rtol·|r|(m は式の側、r は基準の値)のとき合格する。"
+              "そのため表の最大相対誤差 max |m − r|/|r| は、ゼロに近い要素が atol によって合格していても rtol を超えることがある。",
     tol_h="許容値(`comparisons/tolerances.py`、それぞれ理由を記載):",
     tol_cols=["名前", "rtol", "atol"],
     paths_h="## 4. なぜ誤差逆伝播法か",
@@ -148,7 +168,8 @@ JA = dict(
     names={  # check, oracle and term names; English ones not listed here are kept as they are
         "training: parameters": "勾配降下法: パラメータ", "training: C_T per step": "勾配降下法: 各ステップの C_T",
         "微分地獄 at the initial weights": "微分地獄: 初期の重み", "微分地獄 after training": "微分地獄: 学習後",
-        **{f"equation {e}": f"式 {e}" for e in ("(1)", "(2)", "(3)", "(4)", "(5)", "Σ_k")},
+        **{f"equation {e}": f"式 {e}" for e in ("(1)", "(2)", "(3)", "(4)", "(5)")},
+        "sums over k (C_T = Σ_k C_k)": "例 k についての和 (C_T = Σ_k C_k)",
         "path enumeration = backprop": "経路列挙 = 誤差逆伝播法",
         "autograd": "自動微分", "finite differences": "中心差分", "complex step": "複素ステップ",
         "term 1": "項 1", "term 2 (printed)": "項 2(印刷どおり)", "term 2 (corrected)": "項 2(訂正)",

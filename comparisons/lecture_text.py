@@ -44,9 +44,12 @@ def render(run, lang, versions, files):
     checks = run.checks
     n, ok = len(checks), sum(checks.values())
     head = S["verdict_ok"].format(n=n) if ok == n else S["verdict_fail"].format(bad=n - ok, ok=ok, n=n)
+    if run.indistinct:
+        head += " " + S["verdict_indistinct"].format(u=len(run.indistinct))
     yn = lambda b: S["yes"] if b else S["no"]  # noqa: E731
     lines = [S["title"], "", head, "", S["intro"].format(command=run.command), S["versions"].format(**versions), ""]
-    lines += md_table([S["check"], S["passed"]], [(tr(S, name), yn(p)) for name, p in checks.items()]) + [""]
+    lines += md_table([S["check"], S["passed"]], [(tr(S, name), S["indistinct"] if name in run.indistinct else yn(p))
+                                                  for name, p in checks.items()]) + [""]
     lines += _data(S, run) + _training(S, run, yn) + _hell(S, run) + _equations(S, run, yn) + _paths(S, run, yn)
     lines += [S["files"].format(files=", ".join(f"`{f}`" for f in files)), ""]
     return "\n".join(lines)
@@ -78,12 +81,16 @@ def _hell(S, run):
     k = h0.k_shown
     out = [S["hell_h"], "", S["hell"].format(k=k + 1), ""]
     out += md_table(S["factor_cols"], [(name, val(v[k])) for name, v in h0.factors.items()]) + [""]
+    f = h0.factors
+    out += [S["shorthand"].format(k=k + 1, sp=val(f["∂a_1^2/∂z_1^2"][k]), x1=val(f["∂z_1^2/∂w_11^2"][k]),
+                                  prod=val(f["∂a_1^2/∂w_11^2"][k])), ""]
     rows = [(tr(S, name), val(h0.sums[name]), val(h1.sums[name])) for name in h0.sums]
     rows += [(S["autograd_row"], val(h0.autograd), val(h1.autograd)), (S["backprop_row"], val(h0.backprop), val(h1.backprop))]
     out += [S["hell_sums"].format(K=len(run.X)), ""] + md_table(S["sums_cols"], rows) + [""]
     for point, h in ((S["initial_w"], h0), (S["trained_w"], h1)):
         v = h.verdict
-        out += ["- " + S["hell_verdict"].format(point=point, p_rel=err(v.printed_rel), c_rel=err(v.corrected_rel),
+        out += ["- " + S["hell_verdict" if v.distinguishable else "hell_same"].format(
+                                                point=point, p_rel=err(v.printed_rel), c_rel=err(v.corrected_rel),
                                                 p_ok=S["differs"] if v.printed_differs else S["not_differs"],
                                                 c_ok=S["agrees"] if v.corrected_agrees else S["not_agrees"])]
     out += ["", S["c1"].format(c1=val(h0.dC1), x1=int(run.X[0, 0]), ct=val(h0.autograd)), ""]
@@ -104,6 +111,7 @@ def _equations(S, run, yn):
         out += [f"### {S['eq_names'][e]}", ""] + md_table(S["eq_cols"], rows) + [""]
     notes = eq[eq["equation"] == "all"]
     out += [f"- {tr(S, r.oracle)}: {r.note}" for r in notes.itertuples()] + ([""] if len(notes) else [])
+    out += [S["pass_rule"], ""]
     tols = [("GRAD_F64", tolerances.GRAD_F64)] + [t for t in TOLERANCES.values() if t[0] != "GRAD_F64"] + \
            [("PATHS_F64", tolerances.PATHS_F64)]
     out += [S["tol_h"], ""] + md_table(S["tol_cols"], [(f"`{nm}`", err(t.rtol), err(t.atol)) for nm, t in tols]) + [""]

@@ -52,7 +52,9 @@ def test_correct_passes_with_its_largest_error(capsys):
     rc, out, err = run(capsys, EXAMPLES / "correct.py")
     assert rc == 0 and err == ""
     assert "PASS: dW, db and δ agree with PyTorch autograd on all 8 networks" in out
-    assert "largest error: max rel err" in out and "L = 2 … 5" in out
+    assert "largest error: rel err" in out and "L = 2 … 5" in out
+    # "rel err" is not the sweep's element-wise max_rel_err: the output says what it is, once
+    assert out.count("max|yours − autograd's| / max|autograd's| over the whole tensor") == 1
 
 
 @pytest.mark.parametrize("stem", ["w_not_transposed_eq5", "sigma_prime_wrong_layer_eq5", "off_by_one_weight_index_eq5"])
@@ -70,7 +72,8 @@ def test_transposed_mistakes_name_eq5_both_when_they_crash_and_when_they_run(ste
 def test_wrong_backprop_exits_1_with_the_layer_and_hint(capsys):
     rc, out, _ = run(capsys, EXAMPLES / "mistakes" / "sigma_prime_missing_eq5.py", "--archs", "2")
     assert rc == 1
-    assert "FAIL: eq (5) fails at layer l = 2: δ^2 differs from ∂C/∂z^2 (max rel err" in out
+    assert "FAIL: eq (5) fails at layer l = 2: δ^2 differs from ∂C/∂z^2 (rel err" in out
+    assert "max rel err" not in out and out.count("rel err = max|yours − autograd's| / max|autograd's|") == 1
     assert "while δ^3 agrees — the recurrence from layer 3 to 2 is wrong" in out
     assert "hint: your numbers match σ'(z^2) left out of eq (5)" in out
 
@@ -103,6 +106,8 @@ BAD = {
     "keys": ("def backprop(W, b, X, T):\n    return {0: 1.0}, {0: 1.0}\n", "keyed [0]; the lecture keys layers l = 2"),
     "str": ("def backprop(W, b, X, T):\n    return {l: 'x' for l in W}, {}\n", "returned dW[2] as str"),
     "bad_cost_constant": ("COST = 'hinge'\ndef backprop(W, b, X, T):\n    pass\n", "mine.py sets COST: unknown cost 'hinge'"),
+    "bad_activation_constant": ("COST = 'squared_error'\nACTIVATION = 'swish'\ndef backprop(W, b, X, T):\n    pass\n",
+                                "mine.py sets ACTIVATION: unknown activation 'swish'"),
 }
 
 
@@ -118,15 +123,24 @@ def test_unusable_file_exits_2_with_one_line(capsys, tmp_path, kind):
     (["nothere.py"], "nothere.py: no such file"),
     ([".", "--archs", "1"], ": not a file"),
     (["{correct}:nope"], "has no function 'nope'"),
-    (["{correct}", "--activation", "swish"], "unknown activation 'swish'"),
-    (["{correct}", "--activation", "softmax"], "softmax can only be the output layer's"),
-    (["{correct}", "--cost", "hinge"], "unknown cost 'hinge'"),
+    (["{correct}", "--activation", "swish"], "error: --activation swish: unknown activation 'swish'; choose one of"),
+    (["{correct}", "--activation", "softmax"], "error: --activation softmax: activation softmax can only be the output layer's"),
+    (["{correct}", "--cost", "hinge"], "error: --cost hinge: unknown cost 'hinge'; choose one of"),
     (["{correct}", "--archs", "0"], "--archs: must be an integer >= 1"),
 ])
 def test_unusable_arguments_exit_2_with_one_line(capsys, argv, message):
     argv = [a.format(correct=EXAMPLES / "correct.py") for a in argv]
     rc, out, err = run(capsys, *argv)
     assert rc == 2 and err.count("\n") == 1 and message in err, err
+    assert " sets " not in err  # a flag's bad value is never blamed on the file's ACTIVATION / COST
+
+
+def test_a_bad_flag_is_blamed_on_the_flag_even_when_the_file_sets_the_other(capsys, tmp_path):
+    p = user_file(tmp_path, "ACTIVATION = 'swish'\ndef backprop(W, b, X, T):\n    pass\n")
+    rc, _, err = run(capsys, p, "--cost", "hinge")  # the file's ACTIVATION is bad too: the first bad value is named
+    assert rc == 2 and "mine.py sets ACTIVATION: unknown activation 'swish'" in err, err
+    rc, _, err = run(capsys, p, "--activation", "tanh", "--cost", "hinge")
+    assert rc == 2 and err.startswith("error: --cost hinge: unknown cost 'hinge'"), err
 
 
 def test_exception_inside_user_code_shows_their_traceback_only(capsys, tmp_path):
@@ -147,7 +161,24 @@ def test_exception_inside_user_code_shows_their_traceback_only(capsys, tmp_path)
 def test_nan_is_a_wrong_backprop(capsys, tmp_path):
     p = user_file(tmp_path, CORRECT.replace("    return dW, db, delta", "    dW[2] = dW[2] * float('nan')\n    return dW, db, delta"))
     rc, out, _ = run(capsys, p, "--archs", "1")
-    assert rc == 1 and "eq (2) fails at layer l = 2: dW^2 contains NaN or inf" in out
+    assert rc == 1 and "eq (2) fails at layer l = 2: dW^2 contains NaN in 36 of 36 entries" in out
+
+
+def test_all_nan_dw_without_delta_says_nan_and_where(capsys, tmp_path):
+    p = user_file(tmp_path, """\
+        import numpy as np
+
+        def backprop(W, b, X, T):
+            return {l: np.full_like(w, np.nan) for l, w in W.items()}, {l: np.zeros_like(v) for l, v in b.items()}
+        """)
+    rc, out, _ = run(capsys, p, "--archs", "1")
+    assert rc == 1
+    head, hint = out.splitlines()[1:3]
+    assert head.startswith("FAIL: eq (4) fails at the output layer l = 3: dW^3 and db^3 are both wrong: "
+                           "dW^3 contains NaN in 6 of 6 entries; db^3 differs"), head
+    assert "inf)" not in head and hint.startswith("hint: NaN or inf:")
+    assert "the result also contains NaN or inf: dW^2 (NaN in 36 of 36 entries)" in out
+    assert "FAIL: eq (4) at l = 3 (contains NaN)" in out and "rel err 1)" not in out.split("networks")[1]
 
 
 def test_user_function_gets_copies_and_a_note_when_it_mutates(capsys, tmp_path):

@@ -117,6 +117,27 @@ def test_the_check_fails_when_printed_and_corrected_are_swapped(data, initial):
     assert not swapped.printed_differs and not swapped.corrected_agrees
 
 
+def test_where_printed_and_corrected_coincide_the_check_is_undecided_not_failed(data):
+    """A saturated net (η = 50, 20 steps): every term ≈ 1e-140, the two totals cannot be told apart."""
+    from comparisons import lecture_train
+    X, T, digits = data
+    net = lecture_train.run(0, 50.0, 20, X, T, digits).net
+    h = hell.evaluate(net, X, T, oracles.autograd(net, X, T)["gW"])
+    assert compare(h.sums["total (printed)"], h.sums["total (corrected)"], GRAD_F64).passed  # the slip is invisible
+    v = h.verdict
+    assert not v.distinguishable and not v.printed_differs and v.corrected_agrees and v.passed
+    # the corrected total must still agree with autograd: a wrong reference fails, even here
+    wrong = hell.judge(h.sums["total (printed)"], h.sums["total (corrected)"], 2 * h.autograd + 1.0)
+    assert not wrong.distinguishable and not wrong.corrected_agrees and not wrong.passed
+
+
+def test_distinguishable_totals_still_require_the_printed_one_to_differ():
+    v = hell.judge(1.0, 2.0, 1.0)  # the printed equals autograd and the corrected does not
+    assert v.distinguishable and not v.passed
+    v = hell.judge(2.0, 1.0, 1.0)
+    assert v.distinguishable and v.printed_differs and v.corrected_agrees and v.passed
+
+
 def test_printed_and_corrected_differ_only_by_w21_for_w11(data):
     """With w_21^3 set equal to w_11^3 the slide's slip is harmless: the index translation is right."""
     X, T, _ = data

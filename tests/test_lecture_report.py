@@ -84,6 +84,61 @@ def test_japanese_report_renders_the_same_numbers_as_the_english(report):
         assert term in ja, term
 
 
+@pytest.fixture(scope="module")
+def saturated(tmp_path_factory):
+    """`deltacheck lecture --eta 50 --steps 20`: the trained network saturates (∂C_T/∂w_11^2 ≈ 1e-140)."""
+    out = tmp_path_factory.mktemp("saturated")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(paths_cost, "DEPTHS", range(1, 2))
+        mp.setattr(paths_cost, "WIDTHS", (2,))
+        code = cli.main(["lecture", "--out", str(out), "--steps", "20", "--eta", "50"])
+    return code, out
+
+
+def test_a_saturated_net_is_not_distinguishable_rather_than_failed(saturated):
+    code, out = saturated
+    assert code == 0
+    en = (out / "lecture.md").read_text(encoding="utf-8")
+    ja = (out / "lecture.ja.md").read_text(encoding="utf-8")
+    assert "**ALL PASS** — 11 of 11 checks pass. (1 of them not distinguishable at these weights" in en
+    assert "| 微分地獄 after training | not distinguishable at these weights |" in en
+    assert "| 微分地獄 at the initial weights | yes |" in en  # there the printed total is detected as different
+    assert "At the weights after training: the printed and corrected totals coincide within the tolerance" in en
+    assert "**NOT detected as different**" not in en and "**NO**" not in en
+    assert "| 微分地獄: 学習後 | この重みでは区別できない |" in ja
+    assert Counter(NUMBER.findall(en)) == Counter(NUMBER.findall(ja))
+
+
+def test_report_explains_the_shorthand_factor_with_computed_values(report):
+    from comparisons import hell, lecture_data
+    from comparisons.lecture_text import val
+    from comparisons.lecture_train import lecture_net
+    _, out = report
+    X, T, _ = lecture_data.dataset()
+    f = hell.factors(lecture_net(0), X, T)
+    k = int(np.flatnonzero(X[:, 0] > 0.5)[0])
+    sp, x1, prod = (val(f[n][k]) for n in ("∂a_1^2/∂z_1^2", "∂z_1^2/∂w_11^2", "∂a_1^2/∂w_11^2"))
+    assert x1 == "1" and sp == prod
+    formula = f"∂a_1^2/∂z_1^2 · ∂z_1^2/∂w_11^2 = σ'(z_1^2) · x_1 = {sp} × {x1} = {prod}"
+    en = (out / "lecture.md").read_text(encoding="utf-8")
+    ja = (out / "lecture.ja.md").read_text(encoding="utf-8")
+    assert f"The slide's ∂a_1^2/∂w_11^2 is shorthand for {formula}: example k = {k + 1} has x_1 = {x1}" in en
+    assert f"スライドの ∂a_1^2/∂w_11^2 は {formula} の略記" in ja
+
+
+def test_report_states_the_pass_rule_labels_the_sums_and_answers_pass_fail_in_japanese(report):
+    _, out = report
+    en = (out / "lecture.md").read_text(encoding="utf-8")
+    ja = (out / "lecture.ja.md").read_text(encoding="utf-8")
+    rule = "|m − r| ≤ atol·max(1, max|r|) + rtol·|r|"
+    assert f"An entry passes when {rule}" in en and "near-zero entry that still passes through atol" in en
+    assert en.index(f"An entry passes when {rule}") > en.index("### Σ_k")  # under the equation tables
+    assert f"各要素は {rule}" in ja
+    assert "| sums over k (C_T = Σ_k C_k) | yes |" in en and "equation Σ_k" not in en
+    assert "| 例 k についての和 (C_T = Σ_k C_k) | 合格 |" in ja
+    assert "| 検査 | 合否 |" in ja and "はい" not in ja and "いいえ" not in ja
+
+
 def test_the_same_arguments_give_the_same_bytes(report):
     _, out = report
     first = {p.name: p.read_bytes() for p in out.iterdir() if p.suffix in (".csv", ".md")}
