@@ -52,7 +52,8 @@ def _n_archs(traj, mask):
 
 
 def _md(df):
-    return df.to_markdown(index=False, floatfmt=".3g")
+    """A table as Markdown; integer columns kept as integers (an all-number frame would upcast them)."""
+    return df.astype({c: object for c in df.select_dtypes("integer").columns}).to_markdown(index=False, floatfmt=".3g")
 
 
 def write_report(stage, command, args, specs, grads, traj):

@@ -158,3 +158,9 @@ def test_zero_steps_gives_gradient_checks_only(tmp_path):
     assert cli.main(["sweep", "--archs", "3", "--steps", "0", "--no-progress", "--out", str(tmp_path)]) == 0
     assert len(pd.read_csv(tmp_path / "trajectories.csv")) == 0
     assert "no training steps" in (tmp_path / "summary.md").read_text().lower()
+
+
+def test_markdown_tables_keep_integers_as_integers():
+    """An all-number frame is upcast to float by to_markdown: arch 7561 printed as 7.56e+03."""
+    md = sweep_report._md(pd.DataFrame(dict(arch=[7561, 2], step=[98, 1], cost=[0.5, 1e-9])))
+    assert "7561" in md and "98" in md and "e+03" not in md
