@@ -1,5 +1,6 @@
 """Hypothesis profiles: `dev` (fast, the default here) and `ci` (loaded when CI is set)."""
 import os
+import sys
 
 from hypothesis import HealthCheck, settings
 
@@ -16,3 +17,14 @@ settings.register_profile(
 settings.register_profile("dev", max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("thorough", max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The largest manual-vs-torch differences the property tests saw, per dtype."""
+    for mod in list(sys.modules.values()):
+        worst = getattr(mod, "DELTACHECK_WORST", None)
+        if isinstance(worst, dict) and worst:
+            terminalreporter.section("largest manual_bp vs autograd difference in the property tests")
+            for dtype, (used, abs_err, rel_err) in sorted(worst.items()):
+                terminalreporter.write_line(f"{dtype}: max abs err {abs_err:.3g}, max elementwise rel err "
+                                            f"{rel_err:.3g}, max fraction of the tolerance {used:.3g}")
