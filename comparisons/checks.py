@@ -17,6 +17,15 @@ class CheckResult:
     passed: bool
 
 
+def _tolerance_used(m, r, tol):
+    """|m − r|, |r| and max |m − r| / (atol·max(1, max|r|) + rtol·|r|): the one rule both checks apply."""
+    abs_r = np.abs(r)
+    err = np.abs(m - r)
+    with np.errstate(invalid="ignore"):  # inf − inf: NaN, which then fails
+        used = float(np.max(err / (tol.atol * max(1.0, float(abs_r.max())) + tol.rtol * abs_r)))
+    return err, abs_r, used
+
+
 def compare(m, r, tol):
     """Compare ``m`` with the reference ``r``: |m − r| ≤ atol·max(1, max|r|) + rtol·|r| everywhere.
 
@@ -33,10 +42,7 @@ def compare(m, r, tol):
         return CheckResult(0.0, 0.0, 0.0, 0.0, True)
     if not (r_finite and np.all(np.isfinite(m))):
         return CheckResult(np.inf, np.inf, ref_norm, np.inf, False)
-    abs_r = np.abs(r)
-    err = np.abs(m - r)
-    bound = tol.atol * max(1.0, float(abs_r.max())) + tol.rtol * abs_r  # > 0 everywhere
-    used = float(np.max(err / bound))
+    err, abs_r, used = _tolerance_used(m, r, tol)
     nz = abs_r > 0
     max_rel = float(np.max(err[nz] / abs_r[nz])) if nz.any() else 0.0
     return CheckResult(float(err.max()), max_rel, ref_norm, used, used <= 1.0)
@@ -48,10 +54,7 @@ def within(m, r, tol):
     Same rule, same shapes assumed; a NaN or inf on either side makes the ratio NaN or the
     bound infinite-over-infinite, which fails, as in ``compare``.
     """
-    abs_r = np.abs(r)
-    err = np.abs(m - r)
-    with np.errstate(invalid="ignore"):
-        used = float(np.max(err / (tol.atol * max(1.0, float(abs_r.max())) + tol.rtol * abs_r)))
+    err, _, used = _tolerance_used(m, r, tol)
     ok = used <= 1.0  # False for NaN
     return CheckResult(float(err.max()), np.nan, np.nan, used if ok or np.isfinite(used) else np.inf, ok)
 

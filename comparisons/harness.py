@@ -143,7 +143,6 @@ def trajectory_rows(arch, spec, net, ref, X, T, batches):
     full = spec.batch == spec.K
     flat_t = ref.flat_parameters()  # W^2, b^2, …, W^L, b^L, updated in place by torch.optim
     w_r = flat_t.detach().numpy() if flat_t.device.type == "cpu" else None
-    tol = trajectory_tolerance(net.dtype, 1)
     shadow, rows, comparable = None, [], True
     for step, idx in enumerate(batches, start=1):
         it = slice(None) if full else torch.from_numpy(idx).to(ref.device)
@@ -155,14 +154,15 @@ def trajectory_rows(arch, spec, net, ref, X, T, batches):
         if flat_t.device.type != "cpu":
             w_r = flat_t.detach().cpu().numpy()
         w_m = m_params[step - 1]
-        res, drift = within(w_m, w_r, Tolerance(tol.rtol * step, tol.atol * step)), np.nan
+        tol = trajectory_tolerance(net.dtype, step)
+        res, drift = within(w_m, w_r, tol), np.nan
         if not res.passed and np.all(np.isfinite(w_m)) and np.all(np.isfinite(w_r)):
             if shadow is None:
                 shadow = Shadow(spec, W0, b0, batches, X, T, step)
             drift = shadow.drift(w_m)
             extra = SHADOW_FACTOR * drift / max(1.0, float(np.abs(w_r).max()))
             if comparable and np.isfinite(extra) and extra <= MAX_TRAJECTORY_RTOL:
-                res = within(w_m, w_r, Tolerance(tol.rtol * step, tol.atol * step + extra))
+                res = within(w_m, w_r, Tolerance(tol.rtol, tol.atol + extra))
             elif comparable and res.max_abs_err <= SHADOW_FACTOR * drift:
                 comparable = False  # chaotic from here on: a one-ulp change moves w as far as the two sides differ
         if not comparable:

@@ -43,32 +43,30 @@ class MLP:
         """X (K, n_1) and T (K, n_L) checked and in the network's dtype; ValueError otherwise."""
         return validate.check_data(X, T, self.sizes[0], self.sizes[-1], self.dtype)
 
-    _data = check_data
-
     def _scale(self, K):
         """1 for C_T = Σ_k C_k (the lecture's), 1/K for the mean."""
         return 1.0 if self.reduction == "sum" else 1.0 / K
 
     def forward(self, X):
         """z[l] and a[l] for every layer (a[1] = X)."""
-        X, _ = self._data(X)
+        X, _ = self.check_data(X)
         return backprop.forward(self.W, self.b, self.act, X)
 
     def costs(self, X, T):
         """C_k for every example: shape (K,)."""
-        X, T = self._data(X, T)
+        X, T = self.check_data(X, T)
         fwd = backprop.forward(self.W, self.b, self.act, X)
         return self.cost.fn(fwd.a[self.L], T, fwd.z[self.L])
 
     def costs_from_z(self, l, z_l, T):
         """C_k for every example, as a function of z^l (K, n_l) given for layer l."""
-        _, T = self._data(np.zeros((len(T), self.sizes[0]), self.dtype), T)
+        _, T = self.check_data(np.zeros((len(T), self.sizes[0]), self.dtype), T)
         z_L, a_L = backprop.forward_from(self.W, self.b, self.act, l, z_l)
         return self.cost.fn(a_L, T, z_L)
 
     def total_cost(self, X, T):
         """C_T = Σ_k C_k (or its mean over k with reduction='mean')."""
-        return self._total_cost(*self._data(X, T))
+        return self._total_cost(*self.check_data(X, T))
 
     def _total_cost(self, X, T):
         """total_cost of data already checked."""
@@ -78,7 +76,7 @@ class MLP:
 
     def deltas(self, X, T):
         """δ[l] = ∂C_k/∂z^l[k] for l = 2 … L, each (K, n_l): eq (4), then eq (5) downwards."""
-        X, T = self._data(X, T)
+        X, T = self.check_data(X, T)
         fwd = backprop.forward(self.W, self.b, self.act, X)
         return backprop.deltas(self.W, self.act, self.cost, fwd, T)
 
@@ -88,7 +86,7 @@ class MLP:
         With ``per_example`` the lecture's [k] quantities ∂C_k/∂W^l (K, n_l, n_{l-1}) and
         ∂C_k/∂b^l (K, n_l) are returned; the reduction does not apply to them.
         """
-        X, T = self._data(X, T)
+        X, T = self.check_data(X, T)
         fwd = backprop.forward(self.W, self.b, self.act, X)
         delta = backprop.deltas(self.W, self.act, self.cost, fwd, T)
         s = 1.0 if per_example else self._scale(len(X))

@@ -175,7 +175,7 @@ class TorchMLP(nn.Module):
         """torch.optim.SGD over W^2, b^2, …, W^L, b^L with learning rate η and momentum μ."""
         return torch.optim.SGD(self.parameters(), lr=eta, momentum=momentum)
 
-    def train_steps(self, X, T, optimizer, batches, record=True):
+    def train_steps(self, X, T, optimizer, batches):
         """One optimizer step per index array in ``batches``; returns C after each step on all of X."""
         Xt, Tt = self._tensor(X), self._tensor(T)
         history = []
@@ -185,6 +185,5 @@ class TorchMLP(nn.Module):
             C, _, _ = self.loss(Xt[idx], Tt[idx])
             C.backward()
             optimizer.step()
-            if record:
-                history.append(self.total_cost(Xt, Tt))
+            history.append(self.total_cost(Xt, Tt))
         return history
