@@ -1,6 +1,7 @@
 """`python -m comparisons` is `deltacheck`."""
+
 import sys
 
-from .cli import main
+from comparisons.cli import main
 
 sys.exit(main())

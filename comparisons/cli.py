@@ -3,16 +3,17 @@
 Each subcommand lives in its own module with ``register(subparsers)``; bad input is one
 line on stderr and exit code 2, never a traceback.
 """
+
 from __future__ import annotations
 
 import argparse
 import importlib
 import sys
 
-from .errors import UsageError
+from comparisons.common.errors import UsageError
 
 # Subcommand modules, in the order `deltacheck --help` lists them.
-COMMANDS = ["comparisons.cmd_sweep", "comparisons.cmd_check", "comparisons.cmd_sweep_bench", "comparisons.cmd_bench", "comparisons.cmd_lecture", "comparisons.cmd_diagnose", "comparisons.cmd_gallery"]
+COMMANDS = ["comparisons.sweep.cli", "comparisons.bench.cli", "comparisons.lecture.cli", "comparisons.diagnose.cli"]
 
 
 class Parser(argparse.ArgumentParser):
@@ -28,7 +29,9 @@ class Parser(argparse.ArgumentParser):
 
 def build_parser():
     """The parser with every subcommand registered."""
-    parser = Parser(prog="deltacheck", description="The lecture's δ-backprop (manual_bp) held against PyTorch autograd (torch_ref).")
+    parser = Parser(
+        prog="deltacheck", description="The lecture's δ-backprop (manual_bp) held against PyTorch autograd (torch_ref)."
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
     for name in COMMANDS:

@@ -3,6 +3,7 @@
 Eq (1) δ ≜ ∂C/∂z, (2) ∂C/∂w = δ a, (3) ∂C/∂b = δ, (4) δ^L, (5) the recurrence: see
 ``manual_bp.backprop``.  This package never imports torch.
 """
+
 from .activations import ACTIVATIONS, get_activation
 from .backprop import Forward
 from .costs import COSTS, get_cost
@@ -10,4 +11,16 @@ from .network import MLP, init_params
 from .optim import SGD, full_batch, train
 from .step import TrainStep
 
-__all__ = ["ACTIVATIONS", "COSTS", "MLP", "SGD", "Forward", "TrainStep", "full_batch", "get_activation", "get_cost", "init_params", "train"]
+__all__ = [
+    "ACTIVATIONS",
+    "COSTS",
+    "MLP",
+    "SGD",
+    "Forward",
+    "TrainStep",
+    "full_batch",
+    "get_activation",
+    "get_cost",
+    "init_params",
+    "train",
+]

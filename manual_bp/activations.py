@@ -7,6 +7,7 @@ because for the sigmoid σ'(z) = a(1 − a) is both cheaper and exactly what the
 lecture writes.  Softmax is not elementwise: it has no ``prime`` and offers
 ``vjp`` (its full Jacobian, transposed, times a vector) instead.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -6,6 +6,7 @@ so the same equation reads z^l = a^{l-1} (W^l)ᵀ + b^l, and every (K, n) array 
 holds K of the lecture's vectors at once.  Layers are keyed by the lecture's l:
 a[1] = X, and z[l], a[l], delta[l], W[l], b[l] exist for l = 2 … L.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

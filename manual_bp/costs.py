@@ -7,6 +7,7 @@ built for (sigmoid for binary cross-entropy, softmax for cross-entropy) also giv
 ``linked_delta(a, t)``: eq (4) with σ' cancelled analytically, which stays finite when
 a^L saturates to exactly 0 or 1, where ∂C/∂a^L alone is infinite.
 """
+
 from __future__ import annotations
 
 import numpy as np

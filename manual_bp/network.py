@@ -1,4 +1,5 @@
 """The multilayer perceptron of the lecture, trained by its own δ-backpropagation."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """Gradient descent on C_T: the lecture's Δw = −η ∂C_T/∂w, with optional momentum."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -27,7 +28,7 @@ class SGD:
         """A reused buffer shaped like ``g`` (so that no update allocates)."""
         if self._tmp.size < g.size or self._tmp.dtype != g.dtype:
             self._tmp = np.empty(g.size, g.dtype)
-        return self._tmp[:g.size].reshape(g.shape)
+        return self._tmp[: g.size].reshape(g.shape)
 
     def _update(self, key, p, g):
         if self.momentum:

@@ -8,6 +8,7 @@ repeated here: every step calls backprop's functions, looked up on the module at
 and ``optimizer.step``, so a replaced ``backprop.hidden_delta`` or ``SGD._update`` takes
 effect here too.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """Input checks: each raises ValueError with one sentence naming the problem."""
+
 from __future__ import annotations
 
 import numbers
@@ -78,7 +79,9 @@ def check_params(weights, biases):
     L = len(weights) + 1
     expected = list(range(2, L + 1))
     if sorted(weights) != expected or sorted(biases) != expected:
-        raise ValueError(f"weights and biases must both be keyed l = 2 … {L}, got {sorted(weights)} and {sorted(biases)}")
+        raise ValueError(
+            f"weights and biases must both be keyed l = 2 … {L}, got {sorted(weights)} and {sorted(biases)}"
+        )
     first = np.asarray(weights[2])
     dtype = check_dtype(first.dtype) if first.dtype.kind == "f" else None
     if dtype is None:

@@ -1,10 +1,17 @@
 """Hypothesis profiles: `dev` (fast, the default here) and `ci` (loaded when CI is set)."""
+
 import os
+import pathlib
 import sys
 
 from hypothesis import HealthCheck, settings
 
-# The built-in `ci` profile (derandomized, no deadline, database off) extended: 300 examples, the shrunk failure printed as a reproducible blob.
+# tests/strategies.py (hypothesis strategies, a test-only dependency) is imported as `strategies`:
+# --import-mode=importlib puts no test folder on sys.path by itself.
+sys.path.insert(0, str(pathlib.Path(__file__).parent))
+
+# The built-in `ci` profile (derandomized, no deadline, database off) extended: 300 examples,
+# the shrunk failure printed as a reproducible blob.
 settings.register_profile(
     "ci",
     parent=settings.get_profile("ci"),
@@ -26,5 +33,7 @@ def pytest_terminal_summary(terminalreporter):
         if isinstance(worst, dict) and worst:
             terminalreporter.section("largest manual_bp vs autograd difference in the property tests")
             for dtype, (used, abs_err, rel_err) in sorted(worst.items()):
-                terminalreporter.write_line(f"{dtype}: max abs err {abs_err:.3g}, max elementwise rel err "
-                                            f"{rel_err:.3g}, max fraction of the tolerance {used:.3g}")
+                terminalreporter.write_line(
+                    f"{dtype}: max abs err {abs_err:.3g}, max elementwise rel err "
+                    f"{rel_err:.3g}, max fraction of the tolerance {used:.3g}"
+                )

@@ -1,13 +1,14 @@
 """manual_bp against torch_ref (autograd) on hypothesis-drawn architectures, and planted bugs."""
+
 import numpy as np
 import pytest
 from hypothesis import given, note
+from strategies import specs
 
-from comparisons.checks import compare
-from comparisons.harness import build
-from comparisons.spec import ArchSpec
-from comparisons.strategies import specs
-from comparisons.tolerances import gradient_tolerance
+from comparisons.common.checks import compare
+from comparisons.common.spec import ArchSpec
+from comparisons.common.tolerances import gradient_tolerance
+from comparisons.sweep.harness import build
 from manual_bp import backprop
 
 DELTACHECK_WORST = {}  # per dtype: largest tol_used, abs and rel error seen; printed by conftest at the end
@@ -67,9 +68,10 @@ def test_per_example_gradients_match_torch_func(spec):
 @pytest.mark.parametrize("reduction", ["sum", "mean"])
 def test_reduction_mean_divides_by_K(reduction):
     spec = ArchSpec(sizes=(3, 4, 2), activations=("tanh", "sigmoid"), cost="binary_cross_entropy", K=5, seed=3)
+    from comparisons.common.spec import make_problem
     from manual_bp import MLP
     from torch_ref import TorchMLP
-    from comparisons.spec import make_problem
+
     W, b, X, T, _ = make_problem(spec)
     net = MLP(W, b, list(spec.activations), spec.cost, reduction=reduction)
     ref = TorchMLP(W, b, list(spec.activations), spec.cost, reduction=reduction)
@@ -84,8 +86,9 @@ def test_reduction_mean_divides_by_K(reduction):
 
 # --- planted bugs: each comparison (W, b, δ) must catch each of them ----------------------
 
-PLANTED_SPEC = ArchSpec(sizes=(5, 4, 4, 4, 4), activations=("sigmoid", "tanh", "softplus", "sigmoid"),
-                        cost="squared_error", K=6, seed=11)
+PLANTED_SPEC = ArchSpec(
+    sizes=(5, 4, 4, 4, 4), activations=("sigmoid", "tanh", "softplus", "sigmoid"), cost="squared_error", K=6, seed=11
+)
 
 
 def _missing_sigma_prime(delta_next, W_next, act, z, a):
@@ -125,7 +128,8 @@ def test_planted_bug_is_caught(monkeypatch, bug, tensor, dtype):
 
 def test_checker_follows_isclose_and_fails_on_planted_differences():
     """The checker itself (HIPS-style): rounding passes, a relative 1e-8 error does not (f64)."""
-    from comparisons.tolerances import GRAD_F64
+    from comparisons.common.tolerances import GRAD_F64
+
     r = np.random.default_rng(0).standard_normal((4, 5))
     assert compare(r * (1 + 4e-16), r, GRAD_F64).passed
     assert not compare(r * (1 + 1e-8), r, GRAD_F64).passed

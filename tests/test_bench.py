@@ -1,14 +1,17 @@
 """`deltacheck bench` runs and writes well-formed files (timings are never asserted), and the
 training step stays within its memory bound (tracemalloc counts bytes, not time)."""
+
 import pandas as pd
 import pytest
 
-from comparisons import bench, bench_report
+from comparisons.bench import report as bench_report
+from comparisons.bench import timing as bench
 from comparisons.cli import build_parser, main
 
 TINY_LADDER = [((5, 4, 3), 8), ((12, 3, 2), 16)]
-TINY = bench.Settings(warmup=1, min_reps=2, min_time=0.0, peak_sizes=(32,), rounds=2, target_reps=4,
-                      max_time=0.05, peak_reps=2)
+TINY = bench.Settings(
+    warmup=1, min_reps=2, min_time=0.0, peak_sizes=(32,), rounds=2, target_reps=4, max_time=0.05, peak_reps=2
+)
 
 
 def test_bench_quick_writes_a_well_formed_report(tmp_path, monkeypatch):
@@ -31,7 +34,7 @@ def test_bench_quick_writes_a_well_formed_report(tmp_path, monkeypatch):
     for line in ("`needed MiB`:", "`peak MiB`:", "`bound MiB`:"):
         assert line in md, line
     head = md.split("## GEMM peak")[0]
-    targets = [l for l in head.splitlines() if l.startswith("| manual") or l.startswith("| memory")]
+    targets = [l for l in head.splitlines() if l.startswith(("| manual", "| memory"))]
     # one ratio target per size and dtype, the share of peak (not in TINY_LADDER), memory: each says met or not
     assert len(targets) == len(TINY_LADDER) * len(bench.DTYPES) + 2, targets
     assert all(l.rstrip(" |").endswith(("met", "**missed**", "not measured")) for l in targets), targets
@@ -57,11 +60,24 @@ def test_training_step_memory_within_one_activation_temporary_per_layer(activati
 
 def test_summary_says_met_or_missed_for_each_target():
     """targets() decides by the medians: a ratio target per size and dtype, the share of peak, memory."""
-    row = dict(K=512, dtype="float64", ratio=0.5, target_ratio=1.0, meets_ratio=True, share_of_peak_pct=80.0,
-               mem_peak_mib=1.0, mem_bound_mib=2.0, mem_ok=True, noisy=False)
-    df = pd.DataFrame([dict(row, sizes=bench.SHARE_SIZES, activation="sigmoid"),
-                       dict(row, sizes=bench.SHARE_SIZES, activation="relu", ratio=1.5, meets_ratio=False,
-                            share_of_peak_pct=70.0)])
+    row = dict(
+        K=512,
+        dtype="float64",
+        ratio=0.5,
+        target_ratio=1.0,
+        meets_ratio=True,
+        share_of_peak_pct=80.0,
+        mem_peak_mib=1.0,
+        mem_bound_mib=2.0,
+        mem_ok=True,
+        noisy=False,
+    )
+    df = pd.DataFrame(
+        [
+            dict(row, sizes=bench.SHARE_SIZES, activation="sigmoid"),
+            dict(row, sizes=bench.SHARE_SIZES, activation="relu", ratio=1.5, meets_ratio=False, share_of_peak_pct=70.0),
+        ]
+    )
     goals = bench_report.targets(df)
     assert [g["status"] for g in goals] == ["missed", "missed", "met"]
     assert "sigmoid 80%, relu 70%" in goals[1]["measured"]

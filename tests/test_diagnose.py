@@ -1,4 +1,5 @@
 """`deltacheck diagnose` and `gallery`: every classic mistake named by its equation, bad input exit 2."""
+
 import functools
 import textwrap
 from pathlib import Path
@@ -6,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from comparisons import cli
-from comparisons.diag_cases import plan
-from comparisons.diagnose import diagnose
-from comparisons import gallery
-from comparisons.userfn import load
+from comparisons.diagnose import gallery
+from comparisons.diagnose.cases import plan
+from comparisons.diagnose.user_code import load
+from comparisons.diagnose.verdict import diagnose
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -78,17 +79,20 @@ def test_wrong_backprop_exits_1_with_the_layer_and_hint(capsys):
     assert "hint: your numbers match σ'(z^2) left out of eq (5)" in out
 
 
-@pytest.mark.parametrize("stem, phrase", [
-    ("gradient_averaged_eq2", "exactly 1/K = 1/64 ×"),
-    ("wrong_sign_eq4", "exactly −1 ×"),
-    ("bias_first_example_only_eq3", "It fails only with several examples (K > 1)"),
-    ("output_weights_hardwired_eq5", "It fails only for depth L ≥ 4"),
-    ("no_delta_sigma_prime_missing_eq5", "(inferred from dW and db: no δ returned)"),
-    ("no_delta_transposed_eq2", "is the transpose of ∂C_T/∂W^"),
-    ("bias_not_summed_eq3", "not summed over the examples k"),
-    ("a_l_instead_of_a_prev_eq2", "your numbers match a^3 where a^2 belongs in eq (2)"),
-    ("cross_entropy_extra_sigma_prime_eq4", "an extra σ'(z^L)"),
-])
+@pytest.mark.parametrize(
+    "stem, phrase",
+    [
+        ("gradient_averaged_eq2", "exactly 1/K = 1/64 ×"),
+        ("wrong_sign_eq4", "exactly −1 ×"),
+        ("bias_first_example_only_eq3", "It fails only with several examples (K > 1)"),
+        ("output_weights_hardwired_eq5", "It fails only for depth L ≥ 4"),
+        ("no_delta_sigma_prime_missing_eq5", "(inferred from dW and db: no δ returned)"),
+        ("no_delta_transposed_eq2", "is the transpose of ∂C_T/∂W^"),
+        ("bias_not_summed_eq3", "not summed over the examples k"),
+        ("a_l_instead_of_a_prev_eq2", "your numbers match a^3 where a^2 belongs in eq (2)"),
+        ("cross_entropy_extra_sigma_prime_eq4", "an extra σ'(z^L)"),
+    ],
+)
 def test_verdict_details(stem, phrase):
     v = diagnose_file(EXAMPLES / "mistakes" / f"{stem}.py").verdict
     assert phrase in "\n".join([v.headline, v.hint] + v.notes)
@@ -100,14 +104,22 @@ BAD = {
     "missing": ("def back_prop(W, b, X, T):\n    pass\n", "has no function 'backprop' (functions: back_prop"),
     "not_callable": ("backprop = 3\n", "backprop is not a function"),
     "arity": ("def backprop(W, b, X):\n    pass\n", "must take four arguments (W, b, X, T)"),
-    "none": ("def backprop(W, b, X, T):\n    dW = {}\n", "returned NoneType; it must return (dW, db) or (dW, db, delta)"),
+    "none": (
+        "def backprop(W, b, X, T):\n    dW = {}\n",
+        "returned NoneType; it must return (dW, db) or (dW, db, delta)",
+    ),
     "four": ("def backprop(W, b, X, T):\n    return 1, 2, 3, 4\n", "returned tuple of 4"),
     "list": ("def backprop(W, b, X, T):\n    return [1], {}\n", "returned dW as list"),
     "keys": ("def backprop(W, b, X, T):\n    return {0: 1.0}, {0: 1.0}\n", "keyed [0]; the lecture keys layers l = 2"),
     "str": ("def backprop(W, b, X, T):\n    return {l: 'x' for l in W}, {}\n", "returned dW[2] as str"),
-    "bad_cost_constant": ("COST = 'hinge'\ndef backprop(W, b, X, T):\n    pass\n", "mine.py sets COST: unknown cost 'hinge'"),
-    "bad_activation_constant": ("COST = 'squared_error'\nACTIVATION = 'swish'\ndef backprop(W, b, X, T):\n    pass\n",
-                                "mine.py sets ACTIVATION: unknown activation 'swish'"),
+    "bad_cost_constant": (
+        "COST = 'hinge'\ndef backprop(W, b, X, T):\n    pass\n",
+        "mine.py sets COST: unknown cost 'hinge'",
+    ),
+    "bad_activation_constant": (
+        "COST = 'squared_error'\nACTIVATION = 'swish'\ndef backprop(W, b, X, T):\n    pass\n",
+        "mine.py sets ACTIVATION: unknown activation 'swish'",
+    ),
 }
 
 
@@ -119,15 +131,24 @@ def test_unusable_file_exits_2_with_one_line(capsys, tmp_path, kind):
     assert err.count("\n") == 1 and err.startswith("error: ") and message in err, err
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["nothere.py"], "nothere.py: no such file"),
-    ([".", "--archs", "1"], ": not a file"),
-    (["{correct}:nope"], "has no function 'nope'"),
-    (["{correct}", "--activation", "swish"], "error: --activation swish: unknown activation 'swish'; choose one of"),
-    (["{correct}", "--activation", "softmax"], "error: --activation softmax: activation softmax can only be the output layer's"),
-    (["{correct}", "--cost", "hinge"], "error: --cost hinge: unknown cost 'hinge'; choose one of"),
-    (["{correct}", "--archs", "0"], "--archs: must be an integer >= 1"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["nothere.py"], "nothere.py: no such file"),
+        ([".", "--archs", "1"], ": not a file"),
+        (["{correct}:nope"], "has no function 'nope'"),
+        (
+            ["{correct}", "--activation", "swish"],
+            "error: --activation swish: unknown activation 'swish'; choose one of",
+        ),
+        (
+            ["{correct}", "--activation", "softmax"],
+            "error: --activation softmax: activation softmax can only be the output layer's",
+        ),
+        (["{correct}", "--cost", "hinge"], "error: --cost hinge: unknown cost 'hinge'; choose one of"),
+        (["{correct}", "--archs", "0"], "--archs: must be an integer >= 1"),
+    ],
+)
 def test_unusable_arguments_exit_2_with_one_line(capsys, argv, message):
     argv = [a.format(correct=EXAMPLES / "correct.py") for a in argv]
     rc, out, err = run(capsys, *argv)
@@ -144,13 +165,16 @@ def test_a_bad_flag_is_blamed_on_the_flag_even_when_the_file_sets_the_other(caps
 
 
 def test_exception_inside_user_code_shows_their_traceback_only(capsys, tmp_path):
-    p = user_file(tmp_path, """\
+    p = user_file(
+        tmp_path,
+        """\
         def helper(x):
             return x @ undefined
 
         def backprop(W, b, X, T):
             return helper(X)
-        """)
+        """,
+    )
     rc, out, err = run(capsys, p, "--archs", "1")
     assert rc == 1 and err == ""
     assert "FAIL: backprop raises NameError at line 2 (`return x @ undefined`)" in out
@@ -159,38 +183,53 @@ def test_exception_inside_user_code_shows_their_traceback_only(capsys, tmp_path)
 
 
 def test_nan_is_a_wrong_backprop(capsys, tmp_path):
-    p = user_file(tmp_path, CORRECT.replace("    return dW, db, delta", "    dW[2] = dW[2] * float('nan')\n    return dW, db, delta"))
+    p = user_file(
+        tmp_path,
+        CORRECT.replace("    return dW, db, delta", "    dW[2] = dW[2] * float('nan')\n    return dW, db, delta"),
+    )
     rc, out, _ = run(capsys, p, "--archs", "1")
     assert rc == 1 and "eq (2) fails at layer l = 2: dW^2 contains NaN in 36 of 36 entries" in out
 
 
 def test_all_nan_dw_without_delta_says_nan_and_where(capsys, tmp_path):
-    p = user_file(tmp_path, """\
+    p = user_file(
+        tmp_path,
+        """\
         import numpy as np
 
         def backprop(W, b, X, T):
             return {l: np.full_like(w, np.nan) for l, w in W.items()}, {l: np.zeros_like(v) for l, v in b.items()}
-        """)
+        """,
+    )
     rc, out, _ = run(capsys, p, "--archs", "1")
     assert rc == 1
     head, hint = out.splitlines()[1:3]
-    assert head.startswith("FAIL: eq (4) fails at the output layer l = 3: dW^3 and db^3 are both wrong: "
-                           "dW^3 contains NaN in 6 of 6 entries; db^3 differs"), head
+    assert head.startswith(
+        "FAIL: eq (4) fails at the output layer l = 3: dW^3 and db^3 are both wrong: "
+        "dW^3 contains NaN in 6 of 6 entries; db^3 differs"
+    ), head
     assert "inf)" not in head and hint.startswith("hint: NaN or inf:")
     assert "the result also contains NaN or inf: dW^2 (NaN in 36 of 36 entries)" in out
     assert "FAIL: eq (4) at l = 3 (contains NaN)" in out and "rel err 1)" not in out.split("networks")[1]
 
 
 def test_user_function_gets_copies_and_a_note_when_it_mutates(capsys, tmp_path):
-    p = user_file(tmp_path, CORRECT.replace("    return dW, db, delta",
-                                            "    for l in W:\n        W[l][...] = 0\n    X[...] = 0\n    return dW, db, delta"))
+    p = user_file(
+        tmp_path,
+        CORRECT.replace(
+            "    return dW, db, delta",
+            "    for l in W:\n        W[l][...] = 0\n    X[...] = 0\n    return dW, db, delta",
+        ),
+    )
     rc, out, _ = run(capsys, p, "--archs", "2")
     assert rc == 0 and "PASS" in out
     assert "note: backprop modifies its argument(s) W, X in place" in out
 
 
 def test_cost_and_activation_flags_cross_entropy_softmax(capsys, tmp_path):
-    p = user_file(tmp_path, """\
+    p = user_file(
+        tmp_path,
+        """\
         import numpy as np
 
         def backprop(W, b, X, T):
@@ -207,7 +246,8 @@ def test_cost_and_activation_flags_cross_entropy_softmax(capsys, tmp_path):
             for l in range(L - 1, 1, -1):
                 delta[l] = (delta[l + 1] @ W[l + 1]) * (1 - a[l] ** 2)  # (5)
             return {l: delta[l].T @ a[l - 1] for l in delta}, {l: delta[l].sum(0) for l in delta}
-        """)
+        """,
+    )
     rc, out, _ = run(capsys, p, "--cost", "cross_entropy", "--activation", "tanh", "--archs", "3")
     assert rc == 0, out
     assert "PASS: dW and db (no δ returned) agree" in out
@@ -240,7 +280,9 @@ def test_empty_result_is_unusable_and_transposed_delta_is_named(capsys, tmp_path
     p = user_file(tmp_path, "def backprop(W, b, X, T):\n    return {}, {}\n")
     rc, _, err = run(capsys, p, "--archs", "1")
     assert rc == 2 and "returned an empty dW" in err
-    p = user_file(tmp_path, CORRECT.replace("return dW, db, delta", "return dW, db, {l: d.T for l, d in delta.items()}"), "t.py")
+    p = user_file(
+        tmp_path, CORRECT.replace("return dW, db, delta", "return dW, db, {l: d.T for l, d in delta.items()}"), "t.py"
+    )
     rc, out, _ = run(capsys, p, "--archs", "1")
     assert rc == 1 and "eq (4) fails at the output layer l = 3: δ^3 is the transpose of ∂C/∂z^3" in out
     assert "only the returned δ is off" in out
@@ -248,6 +290,7 @@ def test_empty_result_is_unusable_and_transposed_delta_is_named(capsys, tmp_path
 
 def test_readme_example_file_passes(capsys, tmp_path):
     import re
+
     blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"), flags=re.S)
     source = next(b for b in blocks if "def backprop(W, b, X, T)" in b)
     rc, out, _ = run(capsys, user_file(tmp_path, source), "--archs", "2")

@@ -3,16 +3,17 @@
 Every check is run twice: with manual_bp's equation (must pass) and with a planted wrong
 version of it (must fail), so that no check here can pass by being blind.
 """
+
 import numpy as np
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
+from strategies import specs
 
-from comparisons.checks import compare
-from comparisons.numeric import FD_STEP, central_diff, rowwise_central_diff
-from comparisons.spec import ArchSpec, make_problem
-from comparisons.strategies import specs
-from comparisons.tolerances import FD_F64
+from comparisons.common.checks import compare
+from comparisons.common.finite_diff import FD_STEP, central_diff, rowwise_central_diff
+from comparisons.common.spec import ArchSpec, make_problem
+from comparisons.common.tolerances import FD_F64
 from manual_bp import MLP, backprop
 
 small = specs(max_depth=4, max_width=5, max_K=4)
@@ -68,14 +69,18 @@ def check_eq1(net, X, T, fwd, deltas_fn=backprop.deltas):
 
 def check_eq2(net, X, T, fwd, weight_gradient=backprop.weight_gradient):
     """(2): Σ_k δ_j^l a_i^{l-1} with δ from finite differences equals ∂C_T/∂w_ji^l."""
-    return [compare(weight_gradient(fd_delta(net, T, fwd, l), fwd.a[l - 1]), fd_param(net, X, T, "W", l), FD_F64)
-            for l in range(2, net.L + 1)]
+    return [
+        compare(weight_gradient(fd_delta(net, T, fwd, l), fwd.a[l - 1]), fd_param(net, X, T, "W", l), FD_F64)
+        for l in range(2, net.L + 1)
+    ]
 
 
 def check_eq3(net, X, T, fwd, bias_gradient=backprop.bias_gradient):
     """(3): Σ_k δ_j^l with δ from finite differences equals ∂C_T/∂b_j^l."""
-    return [compare(bias_gradient(fd_delta(net, T, fwd, l)), fd_param(net, X, T, "b", l), FD_F64)
-            for l in range(2, net.L + 1)]
+    return [
+        compare(bias_gradient(fd_delta(net, T, fwd, l)), fd_param(net, X, T, "b", l), FD_F64)
+        for l in range(2, net.L + 1)
+    ]
 
 
 def check_eq4(net, X, T, fwd, output_delta=backprop.output_delta):
@@ -86,8 +91,14 @@ def check_eq4(net, X, T, fwd, output_delta=backprop.output_delta):
 
 def check_eq5(net, X, T, fwd, hidden_delta=backprop.hidden_delta):
     """(5): the recurrence applied to the true δ^{l+1} gives the true δ^l, for each l < L."""
-    return [compare(hidden_delta(fd_delta(net, T, fwd, l + 1), net.W[l + 1], net.act[l], fwd.z[l], fwd.a[l]),
-                    fd_delta(net, T, fwd, l), FD_F64) for l in range(2, net.L)]
+    return [
+        compare(
+            hidden_delta(fd_delta(net, T, fwd, l + 1), net.W[l + 1], net.act[l], fwd.z[l], fwd.a[l]),
+            fd_delta(net, T, fwd, l),
+            FD_F64,
+        )
+        for l in range(2, net.L)
+    ]
 
 
 def all_pass(results):
@@ -134,13 +145,14 @@ def test_sum_over_k_of_the_per_example_gradients(spec, k):
     pW, pb = net.per_example_gradients(X, T)
     for l in gW:
         all_pass([compare(pW[l].sum(axis=0), gW[l], FD_F64), compare(pb[l].sum(axis=0), gb[l], FD_F64)])
-    all_pass([compare(pW[l][k], fd_param(net, X[k:k + 1], T[k:k + 1], "W", l), FD_F64) for l in gW])
+    all_pass([compare(pW[l][k], fd_param(net, X[k : k + 1], T[k : k + 1], "W", l), FD_F64) for l in gW])
 
 
 # --- the same checks against planted mistakes: each must fail -----------------------------
 
-PLANTED_NET = ArchSpec(sizes=(4, 3, 3, 3, 3), activations=("sigmoid", "tanh", "softplus", "sigmoid"),
-                       cost="squared_error", K=3, seed=7)
+PLANTED_NET = ArchSpec(
+    sizes=(4, 3, 3, 3, 3), activations=("sigmoid", "tanh", "softplus", "sigmoid"), cost="squared_error", K=3, seed=7
+)
 
 
 def _no_sigma_prime_5(delta_next, W_next, act, z, a):
@@ -160,8 +172,11 @@ def _wrong_sign_4(cost, act, z_L, a_L, t):
 
 
 PLANTED = {
-    "eq1: δ with σ' missing in (5)": (check_eq1, "deltas_fn",
-                                      lambda W, act, cost, fwd, T: _deltas_with(W, act, cost, fwd, T, _no_sigma_prime_5)),
+    "eq1: δ with σ' missing in (5)": (
+        check_eq1,
+        "deltas_fn",
+        lambda W, act, cost, fwd, T: _deltas_with(W, act, cost, fwd, T, _no_sigma_prime_5),
+    ),
     "eq2: a^l used for a^{l-1}": (check_eq2, "weight_gradient", lambda d, a_prev: d.T @ np.ones_like(a_prev)),
     "eq2: per-example mean instead of sum": (check_eq2, "weight_gradient", lambda d, a_prev: d.T @ a_prev / len(d)),
     "eq3: bias not summed over k": (check_eq3, "bias_gradient", lambda d: d[0]),
@@ -169,8 +184,11 @@ PLANTED = {
     "eq4: wrong sign of (a − t)": (check_eq4, "output_delta", _wrong_sign_4),
     "eq5: σ' missing": (check_eq5, "hidden_delta", _no_sigma_prime_5),
     "eq5: W^{l+1} not transposed": (check_eq5, "hidden_delta", _transposed_W_5),
-    "eq5: σ'(z^{l+1}) for σ'(z^l)": (check_eq5, "hidden_delta",
-                                     lambda dn, Wn, act, z, a: (dn @ Wn) * act.prime(z, a)[:, ::-1]),
+    "eq5: σ'(z^{l+1}) for σ'(z^l)": (
+        check_eq5,
+        "hidden_delta",
+        lambda dn, Wn, act, z, a: (dn @ Wn) * act.prime(z, a)[:, ::-1],
+    ),
 }
 
 

@@ -1,5 +1,6 @@
 """The layout's promises: manual_bp never imports torch, torch_ref never imports manual_bp,
 and torch_ref starts from bit-identical copies of manual_bp's arrays."""
+
 import ast
 import pathlib
 import subprocess
@@ -44,6 +45,7 @@ def test_import_scan_can_fail(tmp_path, monkeypatch):
 def test_torch_parameters_are_bit_identical_copies(dtype):
     from manual_bp import MLP
     from torch_ref import TorchMLP
+
     net = MLP.init([7, 5, 3, 2], ["tanh", "relu", "sigmoid"], "squared_error", seed=3, dtype=dtype)
     ref = TorchMLP(net.W, net.b, net.activations, "squared_error")
     for l in net.W:

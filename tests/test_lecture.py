@@ -1,11 +1,15 @@
 """The lecture's own example: its data set, its network against three oracles, its 微分地獄 formula."""
+
 import numpy as np
 import pytest
 
-from comparisons import complex_step, hell, lecture_data, lecture_equations, oracles
-from comparisons.checks import compare
-from comparisons.lecture_train import lecture_net
-from comparisons.tolerances import COMPLEX_STEP_F64, GRAD_F64
+from comparisons.common.checks import compare
+from comparisons.common.tolerances import COMPLEX_STEP_F64, GRAD_F64
+from comparisons.lecture import chain_rule_slide as hell
+from comparisons.lecture import complex_step, oracles
+from comparisons.lecture import data as lecture_data
+from comparisons.lecture import equations as lecture_equations
+from comparisons.lecture.training import lecture_net
 from manual_bp import MLP
 
 
@@ -22,6 +26,7 @@ def initial(data):
 
 
 # --- the data set is what lecture_data's docstring says ------------------------------------
+
 
 def test_dataset_shapes_and_balance(data):
     X, T, digits = data
@@ -53,6 +58,7 @@ def test_show_prints_4_by_3():
 
 # --- the lecture network's gradients agree with all three oracles --------------------------
 
+
 def test_lecture_network_agrees_with_all_three_oracles(data, initial):
     X, T, _ = data
     net, o = initial
@@ -73,9 +79,14 @@ def test_an_equation_with_a_planted_mistake_fails_for_every_oracle(data, initial
     assert set(bad["oracle"]) == set(oracles.ORACLES) and set(bad["equation"]) == {"(1)", "(5)", "Σ_k"}
 
 
-@pytest.mark.parametrize("acts, cost", [(["tanh", "softplus", "sigmoid"], "binary_cross_entropy"),
-                                        (["identity", "sigmoid", "softmax"], "cross_entropy"),
-                                        (["softplus", "tanh", "identity"], "squared_error")])
+@pytest.mark.parametrize(
+    "acts, cost",
+    [
+        (["tanh", "softplus", "sigmoid"], "binary_cross_entropy"),
+        (["identity", "sigmoid", "softmax"], "cross_entropy"),
+        (["softplus", "tanh", "identity"], "squared_error"),
+    ],
+)
 def test_complex_step_is_exact_to_rounding_for_analytic_networks(acts, cost):
     net = MLP.init([3, 4, 3, 2], acts, cost, seed=3)
     rng = np.random.default_rng(3)
@@ -96,6 +107,7 @@ def test_complex_step_refuses_relu_and_says_why():
 
 
 # --- the 微分地獄 formula: printed differs, corrected agrees ---------------------------------
+
 
 def test_printed_formula_differs_and_corrected_agrees(data, initial):
     X, T, _ = data
@@ -119,7 +131,8 @@ def test_the_check_fails_when_printed_and_corrected_are_swapped(data, initial):
 
 def test_where_printed_and_corrected_coincide_the_check_is_undecided_not_failed(data):
     """A saturated net (η = 50, 20 steps): every term ≈ 1e-140, the two totals cannot be told apart."""
-    from comparisons import lecture_train
+    from comparisons.lecture import training as lecture_train
+
     X, T, digits = data
     net = lecture_train.run(0, 50.0, 20, X, T, digits).net
     h = hell.evaluate(net, X, T, oracles.autograd(net, X, T)["gW"])

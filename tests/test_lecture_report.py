@@ -1,22 +1,28 @@
 """Path enumeration against backprop, and `deltacheck lecture`: its reports, languages and bad input."""
+
 import re
 from collections import Counter
 
 import numpy as np
 import pytest
 from hypothesis import given
+from strategies import specs
 
-from comparisons import cli, paths, paths_cost
-from comparisons.checks import compare
-from comparisons.spec import make_problem
-from comparisons.strategies import specs
-from comparisons.tolerances import PATHS_F64
+from comparisons import cli
+from comparisons.common.checks import compare
+from comparisons.common.spec import make_problem
+from comparisons.common.tolerances import PATHS_F64
+from comparisons.lecture import path_cost as paths_cost
+from comparisons.lecture import path_sum as paths
 from manual_bp import MLP
 
-small = specs(max_depth=3, max_width=3, max_K=3, costs=["squared_error"]).filter(lambda s: s.activations[-1] != "softmax")
+small = specs(max_depth=3, max_width=3, max_K=3, costs=["squared_error"]).filter(
+    lambda s: s.activations[-1] != "softmax"
+)
 
 
 # --- path enumeration ----------------------------------------------------------------------
+
 
 @given(small)
 def test_path_enumeration_matches_backprop_on_random_small_networks(spec):
@@ -47,6 +53,7 @@ def test_path_enumeration_refuses_large_networks_with_one_sentence():
 
 # --- the command ---------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
     """One short run of `deltacheck lecture` with a smaller cost table; (exit code, out dir)."""
@@ -66,8 +73,16 @@ def test_the_run_passes_and_writes_every_file(report):
     code, out = report
     assert code == 0
     names = {p.name for p in out.iterdir()}
-    assert {"lecture.md", "lecture.ja.md", "lecture_training.csv", "lecture_equations.csv", "lecture_paths.csv",
-            "lecture_training.png", "lecture_paths.png", "lecture_dataset.png"} <= names
+    assert {
+        "lecture.md",
+        "lecture.ja.md",
+        "lecture_training.csv",
+        "lecture_equations.csv",
+        "lecture_paths.csv",
+        "lecture_training.png",
+        "lecture_paths.png",
+        "lecture_dataset.png",
+    } <= names
     assert not any(n.startswith(".") for n in names)  # nothing staged is left behind
     md = (out / "lecture.md").read_text(encoding="utf-8")
     assert "ALL PASS" in md and "path enumeration refused for 3-3-3-3" in md and "relu, leaky_relu" in md
@@ -110,9 +125,11 @@ def test_a_saturated_net_is_not_distinguishable_rather_than_failed(saturated):
 
 
 def test_report_explains_the_shorthand_factor_with_computed_values(report):
-    from comparisons import hell, lecture_data
-    from comparisons.lecture_text import val
-    from comparisons.lecture_train import lecture_net
+    from comparisons.lecture import chain_rule_slide as hell
+    from comparisons.lecture import data as lecture_data
+    from comparisons.lecture.text import val
+    from comparisons.lecture.training import lecture_net
+
     _, out = report
     X, T, _ = lecture_data.dataset()
     f = hell.factors(lecture_net(0), X, T)
@@ -154,7 +171,8 @@ def test_the_same_arguments_give_the_same_bytes(report):
 
 def test_a_failing_check_gives_exit_1_and_says_so(tmp_path):
     """Evaluate the slide's printed second term as if it were the corrected one: the run must fail."""
-    from comparisons import hell
+    from comparisons.lecture import chain_rule_slide as hell
+
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(paths_cost, "DEPTHS", range(1, 2))
         mp.setattr(paths_cost, "WIDTHS", (2,))
@@ -165,8 +183,16 @@ def test_a_failing_check_gives_exit_1_and_says_so(tmp_path):
 
 
 BAD = [
-    ["--eta", "-1"], ["--eta", "abc"], ["--eta", "nan"], ["--steps", "0"], ["--seed", "-2"], ["--lang", "fr"],
-    ["--paths", "12-x-2"], ["--paths", "12"], ["--paths", "12-0-2"], ["--paths", "12-16-16-16-16-16-2"],
+    ["--eta", "-1"],
+    ["--eta", "abc"],
+    ["--eta", "nan"],
+    ["--steps", "0"],
+    ["--seed", "-2"],
+    ["--lang", "fr"],
+    ["--paths", "12-x-2"],
+    ["--paths", "12"],
+    ["--paths", "12-0-2"],
+    ["--paths", "12-16-16-16-16-16-2"],
 ]
 
 

@@ -1,4 +1,5 @@
 """The README's API example runs as written and means what it says."""
+
 import re
 from pathlib import Path
 

@@ -1,9 +1,10 @@
 """No overflow warning and no NaN for |z| up to 1000, in both dtypes."""
+
 import numpy as np
 import pytest
 from hypothesis import given
+from strategies import float_arrays
 
-from comparisons.strategies import float_arrays
 from manual_bp import ACTIVATIONS, COSTS, MLP
 
 Z = np.concatenate([np.linspace(-1000, 1000, 2001), [-1000.0, -745.2, -88.8, 0.0, 88.8, 745.2, 1000.0]])
@@ -32,8 +33,15 @@ def test_every_cost_and_output_delta_is_finite_from_z(z):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("cost, out", [("squared_error", "sigmoid"), ("binary_cross_entropy", "sigmoid"),
-                                       ("cross_entropy", "softmax"), ("squared_error", "softplus")])
+@pytest.mark.parametrize(
+    "cost, out",
+    [
+        ("squared_error", "sigmoid"),
+        ("binary_cross_entropy", "sigmoid"),
+        ("cross_entropy", "softmax"),
+        ("squared_error", "softplus"),
+    ],
+)
 def test_network_with_z_near_1000_gives_finite_gradients(cost, out, dtype):
     net = MLP.init([4, 5, 3], ["sigmoid", out], cost, seed=0, dtype=dtype)
     net.W = {l: (w * 400).astype(dtype) for l, w in net.W.items()}  # pushes |z| to hundreds

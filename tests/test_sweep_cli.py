@@ -1,6 +1,6 @@
 """`deltacheck sweep` and `check`: exit codes, bad input, atomic and reproducible reports, teeth."""
+
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -8,8 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from comparisons import cli, sweep_report
-from comparisons.spec import sample_specs
+from comparisons import cli
+from comparisons.common.spec import sample_specs
+from comparisons.sweep import report as sweep_report
 from manual_bp import backprop
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,7 +28,12 @@ def files(d):
 def test_sweep_writes_every_report_file_and_passes(tmp_path):
     assert sweep(tmp_path) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "gradients.csv", "loss_curves.png", "relative_errors.png", "summary.md", "trajectories.csv"]
+        "gradients.csv",
+        "loss_curves.png",
+        "relative_errors.png",
+        "summary.md",
+        "trajectories.csv",
+    ]
     g = pd.read_csv(tmp_path / "gradients.csv")
     t = pd.read_csv(tmp_path / "trajectories.csv")
     assert set(g["tensor"]) == {"W", "b", "delta"} and g["passed"].all()
@@ -55,7 +61,10 @@ def test_jobs_2_gives_the_same_results_as_jobs_1(tmp_path):
 def test_a_broken_manual_bp_gives_exit_1_and_failing_rows(tmp_path, monkeypatch):
     """The harness has teeth: σ' dropped from eq (5) is reported, not crashed on."""
     monkeypatch.setattr(backprop, "hidden_delta", lambda dn, Wn, act, z, a: dn @ Wn)
-    assert cli.main(["sweep", "--archs", "10", "--steps", "3", "--seed", "1", "--no-progress", "--out", str(tmp_path)]) == 1
+    assert (
+        cli.main(["sweep", "--archs", "10", "--steps", "3", "--seed", "1", "--no-progress", "--out", str(tmp_path)])
+        == 1
+    )
     g = pd.read_csv(tmp_path / "gradients.csv")
     bad = g[~g["passed"]]
     assert len(bad) and set(bad["tensor"]) <= {"W", "b", "delta"}
@@ -66,6 +75,7 @@ def test_a_broken_manual_bp_gives_exit_1_and_failing_rows(tmp_path, monkeypatch)
 def test_a_crash_inside_manual_bp_becomes_a_failing_row(tmp_path, monkeypatch):
     def boom(*a, **k):
         raise RuntimeError("planted crash")
+
     monkeypatch.setattr(backprop, "output_delta", boom)
     assert sweep(tmp_path) == 1
     g = pd.read_csv(tmp_path / "gradients.csv")
@@ -79,7 +89,8 @@ def test_a_run_that_dies_halfway_leaves_the_previous_report_intact(tmp_path, mon
     def dies(stage, *a, **k):
         (stage / "gradients.csv").write_text("half")
         raise RuntimeError("killed halfway")
-    monkeypatch.setattr("comparisons.cmd_sweep.write_report", dies)
+
+    monkeypatch.setattr("comparisons.sweep.report.write_report", dies)
     with pytest.raises(RuntimeError):
         sweep(tmp_path, "--seed", "4")
     assert files(tmp_path) == before
@@ -114,15 +125,24 @@ def _bad_inputs(tmp_path):
         "unknown command": ["frobnicate"],
         "spec not JSON": ["check", "--spec", "{sizes: [2, 1]"],
         "spec not an object": ["check", "--spec", "[1, 2]"],
-        "spec unknown field": ["check", "--spec", '{"sizes":[2,1],"activations":["sigmoid"],"cost":"squared_error","K":2,"depth":3}'],
+        "spec unknown field": [
+            "check",
+            "--spec",
+            '{"sizes":[2,1],"activations":["sigmoid"],"cost":"squared_error","K":2,"depth":3}',
+        ],
         "spec bad width": ["check", "--spec", '{"sizes":[2,0],"activations":["sigmoid"],"cost":"squared_error","K":2}'],
-        "spec softmax hidden": ["check", "--spec", '{"sizes":[2,3,2],"activations":["softmax","softmax"],"cost":"cross_entropy","K":2}'],
+        "spec softmax hidden": [
+            "check",
+            "--spec",
+            '{"sizes":[2,3,2],"activations":["softmax","softmax"],"cost":"cross_entropy","K":2}',
+        ],
     }
 
 
 @pytest.mark.parametrize("case", list(_bad_inputs(Path("/tmp"))))
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(case, tmp_path, capsys):
     import torch
+
     argv = _bad_inputs(tmp_path)[case]
     if case == "cuda where there is none" and torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
@@ -136,8 +156,9 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(case, tmp_path, capsys)
 
 
 def test_python_dash_m_and_console_script_agree(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "comparisons", "sweep", "--archs", "x"], cwd=ROOT,
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, "-m", "comparisons", "sweep", "--archs", "x"], cwd=ROOT, capture_output=True, text=True
+    )
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "--archs" in r.stderr
 
 

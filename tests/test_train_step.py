@@ -1,5 +1,6 @@
 """TrainStep (the fast path that `train` uses) is the readable path bit for bit, and goes through
 backprop's equations and SGD._update at every call, so that a planted bug still shows."""
+
 import numpy as np
 import pytest
 
@@ -24,8 +25,10 @@ def fast_and_readable(steps, momentum, **kw):
         idx = np.arange(len(X)) if i % 2 == 0 else np.arange(0, len(X), 2)  # two batch sizes
         step(X[idx], T[idx])
         opt.step(slow, *slow.gradients(X[idx], T[idx]))
-    return ([fast.W[l].tobytes() + fast.b[l].tobytes() for l in fast.W],
-            [slow.W[l].tobytes() + slow.b[l].tobytes() for l in slow.W])
+    return (
+        [fast.W[l].tobytes() + fast.b[l].tobytes() for l in fast.W],
+        [slow.W[l].tobytes() + slow.b[l].tobytes() for l in slow.W],
+    )
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
@@ -44,11 +47,14 @@ def _wrong_output(cost, act, z_L, a_L, t):
     return a_L - t  # σ' missing in (4)
 
 
-@pytest.mark.parametrize("target, name, wrong", [
-    (backprop, "hidden_delta", _wrong_hidden),
-    (backprop, "output_delta", _wrong_output),
-    (SGD, "_update", lambda self, key, p, g: p.__isub__(self.eta * 1.001 * g)),
-])
+@pytest.mark.parametrize(
+    "target, name, wrong",
+    [
+        (backprop, "hidden_delta", _wrong_hidden),
+        (backprop, "output_delta", _wrong_output),
+        (SGD, "_update", lambda self, key, p, g: p.__isub__(self.eta * 1.001 * g)),
+    ],
+)
 def test_planted_bug_reaches_the_train_step(monkeypatch, target, name, wrong):
     step_once = lambda: fast_and_readable(1, 0.0)[0]  # noqa: E731
     before = step_once()

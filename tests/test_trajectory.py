@@ -1,11 +1,11 @@
 """Training trajectories: manual_bp's SGD against torch.optim.SGD, parameters equal step by step."""
+
 import numpy as np
 import pytest
 
-from comparisons.harness import build, trajectory_rows
-from comparisons.spec import ArchSpec
-from manual_bp import SGD, MLP, full_batch, train
-from torch_ref import TorchMLP
+from comparisons.common.spec import ArchSpec
+from comparisons.sweep.harness import build, trajectory_rows
+from manual_bp import SGD, full_batch, train
 
 CASES = {
     "gd (the lecture's)": dict(optimizer="gd"),
@@ -17,8 +17,17 @@ CASES = {
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("case", CASES)
 def test_parameters_stay_equal_step_by_step(case, dtype):
-    spec = ArchSpec(sizes=(6, 5, 4, 3), activations=("tanh", "relu", "sigmoid"), cost="squared_error",
-                    K=8, dtype=dtype, eta=0.05, steps=30, seed=5, **CASES[case])
+    spec = ArchSpec(
+        sizes=(6, 5, 4, 3),
+        activations=("tanh", "relu", "sigmoid"),
+        cost="squared_error",
+        K=8,
+        dtype=dtype,
+        eta=0.05,
+        steps=30,
+        seed=5,
+        **CASES[case],
+    )
     net, ref, X, T, batches = build(spec)
     rows = trajectory_rows(0, spec, net, ref, X, T, batches)
     assert len(rows) == 30
@@ -28,8 +37,9 @@ def test_parameters_stay_equal_step_by_step(case, dtype):
 
 def test_trajectory_check_catches_a_wrong_update(monkeypatch):
     """A manual update with η·1.001 instead of η drifts away and must be flagged."""
-    spec = ArchSpec(sizes=(6, 5, 3), activations=("tanh", "sigmoid"), cost="squared_error", K=8, eta=0.05,
-                    steps=10, seed=5)
+    spec = ArchSpec(
+        sizes=(6, 5, 3), activations=("tanh", "sigmoid"), cost="squared_error", K=8, eta=0.05, steps=10, seed=5
+    )
     net, ref, X, T, batches = build(spec)
     orig = SGD._update
     monkeypatch.setattr(SGD, "_update", lambda self, key, p, g: orig(self, key, p, g * 1.001))
@@ -60,15 +70,18 @@ def test_train_lowers_the_lecture_cost_and_matches_torch_history():
     assert hist[-1] < hist[0]
 
 
-CHAOTIC = ('{"K":21,"activations":["leaky_relu","tanh","softplus","softplus","tanh","softmax"],"batch_size":1,'
-           '"cost":"cross_entropy","dtype":"float32","eta":0.0811,"momentum":0.0,"optimizer":"sgd",'
-           '"seed":1083148390,"sizes":[13,16,5,15,9,1,8],"steps":60}')
+CHAOTIC = (
+    '{"K":21,"activations":["leaky_relu","tanh","softplus","softplus","tanh","softmax"],"batch_size":1,'
+    '"cost":"cross_entropy","dtype":"float32","eta":0.0811,"momentum":0.0,"optimizer":"sgd",'
+    '"seed":1083148390,"sizes":[13,16,5,15,9,1,8],"steps":60}'
+)
 
 
 def test_an_expanding_trajectory_is_judged_by_its_own_rounding_sensitivity():
     """Found by a 1,000-architecture float32 sweep: single-example SGD with η = 0.08 amplifies
     rounding past the linear bound; the shadow run measures that and the check passes."""
-    from comparisons.spec import ArchSpec
+    from comparisons.common.spec import ArchSpec
+
     spec = ArchSpec.from_json(CHAOTIC)
     rows = trajectory_rows(0, spec, *build(spec))
     assert any(np.isfinite(r["shadow_drift"]) for r in rows), "the linear bound alone should not suffice here"
@@ -77,7 +90,8 @@ def test_an_expanding_trajectory_is_judged_by_its_own_rounding_sensitivity():
 
 @pytest.mark.parametrize("factor", [1.001, 0.999])
 def test_the_shadow_allowance_does_not_excuse_a_wrong_learning_rate(monkeypatch, factor):
-    from comparisons.spec import ArchSpec
+    from comparisons.common.spec import ArchSpec
+
     spec = ArchSpec.from_json(CHAOTIC)
     orig = SGD._update
     monkeypatch.setattr(SGD, "_update", lambda self, key, p, g: orig(self, key, p, g * factor))
@@ -85,14 +99,17 @@ def test_the_shadow_allowance_does_not_excuse_a_wrong_learning_rate(monkeypatch,
     assert not all(r["passed"] for r in rows)
 
 
-CHAOTIC_GD = ('{"K":15,"activations":["identity","softplus","identity","identity","sigmoid"],"batch_size":0,'
-              '"cost":"binary_cross_entropy","dtype":"float64","eta":0.00446,"momentum":0.0,"optimizer":"gd",'
-              '"seed":2130994651,"sizes":[7,11,11,7,7,13],"steps":100}')
+CHAOTIC_GD = (
+    '{"K":15,"activations":["identity","softplus","identity","identity","sigmoid"],"batch_size":0,'
+    '"cost":"binary_cross_entropy","dtype":"float64","eta":0.00446,"momentum":0.0,"optimizer":"gd",'
+    '"seed":2130994651,"sizes":[7,11,11,7,7,13],"steps":100}'
+)
 
 
 def test_a_chaotic_trajectory_is_reported_not_comparable_from_where_rounding_decides():
     """Found by the 10,000-architecture float64 sweep: plain GD whose rounding grows 1e13-fold."""
-    from comparisons.spec import ArchSpec
+    from comparisons.common.spec import ArchSpec
+
     spec = ArchSpec.from_json(CHAOTIC_GD)
     rows = trajectory_rows(0, spec, *build(spec))
     first = next(r["step"] for r in rows if not r["comparable"])
@@ -102,7 +119,8 @@ def test_a_chaotic_trajectory_is_reported_not_comparable_from_where_rounding_dec
 
 
 def test_a_chaotic_trajectory_still_catches_a_wrong_learning_rate(monkeypatch):
-    from comparisons.spec import ArchSpec
+    from comparisons.common.spec import ArchSpec
+
     spec = ArchSpec.from_json(CHAOTIC_GD)
     orig = SGD._update
     monkeypatch.setattr(SGD, "_update", lambda self, key, p, g: orig(self, key, p, g * 1.001))

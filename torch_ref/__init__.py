@@ -2,6 +2,7 @@
 
 Never imports manual_bp; the two meet only in ``comparisons``.
 """
+
 from .model import ACTIVATIONS, SOFTPLUS_THRESHOLD, TorchMLP
 
 __all__ = ["ACTIVATIONS", "SOFTPLUS_THRESHOLD", "TorchMLP"]

@@ -3,6 +3,7 @@
 No derivative is written here: every gradient, δ^l = ∂C/∂z^l included, comes from
 autograd, which is what makes this an independent witness for manual_bp.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -167,7 +168,7 @@ class TorchMLP(nn.Module):
             flat = torch.cat([p.reshape(-1) for p in params])
             i = 0
             for p in params:
-                p.data = flat[i:i + p.numel()].view_as(p)
+                p.data = flat[i : i + p.numel()].view_as(p)
                 i += p.numel()
         return flat
 

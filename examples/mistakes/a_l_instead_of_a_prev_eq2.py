@@ -2,6 +2,7 @@
 
 Breaks eq (2).  Run it with:  deltacheck diagnose examples/mistakes/a_l_instead_of_a_prev_eq2.py
 """
+
 import numpy as np
 
 COST = "squared_error"  # C_k = ½ Σ_j (t_j − a_j^L)², the lecture's 2乗誤差

@@ -2,6 +2,7 @@
 
 Breaks eq (4).  Run it with:  deltacheck diagnose examples/mistakes/cross_entropy_extra_sigma_prime_eq4.py
 """
+
 import numpy as np
 
 COST = "binary_cross_entropy"  # C_k = −Σ_j [t_j log a_j + (1 − t_j) log(1 − a_j)]: run with this cost

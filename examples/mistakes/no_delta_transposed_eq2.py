@@ -1,7 +1,9 @@
-"""MISTAKE: dW^l transposed in eq (2): a^{l−1}ᵀ δ^l, shape (n_{l−1}, n_l); no δ returned, so the diagnosis uses dW and db alone.
+"""MISTAKE: dW^l transposed in eq (2): a^{l−1}ᵀ δ^l, shape (n_{l−1}, n_l);
+no δ returned, so the diagnosis uses dW and db alone.
 
 Breaks eq (2).  Run it with:  deltacheck diagnose examples/mistakes/no_delta_transposed_eq2.py
 """
+
 import numpy as np
 
 COST = "squared_error"  # C_k = ½ Σ_j (t_j − a_j^L)², the lecture's 2乗誤差

@@ -2,6 +2,7 @@
 
 Breaks eq (4).  Run it with:  deltacheck diagnose examples/mistakes/sigma_prime_missing_eq4.py
 """
+
 import numpy as np
 
 COST = "squared_error"  # C_k = ½ Σ_j (t_j − a_j^L)², the lecture's 2乗誤差

@@ -1,4 +1,5 @@
-"""MISTAKE: W^{l+1} not transposed in eq (5): W^{l+1} δ^{l+1} where (W^{l+1})ᵀ δ^{l+1} belongs (runs only where n_l = n_{l+1}).
+"""MISTAKE: W^{l+1} not transposed in eq (5): W^{l+1} δ^{l+1} where (W^{l+1})ᵀ δ^{l+1} belongs
+(runs only where n_l = n_{l+1}).
 
 With the examples as rows (delta[l] is (K, n_l), as in examples/correct.py), transposing the
 lecture's column form δ^l = ((W^{l+1})ᵀ δ^{l+1}) ⊙ σ'(z^l) gives δ^l = (δ^{l+1} W^{l+1}) ⊙ σ'(z^l):
@@ -8,6 +9,7 @@ form of W^{l+1} δ^{l+1}: forgetting the transpose looks like adding one when th
 
 Breaks eq (5).  Run it with:  deltacheck diagnose examples/mistakes/w_not_transposed_eq5.py
 """
+
 import numpy as np
 
 COST = "squared_error"  # C_k = ½ Σ_j (t_j − a_j^L)², the lecture's 2乗誤差

@@ -1,0 +1,71 @@
+"""Closeness checks between a manual_bp array and its torch_ref reference."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One tensor compared: errors, the reference's size, and whether it passed."""
+
+    max_abs_err: float
+    max_rel_err: float  # max |m − r| / |r| over the entries where r ≠ 0
+    ref_norm: float  # Frobenius norm of the reference
+    tol_used: float  # max |m − r| / (atol·s + rtol·|r|): ≤ 1 passes
+    passed: bool
+
+
+def _tolerance_used(m, r, tol):
+    """|m − r|, |r| and max |m − r| / (atol·max(1, max|r|) + rtol·|r|): the one rule both checks apply."""
+    abs_r = np.abs(r)
+    err = np.abs(m - r)
+    with np.errstate(invalid="ignore"):  # inf − inf: NaN, which then fails
+        used = float(np.max(err / (tol.atol * max(1.0, float(abs_r.max())) + tol.rtol * abs_r)))
+    return err, abs_r, used
+
+
+def compare(m, r, tol):
+    """Compare ``m`` with the reference ``r``: |m − r| ≤ atol·max(1, max|r|) + rtol·|r| everywhere.
+
+    This is numpy.isclose's rule (the reference second) with atol scaled by the tensor's
+    size.  A shape mismatch or a NaN/inf on either side is a failure, never an exception.
+    """
+    m = np.asarray(m, dtype=np.float64)
+    r = np.asarray(r, dtype=np.float64)
+    r_finite = bool(np.all(np.isfinite(r)))
+    ref_norm = float(np.linalg.norm(r)) if r_finite else np.nan
+    if m.shape != r.shape:
+        return CheckResult(np.inf, np.inf, ref_norm, np.inf, False)
+    if m.size == 0:
+        return CheckResult(0.0, 0.0, 0.0, 0.0, True)
+    if not (r_finite and np.all(np.isfinite(m))):
+        return CheckResult(np.inf, np.inf, ref_norm, np.inf, False)
+    err, abs_r, used = _tolerance_used(m, r, tol)
+    nz = abs_r > 0
+    max_rel = float(np.max(err[nz] / abs_r[nz])) if nz.any() else 0.0
+    return CheckResult(float(err.max()), max_rel, ref_norm, used, used <= 1.0)
+
+
+def within(m, r, tol):
+    """``compare``'s verdict and its max_abs_err and tol_used alone, for hot loops.
+
+    Same rule, same shapes assumed; a NaN or inf on either side makes the ratio NaN or the
+    bound infinite-over-infinite, which fails, as in ``compare``.
+    """
+    err, _, used = _tolerance_used(m, r, tol)
+    ok = used <= 1.0  # False for NaN
+    return CheckResult(float(err.max()), np.nan, np.nan, used if ok or np.isfinite(used) else np.inf, ok)
+
+
+def assert_close(m, r, tol, what="array"):
+    """Raise AssertionError with the errors when ``compare`` fails."""
+    res = compare(m, r, tol)
+    if not res.passed:
+        raise AssertionError(
+            f"{what}: max abs err {res.max_abs_err:.3g}, max rel err {res.max_rel_err:.3g}, "
+            f"{res.tol_used:.3g}× the tolerance {tol}"
+        )
+    return res

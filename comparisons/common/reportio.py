@@ -1,0 +1,71 @@
+"""Writing reports: output-folder checks, atomic replacement, and stable number formats."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from comparisons.common.errors import UsageError
+
+FLOAT_FORMAT = "%.6e"  # every float in a CSV: fixed, so the same run gives the same bytes
+
+
+def check_out_dir(path):
+    """``path`` as a directory we can write into; UsageError otherwise.  Creates nothing.
+
+    Writability is probed by creating and removing a temporary file in the directory (or
+    in its nearest existing parent), because permission bits alone say nothing for root.
+    """
+    if not str(path).strip():
+        raise UsageError("--out: empty path; name a directory")
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {path}: is a file, not a directory")
+    parent = out
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise UsageError(f"--out {path}: {parent} is a file, not a directory")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".deltacheck-probe-", dir=parent)
+        os.close(fd)
+        os.remove(probe)
+    except OSError as e:
+        raise UsageError(f"--out {path}: {parent} is not writable ({e.strerror})") from None
+    return out
+
+
+@contextlib.contextmanager
+def atomic_dir(out):
+    """Yield a fresh staging directory; on success move each file into ``out``, else discard it.
+
+    Files are staged beside ``out`` (same filesystem), so each final os.replace is atomic:
+    a run that dies before the end leaves the previous reports exactly as they were.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=".deltacheck-", dir=out))
+    try:
+        yield stage
+        for f in sorted(stage.iterdir()):
+            os.replace(f, out / f.name)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def write_text(path, text):
+    """Write UTF-8 text with Unix newlines."""
+    Path(path).write_text(text, encoding="utf-8", newline="\n")
+
+
+def write_csv(df, path):
+    """A DataFrame as CSV with the fixed float format and no index."""
+    df.to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+
+
+def save_png(fig, path):
+    """A matplotlib figure as PNG without time-dependent metadata."""
+    fig.savefig(path, dpi=100, metadata={"Software": None})

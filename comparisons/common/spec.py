@@ -1,0 +1,172 @@
+"""Architecture specs: a typed config that serialises to one line of JSON, and its sampler."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields
+
+import numpy as np
+
+from manual_bp import ACTIVATIONS, COSTS, init_params, validate
+
+HIDDEN_ACTIVATIONS = tuple(a for a in ACTIVATIONS if a != "softmax")
+OUTPUT_ACTIVATIONS = {  # which output activations each cost is sampled with
+    "squared_error": tuple(ACTIVATIONS),
+    "binary_cross_entropy": ("sigmoid",),
+    "cross_entropy": ("softmax",),
+}
+OPTIMIZERS = ("gd", "sgd", "momentum")
+DTYPES = ("float64", "float32")
+MAX_DEPTH, MAX_WIDTH, MAX_K = 6, 16, 32
+
+
+@dataclass(frozen=True)
+class ArchSpec:
+    """Everything that defines one comparison: network, data, optimizer, seed."""
+
+    sizes: tuple  # [n_1, …, n_L]
+    activations: tuple  # one name per layer l = 2 … L
+    cost: str
+    K: int  # number of examples (rows of X)
+    dtype: str = "float64"
+    optimizer: str = "gd"  # gd: full batch; sgd: mini-batches of batch_size; momentum: full batch, μ
+    batch_size: int = 0  # sgd only; 0 means K
+    momentum: float = 0.0  # momentum only
+    eta: float = 0.01
+    steps: int = 100
+    seed: int = 0
+
+    def __post_init__(self):
+        object.__setattr__(self, "sizes", tuple(validate.check_sizes(self.sizes)))
+        object.__setattr__(self, "activations", tuple(self.activations))
+        acts = validate.check_activations(list(self.activations), len(self.sizes))
+        validate.check_cost(self.cost, acts[len(self.sizes)])
+        validate.check_dtype(self.dtype)
+        if self.dtype not in DTYPES:
+            raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
+        _check_int("K", self.K, 1)
+        _check_int("steps", self.steps, 0)
+        _check_int("seed", self.seed, 0)
+        _check_int("batch_size", self.batch_size, 0)
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
+        validate.check_eta(self.eta)
+        validate.check_momentum(self.momentum)
+        if self.optimizer == "momentum" and self.momentum == 0:
+            raise ValueError("optimizer momentum needs momentum > 0")
+        if self.optimizer != "momentum" and self.momentum != 0:
+            raise ValueError(f"momentum is only used with optimizer momentum, got optimizer {self.optimizer}")
+        if self.batch_size > self.K:
+            raise ValueError(f"batch_size {self.batch_size} exceeds K = {self.K}")
+
+    @property
+    def batch(self):
+        """The examples per step: batch_size for sgd, else all K."""
+        return self.batch_size if self.optimizer == "sgd" and self.batch_size else self.K
+
+    def to_json(self):
+        """One line of JSON with sorted keys."""
+        d = asdict(self)
+        d["sizes"], d["activations"] = list(self.sizes), list(self.activations)
+        return json.dumps(d, sort_keys=True, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text):
+        """The spec a line of JSON describes; ValueError naming the problem otherwise."""
+        try:
+            d = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"spec is not valid JSON: {e.msg} at position {e.pos}") from None
+        if not isinstance(d, dict):
+            raise ValueError("spec must be a JSON object")
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - names)
+        if unknown:
+            raise ValueError(f"spec has unknown field(s): {', '.join(unknown)}")
+        missing = [n for n in ("sizes", "activations", "cost", "K") if n not in d]
+        if missing:
+            raise ValueError(f"spec is missing field(s): {', '.join(missing)}")
+        if not isinstance(d["sizes"], list) or not isinstance(d["activations"], list):
+            raise ValueError("spec fields sizes and activations must be JSON lists")
+        try:
+            return cls(**d)
+        except TypeError as e:
+            raise ValueError(f"spec is malformed: {e}") from None
+
+    def label(self):
+        """A short human-readable name: 12-3-2 sigmoid,sigmoid squared_error."""
+        return f"{'-'.join(map(str, self.sizes))} {','.join(self.activations)} {self.cost}"
+
+
+def _check_int(name, v, lo):
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
+        raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
+
+
+def sample_spec(rng, dtype="float64", steps=100):
+    """One random spec from ``rng`` (a numpy Generator) over the whole supported space."""
+    depth = int(rng.integers(1, MAX_DEPTH + 1))  # number of weight layers, L − 1
+    sizes = [int(n) for n in rng.integers(1, MAX_WIDTH + 1, size=depth + 1)]
+    cost = str(rng.choice(list(COSTS)))
+    out = str(rng.choice(OUTPUT_ACTIVATIONS[cost]))
+    if out == "softmax" and sizes[-1] == 1:
+        sizes[-1] = int(rng.integers(2, MAX_WIDTH + 1))  # a 1-unit softmax is constant: nothing to learn
+    acts = [str(a) for a in rng.choice(HIDDEN_ACTIVATIONS, size=depth - 1)] + [out]
+    K = int(rng.integers(1, MAX_K + 1))
+    optimizer = str(rng.choice(OPTIMIZERS))
+    batch_size = int(rng.integers(1, K + 1)) if optimizer == "sgd" else 0
+    momentum = float(np.round(rng.uniform(0.5, 0.95), 2)) if optimizer == "momentum" else 0.0
+    batch = batch_size or K
+    # η per example of the batch: C_T sums over the batch, so its gradient grows with it.
+    eta = float(f"{10 ** rng.uniform(-3, -1) / batch:.3g}")
+    if optimizer == "momentum":
+        eta = float(f"{eta * (1 - momentum):.3g}")  # momentum multiplies the step by up to 1/(1 − μ)
+    return ArchSpec(
+        sizes=tuple(sizes),
+        activations=tuple(acts),
+        cost=cost,
+        K=K,
+        dtype=dtype,
+        optimizer=optimizer,
+        batch_size=batch_size,
+        momentum=momentum,
+        eta=eta,
+        steps=steps,
+        seed=int(rng.integers(0, 2**31 - 1)),
+    )
+
+
+def sample_specs(n, seed, dtype="float64", steps=100):
+    """``n`` specs from numpy.random.default_rng(seed), in order."""
+    rng = np.random.default_rng(seed)
+    return [sample_spec(rng, dtype, steps) for _ in range(n)]
+
+
+def make_problem(spec):
+    """The shared start: (W, b, X, T, batches), drawn once in NumPy from spec.seed."""
+    dtype = np.dtype(spec.dtype)
+    W, b = init_params(spec.sizes, spec.seed, dtype)
+    rng = np.random.default_rng([spec.seed, 1])
+    n_1, n_L = spec.sizes[0], spec.sizes[-1]
+    X = rng.standard_normal((spec.K, n_1))  # (K, n_1)
+    if spec.cost == "cross_entropy":
+        T = np.eye(n_L)[rng.integers(0, n_L, size=spec.K)]  # (K, n_L) one-hot
+    elif spec.cost == "binary_cross_entropy":
+        T = rng.integers(0, 2, size=(spec.K, n_L)).astype(float)  # (K, n_L) in {0, 1}
+    else:
+        T = rng.uniform(0, 1, size=(spec.K, n_L))  # (K, n_L)
+    return W, b, X.astype(dtype), T.astype(dtype), batch_order(spec)
+
+
+def batch_order(spec):
+    """The index array of each step: all K for gd/momentum, shuffled mini-batches for sgd."""
+    if spec.batch == spec.K:
+        return [np.arange(spec.K)] * spec.steps
+    rng = np.random.default_rng([spec.seed, 2])
+    order, out = np.empty(0, dtype=np.int64), []
+    for _ in range(spec.steps):
+        if len(order) < spec.batch:  # a new epoch: reshuffle; a short tail is dropped
+            order = rng.permutation(spec.K)
+        out.append(np.sort(order[: spec.batch]))
+        order = order[spec.batch :]
+    return out

@@ -1,0 +1,152 @@
+"""The one-line hint: which classic mistake reproduces the user's numbers, else the usual causes.
+
+Each hypothesis rebuilds the failing tensor with one classic mistake from the reference's own
+δ, z and a; the first that matches the user's tensor names the mistake.  σ' comes from
+manual_bp's activations; the verdict itself rests on torch_ref alone.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from comparisons.common.checks import compare
+from comparisons.diagnose.compare import TOL, factor_text
+from manual_bp.activations import get_activation
+
+GENERIC = {
+    "4": "usual causes: σ'(z^L) left out, (t − a) in place of (a − t), or, for a cross-entropy cost, "
+    "an extra σ'(z^L) (σ' cancels and δ^L = a^L − t)",
+    "5": "usual causes: W^{l+1} not transposed, σ'(z^l) left out or taken at the wrong layer, "
+    "or an off-by-one layer index",
+    "2": "usual causes: a^l where a^{l−1} belongs, the product in the wrong order (transposed), "
+    "or the mean over k where C_T sums",
+    "3": "usual causes: the bias gradient not summed over the examples k, or averaged where C_T sums",
+    "forward": "the forward pass z^l = W^l a^{l−1} + b^l comes first: "
+    "with examples as rows it reads a^{l−1} (W^l)ᵀ + b^l",
+    "": "fix the exception first: the traceback below points at the line",
+}
+FACTOR = {
+    "−1": "the sign is flipped: ∂C/∂a^L = a^L − t for the squared error, not t − a^L",
+    "1/K": "averaged over the K examples where the lecture's C_T = Σ_k C_k sums them: use the sum, not the mean",
+    "2": "off by a factor 2: C = ½ Σ (t − a)², so ∂C/∂a^L = a^L − t, without a 2",
+    "1/2": "off by a factor 1/2: C = ½ Σ (t − a)² already has the ½ cancelled in ∂C/∂a^L = a^L − t",
+}
+
+
+def _prime(case, l, ref):
+    """σ'(z^l) of layer l's activation, or None where it has none (softmax)."""
+    act = get_activation(case.spec.activations[l - 2])
+    return act.prime(ref.z[l], ref.a[l]) if act.elementwise else None
+
+
+def _delta_hypotheses(case, l, ref):
+    """(mistake, δ^l with that mistake) for eq (4) at l = L or eq (5) at l < L."""
+    L, A, T = ref.L, ref.a, ref.T
+    if l == L:
+        sp = _prime(case, L, ref)
+        hyps = [("σ'(z^L) left out of eq (4): δ^L = a^L − t", A[L] - T)]
+        if sp is not None:
+            hyps.append(("an extra σ'(z^L) in eq (4): with this cost σ' cancels and δ^L = a^L − t", (A[L] - T) * sp))
+            hyps.append(("σ' applied to a^L instead of z^L in eq (4)", (A[L] - T) * _prime_at(case, L, A[L])))
+        return hyps
+    D, Wn, sp = ref.delta[l + 1], ref.W[l + 1], _prime(case, l, ref)
+    hyps = [(f"σ'(z^{l}) left out of eq (5): δ^{l} = (W^{l + 1})ᵀ δ^{l + 1} without ⊙ σ'(z^{l})", D @ Wn)]
+    if Wn.shape[0] == Wn.shape[1]:
+        hyps.append(
+            (
+                f"W^{l + 1} not transposed in eq (5): W^{l + 1} δ^{l + 1} where (W^{l + 1})ᵀ δ^{l + 1} belongs "
+                f"(with examples as rows: delta[{l + 1}] @ W[{l + 1}].T where delta[{l + 1}] @ W[{l + 1}] belongs)",
+                (D @ Wn.T) * sp,
+            )
+        )
+        sp_next = _prime(case, l + 1, ref)
+        if sp_next is not None:
+            hyps.append((f"σ'(z^{l + 1}) where σ'(z^{l}) belongs in eq (5)", (D @ Wn) * sp_next))
+    if ref.W[l].shape == Wn.shape:
+        hyps.append((f"off-by-one layer index in eq (5): W^{l} where W^{l + 1} belongs", (D @ ref.W[l]) * sp))
+    if l + 1 < L and ref.W[L].shape == Wn.shape:
+        hyps.append(
+            (f"W^L where W^{l + 1} belongs in eq (5): right only when l + 1 = L, i.e. for L = 3", (D @ ref.W[L]) * sp)
+        )
+    hyps.append((f"σ' applied to a^{l} instead of z^{l} in eq (5)", (D @ Wn) * _prime_at(case, l, A[l])))
+    return hyps
+
+
+def _prime_at(case, l, x):
+    """σ'(x) for layer l's activation, at any x (for 'σ' at the wrong argument')."""
+    act = get_activation(case.spec.activations[l - 2])
+    if not act.elementwise:
+        return np.full_like(x, np.nan)
+    return act.prime(x, act.fn(x))
+
+
+def _grad_hypotheses(name, l, ref):
+    """(mistake, dW^l or db^l with that mistake) for eq (2) or (3)."""
+    D, A = ref.delta[l], ref.a
+    if name == "db":
+        return [("the bias gradient of the first example only: db^l = δ^l[1] where Σ_k δ^l[k] belongs", D[0])]
+    hyps = [(f"a^{l} where a^{l - 1} belongs in eq (2)", D.T @ A[l])]
+    if l > 2:
+        hyps.append((f"z^{l - 1} where a^{l - 1} belongs in eq (2)", D.T @ ref.z[l - 1]))
+    hyps.append(
+        (
+            f"the gradient of the first example only: δ^{l}[1] a^{l - 1}[1]ᵀ where Σ_k belongs",
+            np.outer(D[0], A[l - 1][0]),
+        )
+    )
+    return hyps
+
+
+def _matches(m, h):
+    with np.errstate(all="ignore"):
+        return (
+            m is not None
+            and h is not None
+            and m.shape == h.shape
+            and np.all(np.isfinite(h))
+            and compare(m, h, TOL).passed
+        )
+
+
+def hint(finding, case, ref, out):
+    """The hint for ``finding`` on ``case``: the mistake that reproduces the numbers, else GENERIC."""
+    dW, db, delta = out
+    c, l, eq = finding.check, finding.layer, finding.eq
+    if c is not None and c.status == "factor":
+        key = factor_text(c.factor, ref.K).split(" =")[0]  # "1/K = 1/64" -> "1/K"
+        if key in FACTOR:
+            return FACTOR[key]
+    if c is not None and c.status == "transposed" and finding.tensor == "delta":
+        return "δ^l has one row per example k: shape (K, n_l), as X and T"
+    if c is not None and c.status == "transposed":
+        return (
+            "the product is taken in the wrong order: ∂C/∂w_ji^l = δ_j^l a_i^{l−1}, "
+            "so dW^l = (δ^l)ᵀ a^{l−1} (n_l, n_{l−1}) with examples as rows"
+        )
+    if c is not None and c.status == "shape" and finding.tensor == "db" and c.shape == (ref.K,) + ref.db[l].shape:
+        return "sum eq (3) over the examples: ∂C_T/∂b^l = Σ_k δ^l[k], i.e. delta[l].sum(axis=0)"
+    if c is not None and c.status == "nonfinite":
+        return "NaN or inf: look for an exponential that overflows, a division by zero or a log(0) in that quantity"
+    if c is not None and c.status == "value" and c.err < 1e-4:
+        return (
+            f"the error is small ({c.err:.1g} relative) but far above float64 rounding: a float32 array or "
+            "a low-precision step somewhere in the computation"
+        )
+    if c is not None and c.status == "missing" and eq == "5":
+        return f"δ^{l} is never computed: the recurrence must run l = L − 1, …, 2, e.g. for l in range(L - 1, 1, -1)"
+    try:
+        if eq in ("4", "5"):
+            for what, H in _delta_hypotheses(case, l, ref):
+                got = delta.get(l) if delta is not None else None
+                if _matches(got, H) or (
+                    delta is None and _matches(db.get(l), H.sum(axis=0)) and _matches(dW.get(l), H.T @ ref.a[l - 1])
+                ):
+                    return f"your numbers match {what}"
+        elif eq in ("2", "3") and c is not None:
+            name = "db" if eq == "3" else "dW"
+            for what, H in _grad_hypotheses(name, l, ref):
+                if _matches((db if name == "db" else dW).get(l), H):
+                    return f"your numbers match {what}"
+    except (TypeError, ValueError):
+        pass
+    return GENERIC.get(eq, GENERIC[""])

@@ -1,0 +1,83 @@
+"""`deltacheck lecture`: the lecture's own example, each equation against three oracles, in English and Japanese."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+
+from comparisons.common.argtypes import int_at_least, positive_float
+from comparisons.common.errors import UsageError
+
+
+def register(sub):
+    p = sub.add_parser(
+        "lecture",
+        help="validate the lecture itself: its network, each equation, its 微分地獄 formula",
+        description=__doc__,
+    )
+    p.add_argument("--out", default="reports", help="output directory (default reports/)")
+    p.add_argument("--lang", choices=["en", "ja", "both"], default="both", help="report language(s) (default both)")
+    p.add_argument("--eta", type=positive_float, default=0.2, help="learning rate η (学習係数) (default 0.2)")
+    p.add_argument("--steps", type=int_at_least(1), default=300, help="gradient-descent steps (default 300)")
+    p.add_argument("--seed", type=int_at_least(0), default=0, help="seed of the initial weights (default 0)")
+    p.add_argument(
+        "--paths",
+        default="12-3-2",
+        metavar="SIZES",
+        help="network n_1-…-n_L on which path enumeration is checked against backprop (default 12-3-2, "
+        "the lecture's, on its images); refused when it has too many paths",
+    )
+    p.set_defaults(run=run)
+
+
+def parse_sizes(text):
+    """'12-3-2' as [12, 3, 2]; UsageError for anything else or a network path enumeration refuses."""
+    try:
+        sizes = [int(s, 10) for s in text.split("-")]
+    except ValueError:
+        raise UsageError(f"--paths {text!r}: expected layer sizes like 12-3-2") from None
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise UsageError(f"--paths {text!r}: expected at least two layer sizes, each >= 1")
+    from comparisons.lecture.run import check_paths_sizes
+
+    try:
+        check_paths_sizes(sizes)
+    except ValueError as e:
+        raise UsageError(f"--paths: {e}") from None
+    return sizes
+
+
+def command_line(args):
+    """The canonical command that reproduces this run."""
+    return (
+        f"deltacheck lecture --out {shlex.quote(str(args.out))} --lang {args.lang} --eta {args.eta:g} "
+        f"--steps {args.steps} --seed {args.seed} --paths {args.paths}"
+    )
+
+
+def run(args):
+    import torch
+
+    from comparisons.common.reportio import atomic_dir, check_out_dir
+    from comparisons.lecture import run as lecture_run
+    from comparisons.lecture.report import MD, write
+
+    out = check_out_dir(args.out)
+    sizes = parse_sizes(args.paths)
+    langs = ["en", "ja"] if args.lang == "both" else [args.lang]
+    # One thread: the network is tiny, and a fixed thread count fixes torch's reduction order,
+    # hence every digit of the report, whatever the machine's core count.
+    torch.set_num_threads(1)
+    r = lecture_run.run(command_line(args), args.eta, args.steps, args.seed, sizes)
+    with atomic_dir(out) as stage:
+        write(stage, r, langs)
+    for (n, d), (tp, tb) in sorted(r.times.items()):
+        print(f"width {n} depth {d}: path enumeration {tp:.3g} s, backprop {tb:.3g} s", file=sys.stderr)
+    bad = [name for name, ok in r.checks.items() if not ok]
+    print(
+        f"{len(r.checks) - len(bad)} of {len(r.checks)} lecture checks pass"
+        + (f"; failed: {', '.join(bad)}" if bad else "")
+        + f"; report in {out}/{MD[langs[0]]}",
+        file=sys.stderr,
+    )
+    return 1 if bad else 0

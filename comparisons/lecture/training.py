@@ -1,0 +1,76 @@
+"""The lecture's 勾配降下法 on its own example: manual_bp and torch.optim.SGD from the same start.
+
+The network is 12-3-2 with sigmoid units, 2乗誤差, C_T summed over the 64 images, and
+full-batch steps Δw = −η ∂C_T/∂w with 学習係数 η.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from comparisons.common.checks import compare
+from comparisons.common.tolerances import trajectory_tolerance
+from comparisons.lecture.data import accuracy
+from manual_bp import MLP, SGD, full_batch, train
+from torch_ref import TorchMLP
+
+SIZES = [12, 3, 2]  # n_1, n_2, n_3: 12 pixels, 3 hidden units, one output unit per digit
+
+
+def lecture_net(seed):
+    """The lecture network at its initial weights (manual_bp.MLP.init with ``seed``)."""
+    return MLP.init(sizes=SIZES, activations="sigmoid", cost="squared_error", seed=seed)
+
+
+@dataclass(frozen=True)
+class Training:
+    """Both runs, step by step, and how far apart they ended."""
+
+    costs: pd.DataFrame  # step, C_T manual_bp, C_T torch, |difference|
+    max_param_diff: float  # max |w_manual − w_torch| over every W^l and b^l after the last step
+    params_passed: bool  # within trajectory_tolerance(float64, steps)
+    costs_passed: bool  # every step's C_T within the same bound
+    accuracy_manual: float
+    accuracy_torch: float
+    net: MLP  # manual_bp's network after training
+
+
+def run(seed, eta, steps, X, T, digits):
+    """Train both from the same initial arrays for ``steps`` full-batch steps of rate ``eta``."""
+    net = lecture_net(seed)
+    ref = TorchMLP(weights=net.W, biases=net.b, activations=net.activations, cost="squared_error")
+    C0 = net.total_cost(X, T)
+    hist_m = [C0] + train(net, X, T, SGD(eta), full_batch(len(X), steps))
+    hist_t = [ref.total_cost(X, T)] + ref.train_steps(X, T, ref.optimizer(eta), full_batch(len(X), steps))
+    hist_m, hist_t = np.array(hist_m), np.array(hist_t)  # (steps + 1,): step 0 is the start
+    tol = trajectory_tolerance(np.float64, steps)
+    rW, rb = ref.weights(), ref.biases()
+    res = [compare(net.W[l], rW[l], tol) for l in net.W] + [compare(net.b[l], rb[l], tol) for l in net.b]
+    costs = pd.DataFrame(
+        {
+            "step": np.arange(steps + 1),
+            "C_T_manual_bp": hist_m,
+            "C_T_torch": hist_t,
+            "abs_diff": np.abs(hist_m - hist_t),
+        }
+    )
+    with_ref = TorchMLP(weights=rW, biases=rb, activations=net.activations, cost="squared_error")
+    a_t = with_ref.forward(X, retain=False)[1][net.L].detach().numpy()
+    return Training(
+        costs=costs,
+        max_param_diff=max(r.max_abs_err for r in res),
+        params_passed=all(r.passed for r in res),
+        costs_passed=compare(hist_m, hist_t, tol).passed,
+        accuracy_manual=accuracy(net.forward(X).a[net.L], digits),
+        accuracy_torch=accuracy(a_t, digits),
+        net=net,
+    )
+
+
+def every_k(costs, k):
+    """The rows of steps 0, k, 2k, … and the last step."""
+    keep = (costs["step"] % k == 0) | (costs["step"] == costs["step"].iloc[-1])
+    return costs[keep]
