@@ -1,5 +1,9 @@
 """The lecture's derivation, one function per step, each labelled with its equation.
 
+The heading comments below list the equations (1)–(5) in the slides' order:
+(1) defines δ, (2) and (3) turn δ into the gradients, (4) starts δ at the output layer and
+(5), the reverse recurrence the slides name, carries it down.
+
 Indexing: the lecture writes one example as a column vector, z^l = W^l a^{l-1} + b^l.
 Here the K examples are the rows of a matrix (example k is row k, the lecture's [k]),
 so the same equation reads z^l = a^{l-1} (W^l)ᵀ + b^l, and every (K, n) array below
@@ -11,8 +15,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 
 @dataclass
 class Forward:
@@ -22,15 +24,10 @@ class Forward:
     a: dict
 
 
-def layer_forward(W, b, act, a_prev, out=None):
-    r"""One layer: :math:`z_j^l = \sum_i w_{ji}^l a_i^{l-1} + b_j^l,\ a_j^l = \sigma(z_j^l)`.
-
-    ``out = (z, a)``, two (K, n_l) buffers, receives the result instead of new arrays.
-    """
-    z, a = (None, None) if out is None else out
-    z = np.matmul(a_prev, W.T, out=z)  # (K, n_{l-1}) @ (n_{l-1}, n_l) -> (K, n_l): row k is W^l a^{l-1}[k]
-    z += b  # (K, n_l): + b^l, in place
-    return z, act.fn(z, out=a)  # (K, n_l), (K, n_l)
+def layer_forward(W, b, act, a_prev):
+    r"""One layer: :math:`z_j^l = \sum_i w_{ji}^l a_i^{l-1} + b_j^l,\ a_j^l = \sigma(z_j^l)`."""
+    z = a_prev @ W.T + b  # (K, n_{l-1}) @ (n_{l-1}, n_l) -> (K, n_l): row k is W^l a^{l-1}[k] + b^l
+    return z, act.fn(z)  # (K, n_l), (K, n_l)
 
 
 def forward(W, b, act, X):
@@ -54,8 +51,57 @@ def forward_from(W, b, act, l, z_l):
     return z, a
 
 
+# Eq (1) — the unit error of unit j in layer l: δ_j^l ≜ ∂C/∂z_j^l.
+
+
+def deltas(W, act, cost, fwd, T):
+    r"""The unit errors of every layer, defined by eq (1): :math:`\delta_j^l \triangleq \partial C/\partial z_j^l`.
+
+    δ^L comes from eq (4); δ^{L−1}, …, δ^2 follow from eq (5).  Row k is example k's
+    δ^l[k] = ∂C_k/∂z^l[k]: the lecture's δ of the single-example cost C_k.
+    """
+    L = max(W)
+    delta = {L: output_delta(cost, act[L], fwd.z[L], fwd.a[L], T)}  # (K, n_L): (4)
+    for l in range(L - 1, 1, -1):
+        delta[l] = hidden_delta(delta[l + 1], W[l + 1], act[l], fwd.z[l], fwd.a[l])  # (K, n_l): (5)
+    return delta
+
+
+# Eq (2) — the weight gradient: ∂C/∂w_ji^l = δ_j^l a_i^{l−1}  (l ≥ 2).
+
+
+def weight_gradient(delta, a_prev, per_example=False):
+    r"""The weight gradient of eq (2), summed over k for C_T.
+
+    .. math:: \frac{\partial C}{\partial w_{ji}^l} = \delta_j^l\, a_i^{l-1}  \tag{2}
+
+    With ``per_example`` the K terms ∂C_k/∂W^l are returned, shape (K, n_l, n_{l-1});
+    otherwise their sum ∂C_T/∂W^l = Σ_k δ^l[k] a^{l-1}[k]ᵀ, shape (n_l, n_{l-1}),
+    which is one matrix product: (δ^l)ᵀ a^{l-1} with examples as rows.
+    """
+    if per_example:
+        return delta[:, :, None] * a_prev[:, None, :]  # (K, n_l, n_{l-1}): (2) for each k
+    return delta.T @ a_prev  # (n_l, K) @ (K, n_{l-1}) -> (n_l, n_{l-1}): (2) summed over k
+
+
+# Eq (3) — the bias gradient: ∂C/∂b_j^l = δ_j^l  (l ≥ 2).
+
+
+def bias_gradient(delta, per_example=False):
+    r"""The bias gradient of eq (3), summed over k for C_T.
+
+    .. math:: \frac{\partial C}{\partial b_j^l} = \delta_j^l  \tag{3}
+    """
+    if per_example:
+        return delta  # (K, n_l): (3) for each k
+    return delta.sum(axis=0)  # (n_l,): (3) summed over k
+
+
+# Eq (4) — the output layer: δ_j^L = ∂C/∂a_j^L · da_j^L/dz_j^L.
+
+
 def output_delta(cost, act, z_L, a_L, t):
-    r"""Eq (4): the unit error of the output layer L.
+    r"""The unit error of the output layer L, eq (4).
 
     .. math:: \delta_j^L = \frac{\partial C}{\partial a_j^L}\,\sigma'(z_j^L)  \tag{4}
 
@@ -70,47 +116,16 @@ def output_delta(cost, act, z_L, a_L, t):
     return act.vjp(z_L, a_L, cost.grad_a(a_L, t))  # (K, n_L): (4)
 
 
+# Eq (5) — the reverse recurrence the slides name: δ_i^l = (Σ_j δ_j^{l+1} w_ji^{l+1}) σ'(z_i^l).
+
+
 def hidden_delta(delta_next, W_next, act, z, a):
-    r"""Eq (5): the reverse recurrence from layer l+1 to layer l (2 ≤ l < L).
+    r"""The reverse recurrence from layer l+1 to layer l (2 ≤ l < L), eq (5).
 
     .. math:: \delta_i^l = \Big(\sum_j \delta_j^{l+1} w_{ji}^{l+1}\Big)\,\sigma'(z_i^l)  \tag{5}
 
     In matrix form δ^l = ((W^{l+1})ᵀ δ^{l+1}) ⊙ σ'(z^l); with examples as rows the
     transpose moves: δ^l = (δ^{l+1} W^{l+1}) ⊙ σ'(z^l).
     """
-    delta = delta_next @ W_next  # (K, n_{l+1}) @ (n_{l+1}, n_l) -> (K, n_l): Σ_j δ_j^{l+1} w_ji^{l+1}
-    delta *= act.prime(z, a)  # (K, n_l): (5) δ^l = (δ^{l+1} W^{l+1}) ⊙ σ'(z^l), the product in place
-    return delta
-
-
-def deltas(W, act, cost, fwd, T):
-    r"""The unit errors of every layer, eq (1): :math:`\delta_j^l \triangleq \partial C/\partial z_j^l`.
-
-    δ^L comes from eq (4); δ^{L−1}, …, δ^2 follow from eq (5).  Row k is example k's
-    δ^l[k] = ∂C_k/∂z^l[k]: the lecture's δ of the single-example cost C_k.
-    """
-    L = max(W)
-    delta = {L: output_delta(cost, act[L], fwd.z[L], fwd.a[L], T)}  # (K, n_L): (4)
-    for l in range(L - 1, 1, -1):
-        delta[l] = hidden_delta(delta[l + 1], W[l + 1], act[l], fwd.z[l], fwd.a[l])  # (K, n_l): (5)
-    return delta
-
-
-def weight_gradient(delta, a_prev, per_example=False, out=None):
-    r"""Eq (2): :math:`\partial C/\partial w_{ji}^l = \delta_j^l a_i^{l-1}` (2), summed over k for C_T.
-
-    With ``per_example`` the K terms ∂C_k/∂W^l are returned, shape (K, n_l, n_{l-1});
-    otherwise their sum ∂C_T/∂W^l = Σ_k δ^l[k] a^{l-1}[k]ᵀ, shape (n_l, n_{l-1}),
-    which is one matrix product: (δ^l)ᵀ a^{l-1} with examples as rows, written into
-    ``out`` when a buffer is given.
-    """
-    if per_example:
-        return delta[:, :, None] * a_prev[:, None, :]  # (K, n_l, n_{l-1}): (2) for each k
-    return np.matmul(delta.T, a_prev, out=out)  # (n_l, K) @ (K, n_{l-1}) -> (n_l, n_{l-1}): (2) summed over k
-
-
-def bias_gradient(delta, per_example=False, out=None):
-    r"""Eq (3): :math:`\partial C/\partial b_j^l = \delta_j^l` (3), summed over k for C_T (into ``out`` if given)."""
-    if per_example:
-        return delta  # (K, n_l): (3) for each k
-    return np.sum(delta, axis=0, out=out)  # (n_l,): (3) summed over k
+    back = delta_next @ W_next  # (K, n_{l+1}) @ (n_{l+1}, n_l) -> (K, n_l): Σ_j δ_j^{l+1} w_ji^{l+1}
+    return back * act.prime(z, a)  # (K, n_l): (5) δ^l = (δ^{l+1} W^{l+1}) ⊙ σ'(z^l)

@@ -44,7 +44,7 @@ class MLP:
         """X (K, n_1) and T (K, n_L) checked and in the network's dtype; ValueError otherwise."""
         return validate.check_data(X, T, self.sizes[0], self.sizes[-1], self.dtype)
 
-    def _scale(self, K):
+    def scale(self, K):
         """1 for C_T = Σ_k C_k (the lecture's), 1/K for the mean."""
         return 1.0 if self.reduction == "sum" else 1.0 / K
 
@@ -65,15 +65,13 @@ class MLP:
         z_L, a_L = backprop.forward_from(self.W, self.b, self.act, l, z_l)
         return self.cost.fn(a_L, T, z_L)
 
-    def total_cost(self, X, T):
-        """C_T = Σ_k C_k (or its mean over k with reduction='mean')."""
-        return self._total_cost(*self.check_data(X, T))
-
-    def _total_cost(self, X, T):
-        """total_cost of data already checked."""
+    def total_cost(self, X, T, check=True):
+        """C_T = Σ_k C_k (or its mean over k with reduction='mean'); ``check=False`` for data already checked."""
+        if check:
+            X, T = self.check_data(X, T)
         fwd = backprop.forward(self.W, self.b, self.act, X)
         c = self.cost.fn(fwd.a[self.L], T, fwd.z[self.L])  # (K,)
-        return float(c.sum() * self._scale(len(c)))
+        return float(c.sum() * self.scale(len(c)))
 
     def deltas(self, X, T):
         """δ[l] = ∂C_k/∂z^l[k] for l = 2 … L, each (K, n_l): eq (4), then eq (5) downwards."""
@@ -90,7 +88,7 @@ class MLP:
         X, T = self.check_data(X, T)
         fwd = backprop.forward(self.W, self.b, self.act, X)
         delta = backprop.deltas(self.W, self.act, self.cost, fwd, T)
-        s = 1.0 if per_example else self._scale(len(X))
+        s = 1.0 if per_example else self.scale(len(X))
         gW = {l: backprop.weight_gradient(delta[l], fwd.a[l - 1], per_example) for l in delta}  # (2)
         gb = {l: backprop.bias_gradient(delta[l], per_example) for l in delta}  # (3)
         if s != 1.0:

@@ -22,15 +22,9 @@ class SGD:
         self.eta = validate.check_eta(eta)
         self.momentum = validate.check_momentum(momentum)
         self.v = {}  # velocity per parameter, keyed ("W", l) / ("b", l)
-        self._tmp = np.empty(0)  # η·∂C/∂w for the largest parameter, reused by every update
 
-    def _scratch(self, g):
-        """A reused buffer shaped like ``g`` (so that no update allocates)."""
-        if self._tmp.size < g.size or self._tmp.dtype != g.dtype:
-            self._tmp = np.empty(g.size, g.dtype)
-        return self._tmp[: g.size].reshape(g.shape)
-
-    def _update(self, key, p, g):
+    def update(self, key, p, g):
+        """One parameter p (in place) from its gradient g; ``key`` names its velocity."""
         if self.momentum:
             v = self.v.get(key)
             if v is None:
@@ -39,13 +33,13 @@ class SGD:
                 v *= self.momentum  # μv, in place
                 v += g  # v ← μv + ∇C
             g = v
-        p -= np.multiply(g, self.eta, out=self._scratch(g))  # in place: w ← w + Δw with Δw = −η ∂C/∂w
+        p -= self.eta * g  # in place: w ← w + Δw with Δw = −η ∂C/∂w
 
     def step(self, net, gW, gb):
         """One update of every W[l] and b[l] of ``net`` from the gradients gW, gb."""
         for l in net.W:
-            self._update(("W", l), net.W[l], gW[l])
-            self._update(("b", l), net.b[l], gb[l])
+            self.update(("W", l), net.W[l], gW[l])
+            self.update(("b", l), net.b[l], gb[l])
 
 
 def full_batch(K, steps):
@@ -65,5 +59,5 @@ def train(net, X, T, optimizer, batches):
     history = []
     for idx in batches:
         step(X[idx], T[idx])
-        history.append(net._total_cost(X, T))
+        history.append(net.total_cost(X, T, check=False))
     return history

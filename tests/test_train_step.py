@@ -1,5 +1,5 @@
 """TrainStep (the fast path that `train` uses) is the readable path bit for bit, and goes through
-backprop's equations and SGD._update at every call, so that a planted bug still shows."""
+backprop's equations and SGD.update at every call, so that a planted bug still shows."""
 
 import numpy as np
 import pytest
@@ -52,7 +52,7 @@ def _wrong_output(cost, act, z_L, a_L, t):
     [
         (backprop, "hidden_delta", _wrong_hidden),
         (backprop, "output_delta", _wrong_output),
-        (SGD, "_update", lambda self, key, p, g: p.__isub__(self.eta * 1.001 * g)),
+        (SGD, "update", lambda self, key, p, g: p.__isub__(self.eta * 1.001 * g)),
     ],
 )
 def test_planted_bug_reaches_the_train_step(monkeypatch, target, name, wrong):

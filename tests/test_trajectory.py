@@ -41,8 +41,8 @@ def test_trajectory_check_catches_a_wrong_update(monkeypatch):
         sizes=(6, 5, 3), activations=("tanh", "sigmoid"), cost="squared_error", K=8, eta=0.05, steps=10, seed=5
     )
     net, ref, X, T, batches = build(spec)
-    orig = SGD._update
-    monkeypatch.setattr(SGD, "_update", lambda self, key, p, g: orig(self, key, p, g * 1.001))
+    orig = SGD.update
+    monkeypatch.setattr(SGD, "update", lambda self, key, p, g: orig(self, key, p, g * 1.001))
     rows = trajectory_rows(0, spec, net, ref, X, T, batches)
     assert not any(r["passed"] for r in rows)
 
@@ -93,8 +93,8 @@ def test_the_shadow_allowance_does_not_excuse_a_wrong_learning_rate(monkeypatch,
     from comparisons.common.spec import ArchSpec
 
     spec = ArchSpec.from_json(CHAOTIC)
-    orig = SGD._update
-    monkeypatch.setattr(SGD, "_update", lambda self, key, p, g: orig(self, key, p, g * factor))
+    orig = SGD.update
+    monkeypatch.setattr(SGD, "update", lambda self, key, p, g: orig(self, key, p, g * factor))
     rows = trajectory_rows(0, spec, *build(spec))
     assert not all(r["passed"] for r in rows)
 
@@ -122,7 +122,7 @@ def test_a_chaotic_trajectory_still_catches_a_wrong_learning_rate(monkeypatch):
     from comparisons.common.spec import ArchSpec
 
     spec = ArchSpec.from_json(CHAOTIC_GD)
-    orig = SGD._update
-    monkeypatch.setattr(SGD, "_update", lambda self, key, p, g: orig(self, key, p, g * 1.001))
+    orig = SGD.update
+    monkeypatch.setattr(SGD, "update", lambda self, key, p, g: orig(self, key, p, g * 1.001))
     rows = trajectory_rows(0, spec, *build(spec))
     assert not rows[0]["passed"] and rows[0]["comparable"]

@@ -83,14 +83,15 @@ class TorchMLP(nn.Module):
             self.linear[str(l)] = lin
             self.act[str(l)] = ACTIVATIONS[self.activations[l - 2]]()
 
-    def _tensor(self, x):
+    def tensor(self, x):
+        """``x`` as a tensor of the network's dtype on its device (a tensor is returned as it is)."""
         if isinstance(x, torch.Tensor):
             return x
         return torch.as_tensor(np.asarray(x), dtype=self.linear["2"].weight.dtype, device=self.device)
 
     def forward(self, X, retain=True):
         """z[l] (with retained grad) and a[l] for every layer, as tensors."""
-        a = {1: self._tensor(X)}
+        a = {1: self.tensor(X)}
         z = {}
         for l in range(2, self.L + 1):
             z[l] = self.linear[str(l)](a[l - 1])
@@ -102,7 +103,7 @@ class TorchMLP(nn.Module):
     def loss(self, X, T):
         """The reduced cost (C_T, or C_T / K) with the forward pass it came from."""
         z, a = self.forward(X)
-        t = self._tensor(T)
+        t = self.tensor(T)
         C = _loss_from_z(self.cost, z[self.L], a[self.L], t)
         if self.reduction == "mean":
             C = C / t.shape[0]
@@ -133,7 +134,7 @@ class TorchMLP(nn.Module):
         """∂C_T/∂a^L from autograd, shape (K, n_L)."""
         _, a = self.forward(X)
         a_L = a[self.L].detach().requires_grad_(True)
-        _loss_from_a(self.cost, a_L, self._tensor(T)).backward()
+        _loss_from_a(self.cost, a_L, self.tensor(T)).backward()
         return a_L.grad.cpu().numpy()
 
     def per_example_gradients(self, X, T):
@@ -144,7 +145,7 @@ class TorchMLP(nn.Module):
             z, a = torch.func.functional_call(self, p, (x[None],), {"retain": False})
             return _loss_from_z(self.cost, z[self.L], a[self.L], t[None])  # C_k of one example
 
-        grads = torch.func.vmap(torch.func.grad(cost_k), in_dims=(None, 0, 0))(params, self._tensor(X), self._tensor(T))
+        grads = torch.func.vmap(torch.func.grad(cost_k), in_dims=(None, 0, 0))(params, self.tensor(X), self.tensor(T))
         gW = {l: grads[f"linear.{l}.weight"] for l in range(2, self.L + 1)}
         gb = {l: grads[f"linear.{l}.bias"] for l in range(2, self.L + 1)}
         return _numpy(gW), _numpy(gb)
@@ -176,15 +177,23 @@ class TorchMLP(nn.Module):
         """torch.optim.SGD over W^2, b^2, …, W^L, b^L with learning rate η and momentum μ."""
         return torch.optim.SGD(self.parameters(), lr=eta, momentum=momentum)
 
+    def step(self, optimizer, X, T):
+        """One torch.optim step on the batch (X, T): autograd's backward, then ``optimizer.step()``.
+
+        Returns the batch's C at the parameters before the step, as a float.
+        """
+        optimizer.zero_grad(set_to_none=True)
+        C = self.loss(X, T)[0]
+        C.backward()
+        optimizer.step()
+        return float(C.detach())
+
     def train_steps(self, X, T, optimizer, batches):
         """One optimizer step per index array in ``batches``; returns C after each step on all of X."""
-        Xt, Tt = self._tensor(X), self._tensor(T)
+        Xt, Tt = self.tensor(X), self.tensor(T)
         history = []
         for idx in batches:
             idx = torch.as_tensor(np.asarray(idx), device=self.device)
-            optimizer.zero_grad(set_to_none=True)
-            C, _, _ = self.loss(Xt[idx], Tt[idx])
-            C.backward()
-            optimizer.step()
+            self.step(optimizer, Xt[idx], Tt[idx])
             history.append(self.total_cost(Xt, Tt))
         return history

@@ -10,11 +10,8 @@ import numpy as np
 from manual_bp import ACTIVATIONS, COSTS, init_params, validate
 
 HIDDEN_ACTIVATIONS = tuple(a for a in ACTIVATIONS if a != "softmax")
-OUTPUT_ACTIVATIONS = {  # which output activations each cost is sampled with
-    "squared_error": tuple(ACTIVATIONS),
-    "binary_cross_entropy": ("sigmoid",),
-    "cross_entropy": ("softmax",),
-}
+# Which output activations each cost is sampled with: the one its ``link`` requires, else any.
+OUTPUT_ACTIVATIONS = {name: (c.link,) if c.link else tuple(ACTIVATIONS) for name, c in COSTS.items()}
 OPTIMIZERS = ("gd", "sgd", "momentum")
 DTYPES = ("float64", "float32")
 MAX_DEPTH, MAX_WIDTH, MAX_K = 6, 16, 32

@@ -98,15 +98,6 @@ def flatten_manual(net):
     return flat
 
 
-def _torch_step(ref, opt, Xb, Tb):
-    """One torch.optim step on a batch; returns the batch's C before the step."""
-    opt.zero_grad(set_to_none=True)
-    C = ref.loss(Xb, Tb)[0]
-    C.backward()
-    opt.step()
-    return float(C.detach())
-
-
 class Shadow:
     """A second manual_bp run from a start perturbed by one rounding unit (eps·|w|).
 
@@ -153,11 +144,11 @@ def manual_trajectory(spec, net, X, T, batches):
         train_step(X[idx], T[idx])  # forward, (4), (5), (2), (3), w ← w − η∇C
         params[n] = flat
         if full and n:  # this step's forward pass ran at the parameters after the previous one
-            costs[n - 1] = train_step.batch_cost(T)
+            costs[n - 1] = train_step.batch_cost()
         elif not full:
-            costs[n] = net._total_cost(X, T)
+            costs[n] = net.total_cost(X, T, check=False)
     if full and len(batches):
-        costs[-1] = net._total_cost(X, T)
+        costs[-1] = net.total_cost(X, T, check=False)
     return params, costs
 
 
@@ -177,14 +168,14 @@ def trajectory_rows(arch, spec, net, ref, X, T, batches):
     W0, b0 = net.params()
     m_params, m_costs = manual_trajectory(spec, net, X, T, batches)
     topt = ref.optimizer(spec.eta, spec.momentum)
-    Xt, Tt = ref._tensor(X), ref._tensor(T)
+    Xt, Tt = ref.tensor(X), ref.tensor(T)
     full = spec.batch == spec.K
     flat_t = ref.flat_parameters()  # W^2, b^2, …, W^L, b^L, updated in place by torch.optim
     w_r = flat_t.detach().numpy() if flat_t.device.type == "cpu" else None
     shadow, rows, comparable = None, [], True
     for step, idx in enumerate(batches, start=1):
         it = slice(None) if full else torch.from_numpy(idx).to(ref.device)
-        C_before = _torch_step(ref, topt, Xt[it], Tt[it])
+        C_before = ref.step(topt, Xt[it], Tt[it])
         if full and rows:  # this step's forward pass ran at the parameters after the previous one
             rows[-1]["cost_torch"] = C_before
         if shadow is not None:

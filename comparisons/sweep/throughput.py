@@ -28,12 +28,10 @@ def bare_training(specs):
         for idx in batches:
             step(X[idx], T[idx])
         topt = ref.optimizer(spec.eta, spec.momentum)
-        Xt, Tt = ref._tensor(X), ref._tensor(T)
+        Xt, Tt = ref.tensor(X), ref.tensor(T)
         for idx in batches:
             i = torch.from_numpy(idx)
-            topt.zero_grad(set_to_none=True)
-            ref.loss(Xt[i], Tt[i])[0].backward()
-            topt.step()
+            ref.step(topt, Xt[i], Tt[i])
     return time.perf_counter() - t0
 
 
