@@ -45,17 +45,9 @@ class Sigmoid(Activation):
     name = "sigmoid"
 
     def fn(self, z, out=None):
-        """σ(z) = 1/(1 + e) for z ≥ 0 and e/(1 + e) for z < 0, with e = e^{−|z|} ∈ (0, 1].
-
-        No exponent overflows.  The two branches are selected without a branch: the
-        numerator max(e, [z ≥ 0]) is exactly 1 or e.  Uses one temporary besides ``out``.
-        """
-        num = np.greater_equal(z, 0, out=np.empty_like(z))  # (K, n): 1.0 where z ≥ 0, else 0.0
-        e = np.abs(z, out=out)  # (K, n): the buffer that ends up holding a (may be z itself)
-        np.exp(np.negative(e, out=e), out=e)  # e^{−|z|}, never overflows
-        np.maximum(e, num, out=num)  # numerator: 1 where z ≥ 0, e where z < 0
-        e += 1.0  # 1 + e^{−|z|}
-        return np.divide(num, e, out=e)  # σ(z)
+        """σ(z) = 1/(1 + e) for z ≥ 0 and e/(1 + e) for z < 0, with e = e^{−|z|} ∈ (0, 1]: no exponent overflows."""
+        e = np.exp(-np.abs(z))  # (K, n): e^{−|z|}
+        return _into(np.where(z >= 0, 1.0, e) / (1.0 + e), out)  # (K, n)
 
     def prime(self, z, a):
         """σ'(z) = σ(z)(1 − σ(z))."""

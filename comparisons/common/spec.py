@@ -13,6 +13,13 @@ HIDDEN_ACTIVATIONS = tuple(a for a in ACTIVATIONS if a != "softmax")
 # Which output activations each cost is sampled with: the one its ``link`` requires, else any.
 OUTPUT_ACTIVATIONS = {name: (c.link,) if c.link else tuple(ACTIVATIONS) for name, c in COSTS.items()}
 OPTIMIZERS = ("gd", "sgd", "momentum")
+TARGETS = ("hard", "soft")
+MAX_WEIGHT_SCALE = 1000.0
+# The sampler's stated shares of the harder corners (each drawn independently per spec):
+SOFT_TARGET_SHARE = 0.25  # of the cross-entropy specs: soft targets
+LARGE_WEIGHT_SHARE = 0.1  # of all specs: weights × 30, so |z| > 20 somewhere (saturation, large exponents)
+ZERO_ROW_SHARE = 0.25  # of specs with a relu or leaky_relu layer: zero rows of X, zero biases: z = 0 exactly
+DIVERGE_SHARE = 0.02  # of all specs: η × 1000, a run that may overflow on both sides (the `diverged` finding)
 DTYPES = ("float64", "float32")
 MAX_DEPTH, MAX_WIDTH, MAX_K = 6, 16, 32
 
@@ -32,6 +39,11 @@ class ArchSpec:
     eta: float = 0.01
     steps: int = 100
     seed: int = 0
+    targets: str = (
+        "hard"  # hard: one-hot / {0, 1} / uniform rows; soft: rows on the simplex (cross_entropy) or in [0, 1]
+    )
+    weight_scale: float = 1.0  # W multiplied by it at the start: > 1 drives |z| past 20 (saturation, overflow paths)
+    zero_rows: int = 0  # the first rows of X are 0 and every b^l is 0: exact zeros in z^2 (relu'(0) = 0 exercised)
 
     def __post_init__(self):
         object.__setattr__(self, "sizes", tuple(validate.check_sizes(self.sizes)))
@@ -53,6 +65,15 @@ class ArchSpec:
             raise ValueError("optimizer momentum needs momentum > 0")
         if self.optimizer != "momentum" and self.momentum != 0:
             raise ValueError(f"momentum is only used with optimizer momentum, got optimizer {self.optimizer}")
+        if self.targets not in TARGETS:
+            raise ValueError(f"targets must be one of {', '.join(TARGETS)}, got {self.targets!r}")
+        if isinstance(self.weight_scale, bool) or not isinstance(self.weight_scale, (int, float)):
+            raise ValueError(f"weight_scale must be a number, got {self.weight_scale!r}")
+        if not (0 < self.weight_scale <= MAX_WEIGHT_SCALE):
+            raise ValueError(f"weight_scale must be in (0, {MAX_WEIGHT_SCALE:g}], got {self.weight_scale!r}")
+        _check_int("zero_rows", self.zero_rows, 0)
+        if self.zero_rows > self.K:
+            raise ValueError(f"zero_rows {self.zero_rows} exceeds K = {self.K}")
         if self.batch_size > self.K:
             raise ValueError(f"batch_size {self.batch_size} exceeds K = {self.K}")
 
@@ -118,6 +139,13 @@ def sample_spec(rng, dtype="float64", steps=100):
     eta = float(f"{10 ** rng.uniform(-3, -1) / batch:.3g}")
     if optimizer == "momentum":
         eta = float(f"{eta * (1 - momentum):.3g}")  # momentum multiplies the step by up to 1/(1 − μ)
+    seed = int(rng.integers(0, 2**31 - 1))
+    targets = "soft" if cost != "squared_error" and rng.random() < SOFT_TARGET_SHARE else "hard"
+    weight_scale = 30.0 if rng.random() < LARGE_WEIGHT_SHARE else 1.0
+    kinked = any(a in ("relu", "leaky_relu") for a in acts)
+    zero_rows = min(2, K) if kinked and rng.random() < ZERO_ROW_SHARE else 0
+    if rng.random() < DIVERGE_SHARE:
+        eta = float(f"{eta * 1000:.3g}")
     return ArchSpec(
         sizes=tuple(sizes),
         activations=tuple(acts),
@@ -129,7 +157,10 @@ def sample_spec(rng, dtype="float64", steps=100):
         momentum=momentum,
         eta=eta,
         steps=steps,
-        seed=int(rng.integers(0, 2**31 - 1)),
+        seed=seed,
+        targets=targets,
+        weight_scale=weight_scale,
+        zero_rows=zero_rows,
     )
 
 
@@ -143,15 +174,22 @@ def make_problem(spec):
     """The shared start: (W, b, X, T, batches), drawn once in NumPy from spec.seed."""
     dtype = np.dtype(spec.dtype)
     W, b = init_params(spec.sizes, spec.seed, dtype)
+    W = {l: (w * spec.weight_scale).astype(dtype) for l, w in W.items()} if spec.weight_scale != 1 else W
     rng = np.random.default_rng([spec.seed, 1])
     n_1, n_L = spec.sizes[0], spec.sizes[-1]
     X = rng.standard_normal((spec.K, n_1))  # (K, n_1)
-    if spec.cost == "cross_entropy":
+    if spec.zero_rows:
+        X[: spec.zero_rows] = 0.0  # with every b^l = 0, z^2 of these rows is exactly 0
+        b = {l: np.zeros_like(v) for l, v in b.items()}
+    soft = spec.targets == "soft"
+    if spec.cost == "cross_entropy" and soft:
+        T = rng.dirichlet(np.ones(n_L), size=spec.K)  # (K, n_L) rows on the simplex
+    elif spec.cost == "cross_entropy":
         T = np.eye(n_L)[rng.integers(0, n_L, size=spec.K)]  # (K, n_L) one-hot
-    elif spec.cost == "binary_cross_entropy":
+    elif spec.cost == "binary_cross_entropy" and not soft:
         T = rng.integers(0, 2, size=(spec.K, n_L)).astype(float)  # (K, n_L) in {0, 1}
     else:
-        T = rng.uniform(0, 1, size=(spec.K, n_L))  # (K, n_L)
+        T = rng.uniform(0, 1, size=(spec.K, n_L))  # (K, n_L) in [0, 1]
     return W, b, X.astype(dtype), T.astype(dtype), batch_order(spec)
 
 

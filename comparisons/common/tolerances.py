@@ -65,6 +65,51 @@ SHADOW_FACTOR = 100.0  # ≈ 15–30 × the measured 3–7: rounding per step va
 # steps); if they differ by more, the step fails.
 MAX_TRAJECTORY_RTOL = 1e-2
 
+# C_T at the shared start: one forward pass and a sum over k and the output units, the same
+# kind of sums as the gradients' and fewer of them, so the gradient bounds hold for it too.
+COST_F64, COST_F32 = GRAD_F64, GRAD_F32
+
+# C_T along a trajectory: after n steps the parameters may differ by the trajectory allowance
+# δ_n (relative to max|w|), and C moves by at most ‖∇C‖·‖Δw‖; on the sampler's networks
+# (K ≤ 32, width ≤ 16, |w| ~ 1) ‖∇C‖·max|w| / max(1, |C|) stays below ~20, so C_T may differ
+# by TRAJ_COST_FACTOR × the parameters' allowance, relative to max(1, |C_T|).  Measured over
+# 1,000 float64 and 1,000 float32 architectures × 100 steps: at most 0.05 of this bound; a
+# wrong cost (C_k without its ½, summed over the wrong axis) is off by 1e−3 … 1 relative.
+TRAJ_COST_FACTOR = 100.0
+
+# float32 judged against a float64 oracle (autograd in float64 on the same numbers, upcast
+# exactly).  Each side's float32 rounding error is measured against the oracle o; manual_bp's
+# may be F32_ORACLE_RATIO × autograd's largest error over the tensor, plus F32_ORACLE_FLOOR units
+# of eps32 times the entry's rounding scale |o| + s (s = Σ_k |δ_j a_i| for ∂C/∂w_ji, the sum of
+# the magnitudes the entry adds up: its rounding error is proportional to them, not to the
+# result).  Two float32 implementations of the same sums differ in rounding order only, so their
+# errors against the oracle are of one size.  Measured over 2,000 float32 architectures (every
+# W^l): at most 0.32 of this bound.  A systematic relative error of 1e−5 in one entry is ~100
+# eps32: planted in the largest entry of ∂C_T/∂W^L it is caught in 99.4 % of architectures, in
+# a random nonzero entry in 54 % (an entry small against the terms it sums, or 0 for a dead
+# relu unit, is within rounding: no float32 check can see 1e−5 of it).  An elementwise rule
+# (autograd's error at the same entry) caught 82 % but raised a false alarm at 3.6× its bound.
+F32_ORACLE_RATIO = 8.0
+F32_ORACLE_FLOOR = 8.0
+
+# A kink crossing: relu / leaky_relu change slope at z = 0, and where a pre-activation lies
+# within rounding of 0 the two sides may take different branches of σ' there, so the update
+# differs by a finite amount — not a mistake.  |z| counts as within rounding when it is below
+# KINK_ROUNDING × (n_{l−1} + 1)·eps·(Σ_i |w_ji a_i| + |b_j|), the forward error bound of the
+# dot product with a margin of 4.  The step where the difference jumps is reported as `kink`;
+# later steps may differ by KINK_CARRY × that jump more (the update map carries it on, growing
+# at most linearly where ‖I − ηH‖ ≲ 1, as for rounding; the shadow run covers expansion).
+# The last KINK_LOOKBACK forward passes are searched, since a jump may take a step to show.
+KINK_ROUNDING = 4.0
+KINK_CARRY = 10.0
+KINK_LOOKBACK = 3
+
+# Divergence: where both sides overflow (a non-finite parameter or C_T) the run has diverged;
+# where one side is non-finite and the other within OVERFLOW_NEAR of the dtype's largest
+# number, one more rounding separates them, and it has diverged too.  Only one side
+# overflowing while the other stays moderate fails.
+OVERFLOW_NEAR = 1e-6
+
 GRADIENT = {np.dtype(np.float64): GRAD_F64, np.dtype(np.float32): GRAD_F32}
 TRAJECTORY = {np.dtype(np.float64): TRAJ_PER_STEP_F64, np.dtype(np.float32): TRAJ_PER_STEP_F32}
 
@@ -72,6 +117,11 @@ TRAJECTORY = {np.dtype(np.float64): TRAJ_PER_STEP_F64, np.dtype(np.float32): TRA
 def gradient_tolerance(dtype):
     """The gradient tolerance for arrays of ``dtype``."""
     return GRADIENT[np.dtype(dtype)]
+
+
+def cost_tolerance(dtype):
+    """The tolerance for C_T at the shared start."""
+    return {np.dtype(np.float64): COST_F64, np.dtype(np.float32): COST_F32}[np.dtype(dtype)]
 
 
 def trajectory_tolerance(dtype, steps):

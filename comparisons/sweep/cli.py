@@ -93,16 +93,11 @@ def run_check(args):
         print(grads.drop(columns=["arch"]).to_string(index=False))
         if len(traj):
             bad = traj[~traj["passed"]]
-            chaos = traj[~traj["comparable"]]
+            found = traj[traj["status"].isin(["chaotic", "diverged", "kink"])].groupby("status")["step"].min()
             print(
                 f"trajectory: {len(traj)} steps, {len(bad)} failing"
-                + (f" (first at step {int(bad['step'].min())})" if len(bad) else "")
-                + (
-                    f", {len(chaos)} not comparable (chaotic from step {int(chaos['step'].min())}: "
-                    "rounding alone moves the parameters as far)"
-                    if len(chaos)
-                    else ""
-                )
+                + (f" (first at step {int(bad['step'].min())}: {bad['detail'].iloc[0]})" if len(bad) else "")
+                + "".join(f", {s} from step {int(n)}" for s, n in found.items())
                 + f", final C_T manual {traj['cost_manual'].iloc[-1]:.10g} torch {traj['cost_torch'].iloc[-1]:.10g}"
             )
     ok = bool(grads["passed"].all() and traj["passed"].all())

@@ -90,6 +90,48 @@ def write_report(stage, command, args, specs, grads, traj):
     return v
 
 
+FINDINGS = {
+    "chaotic": "Where a run started one ulp away drifts as far as the two sides differ, rounding alone decides "
+    "the parameters and a pointwise comparison means nothing from that step on.",
+    "diverged": "Both sides overflowed at the same step (C_T or a parameter became inf or NaN on each): the "
+    "run diverged alike on both sides, which is agreement, not a failure. Only one side overflowing fails.",
+    "kink": "The difference jumped where a relu or leaky_relu pre-activation lay within rounding of 0, so the "
+    "two sides took different branches of σ' there; later steps are compared with an allowance for the jump.",
+}
+
+
+def _caught(grads, traj):
+    """How many failing rows each check caught."""
+    counts = grads.loc[~grads["passed"], "caught_by"].value_counts().to_dict()
+    if len(traj):
+        for detail, n in traj.loc[~traj["passed"], "detail"].value_counts().items():
+            counts[f"trajectory: {detail}"] = int(n)
+    rows = [dict(check=k, failing_rows=int(n)) for k, n in sorted(counts.items())]
+    return pd.DataFrame(rows or [dict(check="none", failing_rows=0)])
+
+
+def _findings(traj, v, device):
+    """Markdown sections for chaotic, diverged and kinked trajectories: reported, neither passed nor failed."""
+    lines = []
+    for status, text in FINDINGS.items():
+        lines += [f"## {status.capitalize()} trajectories", "", text + " Every step before was compared as usual.", ""]
+        hits = traj[traj["status"] == status].groupby("arch")["step"].min() if len(traj) else pd.Series(dtype=int)
+        if hits.empty:
+            lines += ["None.", ""]
+        for arch, first in hits.items():
+            row = v.set_index("arch").loc[arch]
+            d = traj[(traj["arch"] == arch) & (traj["step"] == first)].iloc[0]
+            lines.append(
+                f"- arch {arch} ({row['sizes']} {row['activations']} {row['cost']}, {row['optimizer']}): from step "
+                f"{int(first)}, difference {d['max_param_diff']:.3g}"
+                + (f", a one-ulp run's drift {d['shadow_drift']:.3g}" if status == "chaotic" else "")
+                + (f"; {d['detail']}" if d["detail"] else "")
+                + f"; reproduce: `deltacheck check --device {device} --spec '{row['spec']}'`"
+            )
+        lines += [""]
+    return lines
+
+
 def _summary(command, args, specs, grads, traj, v):
     gt = tolerances.gradient_tolerance(args.dtype)
     tt = tolerances.TRAJECTORY[np.dtype(args.dtype)]
@@ -98,7 +140,8 @@ def _summary(command, args, specs, grads, traj, v):
         "# deltacheck sweep: manual_bp against PyTorch autograd",
         "",
         f"**{'ALL PASS' if n_fail == 0 else f'{n_fail} ARCHITECTURE(S) FAILED'}** — "
-        f"{int(v['passed'].sum())} of {len(v)} architectures agree in every gradient, every δ and every training step.",
+        f"{int(v['passed'].sum())} of {len(v)} architectures agree in every gradient, every δ, every cost, "
+        "every dtype, every training path and every training step, with their inputs left untouched.",
         "",
         "## What was run",
         "",
@@ -108,14 +151,18 @@ def _summary(command, args, specs, grads, traj, v):
         f"- {args.archs} random architectures from seed {args.seed}, dtype {args.dtype}, "
         f"{args.steps} training steps each",
         f"- Gradient tolerance ({args.dtype}): |m − r| ≤ {gt.atol:g}·max(1, max|r|) + {gt.rtol:g}·|r| "
-        "(see `comparisons/tolerances.py` for why)",
+        "(see `comparisons/common/tolerances.py` for why); float32 also against a float64 oracle "
+        "(column `oracle_used`, ≤ 1 passes)",
         f"- Trajectory tolerance after n steps: n × ({tt.atol:g}·max(1, max|w|) + {tt.rtol:g}·|w|), "
         f"plus {tolerances.SHADOW_FACTOR:g} × the measured drift of a one-ulp-perturbed run where the trajectory "
-        "expands (column `shadow_drift`; README, Tolerances)",
+        "expands (column `shadow_drift`; docs/tolerances.md); C_T after each step within "
+        f"{tolerances.TRAJ_COST_FACTOR:g} × that allowance (column `cost_tol_used`)",
         "- Columns: `max_abs_err` = max |m − r| over the tensor (m manual_bp, r autograd); `max_rel_err` = "
         "max |m − r| / |r| over its entries with r ≠ 0 (an entry near zero can exceed rtol and still pass "
         "through atol); `ref_norm` = ‖r‖, the Frobenius norm; `tol_used` = max |m − r| / (allowed difference), "
-        "≤ 1 passes.",
+        "≤ 1 passes; `caught_by` names the check a failing row failed: shape, dtype, finite, value, oracle "
+        "(float32 against float64), input (X or T changed), path (train() or MLP.gradients + SGD.step "
+        "off TrainStep's trajectory), crash.",
         "",
         "## Totals",
         "",
@@ -123,7 +170,11 @@ def _summary(command, args, specs, grads, traj, v):
             pd.DataFrame(
                 [
                     dict(check="architectures", total=len(v), passed=int(v["passed"].sum())),
-                    dict(check="gradient and δ tensors", total=len(grads), passed=int(grads["passed"].sum())),
+                    dict(
+                        check="start checks (W, b, δ, C_T, X, T, paths)",
+                        total=len(grads),
+                        passed=int(grads["passed"].sum()),
+                    ),
                     dict(check="training steps", total=len(traj), passed=int(traj["passed"].sum())),
                 ]
             ).assign(pass_rate=lambda d: [f"{p / t:.2%}" if t else "—" for p, t in zip(d["passed"], d["total"])])
@@ -131,8 +182,13 @@ def _summary(command, args, specs, grads, traj, v):
         "",
         *([f"No training steps (--steps {args.steps}): gradient and δ checks only.", ""] if not len(traj) else []),
         f"Expanding trajectories, judged with a shadow run: {_n_archs(traj, traj['shadow_drift'].notna())}; "
-        "chaotic ones, not comparable from some step on (listed below): "
-        f"{_n_archs(traj, traj['comparable'] == False)}.",  # noqa: E712
+        f"chaotic from some step on: {_n_archs(traj, traj['status'] == 'chaotic')}; diverged (both sides "
+        f"overflowed): {_n_archs(traj, traj['status'] == 'diverged')}; kink crossings: "
+        f"{_n_archs(traj, traj['status'] == 'kink')} (all listed below, none a failure).",
+        "",
+        "Failing rows by the check that caught them:",
+        "",
+        _md(_caught(grads, traj)),
         "",
         "## Worst cases",
         "",
@@ -182,7 +238,10 @@ def _summary(command, args, specs, grads, traj, v):
         lines += ["None.", ""]
     for _, row in fails.iterrows():
         bad = grads[(grads["arch"] == row["arch"]) & ~grads["passed"]]
-        what = ", ".join(f"{t}^{l}" if t != "-" else "crash" for t, l in zip(bad["tensor"], bad["layer"]))
+        what = ", ".join(
+            f"{t}^{l} ({c})" if l else f"{t if t != '-' else 'crash'} ({c})"
+            for t, l, c in zip(bad["tensor"], bad["layer"], bad["caught_by"])
+        )
         errs = "; ".join(e for e in bad["error"] if e)
         first_bad = traj[(traj["arch"] == row["arch"]) & ~traj["passed"]]["step"].min()
         lines += [
@@ -194,26 +253,7 @@ def _summary(command, args, specs, grads, traj, v):
             f"- reproduce: `deltacheck check --device {args.device} --spec '{row['spec']}'`",
             "",
         ]
-    chaotic = traj[traj["comparable"] == False].groupby("arch")["step"].min()  # noqa: E712
-    lines += [
-        "## Chaotic trajectories",
-        "",
-        "Where a run started one ulp away drifts as far as the two sides differ, rounding alone decides the "
-        "parameters and a pointwise comparison means nothing from that step on. These steps are neither "
-        "passed nor failed; every step before them was compared as usual.",
-        "",
-    ]
-    if chaotic.empty:
-        lines += ["None.", ""]
-    for arch, first in chaotic.items():
-        row = v.set_index("arch").loc[arch]
-        d = traj[(traj["arch"] == arch) & (traj["step"] == first)].iloc[0]
-        lines += [
-            f"- arch {arch} ({row['sizes']} {row['activations']} {row['cost']}, {row['optimizer']}): from step "
-            f"{int(first)}, difference {d['max_param_diff']:.3g} against a one-ulp run's drift "
-            f"{d['shadow_drift']:.3g}; reproduce: `deltacheck check --device {args.device} --spec '{row['spec']}'`"
-        ]
-    lines += [""]
+    lines += _findings(traj, v, args.device)
     lines += [
         "## Files",
         "",
@@ -248,7 +288,7 @@ def _plot_errors(grads, dtype, path):
     eps = float(np.finfo(np.dtype(dtype)).eps)
     floor = np.log10(eps) - 4  # exact zeros are drawn here, in a bar of their own
     bins = np.linspace(floor - 0.5, 0, 60)
-    for tensor, d in grads[grads["tensor"] != "-"].groupby("tensor"):
+    for tensor, d in grads[grads["tensor"].isin(["W", "b", "delta", "C_T"])].groupby("tensor"):
         rel = (d["max_abs_err"] / d["ref_norm"].where(d["ref_norm"] > 0)).replace([np.inf], np.nan).dropna()
         x = np.where(rel > 0, np.log10(rel.clip(lower=10 ** (floor + 0.5))), floor)
         ax.hist(x, bins=bins, alpha=0.5, label=tensor)

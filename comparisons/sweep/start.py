@@ -1,0 +1,110 @@
+"""The shared start: every manual_bp output against autograd's before any training step.
+
+Each W^l, b^l, δ^l and C_T is checked for, in order: presence and shape, dtype (the network's,
+which is torch's), finiteness, value (the gradient tolerance), and in float32 against a
+float64 oracle.  A row's ``caught_by`` names the first check that failed, "" when all pass.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from comparisons.common.checks import compare
+from comparisons.common.tolerances import F32_ORACLE_FLOOR, F32_ORACLE_RATIO, cost_tolerance, gradient_tolerance
+from torch_ref import TorchMLP
+
+GRAD_COLUMNS = [
+    "arch",
+    "tensor",
+    "layer",
+    "shape",
+    "max_abs_err",
+    "max_rel_err",
+    "ref_norm",
+    "tol_used",
+    "oracle_used",
+    "passed",
+    "caught_by",
+    "error",
+]
+
+
+def row(arch, tensor, layer, shape="", caught_by="", error="", **values):
+    """One gradients.csv row; a failing row when ``caught_by`` names a check."""
+    fail = dict(max_abs_err=np.inf, max_rel_err=np.inf, ref_norm=np.nan, tol_used=np.inf)
+    base = fail if caught_by else dict(max_abs_err=0.0, max_rel_err=0.0, ref_norm=0.0, tol_used=0.0)
+    out = dict(arch=arch, tensor=tensor, layer=layer, shape=shape, **base, oracle_used=np.nan)
+    out.update(values)
+    out.update(passed=not caught_by, caught_by=caught_by, error=error)
+    return out
+
+
+class Oracle:
+    """autograd in float64 on the float32 problem's numbers (upcast exactly): the truth float32 is judged by."""
+
+    def __init__(self, net, X, T):
+        up = lambda d: {l: v.astype(np.float64) for l, v in d.items()}  # noqa: E731
+        self.ref = TorchMLP(up(net.W), up(net.b), net.activations, net.cost.name)
+        X64, T64 = X.astype(np.float64), T.astype(np.float64)
+        self.W, self.b, self.delta = self.ref.gradients(X64, T64)
+        self.cost = self.ref.total_cost(X64, T64)
+        with torch.no_grad():
+            _, a = self.ref.forward(X64, retain=False)
+        a = {l: v.numpy() for l, v in a.items()}
+        # The rounding scale of each entry: the sum of the magnitudes it adds up.
+        self.scale = {
+            "W": {l: np.abs(d).T @ np.abs(a[l - 1]) for l, d in self.delta.items()},  # (n_l, n_{l-1})
+            "b": {l: np.abs(d).sum(axis=0) for l, d in self.delta.items()},  # (n_l,)
+            "delta": {l: np.full(d.shape, np.abs(d).max()) for l, d in self.delta.items()},  # (K, n_l)
+        }
+
+    def used(self, tensor, l, m, r):
+        """max over entries of |m − o| / (RATIO·max|r − o| + FLOOR·eps32·(|o| + s)): ≤ 1 passes."""
+        o = self.cost if tensor == "C_T" else getattr(self, tensor)[l]
+        s = abs(o) if tensor == "C_T" else self.scale[tensor][l]
+        m, r = np.asarray(m, np.float64), np.asarray(r, np.float64)
+        eps = float(np.finfo(np.float32).eps)
+        bound = F32_ORACLE_RATIO * np.max(np.abs(r - o)) + F32_ORACLE_FLOOR * eps * (np.abs(o) + s)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(bound > 0, np.abs(m - o) / bound, np.where(m == o, 0.0, np.inf))
+        return float(np.max(ratio))
+
+
+def tensor_row(arch, tensor, l, m, r, tol, dtype, oracle=None):
+    """One tensor: shape, dtype, finiteness, value, then (float32) the oracle; the first failure named."""
+    shape = "x".join(map(str, np.shape(r)))
+    if m is None:
+        return row(arch, tensor, l, shape, "shape", f"{tensor}^{l} missing")
+    m_arr = np.asarray(m)
+    if m_arr.shape != np.shape(r):
+        return row(arch, tensor, l, shape, "shape", f"shape {m_arr.shape}, expected {np.shape(r)}")
+    if tensor != "C_T" and m_arr.dtype != dtype:
+        return row(arch, tensor, l, shape, "dtype", f"dtype {m_arr.dtype}, expected {np.dtype(dtype)} (torch's)")
+    if not np.all(np.isfinite(m_arr)):
+        return row(arch, tensor, l, shape, "finite", "NaN or inf")
+    res = compare(m_arr, r, tol)
+    values = dict(max_abs_err=res.max_abs_err, max_rel_err=res.max_rel_err, ref_norm=res.ref_norm)
+    values["tol_used"] = res.tol_used
+    if oracle is not None:
+        values["oracle_used"] = oracle.used(tensor, l, m_arr, r)
+    caught = "value" if not res.passed else "oracle" if values.get("oracle_used", 0.0) > 1.0 else ""
+    out = row(arch, tensor, l, shape, **values)
+    out.update(passed=not caught, caught_by=caught)
+    return out
+
+
+def start_rows(arch, net, ref, X, T, Xt, Tt):
+    """Rows for W^l, b^l, δ^l and C_T of manual_bp (on X, T) against autograd (on its own Xt, Tt)."""
+    tol, dtype = gradient_tolerance(net.dtype), net.dtype
+    oracle = Oracle(net, X, T) if dtype == np.float32 else None
+    gW, gb = net.gradients(X, T)
+    delta = net.deltas(X, T)
+    cost = net.total_cost(X, T)
+    rW, rb, rdelta = ref.gradients(Xt, Tt)
+    rows = []
+    for name, m, r in (("W", gW, rW), ("b", gb, rb), ("delta", delta, rdelta)):
+        for l in sorted(r):
+            rows.append(tensor_row(arch, name, l, m.get(l), r[l], tol, dtype, oracle))
+    rows.append(tensor_row(arch, "C_T", 0, cost, ref.total_cost(Xt, Tt), cost_tolerance(dtype), dtype, oracle))
+    return rows

@@ -1,0 +1,312 @@
+"""Both sides trained from the shared start, compared after every step.
+
+Each step's row has a ``status``: ``pass``; ``fail``; ``chaotic`` (a run one ulp away drifts as
+far as the two sides differ: rounding alone decides from here on); ``diverged`` (both sides
+overflowed); ``kink`` (the difference jumped where a relu / leaky_relu pre-activation lay within
+rounding of 0, so the two sides took different branches of σ').  Only ``fail`` fails; the
+tolerances and their reasons are in comparisons/common/tolerances.py.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+import manual_bp
+from comparisons.common.checks import CheckResult, within
+from comparisons.common.tolerances import (
+    KINK_CARRY,
+    KINK_LOOKBACK,
+    KINK_ROUNDING,
+    MAX_TRAJECTORY_RTOL,
+    OVERFLOW_NEAR,
+    SHADOW_FACTOR,
+    TRAJ_COST_FACTOR,
+    Tolerance,
+    trajectory_tolerance,
+)
+
+TRAJ_COLUMNS = [
+    "arch",
+    "step",
+    "cost_manual",
+    "cost_torch",
+    "max_param_diff",
+    "shadow_drift",
+    "tol_used",
+    "cost_tol_used",
+    "status",
+    "detail",
+    "passed",
+]
+KINKED = ("relu", "leaky_relu")
+
+
+def flat_params(W, b):
+    """W^2, b^2, …, W^L, b^L in one vector: torch's parameter order."""
+    return np.concatenate([x for l in sorted(W) for x in (W[l].ravel(), b[l].ravel())])
+
+
+def unflatten(flat, W0, b0):
+    """(W, b) dicts shaped like W0, b0, as views of ``flat``."""
+    W, b, i = {}, {}, 0
+    for l in sorted(W0):
+        for d, src in ((W, W0[l]), (b, b0[l])):
+            d[l] = flat[i : i + src.size].reshape(src.shape)
+            i += src.size
+    return W, b
+
+
+def flatten_manual(net):
+    """Re-seat W^l, b^l of ``net`` as views of one vector, in torch's order, and return it.
+
+    manual_bp's SGD updates in place, so the vector holds the current parameters at every
+    step, as ``TorchMLP.flat_parameters`` does for torch: each step's comparison reads both
+    without copying.
+    """
+    flat = flat_params(net.W, net.b)
+    W, b = unflatten(flat, net.W, net.b)
+    net.W.update(W)
+    net.b.update(b)
+    return flat
+
+
+class Shadow:
+    """A second manual_bp run whose parameters are moved by one rounding unit (±eps·|w|) at the start
+    and again after every step.
+
+    How far it drifts from the main manual run, D_n = max_i |shadow_i − w_i|, measures how much
+    this trajectory amplifies rounding-sized differences made along the way — as the two sides
+    make them, a few ulps at every step.  (A perturbation of the start alone can decay through a
+    contracting stretch and miss an expansion later.)  It is started only where the linear bound
+    is exceeded, replayed from the shared start, then kept in lockstep with the main run.
+    """
+
+    def __init__(self, spec, W0, b0, batches, X, T, steps):
+        self.rng = np.random.default_rng([spec.seed, 3])
+        self.eps = float(np.finfo(np.dtype(spec.dtype)).eps)
+        W, b = {l: w.copy() for l, w in W0.items()}, {l: v.copy() for l, v in b0.items()}
+        self.net = manual_bp.MLP(W, b, list(spec.activations), spec.cost)
+        self.train_step = manual_bp.TrainStep(self.net, manual_bp.SGD(spec.eta, spec.momentum))
+        self.X, self.T = X, T
+        self.nudge()
+        for idx in batches[:steps]:
+            self.step(idx)
+
+    def nudge(self):
+        """Every parameter one ulp up or down, at random."""
+        for d in (self.net.W, self.net.b):
+            for p in d.values():
+                p *= (1 + self.rng.choice([-self.eps, self.eps], size=p.shape)).astype(p.dtype)
+
+    def step(self, idx):
+        with np.errstate(all="ignore"):
+            self.train_step(self.X[idx], self.T[idx])
+            self.nudge()
+
+    def drift(self, w_main):
+        """D_n: the shadow's largest distance from the main run."""
+        return float(np.max(np.abs(flat_params(self.net.W, self.net.b) - w_main)))
+
+
+def manual_trajectory(spec, net, X, T, batches):
+    """Train manual_bp alone: its parameters after each step (steps, P) and C_T after each step.
+
+    The whole manual run comes first and torch's after it, rather than step by step in
+    turn: alternating the two libraries every step cost 14 % more time (caches).
+    """
+    train_step = manual_bp.TrainStep(net, manual_bp.SGD(spec.eta, spec.momentum))
+    full = spec.batch == spec.K
+    flat = flatten_manual(net)  # W^2, b^2, …, W^L, b^L, updated in place by every step
+    params = np.empty((len(batches), flat.size), flat.dtype)  # (steps, P)
+    costs = np.empty(len(batches))  # (steps,)
+    for n, idx in enumerate(batches):
+        train_step(X[idx], T[idx])  # forward, (4), (5), (2), (3), w ← w − η∇C
+        params[n] = flat
+        if full and n:  # this step's forward pass ran at the parameters after the previous one
+            costs[n - 1] = train_step.batch_cost()
+        elif not full:
+            costs[n] = net.total_cost(X, T, check=False)
+    if full and len(batches):
+        costs[-1] = net.total_cost(X, T, check=False)
+    return params, costs
+
+
+def near_kink(net, w_before, X, T, W0, b0):
+    """'layer l unit j example k |z| …' where a relu/leaky_relu z lies within rounding of 0, else ''."""
+    W, b = unflatten(w_before, W0, b0)
+    eps = float(np.finfo(w_before.dtype).eps)
+    a = X
+    for l in sorted(W):
+        z = a @ W[l].T + b[l]  # (K, n_l)
+        if net.act[l].name in KINKED:
+            bound = KINK_ROUNDING * (W[l].shape[1] + 1) * eps * (np.abs(a) @ np.abs(W[l]).T + np.abs(b[l]))
+            hit = np.abs(z) <= bound
+            if hit.any():
+                k, j = np.argwhere(hit)[0]
+                return f"kink: layer {l} unit {j + 1} example {k + 1}, |z| = {abs(z[k, j]):.2g} ≤ {bound[k, j]:.2g}"
+        a = net.act[l].fn(z)
+    return ""
+
+
+def overflowed(w, dtype):
+    """0: finite and moderate; 1: within OVERFLOW_NEAR of overflow; 2: non-finite."""
+    if not np.all(np.isfinite(w)):
+        return 2
+    return int(np.max(np.abs(w), initial=0.0) > OVERFLOW_NEAR * float(np.finfo(dtype).max))
+
+
+class Judge:
+    """The per-step verdict: the linear bound, then shadow, chaos, divergence and kinks."""
+
+    def __init__(self, spec, net, X, T, batches, W0, b0, m_params):
+        self.spec, self.net, self.X, self.T, self.batches = spec, net, X, T, batches
+        self.W0, self.b0, self.m_params = W0, b0, m_params
+        self.w0 = flat_params(W0, b0)
+        self.shadow, self.status, self.carry = None, "pass", 0.0  # carry: relative allowance of past kinks
+
+    def __call__(self, step, w_m, w_r):
+        """(CheckResult, status, detail, shadow drift, parameter allowance) for step ``step``."""
+        if self.status in ("diverged", "chaotic"):
+            return CheckResult(np.nan, np.nan, np.nan, np.nan, True), self.status, "", np.nan, None
+        dtype = np.dtype(self.spec.dtype)
+        om, orr = overflowed(w_m, dtype), overflowed(w_r, dtype)
+        if om == 2 or orr == 2:
+            if om and orr:
+                self.status = "diverged"
+                return (
+                    CheckResult(np.inf, np.nan, np.nan, np.nan, True),
+                    "diverged",
+                    "both sides overflowed",
+                    np.nan,
+                    None,
+                )
+            side = "manual_bp" if om == 2 else "torch"
+            return CheckResult(np.inf, np.nan, np.nan, np.inf, False), "fail", f"only {side} overflowed", np.nan, None
+        tol = trajectory_tolerance(dtype, step)
+        tol = Tolerance(tol.rtol, tol.atol + self.carry)
+        res, drift = within(w_m, w_r, tol), np.nan
+        if res.passed:
+            return res, "pass", "", drift, tol
+        if self.shadow is None:
+            self.shadow = Shadow(self.spec, self.W0, self.b0, self.batches, self.X, self.T, step)
+        drift = self.shadow.drift(w_m)
+        extra = SHADOW_FACTOR * drift / max(1.0, float(np.abs(w_r).max()))
+        if np.isfinite(extra) and extra <= MAX_TRAJECTORY_RTOL:
+            tol = Tolerance(tol.rtol, tol.atol + extra)
+            res = within(w_m, w_r, tol)
+            if res.passed:
+                return res, "pass", "", drift, tol
+        elif res.max_abs_err <= SHADOW_FACTOR * drift:
+            self.status = "chaotic"  # a one-ulp change moves w as far as the two sides differ
+            return CheckResult(res.max_abs_err, np.nan, np.nan, np.nan, True), "chaotic", "", drift, None
+        kink = self.kink(step)
+        if kink:
+            self.carry += KINK_CARRY * res.max_abs_err / max(1.0, float(np.abs(w_r).max()))
+            tol = Tolerance(tol.rtol, tol.atol + self.carry)
+            return CheckResult(res.max_abs_err, np.nan, np.nan, res.tol_used, True), "kink", kink, drift, tol
+        return res, "fail", "parameters differ", drift, tol
+
+    def kink(self, step):
+        """The near-kink found in the forward passes of this step and the KINK_LOOKBACK − 1 before it."""
+        if not any(self.net.act[l].name in KINKED for l in self.net.act):
+            return ""
+        for s in range(step, max(0, step - KINK_LOOKBACK), -1):
+            w_before = self.m_params[s - 2] if s > 1 else self.w0
+            idx = self.batches[s - 1]
+            found = near_kink(self.net, w_before, self.X[idx], self.T[idx], self.W0, self.b0)
+            if found:
+                return f"{found} (step {s})"
+        return ""
+
+
+def cost_used(cm, ct, tol):
+    """|C_m − C_r| as a fraction of TRAJ_COST_FACTOR × the parameter allowance relative to max(1, |C_r|)."""
+    if tol is None:
+        return np.nan
+    if not (np.isfinite(cm) and np.isfinite(ct)):
+        return np.inf
+    return abs(cm - ct) / (TRAJ_COST_FACTOR * (tol.rtol + tol.atol) * max(1.0, abs(ct)))
+
+
+def trajectory_rows(arch, spec, net, ref, X, T, batches, Xt, Tt):
+    """Train both sides from the same start; one row per step (C_T after it on each side, the verdict).
+
+    With full batches, each side's own loss at step n + 1 is C_T after step n, so C_T costs no
+    extra forward pass but after the last step.
+    """
+    W0, b0 = net.params()
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):  # diverging runs
+        m_params, m_costs = manual_trajectory(spec, net, X, T, batches)
+    topt = ref.optimizer(spec.eta, spec.momentum)
+    full = spec.batch == spec.K
+    flat_t = ref.flat_parameters()  # W^2, b^2, …, W^L, b^L, updated in place by torch.optim
+    w_r = flat_t.detach().numpy() if flat_t.device.type == "cpu" else None
+    judge = Judge(spec, net, X, T, batches, W0, b0, m_params)
+    rows, tols = [], []
+    for step, idx in enumerate(batches, start=1):
+        it = slice(None) if full else torch.from_numpy(idx).to(ref.device)
+        C_before = ref.step(topt, Xt[it], Tt[it])
+        if full and rows:  # this step's forward pass ran at the parameters after the previous one
+            rows[-1]["cost_torch"] = C_before
+        if judge.shadow is not None:
+            judge.shadow.step(idx)
+        if flat_t.device.type != "cpu":
+            w_r = flat_t.detach().cpu().numpy()
+        with np.errstate(over="ignore", invalid="ignore"):
+            res, status, detail, drift, tol = judge(step, m_params[step - 1], w_r)
+        tols.append(tol)
+        rows.append(
+            dict(
+                arch=arch,
+                step=step,
+                cost_manual=m_costs[step - 1],
+                cost_torch=np.nan if full else ref.total_cost(Xt, Tt),
+                max_param_diff=res.max_abs_err,
+                shadow_drift=drift,
+                tol_used=res.tol_used,
+                cost_tol_used=np.nan,
+                status=status,
+                detail=detail,
+                passed=res.passed,
+            )
+        )
+    if full and rows:
+        rows[-1]["cost_torch"] = ref.total_cost(Xt, Tt)
+
+    def forward_overflows(step):
+        W, b = unflatten(m_params[step - 1], W0, b0)
+        with np.errstate(all="ignore"):
+            z = manual_bp.backprop.forward(W, b, net.act, X).z
+        return any(overflowed(v, np.dtype(spec.dtype)) for v in z.values())
+
+    judge_costs(rows, tols, np.dtype(spec.dtype), forward_overflows)
+    return rows
+
+
+def judge_costs(rows, tols, dtype, forward_overflows):
+    """C_T on each side, judged where the parameters were.
+
+    Both costs overflowing is divergence; so is one, where the network's own forward pass at these
+    parameters already overflows (then summation order alone decides inf, NaN or a finite cost).
+    """
+    diverged = False
+    for r, tol in zip(rows, tols):
+        if diverged or r["status"] == "diverged":
+            diverged = True
+            r.update(status="diverged", passed=True)
+            continue
+        if r["status"] not in ("pass", "kink"):
+            continue
+        om, orr = overflowed(np.array(r["cost_manual"]), dtype), overflowed(np.array(r["cost_torch"]), dtype)
+        if om == 2 or orr == 2:
+            if (om and orr) or forward_overflows(r["step"]):
+                diverged = True
+                r.update(status="diverged", detail="C_T overflowed (the forward pass overflows)", passed=True)
+            else:
+                side = "manual_bp" if om == 2 else "torch"
+                r.update(status="fail", detail=f"only {side}'s C_T overflowed", passed=False)
+            continue
+        r["cost_tol_used"] = cost_used(r["cost_manual"], r["cost_torch"], tol)
+        if not r["cost_tol_used"] <= 1.0:
+            r.update(status="fail", detail="C_T differs", passed=False)
