@@ -36,7 +36,8 @@ def test_sweep_writes_every_report_file_and_passes(tmp_path):
     ]
     g = pd.read_csv(tmp_path / "gradients.csv")
     t = pd.read_csv(tmp_path / "trajectories.csv")
-    assert set(g["tensor"]) == {"W", "b", "delta"} and g["passed"].all()
+    assert {"W", "b", "delta", "C_T", "X", "T"} <= set(g["tensor"]) and g["passed"].all()
+    assert set(g["tensor"]) - {"W", "b", "delta", "C_T", "X", "T"} <= {"train()", "gradients+SGD.step"}
     assert len(t) == 6 * 5 and t["passed"].all()
     spec = json.loads(g["spec"].iloc[0])
     assert spec["steps"] == 5
@@ -79,7 +80,9 @@ def test_a_crash_inside_manual_bp_becomes_a_failing_row(tmp_path, monkeypatch):
     monkeypatch.setattr(backprop, "output_delta", boom)
     assert sweep(tmp_path) == 1
     g = pd.read_csv(tmp_path / "gradients.csv")
-    assert g["error"].fillna("").str.contains("planted crash").all()
+    crashes = g[g["tensor"] == "-"]
+    assert len(crashes) == 6 and crashes["error"].str.contains("planted crash").all()
+    assert (crashes["caught_by"] == "crash").all() and not crashes["passed"].any()
 
 
 def test_a_run_that_dies_halfway_leaves_the_previous_report_intact(tmp_path, monkeypatch):

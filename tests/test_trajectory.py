@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from comparisons.common.spec import ArchSpec
-from comparisons.sweep.harness import build, trajectory_rows
+from comparisons.sweep.harness import build
+from comparisons.sweep.trajectory import trajectory_rows
 from manual_bp import SGD, full_batch, train
 
 CASES = {
@@ -112,7 +113,7 @@ def test_a_chaotic_trajectory_is_reported_not_comparable_from_where_rounding_dec
 
     spec = ArchSpec.from_json(CHAOTIC_GD)
     rows = trajectory_rows(0, spec, *build(spec))
-    first = next(r["step"] for r in rows if not r["comparable"])
+    first = next(r["step"] for r in rows if r["status"] == "chaotic")
     assert 60 < first < 100, "the early steps must still be compared"
     assert all(r["passed"] for r in rows)
     assert all(r["max_param_diff"] < 1e-12 for r in rows[:50])
@@ -125,4 +126,4 @@ def test_a_chaotic_trajectory_still_catches_a_wrong_learning_rate(monkeypatch):
     orig = SGD.update
     monkeypatch.setattr(SGD, "update", lambda self, key, p, g: orig(self, key, p, g * 1.001))
     rows = trajectory_rows(0, spec, *build(spec))
-    assert not rows[0]["passed"] and rows[0]["comparable"]
+    assert not rows[0]["passed"] and rows[0]["status"] == "fail"

@@ -229,12 +229,15 @@ def cost_used(cm, ct, tol):
     return abs(cm - ct) / (TRAJ_COST_FACTOR * (tol.rtol + tol.atol) * max(1.0, abs(ct)))
 
 
-def trajectory_rows(arch, spec, net, ref, X, T, batches, Xt, Tt):
+def trajectory_rows(arch, spec, net, ref, X, T, batches, Xt=None, Tt=None):
     """Train both sides from the same start; one row per step (C_T after it on each side, the verdict).
 
+    torch trains on Xt, Tt (by default its own copies of X, T).
     With full batches, each side's own loss at step n + 1 is C_T after step n, so C_T costs no
     extra forward pass but after the last step.
     """
+    Xt = ref.tensor(X.copy()) if Xt is None else Xt
+    Tt = ref.tensor(T.copy()) if Tt is None else Tt
     W0, b0 = net.params()
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):  # diverging runs
         m_params, m_costs = manual_trajectory(spec, net, X, T, batches)
