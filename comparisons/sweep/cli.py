@@ -21,6 +21,7 @@ def register(sub):
     register_sweep(sub)
     register_check(sub)
     register_sweep_bench(sub)
+    register_selftest(sub)
 
 
 def register_sweep(sub):
@@ -142,3 +143,39 @@ def run_sweep_bench(args):
     print(pd.DataFrame(rows).to_markdown(index=False, floatfmt=".3g"))
     print(f"--jobs 2 speed-up over --jobs 1: {rows[0]['sweep_s'] / rows[1]['sweep_s']:.2f}×")
     return 0
+
+
+SELFTEST_DOC = """`deltacheck selftest`: plant bugs into manual_bp, one at a time, and show which check catches each.
+
+Exit 0 only when every planted bug is caught and the unmutated manual_bp passes every check on
+the same architectures; 1 otherwise.  Writes selftest.md and selftest.csv into --out.
+"""
+
+
+def register_selftest(sub):
+    p = sub.add_parser("selftest", help="plant bugs into manual_bp and show that the harness catches each",
+                       description=SELFTEST_DOC)  # fmt: skip
+    p.add_argument("--archs", type=int_at_least(1), default=40,
+                   help="architectures per dtype that each planted bug may take to be caught (default 40)")  # fmt: skip
+    p.add_argument("--seed", type=int_at_least(0), default=0, help="seed of the architecture sampler (default 0)")
+    p.add_argument("--steps", type=int_at_least(1), default=10, help="training steps per architecture (default 10)")
+    p.add_argument("--out", default="reports", help="output directory (default reports/)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(run=run_selftest)
+
+
+def run_selftest(args):
+    from comparisons.common.reportio import atomic_dir, check_out_dir, write_csv, write_text
+    from comparisons.sweep import selftest
+
+    out = check_out_dir(args.out)
+    command = (f"deltacheck selftest --archs {args.archs} --seed {args.seed} --steps {args.steps} "
+               f"--out {shlex.quote(str(args.out))}")  # fmt: skip
+    clean, outcomes = selftest.run_selftest(args.archs, args.seed, args.steps, progress=not args.no_progress)
+    with atomic_dir(out) as stage:
+        write_text(stage / "selftest.md", selftest.markdown(command, clean, outcomes, 2 * args.archs))
+        write_csv(selftest.table(outcomes), stage / "selftest.csv")
+    caught = sum(o.caught for o in outcomes)
+    print(f"{caught} of {len(outcomes)} planted bugs caught; unmutated run "
+          f"{'passes' if not clean else 'FAILS'}; report in {out}/selftest.md", file=sys.stderr)  # fmt: skip
+    return 0 if caught == len(outcomes) and not clean else 1
