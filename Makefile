@@ -23,6 +23,7 @@ test: $(STAMP)
 
 report: $(STAMP)
 	$(PY) -m comparisons sweep --out reports
+	$(PY) -m comparisons selftest --out reports
 	$(PY) -m comparisons gallery --out reports
 	$(PY) -m comparisons lecture --out reports
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) -m comparisons bench --out reports
