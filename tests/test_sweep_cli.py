@@ -188,3 +188,30 @@ def test_markdown_tables_keep_integers_as_integers():
     """An all-number frame is upcast to float by to_markdown: arch 7561 printed as 7.56e+03."""
     md = sweep_report._md(pd.DataFrame(dict(arch=[7561, 2], step=[98, 1], cost=[0.5, 1e-9])))
     assert "7561" in md and "98" in md and "e+03" not in md
+
+
+WHY = [  # the bugs a sweep used to pass (issue: a harness that cannot be fooled), and the check that must catch each
+    ("cross-entropy C_k summed over the wrong axis", "float64", "value"),
+    ("float32 silently upcast", "float32", "dtype"),
+    ("X centred in place", "float64", "input"),
+    ("1e-5 in one entry (float32)", "float32", "oracle"),
+    ("train() skips the last batch", "float64", "path"),
+]
+
+
+@pytest.mark.parametrize("name, dtype, check", WHY)
+def test_a_sweep_exits_1_on_each_bug_it_used_to_pass_and_names_the_check(tmp_path, name, dtype, check):
+    from comparisons.sweep.mutations import MUTATIONS
+
+    m = next(m for m in MUTATIONS if m.name == name)
+    args = ["sweep", "--archs", "12", "--steps", "3", "--dtype", dtype, "--no-progress", "--out", str(tmp_path)]
+    with m.applied():
+        assert cli.main(args) == 1
+    g = pd.read_csv(tmp_path / "gradients.csv")
+    assert check in set(g.loc[~g["passed"], "caught_by"])
+    assert f"| {check} " in (tmp_path / "summary.md").read_text()
+
+
+def test_a_float32_sweep_of_the_clean_code_passes(tmp_path):
+    assert cli.main(["sweep", "--archs", "24", "--steps", "5", "--dtype", "float32", "--no-progress",
+                     "--out", str(tmp_path)]) == 0  # fmt: skip

@@ -109,6 +109,19 @@ class TorchMLP(nn.Module):
             C = C / t.shape[0]
         return C, z, a
 
+    def costs(self, X, T):
+        """C_k for every example, shape (K,): the unreduced losses summed over the output units."""
+        with torch.no_grad():
+            z, a = self.forward(X, retain=False)
+            t = self.tensor(T)
+            if self.cost == "squared_error":
+                c = 0.5 * F.mse_loss(a[self.L], t, reduction="none").sum(dim=1)
+            elif self.cost == "binary_cross_entropy":
+                c = F.binary_cross_entropy_with_logits(z[self.L], t, reduction="none").sum(dim=1)
+            else:
+                c = F.cross_entropy(z[self.L], t, reduction="none")
+            return c.cpu().numpy()
+
     def total_cost(self, X, T):
         """C_T (or its mean) as a float."""
         with torch.no_grad():

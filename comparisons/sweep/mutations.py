@@ -106,6 +106,13 @@ def _not_in_place(self, key, p, g):
 
 _train_short = rewritten(optim.train, "for idx in batches:", "for idx in batches[:-1]:")
 
+
+def _cross_entropy_wrong_axis(self, a, t, z):
+    m = z.max(axis=1, keepdims=True)
+    lse = m[:, 0] + np.log(np.sum(np.exp(z - m), axis=1))  # (K,)
+    return lse * t.sum(axis=1) - np.sum(t * z, axis=0).sum() / len(z)  # Σ_j t_j z_j over the wrong axis
+
+
 SIG, TANH, RELU, LEAKY = activations.Sigmoid, activations.Tanh, activations.ReLU, activations.LeakyReLU
 
 MUTATIONS = (
@@ -272,6 +279,12 @@ MUTATIONS = (
         "C_k without ½",
         "the squared error's value Σ (t − a)², its gradient unchanged",
         ((costs.SquaredError, "fn", lambda self, a, t, z: np.sum((t - a) ** 2, axis=1)),),
+        ("value",),
+    ),
+    Mutation(
+        "cross-entropy C_k summed over the wrong axis",
+        "Σ_j t_j z_j taken over the examples, then spread evenly: C_T right, every C_k wrong",
+        ((costs.CrossEntropy, "fn", _cross_entropy_wrong_axis),),
         ("value",),
     ),
     Mutation(

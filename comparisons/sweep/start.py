@@ -106,5 +106,6 @@ def start_rows(arch, net, ref, X, T, Xt, Tt):
     for name, m, r in (("W", gW, rW), ("b", gb, rb), ("delta", delta, rdelta)):
         for l in sorted(r):
             rows.append(tensor_row(arch, name, l, m.get(l), r[l], tol, dtype, oracle))
+    rows.append(tensor_row(arch, "C_k", 0, net.costs(X, T), ref.costs(Xt, Tt), cost_tolerance(dtype), dtype))
     rows.append(tensor_row(arch, "C_T", 0, cost, ref.total_cost(Xt, Tt), cost_tolerance(dtype), dtype, oracle))
     return rows
