@@ -170,24 +170,19 @@ class Judge:
         if self.status in ("diverged", "chaotic"):
             return CheckResult(np.nan, np.nan, np.nan, np.nan, True), self.status, "", np.nan, None
         dtype = np.dtype(self.spec.dtype)
+        tol = trajectory_tolerance(dtype, step)
+        tol = Tolerance(tol.rtol, tol.atol + self.carry)
+        res, drift = within(w_m, w_r, tol), np.nan
+        if res.passed:  # NaN and inf never pass: both sides are finite here
+            return res, "pass", "", drift, tol
         om, orr = overflowed(w_m, dtype), overflowed(w_r, dtype)
         if om == 2 or orr == 2:
             if om and orr:
                 self.status = "diverged"
-                return (
-                    CheckResult(np.inf, np.nan, np.nan, np.nan, True),
-                    "diverged",
-                    "both sides overflowed",
-                    np.nan,
-                    None,
-                )
+                both = "both sides overflowed"
+                return CheckResult(np.inf, np.nan, np.nan, np.nan, True), "diverged", both, np.nan, None
             side = "manual_bp" if om == 2 else "torch"
             return CheckResult(np.inf, np.nan, np.nan, np.inf, False), "fail", f"only {side} overflowed", np.nan, None
-        tol = trajectory_tolerance(dtype, step)
-        tol = Tolerance(tol.rtol, tol.atol + self.carry)
-        res, drift = within(w_m, w_r, tol), np.nan
-        if res.passed:
-            return res, "pass", "", drift, tol
         if self.shadow is None:
             self.shadow = Shadow(self.spec, self.W0, self.b0, self.batches, self.X, self.T, step)
         drift = self.shadow.drift(w_m)
