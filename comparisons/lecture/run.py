@@ -92,12 +92,12 @@ def paths_problem(sizes, seed, X, T):
     return paths_cost.random_problem(list(sizes), seed)
 
 
-def run(command, eta, steps, seed, paths_sizes):
+def run(command, eta, steps, seed, paths_sizes, progress=False):
     """Compute every section of the report."""
     X, T, digits = lecture_data.dataset()
     initial = lecture_train.lecture_net(seed)
     o_init = oracles.all_oracles(initial, X, T)
-    training = lecture_train.run(seed, eta, steps, X, T, digits)
+    training = lecture_train.run(seed, eta, steps, X, T, digits, progress)
     trained = training.net
     o_trained = oracles.all_oracles(trained, X, T)
     equations = pd.concat(

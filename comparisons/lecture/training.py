@@ -6,10 +6,12 @@ full-batch steps Δw = −η ∂C_T/∂w with 学習係数 η.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from tqdm import tqdm
 
 from comparisons.common.checks import compare
 from comparisons.common.tolerances import trajectory_tolerance
@@ -38,13 +40,37 @@ class Training:
     net: MLP  # manual_bp's network after training
 
 
-def run(seed, eta, steps, X, T, digits):
-    """Train both from the same initial arrays for ``steps`` full-batch steps of rate ``eta``."""
+PROGRESS_DELAY_S = 2.0  # the bar appears only when training has already taken this long
+
+
+def counted(batches, bar):
+    """The batches, one by one, moving ``bar`` on after each step."""
+    for idx in batches:
+        yield idx
+        bar.update()
+
+
+def run(seed, eta, steps, X, T, digits, progress=False):
+    """Train both from the same initial arrays for ``steps`` full-batch steps of rate ``eta``.
+
+    With ``progress``, a tqdm bar on stderr counts the steps of both (shown after PROGRESS_DELAY_S).
+    """
     net = lecture_net(seed)
     ref = TorchMLP(weights=net.W, biases=net.b, activations=net.activations, cost="squared_error")
     C0 = net.total_cost(X, T)
-    hist_m = [C0] + train(net, X, T, SGD(eta), full_batch(len(X), steps))
-    hist_t = [ref.total_cost(X, T)] + ref.train_steps(X, T, ref.optimizer(eta), full_batch(len(X), steps))
+    with tqdm(
+        total=2 * steps,
+        desc="training (manual_bp, then torch)",
+        unit="step",
+        file=sys.stderr,
+        delay=PROGRESS_DELAY_S,
+        disable=not progress,
+        leave=False,
+    ) as bar:
+        hist_m = [C0] + train(net, X, T, SGD(eta), counted(full_batch(len(X), steps), bar))
+        hist_t = [ref.total_cost(X, T)] + ref.train_steps(
+            X, T, ref.optimizer(eta), counted(full_batch(len(X), steps), bar)
+        )
     hist_m, hist_t = np.array(hist_m), np.array(hist_t)  # (steps + 1,): step 0 is the start
     tol = trajectory_tolerance(np.float64, steps)
     rW, rb = ref.weights(), ref.biases()
