@@ -20,6 +20,7 @@ from manual_bp import MLP, SGD, full_batch, train
 from torch_ref import TorchMLP
 
 SIZES = [12, 3, 2]  # n_1, n_2, n_3: 12 pixels, 3 hidden units, one output unit per digit
+NO_HIDDEN = [12, 2]  # the same without the hidden layer: a linear rule through a sigmoid
 
 
 def lecture_net(seed):
@@ -37,6 +38,8 @@ class Training:
     costs_passed: bool  # every step's C_T within the same bound
     accuracy_manual: float
     accuracy_torch: float
+    held_manual: float  # accuracy on the held-out images
+    held_torch: float
     net: MLP  # manual_bp's network after training
 
 
@@ -50,8 +53,10 @@ def counted(batches, bar):
         bar.update()
 
 
-def run(seed, eta, steps, X, T, digits, progress=False):
+def run(seed, eta, steps, X, T, digits, held, progress=False):
     """Train both from the same initial arrays for ``steps`` full-batch steps of rate ``eta``.
+
+    ``held`` is (X, digits) of the held-out images, on which both trained networks are scored.
 
     With ``progress``, a tqdm bar on stderr counts the steps of both (shown after PROGRESS_DELAY_S).
     """
@@ -84,7 +89,8 @@ def run(seed, eta, steps, X, T, digits, progress=False):
         }
     )
     with_ref = TorchMLP(weights=rW, biases=rb, activations=net.activations, cost="squared_error")
-    a_t = with_ref.forward(X, retain=False)[1][net.L].detach().numpy()
+    a_t = with_ref.forward(X, retain=False)[1][net.L].detach().numpy()  # (K, 2)
+    a_th = with_ref.forward(held[0], retain=False)[1][net.L].detach().numpy()
     return Training(
         costs=costs,
         max_param_diff=max(r.max_abs_err for r in res),
@@ -92,8 +98,17 @@ def run(seed, eta, steps, X, T, digits, progress=False):
         costs_passed=compare(hist_m, hist_t, tol).passed,
         accuracy_manual=accuracy(net.forward(X).a[net.L], digits),
         accuracy_torch=accuracy(a_t, digits),
+        held_manual=accuracy(net.forward(held[0]).a[net.L], held[1]),
+        held_torch=accuracy(a_th, held[1]),
         net=net,
     )
+
+
+def no_hidden_layer(seed, eta, steps, X, T, digits, held):
+    """Accuracy (training, held-out) of a 12-2 sigmoid network, no hidden layer, trained as the lecture's."""
+    net = MLP.init(sizes=NO_HIDDEN, activations="sigmoid", cost="squared_error", seed=seed)
+    train(net, X, T, SGD(eta), full_batch(len(X), steps))
+    return accuracy(net.forward(X).a[net.L], digits), accuracy(net.forward(held[0]).a[net.L], held[1])
 
 
 def every_k(costs, k):
