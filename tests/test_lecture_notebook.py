@@ -12,9 +12,9 @@ import pytest
 
 os.environ.setdefault("JUPYTER_PLATFORM_DIRS", "1")  # jupyter_core's platformdirs migration, without its warning
 
-import jupytext  # noqa: E402
-import nbclient  # noqa: E402
-import nbformat  # noqa: E402
+import jupytext
+import nbclient
+import nbformat
 
 NOTEBOOKS = pathlib.Path(__file__).resolve().parents[1] / "notebooks"
 SCRIPT, NOTEBOOK = NOTEBOOKS / "lecture.ja.py", NOTEBOOKS / "lecture.ja.ipynb"
