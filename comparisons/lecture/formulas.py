@@ -20,9 +20,8 @@ RECURRENCE = r"\delta_i^l = \Big(\sum_j \delta_j^{l+1} w_{ji}^{l+1}\Big)\,\sigma
 MATRIX = {
     "(1)": "delta[l]  # (K, n_l): row k is δ^l[k] = ∂C_k/∂z^l[k]",
     "(2)": "delta[l][:, :, None] * a[l - 1][:, None, :]  # (K, n_l, n_{l-1}): ∂C_k/∂W^l, image by image\n"
-    "delta[l].T @ a[l - 1]                     # (n_l, n_{l-1}): ∂C_T/∂W^l = Σ_k δ^l[k] a^{l-1}[k]ᵀ",
-    "(3)": "delta[l]                                  # (K, n_l): ∂C_k/∂b^l, image by image\n"
-    "delta[l].sum(axis=0)                      # (n_l,): ∂C_T/∂b^l = Σ_k δ^l[k]",
+    "delta[l].T @ a[l - 1]  # (n_l, n_{l-1}): ∂C_T/∂W^l = Σ_k δ^l[k] a^{l-1}[k]ᵀ",
+    "(3)": "delta[l]  # (K, n_l): ∂C_k/∂b^l, image by image\ndelta[l].sum(axis=0)  # (n_l,): ∂C_T/∂b^l = Σ_k δ^l[k]",
     "(4)": "(a[L] - T) * (a[L] * (1 - a[L]))  # (K, n_L): ∂C/∂a^L ⊙ da^L/dz^L, σ'(z) = a(1 − a) for the sigmoid",
     "(5)": "(delta[l + 1] @ W[l + 1]) * (a[l] * (1 - a[l]))  # (K, n_l): δ^l = ((W^{l+1})ᵀ δ^{l+1}) ⊙ σ'(z^l)",
 }
