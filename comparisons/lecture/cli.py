@@ -8,6 +8,13 @@ import sys
 from comparisons.common.argtypes import int_at_least, positive_float
 from comparisons.common.errors import UsageError
 
+# The most gradient-descent steps run without --max-steps.  Every step's C_T is kept for both
+# implementations and written to lecture_training.csv (≈ 70 bytes a step), and a step of both
+# takes ≈ 0.2 ms on one core here: 100,000 steps ≈ 20–40 s and a 7 MB CSV.  More is allowed,
+# deliberately, with --max-steps.
+MAX_STEPS = 100_000
+CSV_BYTES_PER_STEP = 70
+
 
 def register(sub):
     p = sub.add_parser(
@@ -18,7 +25,15 @@ def register(sub):
     p.add_argument("--out", default="reports", help="output directory (default reports/)")
     p.add_argument("--lang", choices=["en", "ja", "both"], default="both", help="report language(s) (default both)")
     p.add_argument("--eta", type=positive_float, default=0.2, help="learning rate η (学習係数) (default 0.2)")
-    p.add_argument("--steps", type=int_at_least(1), default=300, help="gradient-descent steps (default 300)")
+    p.add_argument(
+        "--steps", type=int_at_least(1), default=300, help="gradient-descent steps (default 300, at most --max-steps)"
+    )
+    p.add_argument(
+        "--max-steps",
+        type=int_at_least(1),
+        default=MAX_STEPS,
+        help=f"the most --steps allowed (default {MAX_STEPS:,}); raise it to run longer deliberately",
+    )
     p.add_argument("--seed", type=int_at_least(0), default=0, help="seed of the initial weights (default 0)")
     p.add_argument(
         "--paths",
@@ -27,6 +42,8 @@ def register(sub):
         help="network n_1-…-n_L on which path enumeration is checked against backprop (default 12-3-2, "
         "the lecture's, on its images); refused when it has too many paths",
     )
+    p.add_argument("--verbose", action="store_true", help="print the measured times of path enumeration on stderr")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (shown only for runs of a few seconds)")
     p.set_defaults(run=run)
 
 
@@ -47,11 +64,22 @@ def parse_sizes(text):
     return sizes
 
 
+def check_steps(steps, max_steps):
+    """UsageError (one line) when ``steps`` is above the limit ``max_steps``."""
+    if steps > max_steps:
+        mb = steps * CSV_BYTES_PER_STEP / 1e6
+        raise UsageError(
+            f"--steps {steps}: more than the limit of {max_steps:,} steps (every step's C_T is kept and written, "
+            f"about {mb:,.0f} MB of CSV here); pass --max-steps {steps} to run it deliberately"
+        )
+
+
 def command_line(args):
     """The canonical command that reproduces this run."""
+    limit = f" --max-steps {args.max_steps}" if args.steps > MAX_STEPS else ""
     return (
         f"deltacheck lecture --out {shlex.quote(str(args.out))} --lang {args.lang} --eta {args.eta:g} "
-        f"--steps {args.steps} --seed {args.seed} --paths {args.paths}"
+        f"--steps {args.steps}{limit} --seed {args.seed} --paths {args.paths}"
     )
 
 
@@ -62,17 +90,19 @@ def run(args):
     from comparisons.lecture import run as lecture_run
     from comparisons.lecture.report import MD, write
 
+    check_steps(args.steps, args.max_steps)
     out = check_out_dir(args.out)
     sizes = parse_sizes(args.paths)
     langs = ["en", "ja"] if args.lang == "both" else [args.lang]
     # One thread: the network is tiny, and a fixed thread count fixes torch's reduction order,
     # hence every digit of the report, whatever the machine's core count.
     torch.set_num_threads(1)
-    r = lecture_run.run(command_line(args), args.eta, args.steps, args.seed, sizes)
+    r = lecture_run.run(command_line(args), args.eta, args.steps, args.seed, sizes, progress=not args.no_progress)
     with atomic_dir(out) as stage:
         write(stage, r, langs)
-    for (n, d), (tp, tb) in sorted(r.times.items()):
-        print(f"width {n} depth {d}: path enumeration {tp:.3g} s, backprop {tb:.3g} s", file=sys.stderr)
+    if args.verbose:
+        for (n, d), (tp, tb) in sorted(r.times.items()):
+            print(f"width {n} depth {d}: path enumeration {tp:.3g} s, backprop {tb:.3g} s", file=sys.stderr)
     bad = [name for name, ok in r.checks.items() if not ok]
     print(
         f"{len(r.checks) - len(bad)} of {len(r.checks)} lecture checks pass"

@@ -6,6 +6,8 @@ For a real-analytic f there is no difference of nearly equal numbers, so h can b
 (h = 1e−20) and the result is exact to rounding.  It needs a forward pass that accepts
 complex numbers; manual_bp is real only, so this module has its own small one.  Costs
 are written without conjugates ((t − a)², not |t − a|²), so they stay analytic.
+Every exponential is taken of a number whose real part is ≤ 0 (the branch chosen by the
+sign of Re z, which the step ih does not change), so nothing overflows for any |z|.
 relu and leaky_relu are not analytic (max(0, z) has no complex extension whose
 imaginary part carries the derivative), so they are refused.
 """
@@ -21,16 +23,29 @@ class NotApplicable(ValueError):
     """The complex step cannot be used for this network (a non-analytic function)."""
 
 
+def _sigmoid(z):
+    """σ(z) = 1/(1 + e^{−z}) for Re z ≥ 0 and e^{z}/(1 + e^{z}) otherwise: |e^{−s z}| ≤ 1, never overflows."""
+    s = np.where(z.real >= 0, 1.0, -1.0)  # the sign of Re z
+    e = np.exp(-s * z)  # e^{−|Re z|} in modulus
+    return np.where(s > 0, 1.0, e) / (1.0 + e)
+
+
+def _softplus(z):
+    """log(1 + e^z) as max(Re z, 0)-shifted: z + log1p(e^{−z}) for Re z ≥ 0, log1p(e^{z}) otherwise."""
+    s = np.where(z.real >= 0, 1.0, -1.0)
+    return np.where(s > 0, z, 0.0) + np.log1p(np.exp(-s * z))
+
+
 def _softmax(z):
     e = np.exp(z - z.real.max(axis=1, keepdims=True))  # shift by a real constant: still analytic
     return e / e.sum(axis=1, keepdims=True)
 
 
 ACTIVATIONS = {  # analytic extensions to complex z
-    "sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z)),
+    "sigmoid": _sigmoid,
     "tanh": np.tanh,
     "identity": lambda z: z,
-    "softplus": lambda z: np.log1p(np.exp(z)),
+    "softplus": _softplus,
     "softmax": _softmax,
 }
 NOT_ANALYTIC = ("relu", "leaky_relu")
@@ -43,7 +58,7 @@ def _lse(z):
 
 COSTS = {  # C_k(a^L, t, z^L) for complex a and z: (K,)
     "squared_error": lambda a, t, z: 0.5 * np.sum((t - a) ** 2, axis=1),  # 2乗誤差, no conjugate
-    "binary_cross_entropy": lambda a, t, z: np.sum(np.log1p(np.exp(z)) - t * z, axis=1),
+    "binary_cross_entropy": lambda a, t, z: np.sum(_softplus(z) - t * z, axis=1),
     "cross_entropy": lambda a, t, z: _lse(z) * t.sum(axis=1) - np.sum(t * z, axis=1),
 }
 

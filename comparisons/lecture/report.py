@@ -1,4 +1,4 @@
-"""The lecture report's files: two Markdown texts, six CSVs and three plots, written into a stage."""
+"""The lecture report's files: two Markdown texts, seven CSVs and three plots, written into a stage."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from comparisons.lecture.text import render
 MD = {"en": "lecture.md", "ja": "lecture.ja.md"}
 CSV = [
     "lecture_dataset.csv",
+    "lecture_parameters.csv",
     "lecture_training.csv",
     "lecture_hell.csv",
     "lecture_hell_factors.csv",
@@ -24,14 +25,51 @@ CSV = [
 PNG = ["lecture_dataset.png", "lecture_training.png", "lecture_paths.png"]
 
 
+def images_table(r):
+    """Every image, training and held out: k, set, digit, kind, source, flipped pixel, x_1 … x_12, t_1, t_2."""
+    parts = []
+    for name, im in (("training", r.images), ("held out", r.held)):
+        cols = {f"x_{i + 1}": im.X[:, i] for i in range(im.X.shape[1])}  # x_i: pixel ((i−1)//3, (i−1)%3)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "k": np.arange(1, len(im.X) + 1),
+                    "set": name,
+                    "digit": im.digits,
+                    "kind": im.kind,
+                    "source": im.source,
+                    "flipped_pixel": im.flipped,
+                    **cols,
+                    "t_1": im.T[:, 0],
+                    "t_2": im.T[:, 1],
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def parameters_table(r):
+    """The 47 parameters in the slides' order (W^2, W^3, b^2, b^3): initial value and ∂C_T there."""
+    gW, gb = r.gradient
+    net = r.initial
+    rows = [
+        dict(parameter=f"w_{j + 1},{i + 1}^{l}", l=l, j=j + 1, i=i + 1, initial=net.W[l][j, i], dC_T=gW[l][j, i])
+        for l in net.W
+        for j, i in np.ndindex(net.W[l].shape)
+    ]
+    rows += [
+        dict(parameter=f"b_{j + 1}^{l}", l=l, j=j + 1, i=0, initial=net.b[l][j], dC_T=gb[l][j])
+        for l in net.b
+        for j in range(len(net.b[l]))
+    ]
+    return pd.DataFrame(rows)
+
+
 def write(stage, r, langs):
     """Every file of the report into ``stage``; returns the file names."""
     files = [MD[lang] for lang in langs] + CSV + PNG
-    cols = {f"x_{i + 1}": r.X[:, i] for i in range(r.X.shape[1])}  # x_i: pixel ((i−1)//3, (i−1)%3)
-    data = pd.DataFrame(
-        {"k": np.arange(1, len(r.X) + 1), "digit": r.digits, **cols, "t_1": r.T[:, 0], "t_2": r.T[:, 1]}
-    )
-    write_csv(data, stage / "lecture_dataset.csv")
+    write_csv(images_table(r), stage / "lecture_dataset.csv")
+    write_csv(parameters_table(r), stage / "lecture_parameters.csv")
     write_csv(r.training.costs, stage / "lecture_training.csv")
     hell_rows = [
         dict(weights=pt, quantity=q, value=v)
@@ -46,9 +84,8 @@ def write(stage, r, langs):
         }.items()
     ]
     write_csv(pd.DataFrame(hell_rows), stage / "lecture_hell.csv")
-    write_csv(
-        pd.DataFrame({"k": np.arange(1, len(r.X) + 1), **r.hell_initial.factors}), stage / "lecture_hell_factors.csv"
-    )
+    factors = {"k": np.arange(1, len(r.X) + 1), **r.hell_initial.factors, "δ_1^2 x_1": r.worked.contributions}
+    write_csv(pd.DataFrame(factors), stage / "lecture_hell_factors.csv")
     write_csv(r.equations, stage / "lecture_equations.csv")
     write_csv(r.cost_table, stage / "lecture_paths.csv")
     lecture_plots.dataset(r.X, r.digits, stage / "lecture_dataset.png")

@@ -13,6 +13,7 @@ from comparisons.lecture import oracles
 from comparisons.lecture import path_cost as paths_cost
 from comparisons.lecture import path_sum as paths
 from comparisons.lecture import training as lecture_train
+from comparisons.lecture import worked as lecture_worked
 
 
 @dataclass
@@ -24,9 +25,14 @@ class LectureRun:
     steps: int
     seed: int
     k: int  # the training table shows every k-th step
-    X: object  # (64, 12)
-    T: object  # (64, 2)
-    digits: object  # (64,)
+    images: lecture_data.Images  # the 64 training images
+    held: lecture_data.Images  # the held-out flips
+    pixel_acc: object  # (12,): the best single-pixel rule's accuracy, per pixel
+    perceptron: object  # passes until a linear rule separates the images, or None
+    no_hidden: tuple  # accuracy of 12-2 (training, held-out)
+    initial: object  # manual_bp.MLP at the initial weights
+    gradient: tuple  # (gW, gb): ∂C_T at the initial weights, manual_bp
+    worked: lecture_worked.Worked
     training: lecture_train.Training
     hell_initial: hell.Hell
     hell_trained: hell.Hell
@@ -39,6 +45,21 @@ class LectureRun:
     times: dict  # (width, depth) -> (seconds by paths, seconds by backprop): not deterministic
 
     @property
+    def X(self):
+        """(64, 12)."""
+        return self.images.X
+
+    @property
+    def T(self):
+        """(64, 2)."""
+        return self.images.T
+
+    @property
+    def digits(self):
+        """(64,)."""
+        return self.images.digits
+
+    @property
     def checks(self):
         """{check name: passed} for every check of the run."""
         eq = self.equations
@@ -47,6 +68,7 @@ class LectureRun:
             "training: C_T per step": self.training.costs_passed,
             "微分地獄 at the initial weights": self.hell_initial.verdict.passed,
             "微分地獄 after training": self.hell_trained.verdict.passed,
+            "one image by hand = manual_bp": self.worked.agrees_with_manual_bp,
             **{
                 check_name(e): bool(eq[eq["equation"].isin([e, "all"])]["passed"].all())
                 for e in lecture_equations.EQUATIONS
@@ -92,12 +114,13 @@ def paths_problem(sizes, seed, X, T):
     return paths_cost.random_problem(list(sizes), seed)
 
 
-def run(command, eta, steps, seed, paths_sizes):
+def run(command, eta, steps, seed, paths_sizes, progress=False):
     """Compute every section of the report."""
-    X, T, digits = lecture_data.dataset()
+    images, held = lecture_data.training_images(), lecture_data.held_out_images()
+    X, T, digits = images.X, images.T, images.digits
     initial = lecture_train.lecture_net(seed)
     o_init = oracles.all_oracles(initial, X, T)
-    training = lecture_train.run(seed, eta, steps, X, T, digits)
+    training = lecture_train.run(seed, eta, steps, X, T, digits, (held.X, held.digits), progress)
     trained = training.net
     o_trained = oracles.all_oracles(trained, X, T)
     equations = pd.concat(
@@ -116,9 +139,14 @@ def run(command, eta, steps, seed, paths_sizes):
         steps=steps,
         seed=seed,
         k=max(1, steps // 10),
-        X=X,
-        T=T,
-        digits=digits,
+        images=images,
+        held=held,
+        pixel_acc=lecture_data.single_pixel_accuracy(X, digits),
+        perceptron=lecture_data.perceptron_epochs(X, digits),
+        no_hidden=lecture_train.no_hidden_layer(seed, eta, steps, X, T, digits, (held.X, held.digits)),
+        initial=initial,
+        gradient=initial.gradients(X, T),
+        worked=lecture_worked.work(initial, X, T),
         training=training,
         hell_initial=hell.evaluate(initial, X, T, o_init["autograd"]["gW"]),
         hell_trained=hell.evaluate(trained, X, T, o_trained["autograd"]["gW"]),

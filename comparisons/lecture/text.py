@@ -1,45 +1,19 @@
-"""`lecture.md` and `lecture.ja.md`: one renderer, the sentences from lecture_strings."""
+"""`lecture.md` and `lecture.ja.md`: one renderer; the prose per language from comparisons.lecture.prose.
+
+Every number comes through a placeholder, so the two reports carry the same numbers.  This
+module renders the head, the notation, the data, gradient descent and 微分地獄; ``sections``
+the equations, the worked example, the oracles and the path count.
+"""
 
 from __future__ import annotations
 
-import math
-
 from comparisons.common import tolerances
-from comparisons.common.finite_diff import FD_STEP
-from comparisons.lecture import complex_step
-from comparisons.lecture import path_cost as paths_cost
-from comparisons.lecture import path_sum as paths
-from comparisons.lecture.data import COLS, ROWS, show
-from comparisons.lecture.equations import EQUATIONS
-from comparisons.lecture.oracles import TOLERANCES
-from comparisons.lecture.strings import STRINGS
-from comparisons.lecture.training import SIZES, every_k
-
-
-def val(x):
-    """A computed value, to 15 significant digits."""
-    return f"{x:.15g}"
-
-
-def err(x):
-    """An error or a tolerance, to 3 significant digits; NaN as —."""
-    return "—" if isinstance(x, float) and math.isnan(x) else f"{x:.2e}"
-
-
-def md_table(cols, rows):
-    """A Markdown table of already formatted cells."""
-    out = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
-    return out + ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
-
-
-def tr(S, name):
-    """``name`` in the report's language (unchanged where no translation is listed)."""
-    return S["names"].get(name, name)
-
-
-def arch(sizes):
-    """12-3-2 style."""
-    return "-".join(map(str, sizes))
+from comparisons.lecture import formulas, sections
+from comparisons.lecture.chain_rule_slide import FIRST, SECOND_CORRECTED, SECOND_PRINTED, term
+from comparisons.lecture.data import side_by_side
+from comparisons.lecture.markdown import arch, err, hand, md_table, pct, short, tr, val
+from comparisons.lecture.prose import STRINGS
+from comparisons.lecture.training import NO_HIDDEN, SIZES, every_k
 
 
 def render(run, lang, versions, files):
@@ -56,90 +30,140 @@ def render(run, lang, versions, files):
         [S["check"], S["passed"]],
         [(tr(S, name), S["indistinct"] if name in run.indistinct else yn(p)) for name, p in checks.items()],
     ) + [""]
-    lines += _data(S, run) + _training(S, run, yn) + _hell(S, run) + _equations(S, run, yn) + _paths(S, run, yn)
+    lines += _notation(S, run) + _data(S, run) + _gd(S, run, yn) + _hell(S, run)
+    lines += sections.backprop(S, run) + sections.worked(S, run, yn)
+    lines += sections.equations(S, run, yn) + sections.paths(S, run, yn)
     lines += [S["files"].format(files=", ".join(f"`{f}`" for f in files)), ""]
     return "\n".join(lines)
 
 
+def _notation(S, run):
+    n1, n2, n3 = SIZES
+    count = f"{n1}·{n2} + {n2} + {n2}·{n3} + {n3} = {n1 * n2 + n2 + n2 * n3 + n3}"
+    n_params = sum(w.size + b.size for w, b in zip(run.initial.W.values(), run.initial.b.values()))
+    v = dict(arch=arch(SIZES), n1=n1, n2=n2, n3=n3, K=len(run.X), n_params=n_params, count=count)
+    return (
+        [S["notation_h"], "", S["notation"].format(**v), ""]
+        + formulas.math(formulas.NEURON)
+        + formulas.math(formulas.SIGMOID)
+        + ["", S["notation_cost"].format(**v), ""]
+        + formulas.math(formulas.COST)
+        + ["", S["notation_code"].format(**v), "", S["params"].format(**v), ""]
+        + formulas.math(formulas.GRADIENT)
+        + [""]
+    )
+
+
 def _data(S, run):
-    ka = int(run.X[:, 0].argmax()) + 1  # 1-based k: the first image with x_1 = 1 (a 0) …
-    kb = int((run.digits == 1).argmax()) + 1  # … and the first 1
+    im, K = run.images, len(run.X)
+    clean = [sum(1 for d, kd in zip(im.digits, im.kind) if d == digit and kd == "clean") for digit in (0, 1)]
+    noisy = [int((im.digits == digit).sum()) - clean[digit] for digit in (0, 1)]
+    shown = _examples(im)
+    px = int(run.pixel_acc.argmax())
+    linear = (
+        S["linear_yes"].format(epochs=run.perceptron)
+        if run.perceptron
+        else S["linear_no"].format(epochs=1000)  # data.perceptron_epochs' max_epochs
+    )
+    v = dict(K=K, n0=int((im.digits == 0).sum()), c0=clean[0], c1=clean[1], z0=noisy[0], z1=noisy[1])
     return [
-        S["data_h"].format(K=len(run.X)),
+        S["data_h"].format(K=K),
         "",
-        S["data"].format(
-            K=len(run.X),
-            r=ROWS,
-            c=COLS,
-            n0=int((run.digits == 0).sum()),
-            n1=int((run.digits == 1).sum()),
-            nL=run.T.shape[1],
-            ka=ka,
-            kb=kb,
+        S["data"].format(**v),
+        "",
+        "```text",
+        side_by_side([im.X[k] for k in shown], [f"k = {k + 1}: {im.digits[k]}" for k in shown]),
+        "```",
+        "",
+        S["data_after"].format(px=px + 1, px_acc=pct(run.pixel_acc[px]), K=K, linear=linear, n_held=len(run.held.X)),
+        "",
+    ]
+
+
+def _examples(im):
+    """Indices of a few images to show: per digit, the first clean, one of each stroke, the first noisy."""
+    picks = []
+    for d in (0, 1):
+        seen = set()
+        for k in range(len(im.X)):
+            if im.digits[k] != d:
+                continue
+            tag = (im.kind[k], im.source[k].split(",")[0])
+            if tag not in seen:
+                seen.add(tag)
+                picks.append(k)
+    return picks
+
+
+def _gd(S, run, yn):
+    t = run.training
+    gW, gb = run.gradient
+    v = dict(eta=run.eta, seed=run.seed, n_params=sum(g.size for g in (*gW.values(), *gb.values())))
+    out = [S["gd_h"], "", S["gd"], ""] + formulas.math(formulas.UPDATE) + ["", S["gd_eta"].format(**v), ""]
+    rows = [(f"∂C_T/∂w_{j + 1}i^2", *(short(x) for x in gW[2][j])) for j in range(gW[2].shape[0])]
+    out += md_table(S["grad_cols"], rows) + [""]
+    rows = [(f"∂C_T/∂w_{j + 1}i^3", *(short(x) for x in gW[3][j])) for j in range(gW[3].shape[0])]
+    rows += [(f"∂C_T/∂b_j^{l}", *(short(x) for x in gb[l])) for l in (2, 3)]
+    out += md_table(S["grad_cols"][:1] + ["i (w), j (b) = 1", "2", "3"], [r + ("",) * (4 - len(r)) for r in rows]) + [
+        ""
+    ]
+    costs = [
+        (int(r.step), val(r.C_T_manual_bp), val(r.C_T_torch), err(r.abs_diff))
+        for r in every_k(t.costs, run.k).itertuples()
+    ]
+    out += [S["gd_run"].format(steps=run.steps, eta=run.eta, k=run.k), ""] + md_table(S["gd_cols"], costs) + [""]
+    tol = tolerances.trajectory_tolerance("float64", run.steps)
+    out += [
+        S["gd_after"].format(
+            steps=run.steps,
+            diff=err(t.max_param_diff),
+            tol=f"rtol {err(tol.rtol)}, atol {err(tol.atol)}",
+            ok=yn(t.params_passed and t.costs_passed),
         ),
         "",
-        "```",
-        f"k = {ka}",
-        show(run.X[ka - 1]),
-        "",
-        f"k = {kb}",
-        show(run.X[kb - 1]),
-        "```",
-        "",
-        S["net"].format(arch=arch(SIZES), K=len(run.X), seed=run.seed),
-        "",
     ]
-
-
-def _training(S, run, yn):
-    tr = run.training
-    rows = [
-        (int(r.step), val(r.C_T_manual_bp), val(r.C_T_torch), err(r.abs_diff))
-        for r in every_k(tr.costs, run.k).itertuples()
-    ]
-    tol = tolerances.trajectory_tolerance("float64", run.steps)
-    return (
-        [S["gd_h"], "", S["gd"].format(steps=run.steps, eta=run.eta, k=run.k), ""]
-        + md_table(S["gd_cols"], rows)
-        + [
-            "",
-            S["gd_after"].format(
-                steps=run.steps,
-                diff=err(tr.max_param_diff),
-                tol=f"rtol {err(tol.rtol)}, atol {err(tol.atol)}",
-                ok=yn(tr.params_passed and tr.costs_passed),
-                K=len(run.X),
-                acc_m=f"{tr.accuracy_manual:.4f}",
-                acc_t=f"{tr.accuracy_torch:.4f}",
-            ),
-            "",
-        ]
-    )
+    names = [s.format(arch=arch(SIZES), arch_lin=arch(NO_HIDDEN)) for s in S["acc_rows"]]
+    accs = [(t.accuracy_manual, t.held_manual), (t.accuracy_torch, t.held_torch), run.no_hidden]
+    cols = [c.format(K=len(run.X), n_held=len(run.held.X)) for c in S["acc_cols"]]
+    out += md_table(cols, [(nm, pct(a), pct(b)) for nm, (a, b) in zip(names, accs)]) + [""]
+    return out + [S["acc_after"].format(steps=run.steps, eta=run.eta), ""]
 
 
 def _hell(S, run):
     h0, h1 = run.hell_initial, run.hell_trained
-    k = h0.k_shown
-    out = [S["hell_h"], "", S["hell"].format(k=k + 1), ""]
-    out += md_table(S["factor_cols"], [(name, val(v[k])) for name, v in h0.factors.items()]) + [""]
-    f = h0.factors
-    out += [
-        S["shorthand"].format(
-            k=k + 1, sp=val(f["∂a_1^2/∂z_1^2"][k]), x1=val(f["∂z_1^2/∂w_11^2"][k]), prod=val(f["∂a_1^2/∂w_11^2"][k])
-        ),
-        "",
-    ]
-    rows = [(tr(S, name), val(h0.sums[name]), val(h1.sums[name])) for name in h0.sums]
+    k, f = h0.k_shown, h0.factors
+    out = [S["hell_h"], "", S["hell"], ""] + formulas.math(formulas.HELL_PRINTED) + ["", S["hell_terms"], ""]
+    out += formulas.math(formulas.TERM2_PRINTED) + formulas.math(formulas.TERM2_CORRECTED) + [""]
+    out += [S["hell_table"].format(k=k + 1), ""]
+    cells = lambda names: [f"{n} = {hand(f[n][k])}" for n in names]  # noqa: E731
+    cols = [cells(FIRST), cells(SECOND_PRINTED), cells(SECOND_CORRECTED)]
+    rows = [(i + 1, *(c[i] if i < len(c) else "—" for c in cols)) for i in range(len(FIRST))]
+    rows.append(
+        (
+            S["product_row"].format(k=k + 1),
+            *(hand(term(f, names)[k]) for names in (FIRST, SECOND_PRINTED, SECOND_CORRECTED)),
+        )
+    )
+    rows.append(
+        (
+            S["sum_row"].format(K=len(run.X)),
+            *(val(h0.sums[n]) for n in ("term 1", "term 2 (printed)", "term 2 (corrected)")),
+        )
+    )
+    out += md_table(S["factor_cols"], rows) + [""]
+    names = ["total (printed)", "total (corrected)"]
+    rows = [(tr(S, nm), val(h0.sums[nm]), val(h1.sums[nm])) for nm in names]
     rows += [
         (S["autograd_row"], val(h0.autograd), val(h1.autograd)),
         (S["backprop_row"], val(h0.backprop), val(h1.backprop)),
     ]
-    out += [S["hell_sums"].format(K=len(run.X)), ""] + md_table(S["sums_cols"], rows) + [""]
+    out += [S["hell_sums"], ""] + md_table(S["sums_cols"], rows) + [""]
     for point, h in ((S["initial_w"], h0), (S["trained_w"], h1)):
         v = h.verdict
+        key = "hell_verdict" if v.distinguishable else "hell_same"
         out += [
             "- "
-            + S["hell_verdict" if v.distinguishable else "hell_same"].format(
+            + S[key].format(
                 point=point,
                 p_rel=err(v.printed_rel),
                 c_rel=err(v.corrected_rel),
@@ -147,75 +171,6 @@ def _hell(S, run):
                 c_ok=S["agrees"] if v.corrected_agrees else S["not_agrees"],
             )
         ]
-    out += ["", S["c1"].format(c1=val(h0.dC1), x1=int(run.X[0, 0]), ct=val(h0.autograd)), ""]
-    return out
-
-
-def _equations(S, run, yn):
-    analytic = ", ".join(a for a in complex_step.ACTIVATIONS)
-    out = [
-        S["eq_h"],
-        "",
-        S["eq"].format(
-            h_fd=f"{FD_STEP:g}",
-            h_cs=f"{complex_step.CS_STEP:g}",
-            analytic=analytic,
-            not_analytic=", ".join(complex_step.NOT_ANALYTIC),
-        ),
-        "",
-    ]
-    eq = run.equations
-    for e in EQUATIONS:
-        sub = eq[eq["equation"] == e]
-        g = sub.groupby(["point", "oracle"], sort=False).agg(
-            a=("max_abs_err", "max"), r=("max_rel_err", "max"), t=("tolerance", "first"), p=("passed", "all")
-        )
-        rows = [
-            (S["initial_w"] if pt == "initial" else S["trained_w"], tr(S, o), err(x.a), err(x.r), f"`{x.t}`", yn(x.p))
-            for (pt, o), x in g.iterrows()
-        ]
-        out += [f"### {S['eq_names'][e]}", ""] + md_table(S["eq_cols"], rows) + [""]
-    notes = eq[eq["equation"] == "all"]
-    out += [f"- {tr(S, r.oracle)}: {r.note}" for r in notes.itertuples()] + ([""] if len(notes) else [])
-    out += [S["pass_rule"], ""]
-    tols = (
-        [("GRAD_F64", tolerances.GRAD_F64)]
-        + [t for t in TOLERANCES.values() if t[0] != "GRAD_F64"]
-        + [("PATHS_F64", tolerances.PATHS_F64)]
-    )
-    out += [S["tol_h"], ""] + md_table(S["tol_cols"], [(f"`{nm}`", err(t.rtol), err(t.atol)) for nm, t in tols]) + [""]
-    return out
-
-
-def _paths(S, run, yn):
-    ct = run.cost_table
-    out = [
-        S["paths_h"],
-        "",
-        S["paths"].format(
-            arch=arch(run.paths_sizes), terms=run.paths_terms, err=err(run.paths_max_abs), ok=yn(run.paths_passed)
-        ),
-        "",
-    ]
-    out += [S["paths_table"].format(limit=f"{paths.MAX_PATH_TERMS:,}", K=paths_cost.K), ""]
-    rows = [
-        (
-            r.depth,
-            r.width,
-            r.path_terms,
-            r.madds_paths,
-            r.madds_backprop,
-            f"{r.ratio:.1f}",
-            yn(r.passed) if r.enumerated else S["refused"],
-            err(r.max_abs_err),
-        )
-        for r in ct.itertuples()
-    ]
-    out += md_table(S["paths_cols"], rows) + [""]
-    big = ct[~ct["enumerated"]]
-    if len(big):
-        try:
-            paths.check_size([int(s) for s in big.iloc[0]["sizes"].split("-")])
-        except ValueError as e:
-            out += [S["refusal"].format(msg=e), ""]
+    out += ["", S["c1"], ""] + formulas.math(formulas.SLIDE_FIRST_ROW)
+    out += ["", S["c1_after"].format(c1=val(h0.dC1), x1=int(run.X[0, 0]), ct=val(h0.autograd)), ""]
     return out

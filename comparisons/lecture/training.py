@@ -6,10 +6,12 @@ full-batch steps Δw = −η ∂C_T/∂w with 学習係数 η.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from tqdm import tqdm
 
 from comparisons.common.checks import compare
 from comparisons.common.tolerances import trajectory_tolerance
@@ -18,6 +20,7 @@ from manual_bp import MLP, SGD, full_batch, train
 from torch_ref import TorchMLP
 
 SIZES = [12, 3, 2]  # n_1, n_2, n_3: 12 pixels, 3 hidden units, one output unit per digit
+NO_HIDDEN = [12, 2]  # the same without the hidden layer: a linear rule through a sigmoid
 
 
 def lecture_net(seed):
@@ -35,16 +38,44 @@ class Training:
     costs_passed: bool  # every step's C_T within the same bound
     accuracy_manual: float
     accuracy_torch: float
+    held_manual: float  # accuracy on the held-out images
+    held_torch: float
     net: MLP  # manual_bp's network after training
 
 
-def run(seed, eta, steps, X, T, digits):
-    """Train both from the same initial arrays for ``steps`` full-batch steps of rate ``eta``."""
+PROGRESS_DELAY_S = 2.0  # the bar appears only when training has already taken this long
+
+
+def counted(batches, bar):
+    """The batches, one by one, moving ``bar`` on after each step."""
+    for idx in batches:
+        yield idx
+        bar.update()
+
+
+def run(seed, eta, steps, X, T, digits, held, progress=False):
+    """Train both from the same initial arrays for ``steps`` full-batch steps of rate ``eta``.
+
+    ``held`` is (X, digits) of the held-out images, on which both trained networks are scored.
+
+    With ``progress``, a tqdm bar on stderr counts the steps of both (shown after PROGRESS_DELAY_S).
+    """
     net = lecture_net(seed)
     ref = TorchMLP(weights=net.W, biases=net.b, activations=net.activations, cost="squared_error")
     C0 = net.total_cost(X, T)
-    hist_m = [C0] + train(net, X, T, SGD(eta), full_batch(len(X), steps))
-    hist_t = [ref.total_cost(X, T)] + ref.train_steps(X, T, ref.optimizer(eta), full_batch(len(X), steps))
+    with tqdm(
+        total=2 * steps,
+        desc="training (manual_bp, then torch)",
+        unit="step",
+        file=sys.stderr,
+        delay=PROGRESS_DELAY_S,
+        disable=not progress,
+        leave=False,
+    ) as bar:
+        hist_m = [C0] + train(net, X, T, SGD(eta), counted(full_batch(len(X), steps), bar))
+        hist_t = [ref.total_cost(X, T)] + ref.train_steps(
+            X, T, ref.optimizer(eta), counted(full_batch(len(X), steps), bar)
+        )
     hist_m, hist_t = np.array(hist_m), np.array(hist_t)  # (steps + 1,): step 0 is the start
     tol = trajectory_tolerance(np.float64, steps)
     rW, rb = ref.weights(), ref.biases()
@@ -58,7 +89,8 @@ def run(seed, eta, steps, X, T, digits):
         }
     )
     with_ref = TorchMLP(weights=rW, biases=rb, activations=net.activations, cost="squared_error")
-    a_t = with_ref.forward(X, retain=False)[1][net.L].detach().numpy()
+    a_t = with_ref.forward(X, retain=False)[1][net.L].detach().numpy()  # (K, 2)
+    a_th = with_ref.forward(held[0], retain=False)[1][net.L].detach().numpy()
     return Training(
         costs=costs,
         max_param_diff=max(r.max_abs_err for r in res),
@@ -66,8 +98,17 @@ def run(seed, eta, steps, X, T, digits):
         costs_passed=compare(hist_m, hist_t, tol).passed,
         accuracy_manual=accuracy(net.forward(X).a[net.L], digits),
         accuracy_torch=accuracy(a_t, digits),
+        held_manual=accuracy(net.forward(held[0]).a[net.L], held[1]),
+        held_torch=accuracy(a_th, held[1]),
         net=net,
     )
+
+
+def no_hidden_layer(seed, eta, steps, X, T, digits, held):
+    """Accuracy (training, held-out) of a 12-2 sigmoid network, no hidden layer, trained as the lecture's."""
+    net = MLP.init(sizes=NO_HIDDEN, activations="sigmoid", cost="squared_error", seed=seed)
+    train(net, X, T, SGD(eta), full_batch(len(X), steps))
+    return accuracy(net.forward(X).a[net.L], digits), accuracy(net.forward(held[0]).a[net.L], held[1])
 
 
 def every_k(costs, k):

@@ -1,0 +1,46 @@
+"""Markdown for the lecture reports: number formats and tables, the same in both languages."""
+
+from __future__ import annotations
+
+import math
+
+
+def val(x):
+    """A computed value, to 15 significant digits."""
+    return f"{x:.15g}"
+
+
+def hand(x):
+    """A value of the worked example, to 10 significant digits: what one would carry on paper."""
+    return f"{x:.10g}"
+
+
+def short(x):
+    """A computed value, to 6 significant digits (matrices shown whole)."""
+    return f"{x:.6g}"
+
+
+def err(x):
+    """An error or a tolerance, to 3 significant digits; NaN as —."""
+    return "—" if isinstance(x, float) and math.isnan(x) else f"{x:.2e}"
+
+
+def pct(x):
+    """A fraction as a percentage with one decimal."""
+    return f"{100 * x:.1f} %"
+
+
+def md_table(cols, rows):
+    """A Markdown table of already formatted cells."""
+    out = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+    return out + ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+
+
+def tr(S, name):
+    """``name`` in the report's language (unchanged where no translation is listed)."""
+    return S["names"].get(name, name)
+
+
+def arch(sizes):
+    """12-3-2 style."""
+    return "-".join(map(str, sizes))
