@@ -74,6 +74,7 @@ def test_documented_command_works(command, expected, tmp_path):
     env = {**fresh_shell_env(), **dict(w.split("=", 1) for w in env_words)}
     r = subprocess.run(words[len(env_words) :], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert r.returncode == expected, f"{shlex.join(words)}\nstdout:\n{r.stdout[-2000:]}\nstderr:\n{r.stderr[-2000:]}"
+    assert "Warning" not in r.stderr, r.stderr[-2000:]
 
 
 def test_docs_hold_commands():
