@@ -12,7 +12,7 @@ from comparisons import cli
 from comparisons.common.checks import compare
 from comparisons.common.spec import make_problem
 from comparisons.common.tolerances import PATHS_F64
-from comparisons.lecture import path_cost as paths_cost
+from comparisons.lecture import enumeration_cost as paths_cost
 from comparisons.lecture import path_sum as paths
 from manual_bp import MLP
 

@@ -12,7 +12,7 @@ import pytest
 
 from comparisons import cli
 from comparisons.lecture import data as lecture_data
-from comparisons.lecture import path_cost as paths_cost
+from comparisons.lecture import enumeration_cost as paths_cost
 
 HAND_RTOL = 1e-9  # the worked example prints 10 significant digits: a relative rounding of ≤ 5e-10
 FULL_RTOL = 1e-13  # 15 significant digits, and sums over 64 images in another order

@@ -37,7 +37,7 @@ def test_sweep_writes_every_report_file_and_passes(tmp_path):
     g = pd.read_csv(tmp_path / "gradients.csv")
     t = pd.read_csv(tmp_path / "trajectories.csv")
     assert {"W", "b", "delta", "C_T", "X", "T"} <= set(g["tensor"]) and g["passed"].all()
-    assert set(g["tensor"]) - {"W", "b", "delta", "C_T", "X", "T"} <= {"train()", "gradients+SGD.step"}
+    assert set(g["tensor"]) - {"W", "b", "delta", "C_k", "C_T", "X", "T"} <= {"train()", "gradients+SGD.step"}
     assert len(t) == 6 * 5 and t["passed"].all()
     spec = json.loads(g["spec"].iloc[0])
     assert spec["steps"] == 5

@@ -5,7 +5,7 @@ from __future__ import annotations
 from comparisons.common import tolerances
 from comparisons.common.finite_diff import FD_STEP
 from comparisons.lecture import complex_step, formulas
-from comparisons.lecture import path_cost as paths_cost
+from comparisons.lecture import enumeration_cost as paths_cost
 from comparisons.lecture import path_sum as paths_sum
 from comparisons.lecture.data import show
 from comparisons.lecture.equations import EQUATIONS, ORACLE_NOT_FINITE
