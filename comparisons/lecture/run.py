@@ -8,9 +8,9 @@ import pandas as pd
 
 from comparisons.lecture import chain_rule_slide as hell
 from comparisons.lecture import data as lecture_data
+from comparisons.lecture import enumeration_cost as paths_cost
 from comparisons.lecture import equations as lecture_equations
 from comparisons.lecture import oracles
-from comparisons.lecture import enumeration_cost as paths_cost
 from comparisons.lecture import path_sum as paths
 from comparisons.lecture import training as lecture_train
 from comparisons.lecture import worked as lecture_worked
