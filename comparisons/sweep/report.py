@@ -155,8 +155,8 @@ def _summary(command, args, specs, grads, traj, v):
         "(column `oracle_used`, ≤ 1 passes)",
         f"- Trajectory tolerance after n steps: n × ({tt.atol:g}·max(1, max|w|) + {tt.rtol:g}·|w|), "
         f"plus {tolerances.SHADOW_FACTOR:g} × the measured drift of a one-ulp-perturbed run where the trajectory "
-        "expands (column `shadow_drift`; docs/tolerances.md); C_T after each step within "
-        f"{tolerances.TRAJ_COST_FACTOR:g} × that allowance (column `cost_tol_used`)",
+        "expands (column `shadow_drift`; docs/tolerances.md); C_T after each step: manual_bp's cost "
+        "function at torch's parameters against torch's C_T, with the gradient tolerance (column `cost_tol_used`)",
         "- Columns: `max_abs_err` = max |m − r| over the tensor (m manual_bp, r autograd); `max_rel_err` = "
         "max |m − r| / |r| over its entries with r ≠ 0 (an entry near zero can exceed rtol and still pass "
         "through atol); `ref_norm` = ‖r‖, the Frobenius norm; `tol_used` = max |m − r| / (allowed difference), "

@@ -13,16 +13,17 @@ import numpy as np
 import torch
 
 import manual_bp
-from comparisons.common.checks import CheckResult, within
+from comparisons.common.checks import CheckResult, compare, within
 from comparisons.common.tolerances import (
+    DIVERGE_LOOKBACK,
     KINK_CARRY,
     KINK_LOOKBACK,
     KINK_ROUNDING,
     MAX_TRAJECTORY_RTOL,
     OVERFLOW_NEAR,
     SHADOW_FACTOR,
-    TRAJ_COST_FACTOR,
     Tolerance,
+    cost_tolerance,
     trajectory_tolerance,
 )
 
@@ -71,38 +72,64 @@ def flatten_manual(net):
     return flat
 
 
+def rounding_scale(net, X, T):
+    """The magnitude of the terms each entry of ∂C/∂W^l, ∂C/∂b^l adds up: backprop on absolute values.
+
+    |δ^L| is bounded by |a^L| + |t| (times |σ'(z^L)| where σ' is not cancelled), then
+    |δ^l| = (|δ^{l+1}| |W^{l+1}|) ⊙ |σ'(z^l)| as in eq (5), and (2), (3) sum |δ^l|ᵀ|a^{l−1}| and |δ^l|.
+    A gradient's rounding error is eps times these sums, not eps times the gradient: where its terms
+    cancel, two implementations differ by far more than one ulp of the result.
+    """
+    fwd = manual_bp.backprop.forward(net.W, net.b, net.act, X)
+    L, act = net.L, net.act
+    d = np.abs(fwd.a[L]) + np.abs(T)  # (K, n_L)
+    if net.cost.link != act[L].name and act[L].elementwise:
+        d = d * np.abs(act[L].prime(fwd.z[L], fwd.a[L]))
+    sW, sb = {}, {}
+    for l in range(L, 1, -1):
+        sW[l] = d.T @ np.abs(fwd.a[l - 1])  # (n_l, n_{l-1})
+        sb[l] = d.sum(axis=0)  # (n_l,)
+        if l > 2:
+            d = (d @ np.abs(net.W[l])) * np.abs(act[l - 1].prime(fwd.z[l - 1], fwd.a[l - 1]))  # (K, n_{l-1})
+    return sW, sb
+
+
 class Shadow:
-    """A second manual_bp run whose parameters are moved by one rounding unit (±eps·|w|) at the start
-    and again after every step.
+    """A second manual_bp run moved by one rounding error at the start and again after every step.
 
     How far it drifts from the main manual run, D_n = max_i |shadow_i − w_i|, measures how much
     this trajectory amplifies rounding-sized differences made along the way — as the two sides
-    make them, a few ulps at every step.  (A perturbation of the start alone can decay through a
-    contracting stretch and miss an expansion later.)  It is started only where the linear bound
-    is exceeded, replayed from the shared start, then kept in lockstep with the main run.
+    make them at every step.  Each nudge moves a parameter w by ±eps·(|w| + √K·η·s), s being the
+    rounding scale of its gradient (``rounding_scale``) and √K the typical growth of a rounding
+    error summed over the K examples of the batch, with random signs.  (A perturbation of
+    the start alone can decay through a contracting stretch and miss an expansion later; one ulp
+    of w misses the rounding of a gradient whose terms cancel.)  It is started only where the
+    linear bound is exceeded, replayed from the shared start, then kept in lockstep.
     """
 
     def __init__(self, spec, W0, b0, batches, X, T, steps):
         self.rng = np.random.default_rng([spec.seed, 3])
-        self.eps = float(np.finfo(np.dtype(spec.dtype)).eps)
+        self.eps, self.eta = float(np.finfo(np.dtype(spec.dtype)).eps), spec.eta
         W, b = {l: w.copy() for l, w in W0.items()}, {l: v.copy() for l, v in b0.items()}
         self.net = manual_bp.MLP(W, b, list(spec.activations), spec.cost)
         self.train_step = manual_bp.TrainStep(self.net, manual_bp.SGD(spec.eta, spec.momentum))
         self.X, self.T = X, T
-        self.nudge()
+        self.nudge(None)
         for idx in batches[:steps]:
             self.step(idx)
 
-    def nudge(self):
-        """Every parameter one ulp up or down, at random."""
-        for d in (self.net.W, self.net.b):
-            for p in d.values():
-                p *= (1 + self.rng.choice([-self.eps, self.eps], size=p.shape)).astype(p.dtype)
+    def nudge(self, idx):
+        """Every parameter moved by one rounding error of its update, up or down at random."""
+        sW, sb = rounding_scale(self.net, self.X[idx], self.T[idx]) if idx is not None else ({}, {})
+        for d, s in ((self.net.W, sW), (self.net.b, sb)):
+            for l, p in d.items():
+                size = np.abs(p) + np.sqrt(len(idx) if idx is not None else 1) * self.eta * s.get(l, 0.0)
+                p += (self.rng.choice([-self.eps, self.eps], size=p.shape) * size).astype(p.dtype)
 
     def step(self, idx):
         with np.errstate(all="ignore"):
             self.train_step(self.X[idx], self.T[idx])
-            self.nudge()
+            self.nudge(idx)
 
     def drift(self, w_main):
         """D_n: the shadow's largest distance from the main run."""
@@ -177,7 +204,7 @@ class Judge:
             return res, "pass", "", drift, tol
         om, orr = overflowed(w_m, dtype), overflowed(w_r, dtype)
         if om == 2 or orr == 2:
-            if om and orr:
+            if (om and orr) or self.forward_overflows(w_r if om == 2 else w_m):
                 self.status = "diverged"
                 both = "both sides overflowed"
                 return CheckResult(np.inf, np.nan, np.nan, np.nan, True), "diverged", both, np.nan, None
@@ -202,6 +229,16 @@ class Judge:
             return CheckResult(res.max_abs_err, np.nan, np.nan, res.tol_used, True), "kink", kink, drift, tol
         return res, "fail", "parameters differ", drift, tol
 
+    def forward_overflows(self, w):
+        """Whether manual_bp's forward pass over all of X overflows at the parameters ``w``.
+
+        There, which of inf, NaN or a huge finite number each side ends with is summation order.
+        """
+        W, b = unflatten(w, self.W0, self.b0)
+        with np.errstate(all="ignore"):
+            z = manual_bp.backprop.forward(W, b, self.net.act, self.X).z
+        return any(overflowed(v, np.dtype(self.spec.dtype)) for v in z.values())
+
     def kink(self, step):
         """The near-kink found in the forward passes of this step and the KINK_LOOKBACK − 1 before it."""
         if not any(self.net.act[l].name in KINKED for l in self.net.act):
@@ -215,13 +252,12 @@ class Judge:
         return ""
 
 
-def cost_used(cm, ct, tol):
-    """|C_m − C_r| as a fraction of TRAJ_COST_FACTOR × the parameter allowance relative to max(1, |C_r|)."""
-    if tol is None:
-        return np.nan
-    if not (np.isfinite(cm) and np.isfinite(ct)):
-        return np.inf
-    return abs(cm - ct) / (TRAJ_COST_FACTOR * (tol.rtol + tol.atol) * max(1.0, abs(ct)))
+def cost_at(net, w, W0, b0, X, T):
+    """manual_bp's C_T at the parameters ``w`` (torch's, after a step): the cost function alone, compared."""
+    W, b = unflatten(w, W0, b0)
+    with np.errstate(all="ignore"):
+        fwd = manual_bp.backprop.forward(W, b, net.act, X)
+        return float(net.cost.fn(fwd.a[net.L], T, fwd.z[net.L]).sum() * net.scale(len(X)))
 
 
 def trajectory_rows(arch, spec, net, ref, X, T, batches, Xt=None, Tt=None):
@@ -241,7 +277,7 @@ def trajectory_rows(arch, spec, net, ref, X, T, batches, Xt=None, Tt=None):
     flat_t = ref.flat_parameters()  # W^2, b^2, …, W^L, b^L, updated in place by torch.optim
     w_r = flat_t.detach().numpy() if flat_t.device.type == "cpu" else None
     judge = Judge(spec, net, X, T, batches, W0, b0, m_params)
-    rows, tols = [], []
+    rows, costs_at_r = [], []  # manual_bp's C_T at torch's parameters after each step
     for step, idx in enumerate(batches, start=1):
         it = slice(None) if full else torch.from_numpy(idx).to(ref.device)
         C_before = ref.step(topt, Xt[it], Tt[it])
@@ -253,7 +289,7 @@ def trajectory_rows(arch, spec, net, ref, X, T, batches, Xt=None, Tt=None):
             w_r = flat_t.detach().cpu().numpy()
         with np.errstate(over="ignore", invalid="ignore"):
             res, status, detail, drift, tol = judge(step, m_params[step - 1], w_r)
-        tols.append(tol)
+        costs_at_r.append(cost_at(net, w_r, W0, b0, X, T) if status in ("pass", "kink") else np.nan)
         rows.append(
             dict(
                 arch=arch,
@@ -272,24 +308,20 @@ def trajectory_rows(arch, spec, net, ref, X, T, batches, Xt=None, Tt=None):
     if full and rows:
         rows[-1]["cost_torch"] = ref.total_cost(Xt, Tt)
 
-    def forward_overflows(step):
-        W, b = unflatten(m_params[step - 1], W0, b0)
-        with np.errstate(all="ignore"):
-            z = manual_bp.backprop.forward(W, b, net.act, X).z
-        return any(overflowed(v, np.dtype(spec.dtype)) for v in z.values())
-
-    judge_costs(rows, tols, np.dtype(spec.dtype), forward_overflows)
+    judge_costs(rows, costs_at_r, np.dtype(spec.dtype), lambda step: judge.forward_overflows(m_params[step - 1]))
     return rows
 
 
-def judge_costs(rows, tols, dtype, forward_overflows):
-    """C_T on each side, judged where the parameters were.
+def judge_costs(rows, costs_at_r, dtype, forward_overflows):
+    """C_T on each side: manual_bp's cost function at torch's parameters against torch's C_T there.
 
+    Comparing the costs at the same parameters leaves rounding alone between them (the
+    parameters themselves are compared step by step), so C_T gets the gradient tolerance.
     Both costs overflowing is divergence; so is one, where the network's own forward pass at these
     parameters already overflows (then summation order alone decides inf, NaN or a finite cost).
     """
     diverged = False
-    for r, tol in zip(rows, tols):
+    for r, cm_at_r in zip(rows, costs_at_r):
         if diverged or r["status"] == "diverged":
             diverged = True
             r.update(status="diverged", passed=True)
@@ -305,6 +337,25 @@ def judge_costs(rows, tols, dtype, forward_overflows):
                 side = "manual_bp" if om == 2 else "torch"
                 r.update(status="fail", detail=f"only {side}'s C_T overflowed", passed=False)
             continue
-        r["cost_tol_used"] = cost_used(r["cost_manual"], r["cost_torch"], tol)
+        r["cost_tol_used"] = compare(cm_at_r, r["cost_torch"], cost_tolerance(dtype)).tol_used
         if not r["cost_tol_used"] <= 1.0:
             r.update(status="fail", detail="C_T differs", passed=False)
+    blowing_up(rows)
+
+
+def blowing_up(rows):
+    """Failures only in the DIVERGE_LOOKBACK steps right before both sides overflow: part of the divergence.
+
+    There the parameters grow by orders of magnitude a step and rounding is amplified past any
+    measured bound; a failure that began earlier stays a failure.
+    """
+    first = next((i for i, r in enumerate(rows) if r["status"] == "diverged"), None)
+    if first is None:
+        return
+    window = rows[max(0, first - DIVERGE_LOOKBACK) : first]
+    if all(r["passed"] for r in rows[: max(0, first - DIVERGE_LOOKBACK)]):
+        for r in window:
+            if not r["passed"]:
+                r.update(
+                    status="diverged", detail=f"{r['detail']} in the steps before both sides overflow", passed=True
+                )
