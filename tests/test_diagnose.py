@@ -9,7 +9,8 @@ import pytest
 from comparisons import cli
 from comparisons.diagnose import gallery
 from comparisons.diagnose.cases import plan
-from comparisons.diagnose.user_code import load
+from comparisons.diagnose.session import Session, parse_target
+from comparisons.diagnose.settings import resolve
 from comparisons.diagnose.verdict import diagnose
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,6 +25,14 @@ def run(capsys, *argv):
     rc = cli.main(["diagnose", *map(str, argv)])
     out, err = capsys.readouterr()
     return rc, out, err
+
+
+def diagnose_on(path, keep):
+    """The verdict on ``path`` over the default plan's cases for which ``keep(case)`` holds."""
+    with Session(parse_target(path)) as session:
+        settings = resolve(session)
+        cases = [c for c in plan(6, 0, settings.activation, settings.cost) if keep(c)]
+        return diagnose(session, cases, settings)
 
 
 def user_file(tmp_path, source, name="mine.py"):
@@ -60,13 +69,12 @@ def test_correct_passes_with_its_largest_error(capsys):
 
 @pytest.mark.parametrize("stem", ["w_not_transposed_eq5", "sigma_prime_wrong_layer_eq5", "off_by_one_weight_index_eq5"])
 def test_transposed_mistakes_name_eq5_both_when_they_crash_and_when_they_run(stem):
-    user = load(EXAMPLES / "mistakes" / f"{stem}.py")
-    cases = plan(6, 0, "sigmoid", "squared_error")
-    crashing = diagnose(user, [c for c in cases if not c.square])  # unequal widths: the shapes do not fit
-    silent = diagnose(user, [c for c in cases if c.square])  # equal widths: it runs and the numbers are wrong
+    path = EXAMPLES / "mistakes" / f"{stem}.py"
+    crashing = diagnose_on(path, lambda c: not c.square)  # unequal widths: the shapes do not fit
+    silent = diagnose_on(path, lambda c: c.square)  # equal widths: it runs and the numbers are wrong
     assert crashing.eq == silent.eq == "5"
     assert "raises ValueError" in crashing.headline and "computing δ^" in crashing.headline
-    assert "traceback (your file only):" in crashing.notes
+    assert "traceback (your code only):" in crashing.notes
     assert "differs from ∂C/∂z^" in silent.headline
 
 
@@ -146,7 +154,7 @@ def test_unusable_file_exits_2_with_one_line(capsys, tmp_path, kind):
             "error: --activation softmax: activation softmax can only be the output layer's",
         ),
         (["{correct}", "--cost", "hinge"], "error: --cost hinge: unknown cost 'hinge'; choose one of"),
-        (["{correct}", "--archs", "0"], "--archs: must be an integer >= 1"),
+        (["{correct}", "--archs", "-1"], "--archs: must be an integer >= 0"),
     ],
 )
 def test_unusable_arguments_exit_2_with_one_line(capsys, argv, message):
@@ -179,7 +187,7 @@ def test_exception_inside_user_code_shows_their_traceback_only(capsys, tmp_path)
     assert rc == 1 and err == ""
     assert "FAIL: backprop raises NameError at line 2 (`return x @ undefined`)" in out
     assert f'File "{p}", line 5, in backprop' in out and f'File "{p}", line 2, in helper' in out
-    assert "comparisons" not in out.split("traceback (your file only):")[1].split("networks")[0]
+    assert "comparisons" not in out.split("traceback (your code only):")[1].split("networks")[0]
 
 
 def test_nan_is_a_wrong_backprop(capsys, tmp_path):
