@@ -46,6 +46,9 @@ def _target(code):
         file = inspect.getsourcefile(code)
     except TypeError:
         file = None
+    if not file and inspect.isclass(code):  # a module not in sys.modules: its methods still know their file
+        methods = [v for v in vars(code).values() if inspect.isfunction(v)]
+        file = methods[0].__code__.co_filename if methods else None
     if not file or not Path(file).is_file():
         raise ValueError(f"code: {code.__qualname__} has no source file that deltacheck could import again")
     module = "" if code.__module__ == "__main__" else code.__module__

@@ -65,6 +65,16 @@ def check_settings(activation, cost):
         raise UsageError(str(e)) from None
 
 
+def check_flags(activation, cost):
+    """UsageError naming --activation or --cost when one is wrong on its own (beside the lecture's other)."""
+    for flag, pair in (("activation", (activation, "squared_error")), ("cost", ("sigmoid", cost))):
+        if pair[0] is not None and pair[1] is not None:
+            try:
+                check_settings(*pair)
+            except UsageError as e:
+                raise UsageError(f"--{flag} {activation if flag == 'activation' else cost}: {e}") from None
+
+
 def _case(sizes, K, activation, cost, seed, square):
     acts = activations_for(len(sizes), activation, cost)
     return Case(ArchSpec(sizes=tuple(sizes), activations=tuple(acts), cost=cost, K=K, steps=0, seed=seed), square)

@@ -96,10 +96,11 @@ def register_diagnose(sub):
 
 
 def run_diagnose(args):
-    from comparisons.diagnose.cases import parse_sizes
+    from comparisons.diagnose.cases import check_flags, parse_sizes
     from comparisons.diagnose.run import check
     from comparisons.diagnose.session import parse_target
 
+    check_flags(args.activation, args.cost)  # each flag alone, before the file is run
     target = parse_target(args.target)
     sizes = parse_sizes(args.sizes)
     verdict = check(

@@ -9,6 +9,8 @@ shown relative to the repository, so the same arguments give the same bytes anyw
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +20,11 @@ from comparisons.diagnose.session import Target
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
-CORRECT = ("correct.py", "nielsen_style.py", "dlfs_style.py")  # the correct base file of each convention
+CORRECT = {  # the correct base file of each convention, and what it is
+    "correct.py": "none: the lecture's eqs (1)–(5), for comparison",
+    "nielsen_style.py": "none: Nielsen's network2.py style, correct, for comparison",
+    "dlfs_style.py": "none: ゼロから作るDeep Learning's TwoLayerNet style, correct, for comparison",
+}
 
 
 @dataclass
@@ -60,8 +66,7 @@ def diagnose_file(path, archs=6, seed=0, root=ROOT):
     except UsageError as e:
         return Row(shown, "", "", "", None, str(e))
     expected = str(verdict.loaded.constants.get("EXPECTED_EQUATION") or "")
-    conv = verdict.loaded.convention
-    mistake = mistake_of(verdict.loaded.doc) if expected else f"none: the {conv} convention, correct"
+    mistake = mistake_of(verdict.loaded.doc) if expected else CORRECT.get(path.name, "none")
     return Row(shown, mistake, expected, verdict.settings.cost, verdict)
 
 
@@ -75,9 +80,12 @@ def gallery_files(examples=EXAMPLES):
     )
 
 
-def run_gallery(examples=EXAMPLES, archs=6, seed=0):
-    """Every gallery file in order."""
-    return [diagnose_file(f, archs, seed, examples.parent) for f in gallery_files(examples)]
+def run_gallery(examples=EXAMPLES, archs=6, seed=0, jobs=None):
+    """Every gallery file, in order; ``jobs`` files at a time (each in its own child process)."""
+    files = gallery_files(examples)
+    jobs = jobs or min(4, os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(lambda f: diagnose_file(f, archs, seed, examples.parent), files))
 
 
 def _cell(text):

@@ -45,6 +45,32 @@ SIGN_WHERE = {
 }
 
 
+SHAPE_ERRORS = ("shape", "aligned", "broadcast", "dimension", "size")
+
+
+def crash_hint(finding, raised, ref):
+    """The hint for an exception: the shapes the named equation works with, when shapes did not fit."""
+    l, eq, L = finding.layer, finding.eq, ref.L
+    if raised.type != "ValueError" or not any(w in raised.error for w in SHAPE_ERRORS) or not l:
+        return GENERIC.get(eq, GENERIC[""])
+    n = {m: ref.W[m].shape[0] for m in ref.W} | {1: ref.W[2].shape[1]}
+    if eq == "5":
+        return (
+            f"the shapes do not fit: eq (5) at l = {l} is (W^{l + 1})ᵀ δ^{l + 1} ⊙ σ'(z^{l}), with W^{l + 1} of "
+            f"shape (n_{l + 1}, n_{l}) = {ref.W[l + 1].shape} and δ^{l + 1}, σ'(z^{l}) of n_{l + 1} = {n[l + 1]} and "
+            f"n_{l} = {n[l]} entries per example; shapes that fit only when n_l = n_{{l+1}} mean a W not "
+            "transposed or a layer index off by one"
+        )
+    if eq == "2":
+        return (
+            f"the shapes do not fit: dW^{l} = (δ^{l})ᵀ a^{l - 1} is (n_{l}, K) times (K, n_{l - 1}) = "
+            f"{ref.dW[l].shape}, one row per unit of layer {l}"
+        )
+    if eq == "4":
+        return f"the shapes do not fit: δ^{L} has n_{L} = {n[L]} entries per example, as a^{L} and t"
+    return GENERIC.get(eq, GENERIC[""])
+
+
 def _prime(case, l, ref):
     """σ'(z^l) of layer l's activation, or None where it has none (softmax)."""
     act = get_activation(case.spec.activations[l - 2])

@@ -48,5 +48,5 @@ def check(
     verdict.header = (
         f"deltacheck diagnose {target.shown}:{loaded.name} ({session.convention.NAME} convention; {settings.text()})"
     )
-    verdict.settings, verdict.loaded = settings, loaded
+    verdict.settings, verdict.loaded, verdict.session = settings, loaded, session
     return verdict

@@ -35,10 +35,12 @@ def split_target(text):
     path, sep, name = text.rpartition(":")
     if not sep or not path or "/" in name or "\\" in name:
         return text, ""
+    if not Path(path).exists():
+        raise UsageError(f"{path}: no such file")
     if not name:
-        raise UsageError(f"{text}: nothing after ':'; write {path}:NAME with a function or class name, or {path}")
+        raise UsageError(f"{path}: nothing after ':'; write {path}:NAME with a function or class name, or {path} alone")
     if not name.isidentifier():
-        raise UsageError(f"{text}: {name!r} after ':' is not a Python name")
+        raise UsageError(f"{path}: {name!r} after ':' is not a Python name")
     return path, name
 
 

@@ -39,7 +39,7 @@ class Settings:
 
     def text(self):
         """'activation relu, cost cross_entropy' and how they were found."""
-        how = f" ({'; '.join(self.found)})" if self.found else ""
+        how = f"; {', '.join(self.found)}" if self.found else ""
         return f"activation {self.activation}, cost {self.cost}{how}"
 
 
@@ -137,22 +137,23 @@ def _detect(session):
         h, o = _detect_activation(session.convention, forward, W, b, X)
         if h:
             out["ACTIVATION"] = h
-            how.append(f"σ = {h}: {name}'s forward pass matches")
+            method = "feedforward" if session.convention.NAME == "nielsen" else "predict"
+            how.append(f"σ = {h} found from {name}.{method}")
     if "cost_fn" in got:
         cost = _nielsen_cost(got, T)
         if cost:
             out["COST"] = cost
-            how.append(f"cost {cost}: {name}'s cost is {got.get('cost_name')}")
+            how.append(f"the cost from {name}.cost = {got.get('cost_name')}")
     if "loss" in got and session.convention.NAME == "dlfs":
         h = out.get("ACTIVATION") or session.convention.DEFAULT_ACTIVATION
         z, a = _forward(W, b, X, [h] * (L - 2) + ["softmax"])
         per_example = np.logaddexp.reduce(z[L], axis=1) - np.sum(T * z[L], axis=1)  # C_k, cross-entropy
         if _close(got["loss"], per_example.mean(), LOSS_MATCH):
             mean = True
-            how.append(f"{name}.loss is the mean over the batch: gradients × K")
+            how.append(f"{name}.loss is the mean over the batch, so its gradients are multiplied by K")
         elif _close(got["loss"], per_example.sum(), LOSS_MATCH):
             mean = False
-            how.append(f"{name}.loss is the sum over the batch")
+            how.append(f"{name}.loss is the sum over the batch, as C_T")
     return out, mean, how
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from comparisons.diagnose.compare import SYMBOL, Finding, largest, reference, scan
 from comparisons.diagnose.crash import crash_finding, no_result_of, trace_lines
-from comparisons.diagnose.hints import GENERIC, hint
+from comparisons.diagnose.hints import crash_hint, hint
 from comparisons.diagnose.isolation import NoResult
 from comparisons.diagnose.wire import Raised
 
@@ -52,6 +52,7 @@ class Verdict:
     header: str = ""  # the command and the settings it ran with
     settings: object = None
     loaded: object = None
+    session: object = None  # the (closed) session: its convention and names, to judge a subset again
 
     @property
     def passed(self):
@@ -101,7 +102,7 @@ def run_case(session, case, settings):
         if none:
             raise none
         f = crash_finding(reply, ref, session, settings)
-        return CaseResult(case, f, reply, GENERIC.get(f.eq, GENERIC[""]))
+        return CaseResult(case, f, reply, crash_hint(f, reply, ref))
     dW, db, delta, shape_notes = session.convert(reply, case.spec.sizes, settings.scale(case.K))
     finding, checks = scan((dW, db, delta), ref, shape_notes)
     res = CaseResult(
@@ -150,13 +151,19 @@ def diagnose(session, cases, settings):
         except NoResult as e:
             stopped = (e, i, case)
             break
+    return judge(session, results, stopped, len(cases))
+
+
+def judge(session, results, stopped=None, n_cases=None):
+    """The verdict from the CaseResults of the networks run, and (NoResult, index, case) where it stopped."""
+    n_cases = n_cases or len(results)
     notes = session.convention.mutation_notes(session.loaded, sorted({m for r in results for m in r.mutated}))
     failing = [r for r in results if r.finding]
     if stopped and not [r for r in failing if r.crash is None]:
-        return _no_result(session, stopped, len(cases), results, notes)
+        return _no_result(session, stopped, n_cases, results, notes)
     if stopped:
         e, i, case = stopped
-        notes.append(f"then on network {i + 1} of {len(cases)}, {case.label()}, {e.why}; the rest were not run")
+        notes.append(f"then on network {i + 1} of {n_cases}, {case.label()}, {e.why}; the rest were not run")
     if not failing:
         return _pass(results, notes)
     primary = next((r for r in failing if r.crash is None), failing[0])
@@ -199,11 +206,15 @@ def _pass(results, notes):
     Ks = sorted({r.case.K for r in results})
     what = "dW, db and δ" if all(r.has_delta for r in results) else "dW and db (no δ returned)"
     head = (
-        f"PASS: {what} agree with PyTorch autograd on all {len(results)} networks (L = {Ls[0]} … {Ls[-1]}, "
-        f"K = {Ks[0]} … {Ks[-1]}); largest error: rel err {err:.1e}, {used:.1e} of the tolerance, "
+        f"PASS: {what} agree with PyTorch autograd on all {len(results)} networks (L = {_span(Ls)}, "
+        f"K = {_span(Ks)}); largest error: rel err {err:.1e}, {used:.1e} of the tolerance, "
         f"at {where} on {label}"
     )
     return Verdict("pass", "", 0, head, "", notes, results)
+
+
+def _span(values):
+    return f"{values[0]}" if values[0] == values[-1] else f"{values[0]} … {values[-1]}"
 
 
 def _qualifiers(results, failing):
@@ -242,4 +253,4 @@ def _crash_notes(primary, failing, results, session):
     return [f"On {len(crashes)} network(s) it raises instead ({labels}){why}:"] + trace
 
 
-__all__ = ["CaseResult", "Verdict", "annotate", "diagnose", "run_case"]
+__all__ = ["CaseResult", "Verdict", "annotate", "diagnose", "judge", "run_case"]

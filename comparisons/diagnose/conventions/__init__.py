@@ -15,6 +15,11 @@ from comparisons.diagnose.conventions.base import Unusable
 
 CONVENTIONS = {m.NAME: m for m in (lecture, nielsen, dlfs)}
 DEFAULT_FUNCTION = "backprop"
+WHAT = {
+    "lecture": "a function backprop(W, b, X, T)",
+    "nielsen": "a class with backprop(x, y)",
+    "dlfs": "a class with gradient(x, t)",
+}
 
 
 def get(name):
@@ -33,8 +38,9 @@ def _defined_here(module):
 
 
 def _convention_of(obj, forced):
+    """The convention ``obj`` is written in (``forced`` if it fits that one), else None."""
     if forced:
-        return forced
+        return forced if CONVENTIONS[forced].accepts(obj) else None
     if not inspect.isclass(obj):
         return "lecture"
     if nielsen.accepts(obj) and not dlfs.accepts(obj):
@@ -55,6 +61,8 @@ def find(module, name, forced, shown):
                 + (f" (it defines: {', '.join(found)}; pick one with {shown}:NAME)" if found else "")
             )
         conv = _convention_of(obj, forced)
+        if conv is None and forced:
+            raise Unusable(f"{shown}: {name} is not {WHAT[forced]}, as --convention {forced} expects")
         if conv is None:
             if inspect.isclass(obj) and not (nielsen.accepts(obj) or dlfs.accepts(obj)):
                 raise Unusable(
