@@ -231,6 +231,59 @@ def test_exception_inside_user_code_shows_their_traceback_only(capsys, tmp_path)
     assert "comparisons" not in out.split("traceback (your code only):")[1].split("networks")[0]
 
 
+PREFILLED = """\
+import numpy as np
+
+
+def backprop(W, b, X, T):
+    L, K = max(W), X.shape[0]
+    s = lambda z: 1 / (1 + np.exp(-z))
+    delta = {l: np.zeros((K, W[l].shape[0])) for l in W}
+    for k in range(K):
+        a = {1: X[k]}
+        for l in range(2, L + 1):
+            a[l] = s(W[l] @ a[l - 1] + b[l])
+        delta[L][k] = (a[L] - T[k]) * a[L] * (1 - a[L])
+        for l in range(L - 1, 1, -1):
+            delta[l][k] = (W[l + 1] @ delta[l + 1][k]) * a[l] * (1 - a[l])
+    return {}, {}
+"""
+GRADS = """\
+import numpy as np
+
+
+def backprop(W, b, X, T):
+    L = max(W)
+    a = {1: X}
+    for l in range(2, L + 1):
+        a[l] = 1 / (1 + np.exp(-(a[l - 1] @ W[l].T + b[l])))
+    delta = {L: (a[L] - T) * a[L] * (1 - a[L])}
+    for l in range(L - 1, 1, -1):
+        delta[l] = (delta[l + 1] @ W[l + 1]) * a[l] * (1 - a[l])
+    grads = {}
+    for l in range(L, 1, -1):
+        grads[l] = delta[l] @ a[l - 1]
+    return grads, {l: delta[l].sum(0) for l in delta}
+"""
+
+
+@pytest.mark.parametrize(
+    "source, named",
+    [
+        # a per-example loop pre-fills δ with zeros: only the rows it wrote are evidence, and row 0 of δ^3 agrees
+        (PREFILLED, "FAIL: eq (5) fails at layer l = 2: backprop raises ValueError at line 14 (`delta[l][k] = "),
+        # a gradient stored under a name of its own is placed by what the line computes: δᵀ a is eq (2)
+        (GRADS, "FAIL: eq (2) fails at layer l = 3: backprop raises ValueError at line 14 (`grads[l] = "),
+    ],
+    ids=["prefilled per-example loop", "gradient under another name"],
+)
+def test_a_crash_is_placed_on_evidence_only(capsys, tmp_path, source, named):
+    rc, out, _ = run(capsys, user_file(tmp_path, source), "--archs", "1")  # every network has unequal widths
+    assert rc == 1 and named in out, out
+    assert ("computing δ^2 while δ^3 agrees" if "delta[l][k]" in named else "computing dW^3; δ^3 agrees") in out
+    assert "eq (4)" not in out  # δ^3 holds: it is never blamed
+
+
 def test_nan_is_a_wrong_backprop(capsys, tmp_path):
     p = user_file(
         tmp_path,
@@ -304,21 +357,35 @@ def test_cost_and_activation_flags_cross_entropy_softmax(capsys, tmp_path):
     assert rc == 1
 
 
-def test_gallery_report_is_atomic_deterministic_and_relative(capsys, tmp_path):
-    assert cli.main(["gallery", "--out", str(tmp_path / "a")]) == 0
-    capsys.readouterr()
-    a = (tmp_path / "a" / "mistakes.md").read_bytes()
-    # the same verdicts computed again, file by file in this session, give the same bytes
-    again = gallery.markdown([diagnose_file(f) for f in gallery.gallery_files()], 6, 0)
-    assert a == again.encode("utf-8")
-    assert a == (ROOT / "reports" / "mistakes.md").read_bytes(), "reports/mistakes.md is stale: run make report"
-    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["mistakes.md"]
-    text = a.decode("utf-8")
-    assert str(ROOT) not in text and str(tmp_path) not in text
+def test_committed_gallery_report_is_what_the_gallery_gives_now():
+    # the verdicts computed file by file in this session give, byte for byte, the committed report
+    text = gallery.markdown([diagnose_file(f) for f in gallery.gallery_files()], 6, 0)
+    assert text == (ROOT / "reports" / "mistakes.md").read_text(encoding="utf-8"), "stale: run make report"
+    assert str(ROOT) not in text
     n = len(ALL_MISTAKES) + 3  # and the three correct base files
     assert f"{n} of {n} files are diagnosed as intended" in text
     for f in ALL_MISTAKES:
         assert f"`{f.relative_to(ROOT).as_posix()}`" in text
+
+
+def test_gallery_command_is_atomic_deterministic_and_relative(capsys, tmp_path, monkeypatch):
+    examples = tmp_path / "repo" / "examples"
+    (examples / "mistakes" / "nielsen").mkdir(parents=True)
+    for f in ("correct.py", "mistakes/wrong_sign_eq4.py", "mistakes/nielsen/cost_delta_sign_eq4.py"):
+        (examples / f).write_bytes((EXAMPLES / f).read_bytes())
+    monkeypatch.setattr(gallery, "EXAMPLES", examples)
+    assert cli.main(["gallery", "--archs", "1", "--out", str(tmp_path / "a")]) == 0
+    assert cli.main(["gallery", "--archs", "1", "--out", str(tmp_path / "b")]) == 0
+    assert "3 of 3 gallery files diagnosed as intended" in capsys.readouterr().err
+    a = (tmp_path / "a" / "mistakes.md").read_bytes()
+    assert a == (tmp_path / "b" / "mistakes.md").read_bytes()
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["mistakes.md"]
+    assert str(tmp_path) not in a.decode("utf-8") and "`examples/mistakes/nielsen/cost_delta_sign_eq4.py`" in a.decode()
+    (examples / "mistakes" / "wrong_sign_eq4.py").write_text(
+        CORRECT.replace("EXPECTED_EQUATION = None", "EXPECTED_EQUATION = '4'")
+    )
+    assert cli.main(["gallery", "--archs", "1", "--out", str(tmp_path / "c")]) == 1  # a mistake that passes: not caught
+    assert "| NO |" in (tmp_path / "c" / "mistakes.md").read_text(encoding="utf-8")
 
 
 def test_gallery_refuses_a_file_as_out_dir(capsys, tmp_path):

@@ -131,6 +131,15 @@ def test_ch04_planted_transpose_is_placed_by_w2(capsys, tmp_path):
     assert "computing δ^2 while δ^3 agrees" in out
 
 
+def test_ch04_planted_grads_line_is_eq2_at_the_layer_of_its_key(capsys, tmp_path):
+    p = planted(
+        tmp_path, "dlfs/ch04/two_layer_net.py", 'grads["W1"] = np.dot(x.T, dz1)', 'grads["W1"] = np.dot(x, dz1)'
+    )
+    rc, out, _ = run(capsys, p, "--archs", "1")
+    assert rc == 1 and "FAIL: eq (2) fails at layer l = 2: TwoLayerNet.gradient raises ValueError" in out
+    assert "computing dW^2 (grads['W1'])" in out
+
+
 def test_multi_layer_net_planted_relu_is_eq5_at_the_right_depth(capsys, tmp_path):
     p = planted(tmp_path, "dlfs/common/layers.py", "        dout[self.mask] = 0\n", "")
     rc, out, _ = run(capsys, p.parent / "multi_layer_net.py", "--archs", "1")

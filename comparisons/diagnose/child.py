@@ -126,8 +126,10 @@ def load(state, path, name, forced, shown, module_name, extra_path):
         if module_name:
             try:
                 module = importlib.import_module(module_name)
-            except Exception:
+            except BaseException:
                 module = None  # not importable by name here (a test module, say): load the file instead
+            if module is not None and Path(getattr(module, "__file__", "") or "").resolve() != path.resolve():
+                module = None  # another module of that name: the file is the one meant
         if module is None:
             spec = importlib.util.spec_from_file_location("deltacheck_user", path)
             if spec is None or spec.loader is None:

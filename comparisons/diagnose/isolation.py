@@ -18,9 +18,11 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 from comparisons.diagnose.wire import Closed, Expired, recv, send
 
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the folder that holds comparisons/, for the child's imports
 DEFAULT_TIMEOUT = 60.0  # seconds of the user's code in all (import and every network)
 DEFAULT_MAX_MEMORY = 2 << 30  # address space of the child: numpy needs ≈ 0.1 GiB, torch ≈ 0.7 GiB
 MAX_OUTPUT = 1 << 20  # bytes the user's code may print before it is stopped: debug prints stay far below
@@ -88,8 +90,12 @@ class Child:
         self.timeout, self.max_memory, self.used = timeout, max_memory, 0.0
         req_r, self.req = os.pipe()
         self.rep, rep_w = os.pipe()
-        env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONDONTWRITEBYTECODE="1", **THREADS)
-        cpu = int(timeout) + 10  # the child's CPU-time backstop, should the parent die
+        # PYTHONSAFEPATH: the working directory (the user's folder) is not put first on sys.path while the child
+        # starts; the child adds the file's folder itself, just before importing it
+        path = os.pathsep.join([str(PACKAGE_ROOT)] + [p for p in [os.environ.get("PYTHONPATH")] if p])
+        env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONDONTWRITEBYTECODE="1", PYTHONSAFEPATH="1", **THREADS)
+        env["PYTHONPATH"] = path
+        cpu = min(int(timeout) + 10, 2**31 - 1)  # the child's CPU-time backstop, should the parent die
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "comparisons.diagnose.child", str(req_r), str(rep_w), str(max_memory), str(cpu)]
             + [str(os.getpid())],

@@ -30,7 +30,7 @@ SYMBOL_KIND = {"dW": "dW", "db": "db", "delta": "delta", "z": "forward", "a": "f
 
 def name_kind(name):
     """delta, dW, db, forward or None: what a variable called ``name`` holds, by its name."""
-    base = name.split(".")[-1]
+    base = name.split("[")[0].split(".")[-1]
     return next((kind for kind, pat in NAME_KIND if pat.match(base)), None)
 
 
@@ -95,6 +95,10 @@ class _Frame:
     def resolve(self, node):
         """(symbol, l) for W, b, dW, db, delta, z or a at a known layer; None otherwise."""
         L = self.L
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Subscript):
+            hit = self.resolve(node.value)  # delta[l][k]: row k of δ^l
+            if hit:
+                return hit
         if isinstance(node, ast.Subscript):
             container, key = ast.unparse(node.value), self.value(node.slice)
             if key is None:
@@ -154,6 +158,54 @@ def _symbol(name):
     return {"dW": "dW", "db": "db", "delta": "delta"}.get(kind) or (name if name in ("z", "a") else None)
 
 
+def _rhs_kind(value, f):
+    """What a right-hand side computes, when its target's name does not say: Σ_k → db, δᵀ a → dW, W δ → delta."""
+    if value is None:
+        return None
+    sums = [
+        n
+        for n in ast.walk(value)
+        if isinstance(n, ast.Call)
+        and ast.unparse(n.func).split(".")[-1] == "sum"
+        and (any(k.arg == "axis" and ast.unparse(k.value) == "0" for k in n.keywords) or ast.unparse(n)[-3:] == "(0)")
+    ]
+    products = [
+        n
+        for n in ast.walk(value)
+        if (isinstance(n, ast.BinOp) and isinstance(n.op, ast.MatMult))
+        or (isinstance(n, ast.Call) and ast.unparse(n.func).split(".")[-1] in ("dot", "matmul", "outer"))
+    ]
+    for p in products:
+        parts = [p.left, p.right] if isinstance(p, ast.BinOp) else list(p.args)
+        kinds = {_operand(o, f) for o in parts}
+        if {"delta", "a"} <= kinds:
+            return "dW"
+        if {"delta", "W"} <= kinds:
+            return "delta"
+    if sums and any(_operand(a, f) == "delta" for s in sums for a in [*s.args, getattr(s.func, "value", None)] if a):
+        return "db"
+    return None
+
+
+def _operand(node, f):
+    """'delta', 'a', 'W' or None: what an operand is, by what it resolves to or by its name."""
+    while isinstance(node, ast.Attribute) and node.attr in ("T", "transpose"):
+        node = node.value
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "transpose":
+        node = node.func.value
+    hit = f.resolve(node)
+    if hit:
+        return {"delta": "delta", "a": "a", "W": "W"}.get(hit[0])
+    text = ast.unparse(node).split("[")[0].split(".")[-1]
+    if name_kind(text) == "delta":
+        return "delta"
+    if text in ("a", "x", "X", "activations", "activation", "inputs", "h", "a_prev"):
+        return "a"
+    if text in ("W", "w", "weights", "weight"):
+        return "W"
+    return None
+
+
 def _layer_from_uses(kind, uses, L):
     """The layer of a quantity from the (symbol, layer) pairs its right-hand side uses; 0 if they do not tell."""
     by = {}
@@ -173,6 +225,16 @@ def _layer_from_uses(kind, uses, L):
         return max(by["delta"])
     if kind == "forward" and ("W" in by or "b" in by):
         return max(by.get("W", []) + by.get("b", []))
+    return 0
+
+
+def _layer_of_target(targets, f):
+    """The layer a target is keyed by, in the lecture's dicts (grads[l]); 0 when that is not known."""
+    for t in targets:
+        if isinstance(t, ast.Subscript) and f.conv == "lecture":
+            key = f.value(t.slice)
+            if isinstance(key, int) and 2 <= key <= f.L and isinstance(f.frame.locals.get(ast.unparse(t.value)), dict):
+                return key
     return 0
 
 
@@ -197,6 +259,9 @@ def place(raised, ref, session):
         uses = [u for n in (ast.walk(value) if value is not None else []) if (u := f.resolve(n))]
         if kind is None and frame.func in FORWARD_FUNCS:
             kind = "forward"
+        if kind is None and targets:
+            kind = _rhs_kind(value, f)  # a target under any name: placed by what it computes
+            l = _layer_of_target(targets, f) if kind else 0
         if kind == "delta" and not l:
             l = f.nielsen_layer()
         if kind and not l:

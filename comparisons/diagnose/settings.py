@@ -154,6 +154,8 @@ def _detect(session):
         elif _close(got["loss"], per_example.sum(), LOSS_MATCH):
             mean = False
             how.append(f"{name}.loss is the sum over the batch, as C_T")
+    if mean is None and session.convention.NAME == "dlfs":
+        how.append(f"{name}.loss taken as the mean over the batch (no loss to check), so gradients × K")
     return out, mean, how
 
 

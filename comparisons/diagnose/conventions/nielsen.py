@@ -130,6 +130,10 @@ def convert(raw, sizes, what, loaded, scale=1.0):
             got = out.type if isinstance(out, Opaque) else type(out).__name__
             got += f" of {len(out)}" if isinstance(out, (tuple, list)) else ""
             raise UsageError(f"{what} returned {got}; it must return (nabla_b, nabla_w), as Nielsen's")
+        if k == 0 and _swapped(out, sizes):
+            raise UsageError(
+                f"{what} returned (nabla_w, nabla_b); Nielsen's convention returns (nabla_b, nabla_w), biases first"
+            )
         for name, part, acc in (("nabla_b", out[0], db), ("nabla_w", out[1], dW)):
             if not isinstance(part, (list, tuple)):
                 raise UsageError(f"{what} returned {name} as {_type(part)}; it must be a list, one array per layer")
@@ -151,6 +155,17 @@ def convert(raw, sizes, what, loaded, scale=1.0):
                 elif l not in acc:
                     acc[l] = arr
     return dW, db, None, notes
+
+
+def _swapped(out, sizes):
+    """True when the first list has the weights' shapes and the second the biases'."""
+    try:
+        first = [np.shape(v) for v in out[0]]
+        second = [np.shape(v)[:1] for v in out[1]]
+    except TypeError:
+        return False
+    weights = [(n, m) for m, n in zip(sizes[:-1], sizes[1:])]
+    return first == weights and second == [(n,) for n in sizes[1:]] and first != [(n, 1) for n in sizes[1:]]
 
 
 def _bias(n, bias_shape):
