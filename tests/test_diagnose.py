@@ -284,6 +284,33 @@ def test_a_crash_is_placed_on_evidence_only(capsys, tmp_path, source, named):
     assert "eq (4)" not in out  # δ^3 holds: it is never blamed
 
 
+@pytest.mark.parametrize(
+    "old, new, hint",
+    [
+        (
+            "    for l in range(L - 1, 1, -1):\n",
+            "    W[L] -= 0.5 * delta[L].T @ a[L - 1]\n    for l in range(L - 1, 1, -1):\n",
+            "hint: your numbers match W^3 updated inside backprop before the recurrence uses it",
+        ),
+        (
+            "db = {l: delta[l].sum(axis=0) for l in delta}",
+            "db = {l: (delta[l + 1] @ W[l + 1] if l < L else a[L] - T).sum(axis=0) for l in delta}",
+            "hint: your numbers match the bias gradient taken before the ⊙ σ'(z^3) of eq (4)",
+        ),
+        (
+            "delta = {L: (a[L] - T) * a[L] * (1 - a[L])}",
+            "delta = {L: (a[L] - T) * sigma(a[L]) * (1 - sigma(a[L]))}",
+            "hint: your numbers match σ' applied to a^L instead of z^L in eq (4)",
+        ),
+    ],
+    ids=["parameters updated inside backprop", "bias gradient before sigma prime", "sigma prime of a at the output"],
+)
+def test_specific_hints_for_the_common_real_bugs(capsys, tmp_path, old, new, hint):
+    assert CORRECT.count(old) == 1
+    rc, out, _ = run(capsys, user_file(tmp_path, CORRECT.replace(old, new)), "--archs", "1")
+    assert rc == 1 and hint in out, out
+
+
 def test_nan_is_a_wrong_backprop(capsys, tmp_path):
     p = user_file(
         tmp_path,

@@ -45,6 +45,7 @@ def planted(tmp_path, book, old, new):
         ("dlfs/ch05/two_layer_net.py:TwoLayerNet", "activation relu, cost cross_entropy; σ = relu found from "),
         ("dlfs/ch04/two_layer_net.py", "(dlfs convention; activation sigmoid, cost cross_entropy"),
         ("dlfs/common/multi_layer_net.py:MultiLayerNet", "(dlfs convention; activation relu"),
+        ("nielsen/relu_hidden.py", "activation relu (output sigmoid), cost squared_error; σ = relu and sigmoid at the"),
     ],
 )
 def test_unmodified_textbook_code_passes_with_no_wrapper(capsys, target, header):

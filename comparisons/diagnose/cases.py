@@ -46,9 +46,9 @@ class Case:
         return f"{'-'.join(map(str, self.spec.sizes))} (L = {self.L}, K = {self.K})"
 
 
-def activations_for(L, activation, cost):
-    """One name per layer l = 2 … L: ``activation`` throughout, the output fixed by a cross-entropy."""
-    out = {"binary_cross_entropy": "sigmoid", "cross_entropy": "softmax"}.get(cost, activation)
+def activations_for(L, activation, cost, output=None):
+    """One name per layer l = 2 … L: ``activation`` throughout, the output fixed by a cross-entropy, else ``output``."""
+    out = {"binary_cross_entropy": "sigmoid", "cross_entropy": "softmax"}.get(cost, output or activation)
     return [activation] * (L - 2) + [out]
 
 
@@ -75,25 +75,25 @@ def check_flags(activation, cost):
                 raise UsageError(f"--{flag} {activation if flag == 'activation' else cost}: {e}") from None
 
 
-def _case(sizes, K, activation, cost, seed, square):
-    acts = activations_for(len(sizes), activation, cost)
+def _case(sizes, K, activation, cost, seed, square, output=None):
+    acts = activations_for(len(sizes), activation, cost, output)
     return Case(ArchSpec(sizes=tuple(sizes), activations=tuple(acts), cost=cost, K=K, steps=0, seed=seed), square)
 
 
-def plan(n_archs, seed, activation, cost, sizes=(), depth=0):
+def plan(n_archs, seed, activation, cost, sizes=(), depth=0, output=None):
     """The networks to run: ``sizes`` each with K = 64, 1 and 10; else the lecture's network (K = 64
     and 1) and ``n_archs`` random ones from ``seed``, all of depth ``depth`` when the user's class fixes it."""
     check_settings(activation, cost)
     if sizes:
         return [
-            _case(s, K, activation, cost, seed + i, len(set(s)) == 1)
+            _case(s, K, activation, cost, seed + i, len(set(s)) == 1, output)
             for i, (s, K) in enumerate((s, K) for s in sizes for K in SIZES_K)
         ]
     rng = np.random.default_rng([seed, 5])
     lecture = LECTURE_SIZES if depth in (0, len(LECTURE_SIZES)) else (12,) + (3,) * (depth - 2) + (2,)
     cases = [
-        _case(lecture, LECTURE_K, activation, cost, seed, False),
-        _case(lecture, 1, activation, cost, seed + 1, False),
+        _case(lecture, LECTURE_K, activation, cost, seed, False, output),
+        _case(lecture, 1, activation, cost, seed + 1, False, output),
     ]
     for i in range(n_archs):
         L, square, many = PLAN[i % len(PLAN)]
@@ -103,7 +103,7 @@ def plan(n_archs, seed, activation, cost, sizes=(), depth=0):
         else:
             widths = [int(n) for n in rng.choice(np.arange(2, 10), size=L, replace=False)]
         K = int(rng.integers(10, 17)) if many else 1
-        cases.append(_case(widths, K, activation, cost, int(rng.integers(0, 2**31 - 1)), square))
+        cases.append(_case(widths, K, activation, cost, int(rng.integers(0, 2**31 - 1)), square, output))
     return cases
 
 

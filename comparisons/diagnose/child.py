@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from comparisons.diagnose import conventions
-from comparisons.diagnose.wire import Closed, Failed, Frame, Loaded, Raised, plain, recv, send
+from comparisons.diagnose.wire import MAX_LOCAL, Closed, Failed, Frame, Loaded, Raised, plain, recv, send
 
 PACKAGE = Path(__file__).resolve().parents[1]  # comparisons/: never the user's code
 SYSTEM = tuple({str(Path(p).resolve()) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)})
@@ -85,9 +85,9 @@ def _locals(frame, params):
                 if id(a) in params:
                     refs[attr] = params[id(a)]
                 if isinstance(a, (np.ndarray, list, dict, tuple, int)):
-                    out[f"self.{attr}"] = plain(a)
+                    out[f"self.{attr}"] = plain(a, limit=MAX_LOCAL)
         elif isinstance(v, (np.ndarray, list, dict, tuple, int, float, np.number)):
-            out[name] = plain(v)
+            out[name] = plain(v, limit=MAX_LOCAL)
     return out, refs
 
 

@@ -39,7 +39,7 @@ def check(
         if sizes and loaded.depth:
             parse_sizes(["-".join(map(str, s)) for s in sizes], loaded.depth, loaded.signature, flag)
         settings = resolve(session, activation, cost)
-        cases = plan(archs, seed, settings.activation, settings.cost, sizes, loaded.depth)
+        cases = plan(archs, seed, settings.activation, settings.cost, sizes, loaded.depth, settings.output)
         verdict = diagnose(session, cases, settings)
     verdict.output = session.output  # after the child has ended: its output is complete
     if loaded.depth and not sizes:

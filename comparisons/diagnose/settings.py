@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from comparisons.common.errors import UsageError
-from comparisons.diagnose.cases import activations_for, check_settings
+from comparisons.diagnose.cases import check_settings
 from manual_bp import MLP
 from manual_bp.activations import ACTIVATIONS
 
@@ -31,6 +31,7 @@ class Settings:
     activation: str
     cost: str
     mean: bool = False  # the user's loss is the mean over the batch: gradients × K
+    output: str = None  # σ of the output layer where it differs from ``activation`` (found by detection)
     found: list = field(default_factory=list)  # how each was decided, when not by flag or default
 
     def scale(self, K):
@@ -40,7 +41,8 @@ class Settings:
     def text(self):
         """'activation relu, cost cross_entropy' and how they were found."""
         how = f"; {', '.join(self.found)}" if self.found else ""
-        return f"activation {self.activation}, cost {self.cost}{how}"
+        out = f" (output {self.output})" if self.output else ""
+        return f"activation {self.activation}{out}, cost {self.cost}{how}"
 
 
 def _probe_problem(depth):
@@ -66,7 +68,7 @@ def _forward(W, b, X, acts):
     return fwd.z, fwd.a
 
 
-def _detect_activation(conv, forward, W, b, X):
+def _detect_activation(forward, W, b, X):
     """The hidden σ whose forward pass reproduces the user's output, or None."""
     L = max(W)
     for h in HIDDEN:
@@ -94,7 +96,7 @@ def resolve(session, activation=None, cost=None):
             chosen[key] = (const, f"{shown} sets {key}")
         else:
             chosen[key] = (None, "")
-    mean = conv.NAME == "dlfs"
+    mean, detected = conv.NAME == "dlfs", {}
     if conv.NAME != "lecture" and (chosen["ACTIVATION"][0] is None or chosen["COST"][0] is None or mean):
         detected, mean_found, how = _detect(session)
         for key in ("ACTIVATION", "COST"):
@@ -102,6 +104,7 @@ def resolve(session, activation=None, cost=None):
                 chosen[key] = (detected[key], "")
         found += how
         mean = mean_found if mean_found is not None else mean
+    output = detected.get("OUTPUT") if conv.NAME != "lecture" and chosen["ACTIVATION"][1] == "" else None
     for key, default in (("ACTIVATION", conv.DEFAULT_ACTIVATION), ("COST", conv.DEFAULT_COST)):
         if chosen[key][0] is None:
             chosen[key] = (default, "")
@@ -115,7 +118,9 @@ def resolve(session, activation=None, cost=None):
             check_settings(*pair)
         except UsageError as e:
             raise UsageError(f"{where}: {e}" if where else str(e)) from None
-    return Settings(act, cst, mean, found)
+    if output is not None and cst != "squared_error":
+        output = None  # a cross-entropy fixes the output layer's σ itself
+    return Settings(act, cst, mean, output, found)
 
 
 def _detect(session):
@@ -134,11 +139,13 @@ def _detect(session):
         except (TypeError, ValueError):
             forward = None
     if forward is not None:
-        h, o = _detect_activation(session.convention, forward, W, b, X)
+        h, o = _detect_activation(forward, W, b, X)
         if h:
             out["ACTIVATION"] = h
+            # ゼロから作る's predict gives the scores z^L (softmax is in the loss): only Nielsen's output σ is his own
+            out["OUTPUT"] = o if o != h and session.convention.NAME == "nielsen" else None
             method = "feedforward" if session.convention.NAME == "nielsen" else "predict"
-            how.append(f"σ = {h} found from {name}.{method}")
+            how.append(f"σ = {h}{f' and {o} at the output' if out['OUTPUT'] else ''} found from {name}.{method}")
     if "cost_fn" in got:
         cost = _nielsen_cost(got, T)
         if cost:
@@ -178,10 +185,4 @@ def _nielsen_cost(got, T):
     return None
 
 
-def describe(session, settings):
-    """The line printed under the command: convention and settings."""
-    conv = session.convention.NAME
-    return f"({conv} convention; {settings.text()})"
-
-
-__all__ = ["Settings", "activations_for", "describe", "resolve"]
+__all__ = ["Settings", "resolve"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from comparisons.common.errors import UsageError
 from comparisons.diagnose.compare import SYMBOL, Finding, largest, reference, scan
 from comparisons.diagnose.crash import crash_finding, no_result_of, trace_lines
 from comparisons.diagnose.hints import crash_hint, hint
@@ -97,6 +98,10 @@ def run_case(session, case, settings):
     ref = reference(case)
     reply = session.call(ref.W, ref.b, ref.X, ref.T)
     mutated = list(getattr(reply, "mutated", []))
+    if isinstance(reply, Raised) and not reply.trace:  # raised outside the user's frames: deltacheck's side
+        raise UsageError(
+            f"{session.what}: deltacheck could not run it as the {session.convention.NAME} convention: {reply.error}"
+        )
     if isinstance(reply, Raised):
         none = no_result_of(reply, session)
         if none:

@@ -20,7 +20,8 @@ import numpy as np
 
 HEADER = struct.Struct("<Q")
 MAX_MESSAGE = 1 << 30  # a reply larger than this is not a gradient of a small network
-MAX_ARRAY = 10_000_000  # entries of one array kept from the user's side
+MAX_ARRAY = 10_000_000  # entries of one array kept from the user's result
+MAX_LOCAL = 1_000_000  # entries of one array kept from a frame's locals (a training set left there is not evidence)
 MAX_ITEMS = 256  # entries of one list or dict kept from the user's side
 ALLOWED = {
     ("numpy", "ndarray"),
@@ -96,8 +97,11 @@ class Failed:
     message: str
 
 
-def plain(x, depth=0):
-    """``x`` as None, bool, int, float, str, float arrays, lists, tuples and dicts of them, or Opaque."""
+def plain(x, depth=0, limit=MAX_ARRAY):
+    """``x`` as None, bool, int, float, str, float arrays, lists, tuples and dicts of them, or Opaque.
+
+    Arrays of more than ``limit`` entries become Opaque too.
+    """
     if x is None or isinstance(x, (bool, str)):
         return x
     if isinstance(x, (int, np.integer)):
@@ -109,14 +113,14 @@ def plain(x, depth=0):
             arr = np.asarray(x)
         except Exception:
             return Opaque(type(x).__name__)
-        if arr.dtype.kind not in "biuf" or arr.size > MAX_ARRAY:
+        if arr.dtype.kind not in "biuf" or arr.size > limit:
             return Opaque(type(x).__name__, f"array of dtype {arr.dtype}, shape {arr.shape}")
         return np.array(arr, dtype=np.float64 if arr.dtype.kind == "f" and arr.dtype.itemsize > 8 else arr.dtype)
     if depth < 3 and isinstance(x, (list, tuple)) and len(x) <= MAX_ITEMS:
-        items = [plain(v, depth + 1) for v in x]
+        items = [plain(v, depth + 1, limit) for v in x]
         return tuple(items) if isinstance(x, tuple) else items
     if depth < 3 and isinstance(x, dict) and len(x) <= MAX_ITEMS:
-        return {(k if isinstance(k, (str, int)) else repr(k)): plain(v, depth + 1) for k, v in x.items()}
+        return {(k if isinstance(k, (str, int)) else repr(k)): plain(v, depth + 1, limit) for k, v in x.items()}
     try:
         text = repr(x)[:60]
     except Exception:
