@@ -21,11 +21,9 @@ from pathlib import Path
 from comparisons.common.errors import UsageError
 from comparisons.diagnose.cases import check_settings, parse_sizes
 from comparisons.diagnose.conventions import CONVENTIONS
-from comparisons.diagnose.isolation import DEFAULT_MAX_MEMORY, DEFAULT_TIMEOUT
+from comparisons.diagnose.limits import DEFAULT_MAX_MEMORY, DEFAULT_TIMEOUT, MIN_MEMORY, parse_size
 from comparisons.diagnose.run import DEFAULT_ARCHS, check
 from comparisons.diagnose.session import Target, parse_target
-
-MIN_MEMORY = 256 << 20
 
 
 def _target(code):
@@ -58,11 +56,9 @@ def _target(code):
 
 def _memory(max_memory):
     if isinstance(max_memory, str):
-        from comparisons.diagnose.cli import memory_size  # the same parser as --max-memory
-
         try:
-            return memory_size(max_memory)
-        except Exception as e:
+            return parse_size(max_memory)
+        except ValueError as e:
             raise ValueError(f"max_memory {e}") from None
     if isinstance(max_memory, bool) or not isinstance(max_memory, int) or max_memory < MIN_MEMORY:
         raise ValueError(

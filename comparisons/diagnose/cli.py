@@ -10,29 +10,22 @@ memory limit.  Exit 0: it agrees; 1: a wrong result; 2: no result, or unusable i
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 
 from comparisons.common.argtypes import int_at_least, positive_float
+from comparisons.diagnose.limits import DEFAULT_MAX_MEMORY, DEFAULT_TIMEOUT, parse_size
 
 GALLERY_DOC = """`deltacheck gallery --out DIR`: diagnose every file of examples/mistakes/ and write DIR/mistakes.md."""
 
 DEFAULT_ARCHS = 6  # as comparisons.diagnose.run.DEFAULT_ARCHS, kept here so that --help imports nothing heavy
-DEFAULT_TIMEOUT = 60.0
-DEFAULT_MAX_MEMORY = "2G"
-MIN_MEMORY = 256 << 20  # Python and NumPy alone take ≈ 0.1 GiB of address space
-UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 
 
 def memory_size(text):
-    """An argparse type: '2G', '512M', '1.5GiB' or a number of bytes, at least MIN_MEMORY."""
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?\s*", str(text), flags=re.I)
-    if not m:
-        raise argparse.ArgumentTypeError(f"must be a size such as 2G or 512M, got {text!r}")
-    n = int(float(m.group(1)) * UNITS[m.group(2).upper()])
-    if n < MIN_MEMORY:
-        raise argparse.ArgumentTypeError(f"must be at least 256M (Python and NumPy alone take 0.1G), got {text!r}")
-    return n
+    """An argparse type: '2G', '512M', '1.5GiB' or a number of bytes, at least 256M."""
+    try:
+        return parse_size(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def register(sub):
@@ -88,9 +81,9 @@ def register_diagnose(sub):
     p.add_argument(
         "--max-memory",
         type=memory_size,
-        default=memory_size(DEFAULT_MAX_MEMORY),
+        default=DEFAULT_MAX_MEMORY,
         metavar="SIZE",
-        help=f"address space of the process running your code, e.g. 512M (default {DEFAULT_MAX_MEMORY})",
+        help=f"address space of the process running your code, e.g. 512M (default {DEFAULT_MAX_MEMORY >> 30}G)",
     )
     p.set_defaults(run=run_diagnose)
 

@@ -20,12 +20,10 @@ import threading
 import time
 from pathlib import Path
 
+from comparisons.diagnose.limits import DEFAULT_MAX_MEMORY, DEFAULT_TIMEOUT, MAX_OUTPUT
 from comparisons.diagnose.wire import Closed, Expired, recv, send
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the folder that holds comparisons/, for the child's imports
-DEFAULT_TIMEOUT = 60.0  # seconds of the user's code in all (import and every network)
-DEFAULT_MAX_MEMORY = 2 << 30  # address space of the child: numpy needs ≈ 0.1 GiB, torch ≈ 0.7 GiB
-MAX_OUTPUT = 1 << 20  # bytes the user's code may print before it is stopped: debug prints stay far below
 KEEP_LINES = 10  # lines of the user's output shown from its head, and as many from its tail
 THREADS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 

@@ -5,8 +5,8 @@ Shared by the `deltacheck diagnose` command, the gallery and the Python API.
 
 from __future__ import annotations
 
-from comparisons.diagnose.cases import plan
-from comparisons.diagnose.isolation import DEFAULT_MAX_MEMORY, DEFAULT_TIMEOUT
+from comparisons.diagnose.cases import parse_sizes, plan
+from comparisons.diagnose.limits import DEFAULT_MAX_MEMORY, DEFAULT_TIMEOUT
 from comparisons.diagnose.session import Session
 from comparisons.diagnose.settings import resolve
 
@@ -30,8 +30,6 @@ def check(
     ``sizes`` are tuples already parsed; their depth is checked here against a class that fixes it.
     The verdict carries ``header`` (the command and settings), ``settings`` and ``loaded``.
     """
-    from comparisons.diagnose.cases import parse_sizes
-
     with Session(target, convention, timeout, max_memory) as session:
         from comparisons.diagnose.verdict import diagnose  # torch: imported while the child loads the user's code
 

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from comparisons.common.errors import UsageError
 from comparisons.diagnose import conventions
-from comparisons.diagnose.isolation import DEFAULT_MAX_MEMORY, DEFAULT_TIMEOUT, Child, NoResult
+from comparisons.diagnose.isolation import Child, NoResult
+from comparisons.diagnose.limits import DEFAULT_MAX_MEMORY, DEFAULT_TIMEOUT
 from comparisons.diagnose.wire import Called, Failed, Loaded, Raised
 
 
