@@ -14,7 +14,7 @@ import numpy as np
 from comparisons.common.checks import compare
 from comparisons.diagnose.compare import TOL
 from comparisons.diagnose.conventions import dlfs, nielsen
-from comparisons.diagnose.placement import name_kind
+from comparisons.diagnose.placement import keyed_by_layer, name_kind
 
 
 def _agrees(m, r):
@@ -56,7 +56,7 @@ def _by_value(frame, ref, k, scale):
 def _lecture(frame, ref):
     out = {}
     for name, v in frame.locals.items():
-        if isinstance(v, dict) and name_kind(name) == "delta":
+        if keyed_by_layer(v, ref.L) and name_kind(name) == "delta":
             for l in range(2, ref.L + 1):
                 agrees = _rows(v.get(l), ref.delta[l])
                 if agrees is not None:

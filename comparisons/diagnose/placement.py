@@ -28,6 +28,11 @@ NIELSEN_L = re.compile(r"\[\s*-\s*l\s*[\]+-]")  # weights[-l], zs[-l], weights[-
 SYMBOL_KIND = {"dW": "dW", "db": "db", "delta": "delta", "z": "forward", "a": "forward"}
 
 
+def keyed_by_layer(d, L):
+    """True for a dict keyed like the lecture's, by layers 1 … L (a dict keyed from 0 counts otherwise)."""
+    return isinstance(d, dict) and bool(d) and all(isinstance(k, int) and 1 <= k <= L for k in d)
+
+
 def name_kind(name):
     """delta, dW, db, forward or None: what a variable called ``name`` holds, by its name."""
     base = name.split("[")[0].split(".")[-1]
@@ -106,7 +111,7 @@ class _Frame:
             if self.conv == "lecture" and isinstance(key, int):
                 local = self.frame.locals.get(container)
                 sym = container if container in ("W", "b") else _symbol(container)
-                if sym and (container in ("W", "b") or isinstance(local, dict)) and 1 <= key <= L:
+                if sym and (container in ("W", "b") or keyed_by_layer(local, L)) and 1 <= key <= L:
                     return sym, key
             if self.conv == "nielsen" and isinstance(key, int) and container in self.lists:
                 sym, first, length = self.lists[container]
@@ -233,7 +238,11 @@ def _layer_of_target(targets, f):
     for t in targets:
         if isinstance(t, ast.Subscript) and f.conv == "lecture":
             key = f.value(t.slice)
-            if isinstance(key, int) and 2 <= key <= f.L and isinstance(f.frame.locals.get(ast.unparse(t.value)), dict):
+            if (
+                isinstance(key, int)
+                and 2 <= key <= f.L
+                and keyed_by_layer(f.frame.locals.get(ast.unparse(t.value)), f.L)
+            ):
                 return key
     return 0
 
