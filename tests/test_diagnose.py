@@ -267,20 +267,29 @@ def backprop(W, b, X, T):
 """
 
 
+MULTILINE = CORRECT.replace(
+    "        delta[l] = (delta[l + 1] @ W[l + 1]) * a[l] * (1 - a[l])",
+    "        delta[l] = (\n            (delta[l + 1] @ W[l + 1].T)\n"
+    "            * a[l]\n            * (1 - a[l])\n        )",
+)
+
+
 @pytest.mark.parametrize(
     "source, named",
     [
+        # the line that raised is the second of a statement over five: the whole statement is read
+        (MULTILINE, "FAIL: eq (5) fails at layer l = 2: backprop raises ValueError at line 28 (`(delta[l + 1] @ W"),
         # a per-example loop pre-fills δ with zeros: only the rows it wrote are evidence, and row 0 of δ^3 agrees
         (PREFILLED, "FAIL: eq (5) fails at layer l = 2: backprop raises ValueError at line 14 (`delta[l][k] = "),
         # a gradient stored under a name of its own is placed by what the line computes: δᵀ a is eq (2)
         (GRADS, "FAIL: eq (2) fails at layer l = 3: backprop raises ValueError at line 14 (`grads[l] = "),
     ],
-    ids=["prefilled per-example loop", "gradient under another name"],
+    ids=["statement over several lines", "prefilled per-example loop", "gradient under another name"],
 )
 def test_a_crash_is_placed_on_evidence_only(capsys, tmp_path, source, named):
     rc, out, _ = run(capsys, user_file(tmp_path, source), "--archs", "1")  # every network has unequal widths
     assert rc == 1 and named in out, out
-    assert ("computing δ^2 while δ^3 agrees" if "delta[l][k]" in named else "computing dW^3; δ^3 agrees") in out
+    assert ("computing dW^3; δ^3 agrees" if "grads[l]" in named else "computing δ^2 while δ^3 agrees") in out
     assert "eq (4)" not in out  # δ^3 holds: it is never blamed
 
 

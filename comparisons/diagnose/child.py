@@ -8,6 +8,7 @@ is noticed by the parent.
 
 from __future__ import annotations
 
+import ast
 import importlib
 import importlib.util
 import linecache
@@ -91,6 +92,25 @@ def _locals(frame, params):
     return out, refs
 
 
+COMPOUND = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.For, ast.While, ast.If, ast.With, ast.Try)
+
+
+def _statement(filename, lineno):
+    """The source of the innermost simple statement that spans line ``lineno`` ('' if it cannot be read)."""
+    source = "".join(linecache.getlines(filename))
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return ""
+    spans = [
+        n
+        for n in ast.walk(tree)
+        if isinstance(n, ast.stmt) and not isinstance(n, COMPOUND) and n.lineno <= lineno <= (n.end_lineno or 0)
+    ]
+    best = min(spans, key=lambda n: n.end_lineno - n.lineno, default=None)
+    return (ast.get_source_segment(source, best) or "") if best is not None else ""
+
+
 def raised(e, state):
     """The exception as a Raised: the user's frames, the innermost with their numbers."""
     tb, entries = e.__traceback__, []
@@ -106,7 +126,8 @@ def raised(e, state):
         trace.append((file, lineno, f.f_code.co_name, line))
         if i >= len(entries) - FRAMES_WITH_LOCALS:
             loc, refs = _locals(f, params)
-            frames.append(Frame(file, f.f_code.co_name, lineno, line, f.f_code.co_firstlineno, loc, refs))
+            stmt = _statement(f.f_code.co_filename, lineno)
+            frames.append(Frame(file, f.f_code.co_name, lineno, line, f.f_code.co_firstlineno, loc, refs, stmt))
     k = getattr(state.runner, "k", -1)
     return Raised(_one_line(e), type(e).__name__, frames, trace, k, state.stage)
 

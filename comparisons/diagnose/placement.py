@@ -134,7 +134,7 @@ class _Frame:
     def nielsen_layer(self):
         """The lecture's L + 1 − l where Nielsen's loop indexes his lists by -l (l counted from the end), else 0."""
         l = self.ints.get("l")
-        if self.conv != "nielsen" or l is None or not NIELSEN_L.search(self.frame.line):
+        if self.conv != "nielsen" or l is None or not NIELSEN_L.search(self.frame.statement or self.frame.line):
             return 0
         return self.L + 1 - l if 2 <= self.L + 1 - l <= self.L else 0
 
@@ -250,7 +250,7 @@ def _layer_of_target(targets, f):
 def place(raised, ref, session):
     """(kind, layer, shapes): what the innermost readable line of the user's frames was computing."""
     for frame in reversed(raised.frames):
-        parsed = _parse(frame.line)
+        parsed = _parse(frame.statement or frame.line)
         if parsed is None:
             continue
         targets, value = parsed

@@ -54,6 +54,7 @@ class Frame:
     firstlineno: int
     locals: dict  # name -> plain value (ints, arrays, lists and dicts of arrays)
     params: dict = field(default_factory=dict)  # attribute of self -> the user's parameter it is, e.g. W -> "W2"
+    statement: str = ""  # the whole statement around ``line`` (one spread over several lines included)
 
 
 @dataclass
