@@ -13,11 +13,13 @@ import numpy as np
 
 from comparisons.common.errors import UsageError
 from comparisons.common.spec import ArchSpec
-from comparisons.diagnose.user_code import setting
 from manual_bp import validate
 
 LECTURE_SIZES = (12, 3, 2)  # the lecture's 4×3-pixel digits, 3 hidden units, 2 outputs
 LECTURE_K = 64
+SIZES_K = (LECTURE_K, 1, 10)  # --sizes: the lecture's K, a single example, and a small batch
+MAX_LAYERS, MAX_SIZE = 32, 4096  # --sizes: far past a hand-written backprop's test
+MAX_PARAMS = 10_000_000  # --sizes: 80 MB of float64 weights, each copied a few times: seconds, not minutes
 # (L, square, K > 1) for random network i, cycled: L ≥ 4 comes first, so --archs 1 has one.
 PLAN = [(4, False, True), (4, True, True), (5, False, False), (3, True, False), (2, False, True), (5, True, True)]
 
@@ -44,9 +46,9 @@ class Case:
         return f"{'-'.join(map(str, self.spec.sizes))} (L = {self.L}, K = {self.K})"
 
 
-def activations_for(L, activation, cost):
-    """One name per layer l = 2 … L: ``activation`` throughout, the output fixed by a cross-entropy."""
-    out = {"binary_cross_entropy": "sigmoid", "cross_entropy": "softmax"}.get(cost, activation)
+def activations_for(L, activation, cost, output=None):
+    """One name per layer l = 2 … L: ``activation`` throughout, the output fixed by a cross-entropy, else ``output``."""
+    out = {"binary_cross_entropy": "sigmoid", "cross_entropy": "softmax"}.get(cost, output or activation)
     return [activation] * (L - 2) + [out]
 
 
@@ -63,50 +65,68 @@ def check_settings(activation, cost):
         raise UsageError(str(e)) from None
 
 
-def _case(sizes, K, activation, cost, seed, square):
-    acts = activations_for(len(sizes), activation, cost)
+def check_flags(activation, cost):
+    """UsageError naming --activation or --cost when one is wrong on its own (beside the lecture's other)."""
+    for flag, pair in (("activation", (activation, "squared_error")), ("cost", ("sigmoid", cost))):
+        if pair[0] is not None and pair[1] is not None:
+            try:
+                check_settings(*pair)
+            except UsageError as e:
+                raise UsageError(f"--{flag} {activation if flag == 'activation' else cost}: {e}") from None
+
+
+def _case(sizes, K, activation, cost, seed, square, output=None):
+    acts = activations_for(len(sizes), activation, cost, output)
     return Case(ArchSpec(sizes=tuple(sizes), activations=tuple(acts), cost=cost, K=K, steps=0, seed=seed), square)
 
 
-def plan(n_archs, seed, activation, cost):
-    """The lecture's network with K = 64 and K = 1, then ``n_archs`` random networks from ``seed``."""
+def plan(n_archs, seed, activation, cost, sizes=(), depth=0, output=None):
+    """The networks to run: ``sizes`` each with K = 64, 1 and 10; else the lecture's network (K = 64
+    and 1) and ``n_archs`` random ones from ``seed``, all of depth ``depth`` when the user's class fixes it."""
     check_settings(activation, cost)
+    if sizes:
+        return [
+            _case(s, K, activation, cost, seed + i, len(set(s)) == 1, output)
+            for i, (s, K) in enumerate((s, K) for s in sizes for K in SIZES_K)
+        ]
     rng = np.random.default_rng([seed, 5])
+    lecture = LECTURE_SIZES if depth in (0, len(LECTURE_SIZES)) else (12,) + (3,) * (depth - 2) + (2,)
     cases = [
-        _case(LECTURE_SIZES, LECTURE_K, activation, cost, seed, False),
-        _case(LECTURE_SIZES, 1, activation, cost, seed + 1, False),
+        _case(lecture, LECTURE_K, activation, cost, seed, False, output),
+        _case(lecture, 1, activation, cost, seed + 1, False, output),
     ]
     for i in range(n_archs):
         L, square, many = PLAN[i % len(PLAN)]
+        L = depth or L
         if square:
-            sizes = [int(rng.integers(3, 6))] * L
+            widths = [int(rng.integers(3, 6))] * L
         else:
-            sizes = [int(n) for n in rng.choice(np.arange(2, 10), size=L, replace=False)]
+            widths = [int(n) for n in rng.choice(np.arange(2, 10), size=L, replace=False)]
         K = int(rng.integers(10, 17)) if many else 1
-        cases.append(_case(sizes, K, activation, cost, int(rng.integers(0, 2**31 - 1)), square))
+        cases.append(_case(widths, K, activation, cost, int(rng.integers(0, 2**31 - 1)), square, output))
     return cases
 
 
-def settings(user, activation=None, cost=None):
-    """(activation, cost): the command line's, else the file's ACTIVATION / COST, else the lecture's."""
-    chosen = {}  # key -> (value, where it comes from: '--cost hinge', 'FILE sets COST' or '' for the default)
-    for key, flag, default in (("ACTIVATION", activation, "sigmoid"), ("COST", cost, "squared_error")):
-        if flag is not None:
-            chosen[key] = (flag, f"--{key.lower()} {flag}")
-        elif setting(user, key):
-            chosen[key] = (setting(user, key), f"{user.shown} sets {key}")
-        else:
-            chosen[key] = (default, "")
-    (activation, act_from), (cost, cost_from) = chosen["ACTIVATION"], chosen["COST"]
-    # Each value alone (beside the lecture's default for the other), then the two together:
-    # an error names where the offending value came from.
-    for where, pair in (
-        (act_from, (activation, "squared_error")),
-        (cost_from, ("sigmoid", cost)),
-        (" and ".join(w for w in (act_from, cost_from) if w), (activation, cost)),
-    ):
-        try:
-            check_settings(*pair)
-        except UsageError as e:
-            raise UsageError(f"{where}: {e}" if where else str(e)) from None
-    return activation, cost
+def parse_sizes(texts, depth=0, signature="", flag="--sizes"):
+    """'12-3-2' (repeatable, or comma-separated) -> [(12, 3, 2), …]; UsageError naming the bad one."""
+    out = []
+    for text in texts:
+        for item in str(text).split(","):
+            item = item.strip()
+            try:
+                s = tuple(int(n, 10) for n in item.split("-"))
+            except ValueError:
+                raise UsageError(f"{flag} {item!r}: write the widths n_1-…-n_L as integers, e.g. 12-3-2") from None
+            if len(s) < 2 or min(s) < 1:
+                raise UsageError(f"{flag} {item}: needs at least 2 layers of at least 1 unit, e.g. 12-3-2")
+            if len(s) > MAX_LAYERS or max(s) > MAX_SIZE:
+                raise UsageError(f"{flag} {item}: at most {MAX_LAYERS} layers of at most {MAX_SIZE} units")
+            n_params = sum(m * n + n for m, n in zip(s[:-1], s[1:]))
+            if n_params > MAX_PARAMS:
+                raise UsageError(f"{flag} {item}: {n_params:,} parameters, more than the {MAX_PARAMS:,} diagnose runs")
+            if depth and len(s) != depth:
+                raise UsageError(
+                    f"{flag} {item}: {signature} fixes the depth at L = {depth} layers; give {depth} widths"
+                )
+            out.append(s)
+    return out

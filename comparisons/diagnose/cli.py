@@ -1,18 +1,31 @@
-"""`deltacheck diagnose FILE.py[:FUNCTION]`: run your own backprop against autograd; name the equation that fails.
+"""`deltacheck diagnose FILE.py[:NAME]`: run your own backprop against autograd; name the equation that fails.
 
-FUNCTION (default backprop) takes (W, b, X, T) and returns (dW, db) or (dW, db, delta), dicts
-keyed by the layer l = 2 … L.  Exit 0: it agrees; 1: a wrong backprop; 2: unusable input.
+NAME is a function backprop(W, b, X, T) returning (dW, db) or (dW, db, delta), dicts keyed by
+the layer l = 2 … L (the lecture's convention); a class Network(sizes) with backprop(x, y)
+(Nielsen's); or a class with params W1, b1, … and gradient(x, t) (ゼロから作るDeep Learning's).
+Without NAME the file says which.  Your code runs in a separate process with a time and a
+memory limit.  Exit 0: it agrees; 1: a wrong result; 2: no result, or unusable input.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 
-from comparisons.common.argtypes import int_at_least
+from comparisons.common.argtypes import int_at_least, positive_float
+from comparisons.diagnose.limits import DEFAULT_MAX_MEMORY, DEFAULT_TIMEOUT, parse_size
 
 GALLERY_DOC = """`deltacheck gallery --out DIR`: diagnose every file of examples/mistakes/ and write DIR/mistakes.md."""
 
-DEFAULT_ARCHS = 6
+DEFAULT_ARCHS = 6  # as comparisons.diagnose.run.DEFAULT_ARCHS, kept here so that --help imports nothing heavy
+
+
+def memory_size(text):
+    """An argparse type: '2G', '512M', '1.5GiB' or a number of bytes, at least 256M."""
+    try:
+        return parse_size(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def register(sub):
@@ -23,41 +36,72 @@ def register(sub):
 def register_diagnose(sub):
     p = sub.add_parser(
         "diagnose",
-        help="run your own backprop(W, b, X, T) against autograd and name the equation that fails",
+        help="run your own backprop against autograd and name the equation that fails",
         description=__doc__,
     )
-    p.add_argument("target", metavar="FILE.py[:FUNCTION]", help="your file, and the function in it (default backprop)")
+    p.add_argument("target", metavar="FILE.py[:NAME]", help="your file, and the function or class in it")
     p.add_argument(
-        "--activation", default=None, help="σ of your function's layers (default: the file's ACTIVATION, else sigmoid)"
+        "--convention",
+        choices=["lecture", "nielsen", "dlfs"],
+        default=None,
+        help="how your code is called (default: told by what the file defines)",
+    )
+    p.add_argument(
+        "--activation",
+        default=None,
+        help="σ of your layers (default: the file's ACTIVATION, else detected from a class's forward pass, "
+        "else sigmoid; relu for dlfs)",
     )
     p.add_argument(
         "--cost",
         default=None,
-        help="C of your function: squared_error, binary_cross_entropy (sigmoid output) "
-        "or cross_entropy (softmax output) (default: the file's COST, else squared_error)",
+        help="C of your code: squared_error, binary_cross_entropy (sigmoid output) or cross_entropy (softmax "
+        "output) (default: the file's COST, else detected, else squared_error; cross_entropy for dlfs)",
     )
     p.add_argument(
         "--archs",
-        type=int_at_least(1),
+        type=int_at_least(0),
         default=DEFAULT_ARCHS,
         help=f"random networks besides the lecture's 12-3-2 (default {DEFAULT_ARCHS})",
     )
+    p.add_argument(
+        "--sizes",
+        action="append",
+        default=[],
+        metavar="N1-…-NL",
+        help="run only networks of these widths, each with K = 64, 1 and 10 (repeatable or comma-separated)",
+    )
     p.add_argument("--seed", type=int_at_least(0), default=0, help="seed of the random networks and data (default 0)")
+    p.add_argument(
+        "--timeout",
+        type=positive_float,
+        default=DEFAULT_TIMEOUT,
+        help=f"seconds your code may run in all, import included (default {DEFAULT_TIMEOUT:g})",
+    )
+    p.add_argument(
+        "--max-memory",
+        type=memory_size,
+        default=DEFAULT_MAX_MEMORY,
+        metavar="SIZE",
+        help=f"address space of the process running your code, e.g. 512M (default {DEFAULT_MAX_MEMORY >> 30}G)",
+    )
     p.set_defaults(run=run_diagnose)
 
 
 def run_diagnose(args):
-    from comparisons.diagnose.cases import plan, settings
-    from comparisons.diagnose.user_code import load
-    from comparisons.diagnose.verdict import diagnose
+    from comparisons.diagnose.cases import check_flags, parse_sizes
+    from comparisons.diagnose.run import check
+    from comparisons.diagnose.session import parse_target
 
-    user = load(args.target)
-    activation, cost = settings(user, args.activation, args.cost)
-    cases = plan(args.archs, args.seed, activation, cost)
-    verdict = diagnose(user, cases)
-    print(f"deltacheck diagnose {user.shown}:{user.name} (activation {activation}, cost {cost})")
+    check_flags(args.activation, args.cost)  # each flag alone, before the file is run
+    target = parse_target(args.target)
+    sizes = parse_sizes(args.sizes)
+    verdict = check(
+        target, args.convention, args.activation, args.cost, args.archs, args.seed, sizes, args.timeout, args.max_memory
+    )
+    print(verdict.header)
     print(verdict.text())
-    return 0 if verdict.passed else 1
+    return verdict.exit_code
 
 
 def register_gallery(sub):

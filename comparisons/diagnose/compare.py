@@ -60,6 +60,7 @@ class Check:
     shape: tuple = ()
     factor: float = 1.0  # status factor: m = factor · r
     bad: str = ""  # status nonfinite: "NaN", "inf" or "NaN and inf", and in how many entries
+    note: str = ""  # status shape: the shape in the user's own terms ("nabla_b[-1] has shape (2,), expected (2, 1)")
 
 
 def rel_err(m, r):
@@ -115,6 +116,8 @@ def phrase(name, l, c, ref):
         return f"{sym} is the transpose of {want}" + (
             f" (shape {c.shape}, expected {shape})" if c.shape != shape else ""
         )
+    if c.status == "shape" and c.note:
+        return f"{sym} has the wrong shape: {c.note}"
     if c.status == "shape":
         extra = (
             f" — δ^{l} itself, not summed over the examples k" if name == "db" and c.shape == (ref.K,) + shape else ""
@@ -138,7 +141,7 @@ class Finding:
     check: Check = None
 
 
-def scan(out, ref):
+def scan(out, ref, notes=None):
     """(Finding or None, checks): the first failing equation, scanning l = L … 2."""
     dW, db, delta = out
     L = ref.L
@@ -147,6 +150,8 @@ def scan(out, ref):
         if d is not None:
             for l in range(2, L + 1):
                 checks[name, l] = check(d.get(l), ref.__dict__[name][l])
+                if checks[name, l].status == "shape":
+                    checks[name, l].note = (notes or {}).get((name, l), "")
     grads_ok = all(c.status == "ok" for (n, _), c in checks.items() if n != "delta")
     for l in range(L, 1, -1):
         f = _layer_finding(l, checks, ref, delta is not None, grads_ok)

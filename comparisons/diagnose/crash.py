@@ -1,99 +1,139 @@
-"""An exception inside the user's backprop, placed in an equation from what it had computed.
+"""An exception inside the user's code, placed in an equation only on evidence.
 
-The frames of the user's file are still there when the exception arrives: the δ dict they
-hold says how far the recurrence got (and whether it was right so far), the line that raised
-says which quantity was being computed, and the local ``l`` says at which layer.
+Two kinds of evidence: values the user's code had already written when it raised (δ^l rows,
+nabla_b entries, grads entries, a layer's dout), compared with autograd; and the line that
+raised, read for what it computes — its target's name, or the parameters it uses, resolved
+to a layer only through containers whose indexing is known (the lecture's dicts keyed by l,
+Nielsen's lists, ゼロから作る's 'W1' keys and the layers that hold params).  A layer that
+cannot be resolved is named by its tensors' shapes instead.
 """
 
 from __future__ import annotations
 
-import re
+import traceback
+from pathlib import Path
 
-import numpy as np
+from comparisons.diagnose.compare import Finding
+from comparisons.diagnose.evidence import evidence
+from comparisons.diagnose.isolation import NoResult
+from comparisons.diagnose.placement import place
 
-from comparisons.diagnose.compare import Finding, check
-
-KIND = [  # (quantity, pattern for the name assigned on the line that raised), first match wins
-    ("dW", re.compile(r"(d|g|grad_?|nabla_?|delta_?)w", re.I)),
-    ("db", re.compile(r"(d|g|grad_?|nabla_?|delta_?)b", re.I)),
-    ("delta", re.compile(r"(delta|deltas|err\w*|d|dz\w*|e)$", re.I)),
-    ("forward", re.compile(r"(z|a|zs|as_|acts?|activations?|h|out)$", re.I)),
-]
-ASSIGNED = re.compile(r"^\s*([A-Za-z_]\w*)\s*(\[[^\]]*\])?\s*([-+*/@]?=)(?!=)")
+MEMORY_ERRORS = ("MemoryError", "_ArrayMemoryError")
 
 
-def assigned_kind(line):
-    """delta, dW, db, forward or None: what the line that raised was computing."""
-    m = ASSIGNED.match(line)
-    if not m:
-        return None
-    return next((kind for kind, pat in KIND if pat.match(m.group(1))), None)
+def trace_lines(raised, session):
+    """The traceback of the user's frames (repeats collapsed), then the exception."""
+    summary = traceback.StackSummary.from_list(
+        [traceback.FrameSummary(_shown(f, session), n, fn, line=ln) for f, n, fn, ln in raised.trace]
+    )
+    return "".join(summary.format()).rstrip("\n").splitlines() + [raised.error]
 
 
-def _layer(frames, L):
-    """The local ``l`` of the innermost user frame, if it is a layer number."""
-    for f in reversed(frames):
-        l = f.f_locals.get("l")
-        if isinstance(l, (int, np.integer)) and not isinstance(l, bool) and 2 <= l <= L:
-            return int(l)
-    return None
-
-
-def _delta_dict(frames, ref):
-    """The dict of δ^l the user's frames hold, found by name, else by value; None if none."""
-    by_value = None
-    for f in reversed(frames):
-        for name, v in f.f_locals.items():
-            if not isinstance(v, dict) or not any(isinstance(k, int) and 2 <= k <= ref.L for k in v):
-                continue
-            if KIND[2][1].match(name):
-                return v
-            for l in range(2, ref.L + 1):
-                if by_value is None and l in v and check(_array(v[l]), ref.delta[l]).status == "ok":
-                    by_value = v
-    return by_value
-
-
-def _array(x):
+def _shown(file, session):
+    p = Path(file)
+    if session is not None and p == session.target.path:
+        return session.target.shown
     try:
-        return np.asarray(x, dtype=np.float64)
-    except Exception:
+        return str(p.relative_to(Path.cwd()))
+    except ValueError:
+        return str(p)
+
+
+def _at(raised, session):
+    """'at line 12 (`code`)' of the innermost user frame, shown with its file when it is not the target."""
+    if not raised.trace:
+        return ""
+    file, lineno, _, line = raised.trace[-1]
+    code = line.split("  #")[0].strip()
+    other = session is not None and Path(file) != session.target.path
+    return f" at {_shown(file, session) + ' ' if other else ''}line {lineno} (`{code}`)"
+
+
+def no_result_of(raised, session):
+    """NoResult for an exception that means no result at all (memory, sys.exit, interrupt), else None."""
+    at = _at(raised, session)
+    if raised.type in MEMORY_ERRORS:
+        cap = session.child.max_memory if session is not None else 0
+        e = NoResult("memory", f"ran out of memory{at}: {raised.error} (under --max-memory {size_text(cap)})")
+    elif raised.type == "RecursionError":
+        e = NoResult("recursion", f"recursed without end{at}: {raised.error}")
+    elif raised.type == "SystemExit":
+        e = NoResult("exit", f"called sys.exit{at} instead of returning")
+    elif raised.type in ("KeyboardInterrupt", "GeneratorExit"):
+        e = NoResult("exit", f"was interrupted ({raised.type}){at}")
+    else:
         return None
+    e.trace = trace_lines(raised, session)
+    return e
 
 
-def crash_finding(crash, ref):
-    """The Finding for an exception: equation and layer where they can be told, else eq ''."""
+def size_text(n):
+    """2147483648 -> '2 GiB', 536870912 -> '512 MiB'."""
+    for unit, shift in (("GiB", 30), ("MiB", 20)):
+        if n >= 1 << shift:
+            return f"{n / (1 << shift):g} {unit}"
+    return f"{n} bytes"
+
+
+def crash_finding(raised, ref, session, settings=None):
+    """The Finding for an exception: equation and layer where the evidence tells, else eq ''."""
     L = ref.L
-    code = crash.line.split("  #")[0].strip()  # the line without its comment
-    raised = f"{crash.error.split(':')[0]} at line {crash.lineno} (`{code}`)" if crash.lineno else crash.error
-    kind = assigned_kind(crash.line)
-    l = _layer(crash.frames, L)
+    callee = session.callee if session is not None else "backprop"
+    how = f"{callee} raises {raised.error.split(':')[0]}{_at(raised, session)}"
+    ev = evidence(raised, ref, session, settings)
+    # 1. a value already written for layer l that differs from autograd, every layer above it agreeing
+    for m in range(L, 1, -1):
+        state = ev.get(("delta", m))
+        if state is None:
+            break
+        ok, where = state
+        if not ok:
+            lead = _lead(m, L)
+            return Finding(
+                _eq(m, L),
+                m,
+                f"{lead}δ^{m}{where} already differs from ∂C/∂z^{m} when {how}{_above(m, L, ev)}",
+                "delta",
+            )
+    # 2. what the line that raised computes
+    kind, l, shapes = place(raised, ref, session)
     if kind in ("dW", "db") and l:
         eq = "2" if kind == "dW" else "3"
-        return Finding(eq, l, f"eq ({eq}) fails at layer l = {l}: backprop raises {raised} computing {kind}^{l}", kind)
+        if ev.get(("delta", l), (False,))[0]:
+            tail = f"; δ^{l} agrees"
+        else:
+            tail = ""
+        return Finding(eq, l, f"eq ({eq}) fails at layer l = {l}: {how} computing {kind}^{l}{tail}", kind)
+    if kind == "delta" and l:
+        return Finding(_eq(l, L), l, f"{_lead(l, L)}{how} computing δ^{l}{_above(l, L, ev)}", "delta")
+    if kind == "delta" and ev.get(("delta", L), (False,))[0]:
+        with_shapes = f", with {shapes}" if shapes else ""
+        return Finding(
+            "5",
+            0,
+            f"eq (5) fails at a hidden layer: {how} computing δ{with_shapes}, while δ^{L} agrees",
+            "delta",
+        )
     if kind == "forward":
         where = f" at layer l = {l}" if l else ""
-        return Finding("forward", l or 0, f"the forward pass fails{where}: backprop raises {raised}", "forward")
-    deltas = _delta_dict(crash.frames, ref)
-    if deltas is not None and kind in ("delta", None):
-        for m in range(L, 1, -1):
-            lead = f"eq (4) fails at the output layer l = {L}: " if m == L else f"eq (5) fails at layer l = {m}: "
-            above = f" while δ^{m + 1} agrees — the recurrence from layer {m + 1} to {m} is wrong" if m < L else ""
-            if m not in deltas:
-                return Finding(
-                    "4" if m == L else "5", m, f"{lead}backprop raises {raised} computing δ^{m}{above}", "delta"
-                )
-            c = check(_array(deltas[m]), ref.delta[m])
-            if c.status != "ok":
-                return Finding(
-                    "4" if m == L else "5",
-                    m,
-                    f"{lead}δ^{m} already differs from ∂C/∂z^{m} when backprop raises {raised}{above}",
-                    "delta",
-                    c,
-                )
-    if kind == "delta" and l:
-        eq = "4" if l == L else "5"
-        lead = f"eq (4) fails at the output layer l = {L}" if l == L else f"eq (5) fails at layer l = {l}"
-        return Finding(eq, l, f"{lead}: backprop raises {raised} computing δ^{l}", "delta")
-    return Finding("", l or 0, f"backprop raises {raised}", "")
+        return Finding("forward", l, f"the forward pass fails{where}: {how}", "forward")
+    with_shapes = f" ({shapes})" if shapes and kind else ""
+    what = {"delta": " computing δ", "dW": " computing dW", "db": " computing db"}.get(kind, "")
+    return Finding("", l or 0, f"{how}{what}{with_shapes}", "")
+
+
+def _eq(l, L):
+    return "4" if l == L else "5"
+
+
+def _lead(l, L):
+    return f"eq (4) fails at the output layer l = {L}: " if l == L else f"eq (5) fails at layer l = {l}: "
+
+
+def _above(l, L, ev):
+    if l < L and ev.get(("delta", l + 1), (False,))[0]:
+        return f" while δ^{l + 1} agrees — the recurrence from layer {l + 1} to {l} is wrong"
+    return ""
+
+
+__all__ = ["MEMORY_ERRORS", "crash_finding", "no_result_of", "size_text", "trace_lines"]

@@ -1,22 +1,30 @@
-"""The gallery of classic mistakes: diagnose every examples/mistakes/*.py and write mistakes.md.
+"""The gallery of classic mistakes: diagnose every examples/mistakes/**/*.py and write mistakes.md.
 
 Each gallery file declares its mistake in its docstring ("MISTAKE: …"), the equation it
-breaks (EXPECTED_EQUATION = "5") and, where it needs one, its cost (COST = "…").  Paths are
+breaks (EXPECTED_EQUATION = "5") and, where it needs one, its cost (COST = "…").  The
+mistakes in examples/mistakes/ are the lecture's convention; those in nielsen/ and dlfs/ are
+written in the two textbooks' conventions, each beside its correct base file.  Paths are
 shown relative to the repository, so the same arguments give the same bytes anywhere.
 """
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from comparisons.common.errors import UsageError
-from comparisons.diagnose.cases import plan, settings
-from comparisons.diagnose.user_code import load
-from comparisons.diagnose.verdict import diagnose
+from comparisons.diagnose.run import check
+from comparisons.diagnose.session import Target
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
+CORRECT = {  # the correct base file of each convention, and what it is
+    "correct.py": "none: the lecture's eqs (1)–(5), for comparison",
+    "nielsen_style.py": "none: Nielsen's network2.py style, correct, for comparison",
+    "dlfs_style.py": "none: ゼロから作るDeep Learning's TwoLayerNet style, correct, for comparison",
+}
 
 
 @dataclass
@@ -43,31 +51,41 @@ class Row:
         return self.verdict.passed if not self.expected else (not self.verdict.passed and self.named == self.expected)
 
 
-def mistake_of(module):
+def mistake_of(doc):
     """The docstring's 'MISTAKE: …' sentence (its first paragraph), else its first line."""
-    doc = (module.__doc__ or "").strip()
-    first = " ".join(doc.split("\n\n")[0].split())
+    first = " ".join((doc or "").strip().split("\n\n")[0].split())
     return first.removeprefix("MISTAKE:").strip()
 
 
 def diagnose_file(path, archs=6, seed=0, root=ROOT):
     """The Row for one gallery file."""
-    shown = Path(path).resolve().relative_to(root).as_posix()
+    path = Path(path).resolve()
+    shown = path.relative_to(root).as_posix()
     try:
-        user = load(path, shown=shown)
-        activation, cost = settings(user)
-        expected = str(getattr(user.module, "EXPECTED_EQUATION", None) or "")
-        verdict = diagnose(user, plan(archs, seed, activation, cost))
+        verdict = check(Target(path, "", shown), archs=archs, seed=seed)
     except UsageError as e:
         return Row(shown, "", "", "", None, str(e))
-    mistake = mistake_of(user.module) if expected else "none: the lecture's eqs (1)–(5), for comparison"
-    return Row(shown, mistake, expected, cost, verdict)
+    expected = str(verdict.loaded.constants.get("EXPECTED_EQUATION") or "")
+    mistake = mistake_of(verdict.loaded.doc) if expected else CORRECT.get(path.name, "none")
+    return Row(shown, mistake, expected, verdict.settings.cost, verdict)
 
 
-def run_gallery(examples=EXAMPLES, archs=6, seed=0):
-    """correct.py first, then every mistake file in name order."""
-    files = [examples / "correct.py"] + sorted((examples / "mistakes").glob("*.py"))
-    return [diagnose_file(f, archs, seed, examples.parent) for f in files]
+def gallery_files(examples=EXAMPLES):
+    """The correct base files, then the lecture's mistakes, then those of each textbook's convention."""
+    mistakes = examples / "mistakes"
+    return (
+        [examples / f for f in CORRECT if (examples / f).is_file()]
+        + sorted(mistakes.glob("*.py"))
+        + sorted(mistakes.glob("*/*.py"))
+    )
+
+
+def run_gallery(examples=EXAMPLES, archs=6, seed=0, jobs=None):
+    """Every gallery file, in order; ``jobs`` files at a time (each in its own child process)."""
+    files = gallery_files(examples)
+    jobs = jobs or min(4, os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(lambda f: diagnose_file(f, archs, seed, examples.parent), files))
 
 
 def _cell(text):
@@ -79,9 +97,10 @@ def markdown(rows, archs, seed):
     lines = [
         "# The gallery of classic backprop mistakes",
         "",
-        f"Made by `deltacheck gallery --archs {archs} --seed {seed}`: every file in `examples/mistakes/` is run by "
+        f"Made by `deltacheck gallery --archs {archs} --seed {seed}`: every file in `examples/mistakes/` (the "
+        "lecture's convention, and Nielsen's and ゼロから作るDeep Learning's in its subfolders) is run by "
         "`deltacheck diagnose` on the lecture's 12-3-2 network (K = 64 and K = 1) and "
-        f"{archs} random networks, against PyTorch autograd (torch_ref).",
+        f"{archs} random networks (all of the depth a class fixes), against PyTorch autograd (torch_ref).",
         "",
         f"{sum(r.caught for r in rows)} of {len(rows)} files are diagnosed as intended.",
         "",
@@ -101,10 +120,12 @@ def markdown(rows, archs, seed):
         if r.verdict is None:
             lines.append(f"unusable: {r.error}")
             continue
+        const = r.verdict.loaded.constants.get("COST")
         cmd = f"deltacheck diagnose {r.shown}" + (
-            "" if r.cost == "squared_error" else f'  # the file sets COST = "{r.cost}"'
+            f'  # the file sets COST = "{const}"' if const not in (None, "squared_error") else ""
         )
+        how = f"({r.verdict.loaded.convention} convention; {r.verdict.settings.text()})"
         head = r.verdict.headline.split("; largest error")[0]  # rounding-level numbers vary with the BLAS build
-        lines += [f"Mistake: {r.mistake}", "", "```", cmd, head]
+        lines += [f"Mistake: {r.mistake}", "", "```", cmd, how, head]
         lines += ([f"hint: {r.verdict.hint}"] if r.verdict.hint else []) + r.verdict.notes + ["```"]
     return "\n".join(lines) + "\n"

@@ -12,6 +12,7 @@ import numpy as np
 from comparisons.common.checks import compare
 from comparisons.diagnose.compare import TOL, factor_text
 from manual_bp.activations import get_activation
+from manual_bp.costs import get_cost
 
 GENERIC = {
     "4": "usual causes: σ'(z^L) left out, (t − a) in place of (a − t), or, for a cross-entropy cost, "
@@ -26,11 +27,48 @@ GENERIC = {
     "": "fix the exception first: the traceback below points at the line",
 }
 FACTOR = {
-    "−1": "the sign is flipped: ∂C/∂a^L = a^L − t for the squared error, not t − a^L",
+    "−1": "the sign is flipped: eq (4) starts from ∂C/∂a^L = a^L − t (squared error), and with a cross-entropy "
+    "δ^L = a^L − t; not t − a^L",
     "1/K": "averaged over the K examples where the lecture's C_T = Σ_k C_k sums them: use the sum, not the mean",
     "2": "off by a factor 2: C = ½ Σ (t − a)², so ∂C/∂a^L = a^L − t, without a 2",
     "1/2": "off by a factor 1/2: C = ½ Σ (t − a)² already has the ½ cancelled in ∂C/∂a^L = a^L − t",
 }
+
+
+MEAN_TWICE = (
+    "the mean is taken twice: the loss already divides by the batch size (SoftmaxWithLoss.backward's "
+    "/ batch_size), so a second division makes every gradient 1/K too small — divide once"
+)
+SIGN_WHERE = {
+    "nielsen": " (Nielsen's cost_derivative returns output_activations − y, network2's CrossEntropyCost.delta a − y)",
+    "dlfs": " (ゼロから作る's SoftmaxWithLoss.backward returns (y − t) / batch_size)",
+}
+
+
+SHAPE_ERRORS = ("shape", "aligned", "broadcast", "dimension", "size")
+
+
+def crash_hint(finding, raised, ref):
+    """The hint for an exception: the shapes the named equation works with, when shapes did not fit."""
+    l, eq, L = finding.layer, finding.eq, ref.L
+    if raised.type != "ValueError" or not any(w in raised.error for w in SHAPE_ERRORS) or not l:
+        return GENERIC.get(eq, GENERIC[""])
+    n = {m: ref.W[m].shape[0] for m in ref.W} | {1: ref.W[2].shape[1]}
+    if eq == "5":
+        return (
+            f"the shapes do not fit: eq (5) at l = {l} is (W^{l + 1})ᵀ δ^{l + 1} ⊙ σ'(z^{l}), with W^{l + 1} of "
+            f"shape (n_{l + 1}, n_{l}) = {ref.W[l + 1].shape} and δ^{l + 1}, σ'(z^{l}) of n_{l + 1} = {n[l + 1]} and "
+            f"n_{l} = {n[l]} entries per example; shapes that fit only when n_l = n_{{l+1}} mean a W not "
+            "transposed or a layer index off by one"
+        )
+    if eq == "2":
+        return (
+            f"the shapes do not fit: dW^{l} = (δ^{l})ᵀ a^{l - 1} is (n_{l}, K) times (K, n_{l - 1}) = "
+            f"{ref.dW[l].shape}, one row per unit of layer {l}"
+        )
+    if eq == "4":
+        return f"the shapes do not fit: δ^{L} has n_{L} = {n[L]} entries per example, as a^{L} and t"
+    return GENERIC.get(eq, GENERIC[""])
 
 
 def _prime(case, l, ref):
@@ -80,12 +118,30 @@ def _prime_at(case, l, x):
     return act.prime(x, act.fn(x))
 
 
-def _grad_hypotheses(name, l, ref):
+def _before_prime(case, l, ref):
+    """∂C/∂a^l: δ^l before its ⊙ σ'(z^l), (K, n_l); None where σ' is not elementwise."""
+    if l == ref.L:
+        if not get_activation(case.spec.activations[l - 2]).elementwise:
+            return None
+        with np.errstate(all="ignore"):
+            return get_cost(case.spec.cost).grad_a(ref.a[l], ref.T)
+    return ref.delta[l + 1] @ ref.W[l + 1]
+
+
+def _grad_hypotheses(name, l, case, ref):
     """(mistake, dW^l or db^l with that mistake) for eq (2) or (3)."""
     D, A = ref.delta[l], ref.a
+    G = _before_prime(case, l, ref)
+    before = f"taken before the ⊙ σ'(z^{l}) of eq ({4 if l == ref.L else 5})"
     if name == "db":
-        return [("the bias gradient of the first example only: db^l = δ^l[1] where Σ_k δ^l[k] belongs", D[0])]
+        hyps = [("the bias gradient of the first example only: db^l = δ^l[1] where Σ_k δ^l[k] belongs", D[0])]
+        if G is not None:
+            hyps.append((f"the bias gradient {before}: Σ_k ∂C/∂a^{l}[k] where Σ_k δ^{l}[k] belongs", G.sum(axis=0)))
+        return hyps
     hyps = [(f"a^{l} where a^{l - 1} belongs in eq (2)", D.T @ A[l])]
+    if G is not None:
+        what = f"the weight gradient {before}: (∂C/∂a^{l})ᵀ a^{l - 1} where (δ^{l})ᵀ a^{l - 1} belongs"
+        hyps.append((what, G.T @ A[l - 1]))
     if l > 2:
         hyps.append((f"z^{l - 1} where a^{l - 1} belongs in eq (2)", D.T @ ref.z[l - 1]))
     hyps.append(
@@ -108,14 +164,20 @@ def _matches(m, h):
         )
 
 
-def hint(finding, case, ref, out):
+def hint(finding, case, ref, out, session=None, settings=None, called=None):
     """The hint for ``finding`` on ``case``: the mistake that reproduces the numbers, else GENERIC."""
     dW, db, delta = out
     c, l, eq = finding.check, finding.layer, finding.eq
+    conv = session.convention.NAME if session is not None else "lecture"
     if c is not None and c.status == "factor":
         key = factor_text(c.factor, ref.K).split(" =")[0]  # "1/K = 1/64" -> "1/K"
+        if key == "1/K" and settings is not None and settings.mean:
+            return MEAN_TWICE
         if key in FACTOR:
-            return FACTOR[key]
+            return FACTOR[key] + SIGN_WHERE.get(conv, "") * (key == "−1")
+    updated = _updated(finding, case, ref, out, session, called)
+    if updated:
+        return updated
     if c is not None and c.status == "transposed" and finding.tensor == "delta":
         return "δ^l has one row per example k: shape (K, n_l), as X and T"
     if c is not None and c.status == "transposed":
@@ -125,6 +187,9 @@ def hint(finding, case, ref, out):
         )
     if c is not None and c.status == "shape" and finding.tensor == "db" and c.shape == (ref.K,) + ref.db[l].shape:
         return "sum eq (3) over the examples: ∂C_T/∂b^l = Σ_k δ^l[k], i.e. delta[l].sum(axis=0)"
+    by_units = c is not None and c.status == "shape" and finding.tensor == "db" and c.shape == (ref.K,) and ref.K > 1
+    if by_units and _matches(db.get(l), ref.delta[l].sum(axis=1)):
+        return "summed over the units (axis=1) where eq (3) sums over the examples k (axis=0): np.sum(dout, axis=0)"
     if c is not None and c.status == "nonfinite":
         return "NaN or inf: look for an exponential that overflows, a division by zero or a log(0) in that quantity"
     if c is not None and c.status == "value" and c.err < 1e-4:
@@ -144,9 +209,26 @@ def hint(finding, case, ref, out):
                     return f"your numbers match {what}"
         elif eq in ("2", "3") and c is not None:
             name = "db" if eq == "3" else "dW"
-            for what, H in _grad_hypotheses(name, l, ref):
+            for what, H in _grad_hypotheses(name, l, case, ref):
                 if _matches((db if name == "db" else dW).get(l), H):
                     return f"your numbers match {what}"
     except (TypeError, ValueError):
         pass
     return GENERIC.get(eq, GENERIC[""])
+
+
+def _updated(finding, case, ref, out, session, called):
+    """The hint for parameters changed inside backprop before eq (5) uses them, where that is what happened."""
+    l, post = finding.layer, getattr(called, "post", {})
+    if finding.eq != "5" or not l or (l + 1) not in post:
+        return ""
+    dW, db, delta = out
+    sp = _prime(case, l, ref)
+    H = (ref.delta[l + 1] @ post[l + 1]) * sp if sp is not None and post[l + 1].shape == ref.W[l + 1].shape else None
+    got = delta.get(l) if delta is not None else None
+    matched = H is not None and (_matches(got, H) or (delta is None and _matches(db.get(l), H.sum(axis=0))))
+    lead = "your numbers match" if matched else "backprop changes the parameters while it runs:"
+    return (
+        f"{lead} W^{l + 1} updated inside backprop before the recurrence uses it — eq (5) needs "
+        f"the W^{l + 1} of the forward pass: update the parameters after backprop has returned"
+    )

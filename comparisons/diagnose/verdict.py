@@ -1,73 +1,119 @@
-"""Run a user's backprop on every case and turn the findings into one verdict.
+"""Run the user's code on every case and turn the findings into one verdict.
 
 The verdict rests on the first network that fails by its numbers (a crash elsewhere is
 reported beside it), then says what the failing networks share: only K > 1, only deep ones,
-only unequal widths.
+only unequal widths.  Code that returns nothing (it hangs, ends the process, runs out of
+memory) gets NO RESULT, exit code 2, unless a network it did return already failed.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
+from comparisons.common.errors import UsageError
 from comparisons.diagnose.compare import SYMBOL, Finding, largest, reference, scan
-from comparisons.diagnose.crash import crash_finding
-from comparisons.diagnose.hints import GENERIC, hint
-from comparisons.diagnose.user_code import Crash, call, unpack
+from comparisons.diagnose.crash import crash_finding, no_result_of, trace_lines
+from comparisons.diagnose.hints import crash_hint, hint
+from comparisons.diagnose.isolation import NoResult
+from comparisons.diagnose.wire import Raised
 
 REL_ERR = "rel err = max|yours − autograd's| / max|autograd's| over the whole tensor, not entry by entry"
 SYMBOL_ORDER = ["delta", "dW", "db"]  # at each layer, the order backprop computes them
+EXIT = {"pass": 0, "fail": 1, "error": 2}
+NAMED = re.compile(r"(?<![\w∂])(dW|db|W|b)\^(\d+)(?![\d}]|\)ᵀ)")  # not inside (W^3)ᵀ
 
 
 @dataclass
 class CaseResult:
-    """One network: its finding (None when it passes), the crash if any, the hint."""
+    """One network: its finding (None when it passes), the exception if any, the hint."""
 
     case: object
     finding: Finding = None
-    crash: Crash = None
+    crash: Raised = None
     hint: str = ""
     largest: tuple = (0.0, 0.0, "")  # (rel err, multiple of the tolerance, tensor) when it passes
     has_delta: bool = False
     mutated: list = field(default_factory=list)
-    nonfinite: list = field(
-        default_factory=list
-    )  # ('dW^2', 'NaN in 6 of 6 entries') in the order backprop computes them
+    nonfinite: list = field(default_factory=list)  # ('dW^2', 'NaN in 6 of 6 entries'), in backprop's order
 
 
 @dataclass
 class Verdict:
-    """The diagnosis: passed, the equation and layer named, and the lines to print."""
+    """The diagnosis: pass, fail (a wrong result) or error (no result); the equation and layer named."""
 
-    passed: bool
+    status: str  # pass, fail or error
     eq: str  # "" when it passes or nothing can be named
     layer: int
     headline: str
     hint: str
     notes: list
     results: list
+    output: str = ""  # what the user's code printed, trimmed
+    header: str = ""  # the command and the settings it ran with
+    settings: object = None
+    loaded: object = None
+    session: object = None  # the (closed) session: its convention and names, to judge a subset again
+
+    @property
+    def passed(self):
+        """True when every network agrees with autograd."""
+        return self.status == "pass"
+
+    @property
+    def exit_code(self):
+        """0 pass, 1 a wrong result, 2 no result."""
+        return EXIT[self.status]
+
+    def message(self):
+        """The headline and its hint: what assert_backprop raises."""
+        return "\n".join([self.headline] + ([f"hint: {self.hint}"] if self.hint else []))
 
     def text(self):
         """The report printed by `deltacheck diagnose`."""
-        lines = [self.headline] + ([f"hint: {self.hint}"] if self.hint else []) + self.notes
+        lines = [self.message()] + self.notes
         rows = [f"  {r.case.label():<26} {_case_line(r)}" for r in self.results]
         legend = f"; {REL_ERR}" if any("rel err" in ln for ln in lines + rows) else ""
-        lines.append(f"networks (the reference is torch_ref, PyTorch autograd{legend}):")
-        return "\n".join(lines + rows)
+        if rows:
+            lines.append(f"networks (the reference is torch_ref, PyTorch autograd{legend}):")
+        return "\n".join(lines + rows + ([self.output] if self.output else []))
 
 
-def run_case(user, case):
-    """The user's function on one case, compared with torch_ref."""
+def annotate(text, names):
+    """``text`` with the user's name beside the first mention of each lecture symbol: dW^2 (nabla_w[-2])."""
+    seen = set()
+
+    def sub(m):
+        key = (m.group(1), int(m.group(2)))
+        if key in names and key not in seen:
+            seen.add(key)
+            return f"{m.group(0)} ({names[key]})"
+        return m.group(0)
+
+    return NAMED.sub(sub, text) if names else text
+
+
+def run_case(session, case, settings):
+    """The user's code on one case, compared with torch_ref."""
     ref = reference(case)
-    out, mutated = call(user, ref.W, ref.b, ref.X, ref.T)
-    if isinstance(out, Crash):
-        f = crash_finding(out, ref)
-        return CaseResult(case, f, out, GENERIC[f.eq] if f.eq in GENERIC else GENERIC[""], mutated=mutated)
-    out = unpack(user, out, ref.L)
-    finding, checks = scan(out, ref)
+    reply = session.call(ref.W, ref.b, ref.X, ref.T)
+    mutated = list(getattr(reply, "mutated", []))
+    if isinstance(reply, Raised) and not reply.trace:  # raised outside the user's frames: deltacheck's side
+        raise UsageError(
+            f"{session.what}: deltacheck could not run it as the {session.convention.NAME} convention: {reply.error}"
+        )
+    if isinstance(reply, Raised):
+        none = no_result_of(reply, session)
+        if none:
+            raise none
+        f = crash_finding(reply, ref, session, settings)
+        return CaseResult(case, f, reply, crash_hint(f, reply, ref))
+    dW, db, delta, shape_notes = session.convert(reply, case.spec.sizes, settings.scale(case.K))
+    finding, checks = scan((dW, db, delta), ref, shape_notes)
     res = CaseResult(
         case,
         finding,
-        has_delta=out[2] is not None,
+        has_delta=delta is not None,
         mutated=mutated,
         nonfinite=[
             (f"{SYMBOL[n]}^{l}", c.bad)
@@ -76,7 +122,7 @@ def run_case(user, case):
         ],
     )
     if finding:
-        res.hint = hint(finding, case, ref, out)
+        res.hint = hint(finding, case, ref, (dW, db, delta), session, settings, reply)
     else:
         res.largest = largest(checks)
     return res
@@ -101,29 +147,60 @@ def _case_line(r):
     return f"FAIL: eq ({r.finding.eq}) at l = {r.finding.layer}{err}"
 
 
-def diagnose(user, cases):
-    """The verdict on ``user`` over ``cases`` (UsageError propagates: the function is unusable)."""
-    results = [run_case(user, c) for c in cases]
-    mutated = sorted({m for r in results for m in r.mutated})
-    notes = (
-        [
-            f"note: backprop modifies its argument(s) {', '.join(mutated)} in place; deltacheck passes copies, "
-            "but a training loop calling it would see them change"
-        ]
-        if mutated
-        else []
-    )
+def diagnose(session, cases, settings):
+    """The verdict on the session's code over ``cases`` (UsageError propagates: the code is unusable)."""
+    results, stopped = [], None
+    for i, case in enumerate(cases):
+        try:
+            results.append(run_case(session, case, settings))
+        except NoResult as e:
+            stopped = (e, i, case)
+            break
+    return judge(session, results, stopped, len(cases))
+
+
+def judge(session, results, stopped=None, n_cases=None):
+    """The verdict from the CaseResults of the networks run, and (NoResult, index, case) where it stopped."""
+    n_cases = n_cases or len(results)
+    notes = session.convention.mutation_notes(session.loaded, sorted({m for r in results for m in r.mutated}))
     failing = [r for r in results if r.finding]
+    if stopped and not [r for r in failing if r.crash is None]:
+        return _no_result(session, stopped, n_cases, results, notes)
+    if stopped:
+        e, i, case = stopped
+        notes.append(f"then on network {i + 1} of {n_cases}, {case.label()}, {e.why}; the rest were not run")
     if not failing:
         return _pass(results, notes)
     primary = next((r for r in failing if r.crash is None), failing[0])
     f = primary.finding
-    headline = f"FAIL: {f.text} [on {primary.case.label()}]"
+    names = session.names(primary.case.L)
+    headline = annotate(f"FAIL: {f.text} [on {primary.case.label()}]", names)
     unnamed = [f"{sym} ({bad})" for sym, bad in primary.nonfinite if f"{sym} contains" not in headline]
     if unnamed:
         notes.insert(0, f"note: on {primary.case.label()} the result also contains NaN or inf: {', '.join(unnamed)}")
-    notes = _qualifiers(results, failing) + _crash_notes(primary, failing, results) + notes
-    return Verdict(False, f.eq, f.layer, headline, primary.hint, notes, results)
+    notes = _qualifiers(results, failing) + _crash_notes(primary, failing, results, session) + notes
+    return Verdict("fail", f.eq, f.layer, headline, annotate(primary.hint, names), notes, results)
+
+
+def _no_result(session, stopped, n_cases, results, notes):
+    e, i, case = stopped
+    what = session.what
+    head = f"NO RESULT: {what} {e.why}, on network {i + 1} of {n_cases}, {case.label()}"
+    hint = {
+        "timeout": "it never returned: an endless loop, a sleep or a wait for input? If it is only slow, "
+        "raise --timeout",
+        "memory": "a loop that keeps allocating, or arrays far larger than the network's? If it really "
+        "needs more, raise --max-memory",
+        "exit": "os._exit, sys.exit or exit() ends the process before anything is returned: return the gradients",
+        "signal": "nothing was returned; the lines printed before it ended may tell where",
+        "output": "print less, or nothing, inside backprop",
+        "recursion": "a function that calls itself (directly or through another) without end: the traceback "
+        "shows the cycle",
+    }.get(e.reason, "")
+    if i and all(not r.finding for r in results):
+        notes.append(f"the {i} network(s) before it agree with autograd")
+    notes += [f"  {ln}" for ln in getattr(e, "trace", [])]
+    return Verdict("error", "", 0, head, hint, notes, results)
 
 
 def _pass(results, notes):
@@ -134,11 +211,15 @@ def _pass(results, notes):
     Ks = sorted({r.case.K for r in results})
     what = "dW, db and δ" if all(r.has_delta for r in results) else "dW and db (no δ returned)"
     head = (
-        f"PASS: {what} agree with PyTorch autograd on all {len(results)} networks (L = {Ls[0]} … {Ls[-1]}, "
-        f"K = {Ks[0]} … {Ks[-1]}); largest error: rel err {err:.1e}, {used:.1e} of the tolerance, "
+        f"PASS: {what} agree with PyTorch autograd on all {len(results)} networks (L = {_span(Ls)}, "
+        f"K = {_span(Ks)}); largest error: rel err {err:.1e}, {used:.1e} of the tolerance, "
         f"at {where} on {label}"
     )
-    return Verdict(True, "", 0, head, "", notes, results)
+    return Verdict("pass", "", 0, head, "", notes, results)
+
+
+def _span(values):
+    return f"{values[0]}" if values[0] == values[-1] else f"{values[0]} … {values[-1]}"
 
 
 def _qualifiers(results, failing):
@@ -159,14 +240,14 @@ def _qualifiers(results, failing):
     return out
 
 
-def _crash_notes(primary, failing, results):
+def _crash_notes(primary, failing, results, session):
     """The exceptions: the user's traceback, and what the networks that raise have in common."""
     crashes = [r for r in failing if r.crash is not None]
     if not crashes:
         return []
-    first = crashes[0]
+    trace = ["  " + ln for ln in trace_lines(crashes[0].crash, session)]
     if primary.crash is not None:
-        return ["traceback (your file only):"] + ["  " + ln for ln in first.crash.trace.splitlines()]
+        return ["traceback (your code only):"] + trace
     labels = ", ".join(r.case.label() for r in crashes)
     why = ""
     if all(not r.case.square for r in crashes) and any(r.case.square and r.crash is None for r in results):
@@ -174,6 +255,7 @@ def _crash_notes(primary, failing, results):
             " — all have unequal widths, and the networks with equal widths run: shapes that fit only when "
             "n_l = n_{l+1} are the usual sign of a transposed matrix or a wrong layer index"
         )
-    return [f"On {len(crashes)} network(s) it raises instead ({labels}){why}:"] + [
-        "  " + ln for ln in first.crash.trace.splitlines()
-    ]
+    return [f"On {len(crashes)} network(s) it raises instead ({labels}){why}:"] + trace
+
+
+__all__ = ["CaseResult", "Verdict", "annotate", "diagnose", "judge", "run_case"]

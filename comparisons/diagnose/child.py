@@ -1,0 +1,220 @@
+"""The process that runs the user's code: limits first, then the file, then one network per request.
+
+Started by ``isolation.Child`` as ``python -m comparisons.diagnose.child REQ REPLY MAX_MEMORY CPU PARENT``.
+It imports numpy and the conventions, never torch.  Everything the user's code raises,
+SystemExit and MemoryError included, becomes a ``Raised`` reply; a process that dies instead
+is noticed by the parent.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import importlib.util
+import linecache
+import os
+import resource
+import sys
+import threading
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from comparisons.diagnose import conventions
+from comparisons.diagnose.wire import MAX_LOCAL, Closed, Failed, Frame, Loaded, Raised, plain, recv, send
+
+PACKAGE = Path(__file__).resolve().parents[1]  # comparisons/: never the user's code
+SYSTEM = tuple({str(Path(p).resolve()) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)})
+FRAMES_WITH_LOCALS = 4  # the innermost frames whose numbers are kept (a RecursionError has a thousand)
+
+
+def set_limits(max_memory, cpu_seconds):
+    """Address space, CPU time (a backstop behind the parent's wall clock) and no core file."""
+    if max_memory > 0:
+        resource.setrlimit(resource.RLIMIT_AS, (max_memory, max_memory))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def watch_parent(ppid):
+    """End this process as soon as its parent is gone (the parent was killed, say)."""
+
+    def loop():
+        while os.getppid() == ppid:
+            time.sleep(0.2)
+        os._exit(70)
+
+    threading.Thread(target=loop, daemon=True).start()
+
+
+def is_user_file(filename):
+    """True for a frame of the user's code: not the standard library, site-packages or deltacheck."""
+    if filename.startswith("<"):
+        return False
+    p = str(Path(filename).resolve())
+    return not p.startswith(SYSTEM) and not p.startswith(str(PACKAGE))
+
+
+class State:
+    """What one child keeps between requests."""
+
+    def __init__(self):
+        self.runner = None
+        self.stage = "load"
+        self.net = None
+
+
+def _one_line(e):
+    msg = " ".join(str(e).split())
+    return f"{type(e).__name__}: {msg}" if msg else type(e).__name__
+
+
+def _params(state):
+    """id -> the user's name of every parameter array of the network being run."""
+    params = getattr(state.net, "params", None)
+    return {id(v): k for k, v in params.items()} if isinstance(params, dict) else {}
+
+
+def _locals(frame, params):
+    """A frame's locals that are numbers (and self's), as plain values; the parameters self refers to."""
+    out, refs = {}, {}
+    for name, v in list(frame.f_locals.items())[:60]:
+        if name == "self":
+            for attr, a in list(getattr(v, "__dict__", {}).items())[:60]:
+                if id(a) in params:
+                    refs[attr] = params[id(a)]
+                if isinstance(a, (np.ndarray, list, dict, tuple, int)):
+                    out[f"self.{attr}"] = plain(a, limit=MAX_LOCAL)
+        elif isinstance(v, (np.ndarray, list, dict, tuple, int, float, np.number)):
+            out[name] = plain(v, limit=MAX_LOCAL)
+    return out, refs
+
+
+COMPOUND = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.For, ast.While, ast.If, ast.With, ast.Try)
+
+
+def _statement(filename, lineno):
+    """The source of the innermost simple statement that spans line ``lineno`` ('' if it cannot be read)."""
+    source = "".join(linecache.getlines(filename))
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return ""
+    spans = [
+        n
+        for n in ast.walk(tree)
+        if isinstance(n, ast.stmt) and not isinstance(n, COMPOUND) and n.lineno <= lineno <= (n.end_lineno or 0)
+    ]
+    best = min(spans, key=lambda n: n.end_lineno - n.lineno, default=None)
+    return (ast.get_source_segment(source, best) or "") if best is not None else ""
+
+
+def raised(e, state):
+    """The exception as a Raised: the user's frames, the innermost with their numbers."""
+    tb, entries = e.__traceback__, []
+    while tb is not None:
+        f = tb.tb_frame
+        if is_user_file(f.f_code.co_filename):
+            entries.append((f, tb.tb_lineno))
+        tb = tb.tb_next
+    params, frames, trace = _params(state), [], []
+    for i, (f, lineno) in enumerate(entries):
+        file = str(Path(f.f_code.co_filename).resolve())
+        line = linecache.getline(f.f_code.co_filename, lineno).strip()
+        trace.append((file, lineno, f.f_code.co_name, line))
+        if i >= len(entries) - FRAMES_WITH_LOCALS:
+            loc, refs = _locals(f, params)
+            stmt = _statement(f.f_code.co_filename, lineno)
+            frames.append(Frame(file, f.f_code.co_name, lineno, line, f.f_code.co_firstlineno, loc, refs, stmt))
+    k = getattr(state.runner, "k", -1)
+    return Raised(_one_line(e), type(e).__name__, frames, trace, k, state.stage)
+
+
+def load(state, path, name, forced, shown, module_name, extra_path):
+    """Import the user's file (or module) and pick the target; a Loaded, or Failed in one line."""
+    path = Path(path)
+    root, dotted = path.parent, path.stem
+    while (root / "__init__.py").is_file():  # a module of a package (common/layers.py): import it as one
+        root, dotted = root.parent, f"{root.name}.{dotted}"
+    sys.path[:0] = [str(path.parent)] + ([str(root)] if root != path.parent else [])
+    sys.path += [p for p in extra_path if p not in sys.path]
+    module_name = module_name or (dotted if root != path.parent else "")
+    module = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if module_name:
+            try:
+                module = importlib.import_module(module_name)
+            except BaseException:
+                module = None  # not importable by name here (a test module, say): load the file instead
+            if module is not None and Path(getattr(module, "__file__", "") or "").resolve() != path.resolve():
+                module = None  # another module of that name: the file is the one meant
+        if module is None:
+            spec = importlib.util.spec_from_file_location("deltacheck_user", path)
+            if spec is None or spec.loader is None:
+                return Failed(f"{shown}: cannot be imported as Python source")
+            module = importlib.util.module_from_spec(spec)
+            sys.modules["deltacheck_user"] = module
+            try:
+                spec.loader.exec_module(module)
+            except SyntaxError as e:
+                return Failed(f"{shown} does not import: line {e.lineno}: SyntaxError: {e.msg}")
+            except BaseException as e:
+                r = raised(e, state)
+                where = next((f"line {ln}: " for f, ln, _, _ in reversed(r.trace) if Path(f) == path.resolve()), "")
+                what = "calls sys.exit" if isinstance(e, SystemExit) else ""
+                return Failed(f"{shown} does not import: {where}{what or r.error}")
+    conv, obj, target = conventions.find(module, name, forced, shown)
+    state.runner = conventions.get(conv).Runner(obj, target)
+    consts = {}
+    for key in ("ACTIVATION", "COST", "EXPECTED_EQUATION"):
+        v = getattr(module, key, None)
+        consts[key] = v if v is None or isinstance(v, str) else plain(v)
+    r = state.runner
+    return Loaded(conv, target, consts, module.__doc__ or "", r.depth, r.signature, r.names)
+
+
+def call(state, op, W, b, X, T):
+    """Build the user's network for W's sizes, then run ``op`` (call or probe) on it."""
+    state.stage, state.net = "build", None
+    r = state.runner
+    sizes = [W[min(W)].shape[1]] + [W[l].shape[0] for l in sorted(W)]
+    if hasattr(r, "build"):
+        state.net = r.build(sizes)
+    state.stage = "call"
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        return getattr(r, op)(state.net, W, b, X, T)
+
+
+def serve(req, rep):
+    """Answer requests until the parent closes the pipe."""
+    state = State()
+    while True:
+        try:
+            op, args = recv(req, trusted=True)
+        except Closed:
+            os._exit(0)
+        try:
+            reply = load(state, *args) if op == "load" else call(state, op, *args)
+        except conventions.Unusable as e:
+            reply = Failed(str(e))
+        except BaseException as e:
+            reply = raised(e, state)
+        try:
+            send(rep, reply)
+        except BaseException:
+            os._exit(71)  # the reply cannot be sent (no memory left, say): the parent reports no result
+
+
+def main():
+    req, rep, max_memory, cpu, ppid = map(int, sys.argv[1:6])
+    watch_parent(ppid)
+    set_limits(max_memory, cpu)
+    serve(req, rep)
+
+
+if __name__ == "__main__":
+    main()

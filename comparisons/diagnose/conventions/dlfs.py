@@ -1,0 +1,200 @@
+"""ゼロから作るDeep Learning's convention: a class with ``params`` W1, b1, … and ``gradient(x, t)``.
+
+params['W{i}'] is (W^{i+1})ᵀ, shape (n_{l-1}, n_l), and params['b{i}'] is b^{i+1} (n_l,);
+``gradient(x, t)`` takes X (K, n_1) and one-hot T (K, n_L) and returns a dict of the same
+keys for the loss averaged over the batch, C_T / K.  The adapter writes the parameters into
+the user's own arrays (the Affine layers hold references to them), calls gradient once,
+transposes back and multiplies the mean by K.  The constructor says the depth:
+TwoLayerNet(input_size, hidden_size, output_size) fixes L = 3; a hidden_size_list allows any.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+
+from comparisons.common.errors import UsageError
+from comparisons.diagnose.conventions.base import Unusable, changed, returned_names
+from comparisons.diagnose.conventions.lecture import as_array
+from comparisons.diagnose.wire import Called, Opaque, plain
+
+NAME = "dlfs"
+DEFAULT_ACTIVATION = "relu"  # chapter 5's TwoLayerNet: Affine, Relu, Affine, SoftmaxWithLoss
+DEFAULT_COST = "cross_entropy"
+POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+
+
+def accepts(obj):
+    """A class with a ``gradient`` method."""
+    return inspect.isclass(obj) and callable(getattr(obj, "gradient", None))
+
+
+def _roles(cls, name):
+    """The constructor's required arguments as 'input', 'output', 'hidden' or 'hidden_list', in order."""
+    try:
+        params = list(inspect.signature(cls).parameters.values())
+    except (TypeError, ValueError):
+        params = []
+    required = [p for p in params if p.kind in POSITIONAL and p.default is p.empty]
+    roles = (
+        ["input"]
+        + [
+            "hidden_list" if "list" in p.name.lower() or p.name.lower().endswith("sizes") else "hidden"
+            for p in required[1:-1]
+        ]
+        + ["output"]
+    )
+    if len(required) < 2 or roles.count("hidden_list") > 1:
+        sig = ", ".join(p.name for p in required)
+        raise Unusable(
+            f"cannot tell how to build {name}({sig}): the dlfs convention builds "
+            f"{name}(input_size, hidden_size, output_size) or {name}(input_size, hidden_size_list, output_size)"
+        )
+    return roles, [p.name for p in required]
+
+
+class Runner:
+    """Child side: builds the class for the sizes, writes params in, calls gradient(x, t) once."""
+
+    def __init__(self, cls, name):
+        if not accepts(cls):
+            raise Unusable(f"{name} is not a class with a gradient(x, t) method")
+        try:
+            inspect.signature(cls.gradient).bind(None, None, None)
+        except TypeError:
+            raise Unusable(f"{name}.gradient must take (x, t), as in ゼロから作るDeep Learning") from None
+        except ValueError:
+            pass
+        self.cls, self.name = cls, name
+        self.roles, arg_names = _roles(cls, name)
+        self.depth = 0 if "hidden_list" in self.roles else len(self.roles)  # TwoLayerNet: L = 3
+        self.signature = f"{name}({', '.join(arg_names)})"
+        self.names = {"returns": (returned_names(cls.gradient) + ["grads"])[:1]}
+
+    def args(self, sizes):
+        """The constructor's arguments for ``sizes``."""
+        hidden = list(sizes[1:-1])
+        out = []
+        for role in self.roles:
+            if role == "input":
+                out.append(int(sizes[0]))
+            elif role == "output":
+                out.append(int(sizes[-1]))
+            elif role == "hidden_list":
+                out.append([int(n) for n in hidden])
+            else:
+                out.append(int(hidden.pop(0)))
+        return out
+
+    def build(self, sizes):
+        """The user's network for ``sizes``, its params checked against the convention."""
+        net = self.cls(*self.args(sizes))
+        self.check(net, sizes)
+        return net
+
+    def check(self, net, sizes):
+        """Unusable unless net.params holds W1, b1, … of the convention's shapes."""
+        label = f"{self.name}({', '.join(map(repr, self.args(sizes)))})"
+        params = getattr(net, "params", None)
+        if not isinstance(params, dict):
+            raise Unusable(f"{label}.params must be a dict of W1, b1, …, got {type(params).__name__}")
+        for i in range(1, len(sizes)):
+            for key, want in ((f"W{i}", (sizes[i - 1], sizes[i])), (f"b{i}", (sizes[i],))):
+                arr = params.get(key)
+                if not isinstance(arr, np.ndarray) or arr.size != int(np.prod(want)) or arr.ndim > 2:
+                    raise Unusable(
+                        f"{label}.params[{key!r}] has shape {np.shape(arr) if arr is not None else 'none (missing)'}"
+                        f"; the dlfs convention has {'(n_{l-1}, n_l)' if key[0] == 'W' else '(n_l,)'} = {want}"
+                    )
+                if key[0] == "W" and arr.shape != want:
+                    raise Unusable(f"{label}.params[{key!r}] has shape {arr.shape}; the dlfs convention has {want}")
+
+    def write(self, net, W, b):
+        """(W^l)ᵀ and b^l into the user's own arrays: the layers that refer to them see the new values."""
+        L = max(W)
+        self.check(net, [W[2].shape[1]] + [W[l].shape[0] for l in range(2, L + 1)])
+        for l in range(2, L + 1):
+            net.params[f"W{l - 1}"][...] = W[l].T
+            net.params[f"b{l - 1}"][...] = b[l].reshape(net.params[f"b{l - 1}"].shape)
+
+    def call(self, net, W, b, X, T):
+        """gradient(X, T) as returned; the parameters it changed."""
+        L = max(W)
+        self.write(net, W, b)
+        grads = plain(net.gradient(X.copy(), T.copy()))
+        mutated, post = [], {}
+        for l in range(2, L + 1):
+            if changed(W[l].T, net.params[f"W{l - 1}"]):
+                mutated.append(f"params['W{l - 1}']")
+                post[l] = np.array(net.params[f"W{l - 1}"], dtype=np.float64).T
+            if changed(b[l], np.ravel(net.params[f"b{l - 1}"])):
+                mutated.append(f"params['b{l - 1}']")
+        return Called(grads, mutated, post)
+
+    def probe(self, net, W, b, X, T):
+        """predict(X) and loss(X, T), where the class has them."""
+        self.write(net, W, b)
+        out = {}
+        if callable(getattr(net, "predict", None)):
+            out["forward"] = plain(net.predict(X.copy()))
+        if callable(getattr(net, "loss", None)):
+            out["loss"] = plain(net.loss(X.copy(), T.copy()))
+        return out
+
+
+def convert(raw, sizes, what, loaded, scale):
+    """(dW, db, None, notes): scale · grads['W{l−1}']ᵀ and scale · grads['b{l−1}'], keyed by l = 2 … L."""
+    if not isinstance(raw, dict):
+        got = raw.type if isinstance(raw, Opaque) else type(raw).__name__
+        raise UsageError(f"{what} returned {got}; it must return a dict of W1, b1, …, as in ゼロから作るDeep Learning")
+    if not any(f"W{i}" in raw for i in range(1, len(sizes))):
+        raise UsageError(f"{what} returned a dict keyed {sorted(map(str, raw))}; it must hold W1, b1, …")
+    g = loaded.names.get("returns", ["grads"])[0]
+    dW, db, notes = {}, {}, {}
+    for l in range(2, len(sizes) + 1):
+        for key, acc, sym in ((f"W{l - 1}", dW, "dW"), (f"b{l - 1}", db, "db")):
+            if raw.get(key) is None:
+                continue
+            arr = as_array(raw[key], lambda got, key=key: f"{what} returned {key} as {got}")
+            want = (sizes[l - 2], sizes[l - 1]) if sym == "dW" else (sizes[l - 1],)
+            if sym == "dW" and arr.shape in (want, want[::-1]):
+                arr = arr.T  # (n_{l-1}, n_l) -> the lecture's (n_l, n_{l-1}); a transposed one stays transposed
+            elif sym == "db" and arr.shape == (1, want[0]):
+                arr = arr.reshape(-1)
+            elif arr.shape != want or sym == "dW":
+                notes[sym, l] = f"{g}[{key!r}] has shape {arr.shape}, expected {want}"
+            acc[l] = arr * scale
+    return dW, db, None, notes
+
+
+def mutation_notes(loaded, mutated):
+    """The note for parameters gradient changed while it ran."""
+    if not mutated:
+        return []
+    return [
+        f"note: {loaded.name}.gradient changes {', '.join(mutated)} while it runs; deltacheck writes the "
+        "parameters again before every call, but a training loop would see them changed"
+    ]
+
+
+def callee(loaded):
+    """How the user's code is named in a verdict."""
+    return f"{loaded.name}.gradient"
+
+
+def names(loaded, L):
+    """The user's names of the lecture's symbols: grads['W1'] beside dW^2, params['W1'] beside W^2."""
+    g = loaded.names.get("returns", ["grads"])[0]
+    out = {}
+    for l in range(2, L + 1):
+        out["dW", l], out["db", l] = f"{g}['W{l - 1}']", f"{g}['b{l - 1}']"
+        out["W", l], out["b", l] = f"params['W{l - 1}']", f"params['b{l - 1}']"
+    return out
+
+
+def layer_of_param(key):
+    """'W2' -> ('W', 3): the lecture's symbol and layer of a params key; None for others."""
+    if isinstance(key, str) and len(key) > 1 and key[0] in "Wb" and key[1:].isdigit():
+        return key[0], int(key[1:]) + 1
+    return None

@@ -1,0 +1,141 @@
+"""The lecture's convention: ``backprop(W, b, X, T)`` returns (dW, db) or (dW, db, delta), dicts keyed by l.
+
+W[l] (n_l, n_{l-1}), b[l] (n_l,), X (K, n_1), T (K, n_L), one row per example k; the sums over
+k are the user's (C_T = Σ_k C_k).  The user's names are the lecture's, so nothing is translated.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+
+from comparisons.common.errors import UsageError
+from comparisons.diagnose.conventions.base import Unusable, changed
+from comparisons.diagnose.wire import Called, Opaque, plain
+
+NAME = "lecture"
+DEFAULT_ACTIVATION = "sigmoid"
+DEFAULT_COST = "squared_error"
+
+
+def accepts(obj):
+    """A plain function (or any callable that is not a class)."""
+    return callable(obj) and not inspect.isclass(obj)
+
+
+class Runner:
+    """Child side: calls the function on copies and notes what it changed."""
+
+    depth = 0  # any depth
+    signature = ""
+
+    def __init__(self, fn, name):
+        if not accepts(fn):
+            raise Unusable(f"{name} is not a function")
+        try:
+            inspect.signature(fn).bind(None, None, None, None)
+        except TypeError:
+            raise Unusable(f"{name} must take four arguments (W, b, X, T)") from None
+        except ValueError:
+            pass  # no signature to inspect (a builtin): the call will tell
+        self.fn = fn
+        self.names = {}
+
+    def call(self, net, W, b, X, T):
+        """(dW, db[, delta]) as the user returned it, and the arguments it changed in place."""
+        args = ({l: w.copy() for l, w in W.items()}, {l: v.copy() for l, v in b.items()}, X.copy(), T.copy())
+        out = self.fn(*args)
+        mutated = [n for n, orig, got in zip("WbXT", (W, b, X, T), args) if not _same(orig, got)]
+        post = {l: np.array(args[0][l], dtype=np.float64) for l in W if "W" in mutated and _changed(W, args[0], l)}
+        return Called(plain(out), mutated, post)
+
+    def probe(self, net, W, b, X, T):
+        """Nothing to detect: the lecture's function says its settings by ACTIVATION and COST."""
+        return {}
+
+
+def _changed(W, got, l):
+    return isinstance(got, dict) and l in got and changed(W[l], got[l])
+
+
+def _same(orig, got):
+    if isinstance(orig, dict):
+        return (
+            isinstance(got, dict)
+            and sorted(got) == sorted(orig)
+            and all(np.shape(got[l]) == orig[l].shape and np.array_equal(got[l], orig[l]) for l in orig)
+        )
+    return np.shape(got) == orig.shape and np.array_equal(got, orig)
+
+
+def convert(raw, sizes, what, loaded=None, scale=1.0):
+    """(dW, db, delta or None, notes) of {l: float64 array}; UsageError if the result is not one."""
+    L = len(sizes)
+    if not isinstance(raw, (tuple, list)) or len(raw) not in (2, 3):
+        got = _type(raw) if not isinstance(raw, (tuple, list)) else f"{type(raw).__name__} of {len(raw)}"
+        raise UsageError(f"{what} returned {got}; it must return (dW, db) or (dW, db, delta)")
+    names = ("dW", "db", "delta")
+    out = tuple(_layers(what, names[i], d, L) for i, d in enumerate(raw)) + ((None,) if len(raw) == 2 else ())
+    return out + ({},)
+
+
+def _type(x):
+    return x.type if isinstance(x, Opaque) else type(x).__name__
+
+
+def _layers(what, name, d, L):
+    """One returned dict as {l: float64 array}, keys checked against l = 2 … L."""
+    if not isinstance(d, dict):
+        raise UsageError(f"{what} returned {name} as {_type(d)}; it must be a dict keyed by the layer l = 2 … L")
+    if not all(isinstance(k, int) and not isinstance(k, bool) for k in d):
+        raise UsageError(
+            f"{what} returned {name} with keys {sorted(map(repr, d))}; keys must be the layer numbers l = 2 … {L}"
+        )
+    if not d:
+        if name == "delta":
+            return None  # an empty δ is no δ: the diagnosis uses dW and db
+        raise UsageError(f"{what} returned an empty {name}; it must hold one entry per layer l = 2 … {L}")
+    if not set(d) & set(range(2, L + 1)):
+        raise UsageError(
+            f"{what} returned {name} keyed {sorted(d)}; the lecture keys layers l = 2 … {L} (l = 1 is the input)"
+        )
+    out = {}
+    for l in range(2, L + 1):
+        if l in d:
+            out[l] = as_array(d[l], lambda got, l=l: f"{what} returned {name}[{l}] as {got}")
+    return out
+
+
+def as_array(x, message):
+    """``x`` as a float64 array; UsageError(message(type name)) when it holds no numbers."""
+    if isinstance(x, np.ndarray) and x.dtype.kind in "biuf":
+        return x.astype(np.float64)
+    if isinstance(x, (int, float)) and not isinstance(x, bool):
+        return np.asarray(x, dtype=np.float64)
+    if isinstance(x, list) and all(isinstance(v, (int, float, list)) for v in x):
+        try:
+            return np.asarray(x, dtype=np.float64)
+        except ValueError:
+            pass
+    raise UsageError(message(_type(x)) + "; it must be an array of real numbers")
+
+
+def mutation_notes(loaded, mutated):
+    """The note for arguments the function changed in place."""
+    if not mutated:
+        return []
+    return [
+        f"note: {loaded.name} modifies its argument(s) {', '.join(mutated)} in place; deltacheck passes copies, "
+        "but a training loop calling it would see them change"
+    ]
+
+
+def callee(loaded):
+    """How the user's code is named in a verdict."""
+    return loaded.name
+
+
+def names(loaded, L):
+    """The lecture's symbols are the user's own: nothing to add."""
+    return {}
