@@ -220,6 +220,8 @@ def check_spec(arch, spec, device="cpu"):
         net, ref, X, T, batches = build(spec, device)
         grads = gradient_rows(arch, net, ref, X, T)
         traj = trajectory_rows(arch, spec, net, ref, X, T, batches)
+    except MemoryError:
+        raise
     except Exception as e:  # a crash on either side is a finding, reported, never fatal
         msg = f"{type(e).__name__}: {e}".replace("\n", " ")
         grads = [
