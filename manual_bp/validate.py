@@ -153,7 +153,7 @@ def check_batches(batches, K):
     A batch object that repeats (``full_batch`` repeats one array) is checked once.
     """
     if isinstance(batches, (str, bytes)) or not isinstance(batches, Iterable):
-        raise ValueError(f"batches must be a list of row-index arrays, e.g. full_batch(K, steps), got {batches!r}")
+        raise ValueError(f"batches must be a list of row-index arrays, as full_batch(K, steps) gives, got {batches!r}")
     out, seen = [], {}
     for i, idx in enumerate(batches):
         if id(idx) not in seen:  # ids stay unique: ``out`` keeps every batch alive

@@ -114,7 +114,7 @@ def check_data(X, T, n_1, n_L, dtype):
 def check_batches(batches, K):
     """Each entry a non-empty 1-D array of row indices 0 … K−1 into X; a list of them is returned."""
     if isinstance(batches, (str, bytes)) or not isinstance(batches, Iterable):
-        raise ValueError(f"batches must be a list of row-index arrays, e.g. full_batch(K, steps), got {batches!r}")
+        raise ValueError(f"batches must be a list of row-index arrays, as full_batch(K, steps) gives, got {batches!r}")
     out, seen = [], {}
     for i, idx in enumerate(batches):
         if id(idx) not in seen:  # ids stay unique: ``out`` keeps every batch alive

@@ -118,11 +118,10 @@ def resource_errors(what, need_bytes):
         yield
     except BrokenProcessPool:
         raise UsageError(
-            f"{what}: a worker process died (killed by the system, most often for lack of memory; "
-            f"the estimate was about {fmt_bytes(need_bytes)}); lower them or free memory"
+            f"{what}: a worker process was killed (by the system, most often for lack of memory; "
+            f"the estimate was about {fmt_bytes(need_bytes)}); ask for less, or free memory"
         ) from None
     except _out_of_memory_types():
         raise UsageError(
-            f"{what}: ran out of memory although the estimate was about {fmt_bytes(need_bytes)}; "
-            "lower them or free memory"
+            f"{what}: ran out of memory (the estimate was about {fmt_bytes(need_bytes)}); ask for less, or free memory"
         ) from None
