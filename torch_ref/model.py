@@ -76,6 +76,7 @@ class TorchMLP(nn.Module):
         if self.device.type == "cuda" and not torch.cuda.is_available():
             raise ValueError(f"device {device!r}: CUDA is not available here (torch {torch.__version__})")
         self.dtype = dtype  # the NumPy dtype, float32 or float64
+        self.sizes = [W[2].shape[1]] + [W[l].shape[0] for l in range(2, L + 1)]  # [n_1, …, n_L]
         self.linear = nn.ModuleDict()
         self.act = nn.ModuleDict()
         for l in range(2, L + 1):
@@ -86,11 +87,6 @@ class TorchMLP(nn.Module):
                 lin.bias.copy_(torch.from_numpy(b[l]))
             self.linear[str(l)] = lin
             self.act[str(l)] = ACTIVATIONS[self.activations[l - 2]]()
-
-    @property
-    def sizes(self):
-        """[n_1, …, n_L]."""
-        return [self.linear["2"].in_features] + [self.linear[str(l)].out_features for l in range(2, self.L + 1)]
 
     def tensor(self, x):
         """``x`` as a tensor of the network's dtype on its device (a tensor is returned as it is)."""

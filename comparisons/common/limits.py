@@ -68,8 +68,8 @@ def fmt_bytes(n):
 
 def fmt_seconds(s):
     """'40 s', '12 min', '3.1 h', '2500 days'."""
-    for unit, size in (("days", 86400), ("h", 3600), ("min", 60)):
-        if s >= 2 * size:
+    for unit, size, least in (("days", 86400, 2 * 86400), ("h", 3600, 3600), ("min", 60, 120)):
+        if s >= least:
             return _two_digits(s / size, unit)
     return _two_digits(s, "s")
 

@@ -19,7 +19,8 @@ SPEC_BYTES = 5000  # one sampled spec and its gradient rows, at most 3 × 6 of t
 PARAM_COPIES = 10  # copies of W, b alive at once in training (NumPy's 11 measured, torch's besides)
 ACTIVATION_COPIES = 6  # (K, n_l) arrays per layer alive at once: z, a, δ (NumPy's 6 measured, torch's besides)
 HISTORY_COPIES = 1  # (steps, P) parameter histories the harness keeps
-STEP_SECONDS = 2e-4  # one step of both sides with its comparison on a small net (340 µs measured)
+STEP_SECONDS = 2.5e-4  # one step of both sides with its comparison on the smallest nets (340 µs measured)
+SAMPLED_STEP_SECONDS = 4e-4  # the same, averaged over sampled specs (sgd's C_T on all of X, shadows: 560 µs measured)
 SPEC_SECONDS = 2e-3  # building one small spec and its gradient and δ checks (3.5 ms measured)
 SAMPLE_SECONDS = 3e-5  # sampling one spec (59 µs measured)
 FLOP_RATE = 5e10  # flop/s of both sides' GEMMs, above what 2 cores reach, so that time errs low
@@ -66,7 +67,8 @@ def check_spec_fits(spec, max_memory, max_time):
 
 def sweep_needs(archs, steps, jobs):
     """(bytes, seconds) of a sweep, from the sampler's largest spec and every spec's rows kept."""
-    worst, spec_s = spec_needs([MAX_WIDTH] * (MAX_DEPTH + 1), MAX_K, MAX_K, steps, 8)
+    worst, _ = spec_needs([MAX_WIDTH] * (MAX_DEPTH + 1), MAX_K, MAX_K, steps, 8)
+    spec_s = SPEC_SECONDS + steps * SAMPLED_STEP_SECONDS
     workers = jobs if jobs > 1 else 0
     need = PROCESS_BYTES * (1 + workers) + max(1, workers) * sum(worst.values())
     need += archs * (SPEC_BYTES + steps * ROW_BYTES)  # everything returned is held until the report is written
