@@ -56,7 +56,7 @@ def train(net, X, T, optimizer, batches):
     with buffers reused and the data checked once, here.
     """
     X, T = net.check_data(X, T)
-    batches = validate.check_batches(batches, len(X))  # all of them before the first update
+    batches = validate.check_batches(batches, len(X))  # a list: all of them before the first update
     step = TrainStep(net, optimizer)
     history = []
     for idx in batches:

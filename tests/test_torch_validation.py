@@ -122,3 +122,23 @@ def test_a_tensor_of_the_wrong_width_is_refused_too():
 def test_an_unknown_device_is_named(device):
     with pytest.raises(ValueError, match="unknown device"):
         TorchMLP(**BASE, device=device)
+
+
+def test_batches_from_a_generator_are_taken_one_by_one_on_both_sides():
+    """A generator (one that moves a progress bar, say) is not drained before training starts."""
+    taken = []
+
+    def counted(batches):
+        for idx in batches:
+            yield idx
+            taken.append(len(taken))
+
+    net, ref = MLP(**BASE), TorchMLP(**BASE)
+    bad = [np.arange(5), np.arange(5), np.array([7])]
+    with pytest.raises(ValueError, match=r"batches\[2\] holds row 7 but X has 5 rows"):
+        train(net, X, T, SGD(0.1), counted(bad))
+    assert taken == [0, 1]  # two steps taken, one at a time, before the bad batch was reached
+    taken.clear()
+    with pytest.raises(ValueError, match=r"batches\[2\] holds row 7 but X has 5 rows"):
+        ref.train_steps(X, T, ref.optimizer(0.1), counted(bad))
+    assert taken == [0, 1]

@@ -7,7 +7,7 @@ imports manual_bp.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -112,12 +112,19 @@ def check_data(X, T, n_1, n_L, dtype):
 
 
 def check_batches(batches, K):
-    """Each entry a non-empty 1-D array of row indices 0 … K−1 into X; a list of them is returned."""
+    """Each entry a non-empty 1-D array of row indices 0 … K−1 into X.
+
+    A list or tuple is checked in full before any batch is used, so that a refused call
+    changes nothing (a batch object that repeats, as in ``full_batch``, is checked once);
+    any other iterable (a generator that moves a progress bar) one batch before its step.
+    """
     if isinstance(batches, (str, bytes)) or not isinstance(batches, Iterable):
         raise ValueError(f"batches must be a list of row-index arrays, as full_batch(K, steps) gives, got {batches!r}")
+    if not isinstance(batches, Sequence):
+        return (_check_batch(i, idx, K) for i, idx in enumerate(batches))
     out, seen = [], {}
     for i, idx in enumerate(batches):
-        if id(idx) not in seen:  # ids stay unique: ``out`` keeps every batch alive
+        if id(idx) not in seen:  # ids stay unique: ``batches`` keeps every batch alive
             seen[id(idx)] = _check_batch(i, idx, K)
         out.append(seen[id(idx)])
     return out
