@@ -112,7 +112,7 @@ def init_params(sizes, seed=0, dtype=np.float64):
     """W[l] ~ N(0, 1/n_{l-1}) (n_l, n_{l-1}) and b[l] ~ N(0, 0.1²) (n_l,), drawn in float64 then cast."""
     sizes = validate.check_sizes(sizes)
     dtype = validate.check_dtype(dtype)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(validate.check_seed(seed))
     W, b = {}, {}
     for l in range(2, len(sizes) + 1):
         n_l, n_prev = sizes[l - 1], sizes[l - 2]  # sizes is 0-indexed: sizes[l-1] is n_l

@@ -44,6 +44,7 @@ class SGD:
 
 def full_batch(K, steps):
     """The lecture's full-batch schedule: every step uses all K examples."""
+    K, steps = validate.check_int("K", K, 1), validate.check_int("steps", steps, 0)
     return [np.arange(K)] * steps
 
 
@@ -55,6 +56,7 @@ def train(net, X, T, optimizer, batches):
     with buffers reused and the data checked once, here.
     """
     X, T = net.check_data(X, T)
+    batches = validate.check_batches(batches, len(X))  # a list: all of them before the first update
     step = TrainStep(net, optimizer)
     history = []
     for idx in batches:

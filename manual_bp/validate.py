@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -23,8 +24,22 @@ def check_dtype(dtype):
     return dt
 
 
+def check_int(name, v, lo):
+    """An integer ≥ lo (bools refused)."""
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < lo:
+        raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
+    return int(v)
+
+
+def check_seed(seed):
+    """A seed for numpy's default_rng: an integer ≥ 0."""
+    return check_int("seed", seed, 0)
+
+
 def check_sizes(sizes):
     """At least two layers, every width an integer ≥ 1."""
+    if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Iterable):
+        raise ValueError(f"sizes must be a list of layer widths [n_1, …, n_L], got {sizes!r}")
     sizes = list(sizes)
     if len(sizes) < 2:
         raise ValueError(f"sizes needs at least 2 layers (input and output), got {sizes!r}")
@@ -82,10 +97,9 @@ def check_params(weights, biases):
         raise ValueError(
             f"weights and biases must both be keyed l = 2 … {L}, got {sorted(weights)} and {sorted(biases)}"
         )
-    first = np.asarray(weights[2])
-    dtype = check_dtype(first.dtype) if first.dtype.kind == "f" else None
-    if dtype is None:
-        raise ValueError(f"W[2] must be float32 or float64, got dtype {first.dtype}")
+    dtype = np.asarray(weights[2]).dtype
+    if dtype not in FLOAT_DTYPES:
+        raise ValueError(f"W[2] must be float32 or float64, got dtype {dtype}")
     W, b = {}, {}
     for l in expected:
         W[l] = _as_float_array(weights[l], f"W[{l}]", dtype)
@@ -131,3 +145,35 @@ def check_reduction(reduction):
     if reduction not in ("sum", "mean"):
         raise ValueError(f"reduction must be 'sum' or 'mean', got {reduction!r}")
     return reduction
+
+
+def check_batches(batches, K):
+    """Each entry a non-empty 1-D array of row indices 0 … K−1 into X.
+
+    A list or tuple is checked in full before any batch is used, so that a refused call
+    changes nothing (a batch object that repeats, as in ``full_batch``, is checked once);
+    any other iterable (a generator that moves a progress bar) one batch before its step.
+    """
+    if isinstance(batches, (str, bytes)) or not isinstance(batches, Iterable):
+        raise ValueError(f"batches must be a list of row-index arrays, as full_batch(K, steps) gives, got {batches!r}")
+    if not isinstance(batches, Sequence):
+        return (_check_batch(i, idx, K) for i, idx in enumerate(batches))
+    out, seen = [], {}
+    for i, idx in enumerate(batches):
+        if id(idx) not in seen:  # ids stay unique: ``batches`` keeps every batch alive
+            seen[id(idx)] = _check_batch(i, idx, K)
+        out.append(seen[id(idx)])
+    return out
+
+
+def _check_batch(i, idx, K):
+    arr = np.asarray(idx)
+    if arr.ndim != 1 or arr.size == 0 or arr.dtype.kind not in "iu":
+        raise ValueError(
+            f"batches[{i}] must be a non-empty 1-D array of integer row indices, got shape {arr.shape} "
+            f"dtype {arr.dtype}"
+        )
+    lo, hi = int(arr.min()), int(arr.max())
+    if lo < 0 or hi >= K:
+        raise ValueError(f"batches[{i}] holds row {hi if hi >= K else lo} but X has {K} rows (0 … {K - 1})")
+    return arr

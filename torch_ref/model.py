@@ -11,6 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from . import validate
+
 # torch's Softplus returns z itself above threshold=20, off the exact log(1+e^z) by up to
 # e^{-20} ≈ 2e-9. Above 40, e^{-z} < 5e-18 is below float64 rounding of z, so the exact
 # function and its gradient are unchanged and e^z still cannot overflow.
@@ -47,6 +49,11 @@ def _loss_from_a(cost, a_L, t):
     return F.nll_loss(torch.log(a_L), t, reduction="sum")  # cross_entropy: −Σ t log a
 
 
+def _array(x):
+    """A NumPy array of ``x`` (a CPU or device tensor included)."""
+    return x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else x
+
+
 def _numpy(d):
     return {l: v.detach().cpu().numpy() for l, v in d.items()}
 
@@ -56,30 +63,28 @@ class TorchMLP(nn.Module):
 
     def __init__(self, weights, biases, activations, cost, reduction="sum", device="cpu"):
         super().__init__()
-        L = len(weights) + 1
-        if isinstance(activations, str):
-            activations = [activations] * (L - 1)
-        if cost not in ("squared_error", "binary_cross_entropy", "cross_entropy"):
-            raise ValueError(f"unknown cost {cost!r}")
-        if reduction not in ("sum", "mean"):
-            raise ValueError(f"reduction must be 'sum' or 'mean', got {reduction!r}")
-        self.L, self.cost, self.reduction = L, cost, reduction
-        self.activations = list(activations)
+        W, b, dtype = validate.check_params(weights, biases)
+        L = len(W) + 1
+        self.activations = validate.check_activations(activations, L, ACTIVATIONS)
+        self.cost = validate.check_cost(cost, self.activations[-1])
+        self.reduction = validate.check_reduction(reduction)
+        self.L = L
         try:
             self.device = torch.device(device)
-        except RuntimeError:
+        except (RuntimeError, TypeError):
             raise ValueError(f"unknown device {device!r}") from None
         if self.device.type == "cuda" and not torch.cuda.is_available():
             raise ValueError(f"device {device!r}: CUDA is not available here (torch {torch.__version__})")
-        dtype = torch.from_numpy(np.asarray(weights[2])).dtype
+        self.dtype = dtype  # the NumPy dtype, float32 or float64
+        self.sizes = [W[2].shape[1]] + [W[l].shape[0] for l in range(2, L + 1)]  # [n_1, …, n_L]
         self.linear = nn.ModuleDict()
         self.act = nn.ModuleDict()
         for l in range(2, L + 1):
-            n_l, n_prev = np.shape(weights[l])
-            lin = nn.Linear(n_prev, n_l, dtype=dtype, device=self.device)
+            n_l, n_prev = W[l].shape
+            lin = nn.Linear(n_prev, n_l, dtype=torch.from_numpy(W[l]).dtype, device=self.device)
             with torch.no_grad():  # bit-for-bit copies of manual_bp's arrays
-                lin.weight.copy_(torch.from_numpy(np.asarray(weights[l])))
-                lin.bias.copy_(torch.from_numpy(np.asarray(biases[l])))
+                lin.weight.copy_(torch.from_numpy(W[l]))
+                lin.bias.copy_(torch.from_numpy(b[l]))
             self.linear[str(l)] = lin
             self.act[str(l)] = ACTIVATIONS[self.activations[l - 2]]()
 
@@ -89,9 +94,23 @@ class TorchMLP(nn.Module):
             return x
         return torch.as_tensor(np.asarray(x), dtype=self.linear["2"].weight.dtype, device=self.device)
 
+    def check_data(self, X, T=None):
+        """X (K, n_1) and T (K, n_L) checked as manual_bp checks them, as tensors; ValueError otherwise.
+
+        Arrays are checked in full (real, finite, the network's dtype; integers are cast).
+        Tensors are taken as already checked (``tensor`` made them) but for their shapes,
+        which cost nothing to read; the training loops pass tensors at every step.
+        """
+        n_1, n_L = self.sizes[0], self.sizes[-1]
+        if isinstance(X, torch.Tensor) and (T is None or isinstance(T, torch.Tensor)):
+            validate.check_shapes(tuple(X.shape), None if T is None else tuple(T.shape), n_1, n_L)
+            return X, T
+        X, T = validate.check_data(_array(X), None if T is None else _array(T), n_1, n_L, self.dtype)
+        return self.tensor(X), None if T is None else self.tensor(T)
+
     def forward(self, X, retain=True):
         """z[l] (with retained grad) and a[l] for every layer, as tensors."""
-        a = {1: self.tensor(X)}
+        a = {1: self.check_data(X)[0]}
         z = {}
         for l in range(2, self.L + 1):
             z[l] = self.linear[str(l)](a[l - 1])
@@ -102,8 +121,8 @@ class TorchMLP(nn.Module):
 
     def loss(self, X, T):
         """The reduced cost (C_T, or C_T / K) with the forward pass it came from."""
+        X, t = self.check_data(X, T)
         z, a = self.forward(X)
-        t = self.tensor(T)
         C = _loss_from_z(self.cost, z[self.L], a[self.L], t)
         if self.reduction == "mean":
             C = C / t.shape[0]
@@ -145,9 +164,10 @@ class TorchMLP(nn.Module):
 
     def output_grad(self, X, T):
         """∂C_T/∂a^L from autograd, shape (K, n_L)."""
+        X, T = self.check_data(X, T)
         _, a = self.forward(X)
         a_L = a[self.L].detach().requires_grad_(True)
-        _loss_from_a(self.cost, a_L, self.tensor(T)).backward()
+        _loss_from_a(self.cost, a_L, T).backward()
         return a_L.grad.cpu().numpy()
 
     def per_example_gradients(self, X, T):
@@ -158,7 +178,8 @@ class TorchMLP(nn.Module):
             z, a = torch.func.functional_call(self, p, (x[None],), {"retain": False})
             return _loss_from_z(self.cost, z[self.L], a[self.L], t[None])  # C_k of one example
 
-        grads = torch.func.vmap(torch.func.grad(cost_k), in_dims=(None, 0, 0))(params, self.tensor(X), self.tensor(T))
+        X, T = self.check_data(X, T)
+        grads = torch.func.vmap(torch.func.grad(cost_k), in_dims=(None, 0, 0))(params, X, T)
         gW = {l: grads[f"linear.{l}.weight"] for l in range(2, self.L + 1)}
         gb = {l: grads[f"linear.{l}.bias"] for l in range(2, self.L + 1)}
         return _numpy(gW), _numpy(gb)
@@ -203,9 +224,9 @@ class TorchMLP(nn.Module):
 
     def train_steps(self, X, T, optimizer, batches):
         """One optimizer step per index array in ``batches``; returns C after each step on all of X."""
-        Xt, Tt = self.tensor(X), self.tensor(T)
+        Xt, Tt = self.check_data(X, T)
         history = []
-        for idx in batches:
+        for idx in validate.check_batches(batches, len(Xt)):
             idx = torch.as_tensor(np.asarray(idx), device=self.device)
             self.step(optimizer, Xt[idx], Tt[idx])
             history.append(self.total_cost(Xt, Tt))

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from comparisons.common.errors import UsageError
 
+STAGE_PREFIX = ".deltacheck-"  # staging directories: .deltacheck-<pid>-<random>, beside the reports
 FLOAT_FORMAT = "%.6e"  # every float in a CSV: fixed, so the same run gives the same bytes
 
 
@@ -38,16 +39,37 @@ def check_out_dir(path):
     return out
 
 
+def remove_stale_stages(out):
+    """Remove staging directories whose run is gone: one killed by SIGKILL cannot remove its own."""
+    for d in Path(out).glob(f"{STAGE_PREFIX}*-*"):
+        pid = d.name[len(STAGE_PREFIX) :].split("-")[0]
+        if d.is_dir() and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(d, ignore_errors=True)
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # another user's process: alive
+    return True
+
+
 @contextlib.contextmanager
 def atomic_dir(out):
     """Yield a fresh staging directory; on success move each file into ``out``, else discard it.
 
     Files are staged beside ``out`` (same filesystem), so each final os.replace is atomic:
-    a run that dies before the end leaves the previous reports exactly as they were.
+    a run that dies before the end leaves the previous reports exactly as they were, and
+    its staging directory is removed then (an exception, SIGTERM, Ctrl-C) or by the next
+    run into ``out`` (SIGKILL).
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=".deltacheck-", dir=out))
+    remove_stale_stages(out)
+    stage = Path(tempfile.mkdtemp(prefix=f"{STAGE_PREFIX}{os.getpid()}-", dir=out))
     try:
         yield stage
         for f in sorted(stage.iterdir()):

@@ -11,6 +11,7 @@ import sys
 
 from comparisons.common.argtypes import int_at_least
 from comparisons.common.errors import UsageError
+from comparisons.common.limits import DEFAULT_MAX_TIME, duration, memory_size
 from comparisons.common.spec import DTYPES
 
 SWEEP_DOC = """`deltacheck sweep`: random architectures, gradients, δ and trajectories, written as a report."""
@@ -36,7 +37,26 @@ def register_sweep(sub):
     p.add_argument("--out", default="reports", help="output directory (default reports/)")
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="device of the torch side")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_limits(p)
     p.set_defaults(run=run_sweep)
+
+
+def add_limits(p):
+    """--max-memory and --max-time: the estimate of a run is checked against them before it starts."""
+    p.add_argument(
+        "--max-memory",
+        type=memory_size,
+        default=None,
+        metavar="SIZE",
+        help="refuse a run estimated to need more memory than SIZE, e.g. 64G (default: the memory available now)",
+    )
+    p.add_argument(
+        "--max-time",
+        type=duration,
+        default=DEFAULT_MAX_TIME,
+        metavar="DURATION",
+        help="refuse a run estimated to take longer than DURATION, e.g. 90m or 12h (default: 1h)",
+    )
 
 
 def command_line(args):
@@ -48,19 +68,27 @@ def command_line(args):
 
 
 def run_sweep(args):
-    from comparisons.common.reportio import atomic_dir, check_out_dir
-    from comparisons.common.spec import sample_specs
+    from comparisons.common.reportio import check_out_dir
+    from comparisons.sweep.budget import check_sweep_fits
+
+    out = check_out_dir(args.out)
+    need = check_sweep_fits(args)  # before anything is sampled, imported or written
+
+    from comparisons.common.interrupts import terminate_on_signals
+    from comparisons.common.limits import resource_errors
+    from comparisons.common.reportio import atomic_dir
+    from comparisons.sweep.console import quiet
     from comparisons.sweep.report import write_report
     from comparisons.sweep.runner import run_specs, set_device
 
     problem = set_device(args.device)
     if problem:
         raise UsageError(problem)
-    out = check_out_dir(args.out)
-    specs = sample_specs(args.archs, args.seed, args.dtype, args.steps)
-    grads, traj = run_specs(specs, args.jobs, args.device, progress=not args.no_progress)
-    with atomic_dir(out) as stage:
-        verdicts = write_report(stage, command_line(args), args, specs, grads, traj)
+    with terminate_on_signals(), resource_errors(f"--archs {args.archs} with --steps {args.steps}", need), quiet():
+        specs = sample_with_progress(args)
+        grads, traj = run_specs(specs, args.jobs, args.device, progress=not args.no_progress)
+        with atomic_dir(out) as stage:
+            verdicts = write_report(stage, command_line(args), args, specs, grads, traj)
     n_fail = int((~verdicts["passed"]).sum())
     print(
         f"{len(verdicts) - n_fail} of {len(verdicts)} architectures pass; report in {out}/summary.md", file=sys.stderr
@@ -68,27 +96,54 @@ def run_sweep(args):
     return 1 if n_fail else 0
 
 
+def sample_with_progress(args):
+    """``sample_specs(args.archs, args.seed, args.dtype, args.steps)``, with a bar: a million specs take a minute."""
+    import numpy as np
+
+    from comparisons.common.spec import sample_spec
+    from comparisons.sweep.console import Bar
+
+    rng = np.random.default_rng(args.seed)
+    specs = []
+    with Bar(total=args.archs, desc="sampling", unit="arch", disable=args.no_progress) as bar:
+        for _ in range(args.archs):
+            specs.append(sample_spec(rng, args.dtype, args.steps))
+            bar.update()
+    return specs
+
+
 def register_check(sub):
     p = sub.add_parser("check", help="run one architecture given as JSON and print every check", description=CHECK_DOC)
     p.add_argument("--spec", required=True, help="one line of JSON, as in a report's spec column")
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="device of the torch side")
+    p.add_argument("--no-progress", action="store_true", help="no elapsed-time line")
+    add_limits(p)
     p.set_defaults(run=run_check)
 
 
 def run_check(args):
-    import pandas as pd
-
     from comparisons.common.spec import ArchSpec
-    from comparisons.sweep.runner import run_specs, set_device
+    from comparisons.sweep.budget import check_spec_fits
 
     try:
         spec = ArchSpec.from_json(args.spec)
     except ValueError as e:
         raise UsageError(f"--spec: {e}") from None
+    need, seconds = check_spec_fits(spec, args.max_memory, args.max_time)  # before any work
+
+    import pandas as pd
+
+    from comparisons.common.limits import fmt_seconds, resource_errors
+    from comparisons.sweep.console import Bar, quiet
+    from comparisons.sweep.runner import run_specs, set_device
+
     problem = set_device(args.device)
     if problem:
         raise UsageError(problem)
-    grads, traj = run_specs([spec], 1, args.device, progress=False)
+    elapsed = Bar(desc=f"check: about {fmt_seconds(seconds)} estimated", bar_format="{desc}, {elapsed} elapsed",
+                  disable=args.no_progress)  # fmt: skip
+    with resource_errors("--spec", need), quiet(), elapsed:
+        grads, traj = run_specs([spec], 1, args.device, progress=False)
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(spec.label())
         print(grads.drop(columns=["arch"]).to_string(index=False))

@@ -89,7 +89,12 @@ def check_spec(arch, spec, device="cpu"):
 
     A MemoryError is not a finding about the implementations: it propagates.
     """
-    net, ref, X, T, batches = build(spec, device)
+    try:
+        net, ref, X, T, batches = build(spec, device)
+    except MemoryError:
+        raise
+    except Exception as e:  # a spec one side refuses: a finding too
+        return [crash_row(arch, e)], []
     pristine = (X.copy(), T.copy())
     Xm, Tm = read_only(X), read_only(T)  # manual_bp's
     Xt, Tt = ref.tensor(X.copy()), ref.tensor(T.copy())  # torch's own

@@ -1,0 +1,41 @@
+"""SIGTERM and SIGHUP unwind like Ctrl-C, so that workers are ended and staged reports removed.
+
+Python ends a process on SIGTERM or SIGHUP at once, skipping every ``finally``: workers
+would outlive their parent and a staging directory would stay behind.  Inside
+``terminate_on_signals`` those signals raise ``Terminated`` (a KeyboardInterrupt) instead;
+the CLI turns it into one line and the exit status 128 + signal number.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+
+SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+class Terminated(KeyboardInterrupt):
+    """The process was asked to stop by ``signum``."""
+
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise(signum, frame):
+    raise Terminated(signum)
+
+
+@contextlib.contextmanager
+def terminate_on_signals():
+    """Within the block, SIGTERM and SIGHUP raise Terminated in the main thread; the old handlers after."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set handlers; elsewhere the defaults stay
+        return
+    old = {s: signal.signal(s, _raise) for s in SIGNALS}
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)

@@ -1,0 +1,84 @@
+"""What a check or a sweep needs, memory and time, estimated from its arguments before any work.
+
+The harness keeps, for each spec, its parameters after every step, (steps, P), and one row
+per step; a sweep keeps every spec's rows until the report is written.  The constants were
+measured on small networks (tracemalloc, RSS, wall time on 2 cores) and rounded so that
+the estimate errs low: a refusal means the run would certainly not fit.
+"""
+
+from __future__ import annotations
+
+import os
+
+from comparisons.common.limits import refuse_if_over
+from comparisons.common.spec import MAX_DEPTH, MAX_K, MAX_WIDTH
+
+PROCESS_BYTES = 250 * 2**20  # one process with torch, NumPy and pandas imported (RSS 253 MB measured)
+ROW_BYTES = 400  # one trajectory row held by the run: a dict of numbers (410 B measured) and its DataFrame row
+SPEC_BYTES = 5000  # one sampled spec and its gradient rows, at most 3 × 6 of them (700 B + 18 × 250 B)
+PARAM_COPIES = 10  # copies of W, b alive at once in training (NumPy's 11 measured, torch's besides)
+ACTIVATION_COPIES = 6  # (K, n_l) arrays per layer alive at once: z, a, δ (NumPy's 6 measured, torch's besides)
+HISTORY_COPIES = 1  # (steps, P) parameter histories the harness keeps
+STEP_SECONDS = 2.5e-4  # one step of both sides with its comparison on the smallest nets (340 µs measured)
+SAMPLED_STEP_SECONDS = 4e-4  # the same, averaged over sampled specs (sgd's C_T on all of X, shadows: 560 µs measured)
+SPEC_SECONDS = 2e-3  # building one small spec and its gradient and δ checks (3.5 ms measured)
+SAMPLE_SECONDS = 3e-5  # sampling one spec (59 µs measured)
+FLOP_RATE = 5e10  # flop/s of both sides' GEMMs, above what 2 cores reach, so that time errs low
+
+
+def spec_needs(sizes, K, batch, steps, itemsize, one_hot=False):
+    """(bytes by cause, seconds) to check one spec: its parameters, its examples, its steps.
+
+    P = Σ_l n_l (n_{l-1} + 1) parameters; a step costs about 12·batch·P flop on the two
+    sides together (forward, two backward GEMMs, 2 flop per multiply-add).
+    """
+    P = sum(n * (m + 1) for m, n in zip(sizes[:-1], sizes[1:]))
+    N = sum(sizes)
+    sgd = batch < K
+    parts = {
+        "sizes": PARAM_COPIES * P * 8 + (sizes[-1] ** 2 * 8 if one_hot else 0),  # + the one-hot table np.eye(n_L)
+        "K": ACTIVATION_COPIES * K * N * 8,
+        "steps": steps * (HISTORY_COPIES * P * itemsize + ROW_BYTES + (8 * batch + 112 if sgd else 8)),
+    }
+    flop = 12 * batch * P + (4 * K * P if sgd else 0)  # sgd also evaluates C_T on all of X after each step
+    seconds = SPEC_SECONDS + 12 * K * P / FLOP_RATE + steps * (STEP_SECONDS + flop / FLOP_RATE)
+    return parts, seconds
+
+
+def check_spec_fits(spec, max_memory, max_time):
+    """Refuse `check --spec` past the limits, naming the field that makes it large."""
+    import numpy as np
+
+    parts, seconds = spec_needs(
+        spec.sizes, spec.K, spec.batch, spec.steps, np.dtype(spec.dtype).itemsize, spec.cost == "cross_entropy"
+    )
+    P = sum(n * (m + 1) for m, n in zip(spec.sizes[:-1], spec.sizes[1:]))
+    cause = max(parts, key=parts.get)
+    causes = {
+        "sizes": f"sizes {list(spec.sizes)} ({P} parameters)",
+        "K": f"K ({spec.K} examples)",
+        "steps": f"steps ({spec.steps} × {P} parameters kept)",
+    }
+    what = f"--spec: its {causes[cause]}"
+    need = PROCESS_BYTES + sum(parts.values())
+    refuse_if_over(what, need, seconds, max_memory, max_time)
+    return need, seconds
+
+
+def sweep_needs(archs, steps, jobs):
+    """(bytes, seconds) of a sweep, from the sampler's largest spec and every spec's rows kept."""
+    worst, _ = spec_needs([MAX_WIDTH] * (MAX_DEPTH + 1), MAX_K, MAX_K, steps, 8)
+    spec_s = SPEC_SECONDS + steps * SAMPLED_STEP_SECONDS
+    workers = jobs if jobs > 1 else 0
+    need = PROCESS_BYTES * (1 + workers) + max(1, workers) * sum(worst.values())
+    need += archs * (SPEC_BYTES + steps * ROW_BYTES)  # everything returned is held until the report is written
+    seconds = archs * SAMPLE_SECONDS + archs * spec_s / max(1, min(jobs, os.cpu_count() or 1))
+    return need, seconds
+
+
+def check_sweep_fits(args):
+    """Refuse `sweep` past the limits, naming --archs, --steps and --jobs."""
+    need, seconds = sweep_needs(args.archs, args.steps, args.jobs)
+    what = f"--archs {args.archs} with --steps {args.steps}" + (f" and --jobs {args.jobs}" if args.jobs > 1 else "")
+    refuse_if_over(what, need, seconds, args.max_memory, args.max_time)
+    return need

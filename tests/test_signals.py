@@ -1,0 +1,178 @@
+"""`sweep --jobs 2` stopped by a signal leaves no process, no staged file, and earlier reports intact."""
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from comparisons import cli
+from comparisons.common.reportio import STAGE_PREFIX, atomic_dir
+
+ROOT = Path(__file__).resolve().parents[1]
+EARLIER = ["sweep", "--archs", "2", "--steps", "2", "--seed", "5", "--no-progress"]
+# Each worker takes 5 architectures of 20000 steps at a time, about a minute of work: a parent that
+# waited for its workers' tasks instead of ending them would time out.
+LONG = ["sweep", "--jobs", "2", "--archs", "40", "--steps", "20000", "--seed", "1", "--no-progress"]
+
+
+def snapshot(d):
+    """Every entry of ``d`` with its bytes (directories as None)."""
+    return {p.name: (p.read_bytes() if p.is_file() else None) for p in sorted(Path(d).iterdir())}
+
+
+def gone(procs, timeout=10.0):
+    """The processes of ``procs`` still running (zombies count as ended) after up to ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        alive = []
+        for p in procs:
+            try:
+                if p.status() != psutil.STATUS_ZOMBIE:
+                    alive.append(p)
+            except psutil.NoSuchProcess:
+                pass
+        if not alive or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.1)
+
+
+def workers_of(proc, n, timeout=60.0):
+    """Wait until ``proc`` has ``n`` descendants, then return them."""
+    parent = psutil.Process(proc.pid)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        kids = parent.children(recursive=True)
+        if len(kids) >= n:
+            return kids
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.05)
+    raise AssertionError(f"no {n} workers after {timeout} s")
+
+
+@pytest.fixture(scope="module")
+def earlier_report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("earlier")
+    assert cli.main([*EARLIER, "--out", str(out)]) == 0
+    return snapshot(out)
+
+
+def copy_report(files, out):
+    out.mkdir()
+    for name, data in files.items():
+        (out / name).write_bytes(data)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "sig, to_group, rc",
+    [
+        (signal.SIGTERM, False, 128 + signal.SIGTERM),
+        (signal.SIGINT, False, 128 + signal.SIGINT),
+        (signal.SIGHUP, False, 128 + signal.SIGHUP),
+        (signal.SIGKILL, False, -signal.SIGKILL),
+        (signal.SIGINT, True, 128 + signal.SIGINT),  # Ctrl-C: the whole process group
+        (signal.SIGTERM, True, 128 + signal.SIGTERM),  # `timeout`: the whole process group
+    ],
+    ids=["SIGTERM", "SIGINT", "SIGHUP", "SIGKILL", "SIGINT to the group", "SIGTERM to the group"],
+)
+def test_a_signal_ends_every_process_and_keeps_the_earlier_report(sig, to_group, rc, earlier_report, tmp_path):
+    out = tmp_path / "reports"
+    copy_report(earlier_report, out)
+    stderr = tmp_path / "stderr"  # a file, not a pipe: a surviving worker would hold a pipe open
+    with stderr.open("w") as f:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "comparisons", *LONG, "--out", str(out)],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=f,
+            start_new_session=True,  # its own process group, as a shell gives a command
+        )
+    procs = [psutil.Process(proc.pid)]
+    try:
+        procs += workers_of(proc, 2)
+        time.sleep(0.5)  # the workers are busy with architectures now
+        if to_group:
+            os.killpg(proc.pid, sig)
+        else:
+            proc.send_signal(sig)
+        proc.wait(timeout=20)
+        err = stderr.read_text()
+        assert proc.returncode == rc, err
+        assert gone(procs) == []
+        if sig != signal.SIGKILL:
+            assert err.count("\n") == 1 and signal.Signals(sig).name in err and "Traceback" not in err, err
+    finally:
+        kill_all([*procs, *psutil.Process().children(recursive=True)])  # nothing of this test may outlive it
+        proc.wait()
+    assert snapshot(out) == earlier_report
+
+
+def kill_all(procs):
+    for p in procs:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            p.kill()
+
+
+def _pool_script(tied):
+    return textwrap.dedent(f"""
+        import os, time
+        from concurrent.futures import ProcessPoolExecutor
+        from comparisons.sweep.runner import init_worker
+        pool = ProcessPoolExecutor(1, initializer=init_worker if {tied} else None,
+                                   initargs=(os.getpid(),) if {tied} else ())
+        pool.submit(time.sleep, 60)
+        time.sleep(60)
+    """)
+
+
+@pytest.mark.parametrize("tied", [True, False], ids=["tied worker dies", "untied worker survives (the control)"])
+def test_a_worker_dies_with_a_parent_killed_by_sigkill(tied):
+    """The check has teeth: a pool worker without init_worker(parent) outlives a SIGKILLed parent."""
+    proc = subprocess.Popen([sys.executable, "-c", _pool_script(tied)], cwd=ROOT, start_new_session=True)
+    procs = [psutil.Process(proc.pid)]
+    try:
+        procs += workers_of(proc, 1)
+        proc.kill()
+        proc.wait()
+        assert gone(procs[1:], timeout=5.0 if tied else 1.0) == ([] if tied else procs[1:])
+    finally:
+        kill_all([*procs, *psutil.Process().children(recursive=True)])
+        proc.wait()
+
+
+def test_sigterm_while_the_report_is_staged_removes_the_stage(tmp_path, monkeypatch, capsys, earlier_report):
+    out = tmp_path / "reports"
+    copy_report(earlier_report, out)
+
+    def terminated_halfway(stage, *a, **k):
+        (stage / "gradients.csv").write_text("half")
+        os.kill(os.getpid(), signal.SIGTERM)  # the handler raises here, in the main thread
+        time.sleep(5)  # not reached
+        raise AssertionError("SIGTERM did not interrupt the run")
+
+    monkeypatch.setattr("comparisons.sweep.report.write_report", terminated_halfway)
+    assert cli.main([*EARLIER, "--seed", "6", "--out", str(out)]) == 128 + signal.SIGTERM
+    assert "SIGTERM" in capsys.readouterr().err
+    assert snapshot(out) == earlier_report
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handler is gone again
+
+
+def test_a_stage_left_by_a_killed_run_is_removed_by_the_next(tmp_path):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = tmp_path / f"{STAGE_PREFIX}{dead.pid}-abc"
+    stale.mkdir()
+    (stale / "gradients.csv").write_text("half")
+    live = tmp_path / f"{STAGE_PREFIX}{os.getpid()}-def"  # a run still going: left alone
+    live.mkdir()
+    with atomic_dir(tmp_path) as stage:
+        (stage / "summary.md").write_text("new")
+    assert not stale.exists() and live.is_dir()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, "summary.md"])

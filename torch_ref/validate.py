@@ -1,0 +1,143 @@
+"""Input checks for TorchMLP: each raises ValueError with one sentence naming the problem.
+
+The messages are manual_bp's, word for word, where the same thing is wrong (a test holds
+the two sides to that); the checks are written again here because torch_ref never
+imports manual_bp.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+# Each cost with the output activation it is built for (None: any).
+COST_LINKS = {"squared_error": None, "binary_cross_entropy": "sigmoid", "cross_entropy": "softmax"}
+OUTPUT_ONLY = frozenset({"softmax"})
+
+
+def check_activations(activations, L, known):
+    """One name per layer l = 2 … L (or one name for all), each in ``known``; softmax only at the output."""
+    if isinstance(activations, str):
+        activations = [activations] * (L - 1)
+    activations = list(activations)
+    if len(activations) != L - 1:
+        raise ValueError(f"got {len(activations)} activations for {L - 1} layers with weights (l = 2 … {L})")
+    for name in activations:
+        if not isinstance(name, str) or name not in known:
+            raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(known)}")
+    for l, name in enumerate(activations, start=2):
+        if name in OUTPUT_ONLY and l != L:
+            raise ValueError(f"{name} is allowed only at the output layer L = {L}, not at l = {l}")
+    return activations
+
+
+def check_cost(cost, out_act):
+    """A known cost whose required output activation, if any, is the one used."""
+    if not isinstance(cost, str) or cost not in COST_LINKS:
+        raise ValueError(f"unknown cost {cost!r}; choose one of {', '.join(COST_LINKS)}")
+    link = COST_LINKS[cost]
+    if link is not None and out_act != link:
+        raise ValueError(f"cost {cost} needs a {link} output layer, got {out_act}")
+    return cost
+
+
+def check_reduction(reduction):
+    """'sum' (C_T, the lecture's) or 'mean' (C_T / K)."""
+    if reduction not in ("sum", "mean"):
+        raise ValueError(f"reduction must be 'sum' or 'mean', got {reduction!r}")
+    return reduction
+
+
+def _as_float_array(x, what, dtype):
+    """x as an array of ``dtype``: integers and bools are cast, other floats refused."""
+    arr = np.asarray(x)
+    if arr.dtype.kind in "biu":
+        arr = arr.astype(dtype)
+    elif arr.dtype.kind != "f":
+        raise ValueError(f"{what} must hold real numbers, got dtype {arr.dtype}")
+    elif arr.dtype != dtype:
+        raise ValueError(f"{what} has dtype {arr.dtype} but the network is {dtype}; cast it first")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{what} contains NaN or inf")
+    return arr
+
+
+def check_params(weights, biases):
+    """W[l] (n_l, n_{l-1}) and b[l] (n_l,) for l = 2 … L as NumPy arrays, one float dtype, all finite."""
+    if not isinstance(weights, dict) or not isinstance(biases, dict):
+        raise ValueError("weights and biases must be dicts keyed by the layer number l = 2 … L")
+    if not weights:
+        raise ValueError("weights is empty: a network needs at least the layers l = 1 and 2")
+    L = len(weights) + 1
+    expected = list(range(2, L + 1))
+    if sorted(weights) != expected or sorted(biases) != expected:
+        raise ValueError(
+            f"weights and biases must both be keyed l = 2 … {L}, got {sorted(weights)} and {sorted(biases)}"
+        )
+    dtype = np.asarray(weights[2]).dtype
+    if dtype not in FLOAT_DTYPES:
+        raise ValueError(f"W[2] must be float32 or float64, got dtype {dtype}")
+    W, b = {}, {}
+    for l in expected:
+        W[l] = _as_float_array(weights[l], f"W[{l}]", dtype)
+        b[l] = _as_float_array(biases[l], f"b[{l}]", dtype)
+        if W[l].ndim != 2 or min(W[l].shape) < 1:
+            raise ValueError(f"W[{l}] must be a 2-D array (n_{l}, n_{l - 1}) with widths >= 1, got shape {W[l].shape}")
+        if l > 2 and W[l].shape[1] != W[l - 1].shape[0]:
+            raise ValueError(f"W[{l}] has shape {W[l].shape} but layer {l - 1} has {W[l - 1].shape[0]} units")
+        if b[l].shape != (W[l].shape[0],):
+            raise ValueError(f"b[{l}] must have shape ({W[l].shape[0]},), got {b[l].shape}")
+    return W, b, dtype
+
+
+def check_shapes(X_shape, T_shape, n_1, n_L):
+    """X (K, n_1) with K ≥ 1, and T (K, n_L) when given."""
+    if len(X_shape) != 2 or X_shape[1] != n_1 or X_shape[0] < 1:
+        raise ValueError(f"X must have shape (K, {n_1}) with K >= 1 (one row per example), got {X_shape}")
+    if T_shape is not None and T_shape != (X_shape[0], n_L):
+        raise ValueError(f"T must have shape ({X_shape[0]}, {n_L}) to match X, got {T_shape}")
+
+
+def check_data(X, T, n_1, n_L, dtype):
+    """X (K, n_1) and T (K, n_L) as NumPy arrays of ``dtype``, K ≥ 1, real and finite."""
+    X = _as_float_array(X, "X", dtype)
+    check_shapes(X.shape, None, n_1, n_L)
+    if T is None:
+        return X, None
+    T = _as_float_array(T, "T", dtype)
+    check_shapes(X.shape, T.shape, n_1, n_L)
+    return X, T
+
+
+def check_batches(batches, K):
+    """Each entry a non-empty 1-D array of row indices 0 … K−1 into X.
+
+    A list or tuple is checked in full before any batch is used, so that a refused call
+    changes nothing (a batch object that repeats, as in ``full_batch``, is checked once);
+    any other iterable (a generator that moves a progress bar) one batch before its step.
+    """
+    if isinstance(batches, (str, bytes)) or not isinstance(batches, Iterable):
+        raise ValueError(f"batches must be a list of row-index arrays, as full_batch(K, steps) gives, got {batches!r}")
+    if not isinstance(batches, Sequence):
+        return (_check_batch(i, idx, K) for i, idx in enumerate(batches))
+    out, seen = [], {}
+    for i, idx in enumerate(batches):
+        if id(idx) not in seen:  # ids stay unique: ``batches`` keeps every batch alive
+            seen[id(idx)] = _check_batch(i, idx, K)
+        out.append(seen[id(idx)])
+    return out
+
+
+def _check_batch(i, idx, K):
+    arr = np.asarray(idx.cpu() if hasattr(idx, "cpu") else idx)
+    if arr.ndim != 1 or arr.size == 0 or arr.dtype.kind not in "iu":
+        raise ValueError(
+            f"batches[{i}] must be a non-empty 1-D array of integer row indices, got shape {arr.shape} "
+            f"dtype {arr.dtype}"
+        )
+    lo, hi = int(arr.min()), int(arr.max())
+    if lo < 0 or hi >= K:
+        raise ValueError(f"batches[{i}] holds row {hi if hi >= K else lo} but X has {K} rows (0 … {K - 1})")
+    return arr
