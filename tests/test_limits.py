@@ -8,6 +8,7 @@ import sys
 import tracemalloc
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from comparisons import cli
@@ -123,7 +124,7 @@ def test_a_real_out_of_memory_under_a_limit_is_one_line_exit_2():
 
     spec = {**DIVERGING, "eta": 0.01, "steps": 50_000_000}  # (steps, P) history: 50e6 × 42 × 8 B = 16 GiB
     r = subprocess.run(
-        [sys.executable, "-m", "comparisons", "check", "--max-memory", "100G", "--max-time", "1d"]
+        [sys.executable, "-m", "comparisons", "check", "--max-memory", "1000G", "--max-time", "1d"]
         + ["--spec", json.dumps(spec)],
         cwd=ROOT,
         preexec_fn=limit,
@@ -141,7 +142,7 @@ def test_no_runtime_warning_reaches_stderr_from_a_diverging_check():
         capture_output=True,
         text=True,
     )
-    assert r.returncode == 1 and "FAIL" in r.stdout  # it diverges: a finding of the trajectory rows
+    assert r.returncode == 0 and "diverged from step" in r.stdout  # both sides overflow alike: a finding, not a failure
     assert r.stderr == ""
 
 
@@ -151,12 +152,22 @@ def test_the_overflow_of_a_diverging_run_is_silenced_by_quiet(quiet, capsys, mon
     which the harness then reports as a crash row)."""
     import contextlib
 
+    from comparisons.sweep import harness
+
+    orig = harness.start_rows
+
+    def overflowing(*a, **k):  # an overflow outside the harness's own errstate blocks
+        np.float64(1e308) * 10
+        return orig(*a, **k)
+
+    monkeypatch.setattr(harness, "start_rows", overflowing)
     if not quiet:
         monkeypatch.setattr("comparisons.sweep.console.quiet", contextlib.nullcontext)
         monkeypatch.setattr("comparisons.sweep.runner.quiet", contextlib.nullcontext)
-    assert cli.main(["check", "--no-progress", "--spec", json.dumps(DIVERGING)]) == 1
+    code = cli.main(["check", "--no-progress", "--spec", json.dumps(DIVERGING)])
     cap = capsys.readouterr()
     assert ("RuntimeWarning" in cap.out) is not quiet and cap.err == ""
+    assert code == (0 if quiet else 1)  # unsilenced, the warning is an error: a crash row
 
 
 def test_sampling_with_progress_gives_exactly_sample_specs():

@@ -14,11 +14,13 @@ from comparisons.common.limits import refuse_if_over
 from comparisons.common.spec import MAX_DEPTH, MAX_K, MAX_WIDTH
 
 PROCESS_BYTES = 250 * 2**20  # one process with torch, NumPy and pandas imported (RSS 253 MB measured)
-ROW_BYTES = 400  # one trajectory row held by the run: a dict of numbers (410 B measured) and its DataFrame row
+ROW_BYTES = 1100  # one trajectory row held by the run: a dict of numbers and status strings, its DataFrame row
 SPEC_BYTES = 5000  # one sampled spec and its gradient rows, at most 3 × 6 of them (700 B + 18 × 250 B)
 PARAM_COPIES = 10  # copies of W, b alive at once in training (NumPy's 11 measured, torch's besides)
 ACTIVATION_COPIES = 6  # (K, n_l) arrays per layer alive at once: z, a, δ (NumPy's 6 measured, torch's besides)
-HISTORY_COPIES = 1  # (steps, P) parameter histories the harness keeps
+# (steps, P) parameter histories the harness keeps: TrainStep's, and on the architectures whose
+# training paths are checked, the reference and one path's (measured 2,314 B a step at P = 47).
+HISTORY_COPIES = 3
 STEP_SECONDS = 2.5e-4  # one step of both sides with its comparison on the smallest nets (340 µs measured)
 SAMPLED_STEP_SECONDS = 4e-4  # the same, averaged over sampled specs (sgd's C_T on all of X, shadows: 560 µs measured)
 SPEC_SECONDS = 2e-3  # building one small spec and its gradient and δ checks (3.5 ms measured)

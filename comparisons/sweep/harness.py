@@ -8,6 +8,7 @@ array, or as changed bytes) and can never hand torch the changed data.
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 import manual_bp
 from comparisons.common.spec import make_problem
@@ -91,7 +92,7 @@ def check_spec(arch, spec, device="cpu"):
     """
     try:
         net, ref, X, T, batches = build(spec, device)
-    except MemoryError:
+    except (MemoryError, torch.OutOfMemoryError):  # a resource limit, not a finding about the implementations
         raise
     except Exception as e:  # a spec one side refuses: a finding too
         return [crash_row(arch, e)], []
@@ -106,7 +107,7 @@ def check_spec(arch, spec, device="cpu"):
         traj = trajectory_rows(arch, spec, net, ref, Xm, Tm, batches, Xt, Tt)
         if sampled_for_paths(spec) and batches:
             grads += path_rows(arch, spec, W0, b0, Xm, Tm, batches, flat_trajectory(spec, W0, b0, Xm, Tm, batches))
-    except MemoryError:
+    except (MemoryError, torch.OutOfMemoryError):  # a resource limit, not a finding about the implementations
         raise
     except Exception as e:  # a crash on either side is a finding, reported, never fatal
         grads.append(crash_row(arch, e))
