@@ -13,7 +13,7 @@ import numpy as np
 
 from comparisons.common.errors import UsageError
 from comparisons.common.spec import ArchSpec
-from manual_bp import validate
+from manual_bp import COSTS, validate
 
 LECTURE_SIZES = (12, 3, 2)  # the lecture's 4×3-pixel digits, 3 hidden units, 2 outputs
 LECTURE_K = 64
@@ -48,7 +48,7 @@ class Case:
 
 def activations_for(L, activation, cost, output=None):
     """One name per layer l = 2 … L: ``activation`` throughout, the output fixed by a cross-entropy, else ``output``."""
-    out = {"binary_cross_entropy": "sigmoid", "cross_entropy": "softmax"}.get(cost, output or activation)
+    out = COSTS[cost].link if cost in COSTS and COSTS[cost].link else output or activation  # the cost's own σ
     return [activation] * (L - 2) + [out]
 
 

@@ -15,6 +15,7 @@ import numpy as np
 from comparisons.common.checks import compare
 from comparisons.common.spec import make_problem
 from comparisons.common.tolerances import gradient_tolerance
+from comparisons.diagnose.wording import delta_eq, delta_lead, lead, recurrence_wrong
 from torch_ref import TorchMLP
 
 TOL = gradient_tolerance(np.float64)
@@ -160,19 +161,9 @@ def scan(out, ref, notes=None):
     return None, checks
 
 
-def _delta_eq(l, L):
-    return "4" if l == L else "5"
-
-
-def _delta_lead(l, L):
-    if l == L:
-        return f"eq (4) fails at the output layer l = {L}: "
-    return f"eq (5) fails at layer l = {l}: "
-
-
 def _layer_finding(l, checks, ref, has_delta, grads_ok):
     L = ref.L
-    above = f" while δ^{l + 1} agrees — the recurrence from layer {l + 1} to {l} is wrong" if l < L else ""
+    above = recurrence_wrong(l) if l < L else ""
     if has_delta and checks["delta", l].status != "ok":
         c = checks["delta", l]
         tail = (
@@ -181,15 +172,13 @@ def _layer_finding(l, checks, ref, has_delta, grads_ok):
             if grads_ok
             else ""
         )
-        return Finding(_delta_eq(l, L), l, _delta_lead(l, L) + phrase("delta", l, c, ref) + above + tail, "delta", c)
+        return Finding(delta_eq(l, L), l, delta_lead(l, L) + phrase("delta", l, c, ref) + above + tail, "delta", c)
     cw, cb = checks["dW", l], checks["db", l]
     if cw.status == "ok" and cb.status == "ok":
         return None
     mean = 1.0 / ref.K
     if ref.K > 1 and all(c.status == "factor" and abs(c.factor - mean) <= 1e-9 * mean for c in (cw, cb)):
-        return Finding(
-            "2", l, f"eq (2) fails at layer l = {l}: {phrase('dW', l, cw, ref)}, and db^{l} likewise (eq (3))", "dW", cw
-        )
+        return Finding("2", l, lead("2", l) + f"{phrase('dW', l, cw, ref)}, and db^{l} likewise (eq (3))", "dW", cw)
     wrong = ("value", "factor", "nonfinite", "missing")
     inferred = not has_delta and cw.status in wrong and cb.status in wrong
     if inferred:
@@ -203,18 +192,18 @@ def _layer_finding(l, checks, ref, has_delta, grads_ok):
             first, second = (("dW", cw), ("db", cb)) if cw.status == "nonfinite" else (("db", cb), ("dW", cw))
             what = f"are both wrong: {phrase(first[0], l, first[1], ref)}; {phrase(second[0], l, second[1], ref)}"
         later = f" while layer {l + 1}'s agree" if l < L else ""
-        rec = f" — the recurrence from layer {l + 1} to {l} is wrong" if l < L else ""
+        rec = recurrence_wrong(l).split(" agrees")[1] if l < L else ""  # " — the recurrence … is wrong"
         text = (
-            _delta_lead(l, L) + f"dW^{l} and db^{l} {what}{later}, so δ^{l} is wrong{rec} "
+            delta_lead(l, L) + f"dW^{l} and db^{l} {what}{later}, so δ^{l} is wrong{rec} "
             f"(inferred from dW and db: no δ returned)"
         )
-        return Finding(_delta_eq(l, L), l, text, "delta-inferred", cw if cw.status == "nonfinite" else cb)
+        return Finding(delta_eq(l, L), l, text, "delta-inferred", cw if cw.status == "nonfinite" else cb)
     why = f"δ^{l} agrees" if has_delta else f"db^{l} agrees, so δ^{l} is right"
     if cw.status != "ok":
         also = f"; db^{l} fails too (eq (3)): {phrase('db', l, cb, ref)}" if cb.status != "ok" else f"; {why}"
-        return Finding("2", l, f"eq (2) fails at layer l = {l}: {phrase('dW', l, cw, ref)}{also}", "dW", cw)
+        return Finding("2", l, lead("2", l) + f"{phrase('dW', l, cw, ref)}{also}", "dW", cw)
     why = f"δ^{l} agrees" if has_delta else f"dW^{l} agrees"
-    return Finding("3", l, f"eq (3) fails at layer l = {l}: {phrase('db', l, cb, ref)}; {why}", "db", cb)
+    return Finding("3", l, lead("3", l) + f"{phrase('db', l, cb, ref)}; {why}", "db", cb)
 
 
 def largest(checks):

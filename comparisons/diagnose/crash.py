@@ -17,6 +17,7 @@ from comparisons.diagnose.compare import Finding
 from comparisons.diagnose.evidence import evidence
 from comparisons.diagnose.isolation import NoResult
 from comparisons.diagnose.placement import place
+from comparisons.diagnose.wording import delta_eq, delta_lead, lead, recurrence_wrong
 
 MEMORY_ERRORS = ("MemoryError", "_ArrayMemoryError")
 
@@ -88,11 +89,10 @@ def crash_finding(raised, ref, session, settings=None):
             break
         ok, where = state
         if not ok:
-            lead = _lead(m, L)
             return Finding(
-                _eq(m, L),
+                delta_eq(m, L),
                 m,
-                f"{lead}δ^{m}{where} already differs from ∂C/∂z^{m} when {how}{_above(m, L, ev)}",
+                f"{delta_lead(m, L)}δ^{m}{where} already differs from ∂C/∂z^{m} when {how}{_above(m, L, ev)}",
                 "delta",
             )
     # 2. what the line that raised computes
@@ -103,9 +103,9 @@ def crash_finding(raised, ref, session, settings=None):
             tail = f"; δ^{l} agrees"
         else:
             tail = ""
-        return Finding(eq, l, f"eq ({eq}) fails at layer l = {l}: {how} computing {kind}^{l}{tail}", kind)
+        return Finding(eq, l, lead(eq, l) + f"{how} computing {kind}^{l}{tail}", kind)
     if kind == "delta" and l:
-        return Finding(_eq(l, L), l, f"{_lead(l, L)}{how} computing δ^{l}{_above(l, L, ev)}", "delta")
+        return Finding(delta_eq(l, L), l, f"{delta_lead(l, L)}{how} computing δ^{l}{_above(l, L, ev)}", "delta")
     if kind == "delta" and ev.get(("delta", L), (False,))[0]:
         with_shapes = f", with {shapes}" if shapes else ""
         return Finding(
@@ -122,17 +122,9 @@ def crash_finding(raised, ref, session, settings=None):
     return Finding("", l or 0, f"{how}{what}{with_shapes}", "")
 
 
-def _eq(l, L):
-    return "4" if l == L else "5"
-
-
-def _lead(l, L):
-    return f"eq (4) fails at the output layer l = {L}: " if l == L else f"eq (5) fails at layer l = {l}: "
-
-
 def _above(l, L, ev):
     if l < L and ev.get(("delta", l + 1), (False,))[0]:
-        return f" while δ^{l + 1} agrees — the recurrence from layer {l + 1} to {l} is wrong"
+        return recurrence_wrong(l)
     return ""
 
 
