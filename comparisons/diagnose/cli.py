@@ -49,11 +49,12 @@ def register_diagnose(sub):
 def run_diagnose(args):
     from comparisons.diagnose.cases import plan, settings
     from comparisons.diagnose.user_code import load
-    from comparisons.diagnose.verdict import diagnose
 
-    user = load(args.target)
+    user = load(args.target)  # the arguments first: a bad one answers before torch is imported
     activation, cost = settings(user, args.activation, args.cost)
     cases = plan(args.archs, args.seed, activation, cost)
+    from comparisons.diagnose.verdict import diagnose
+
     verdict = diagnose(user, cases)
     print(f"deltacheck diagnose {user.shown}:{user.name} (activation {activation}, cost {cost})")
     print(verdict.text())
@@ -74,9 +75,10 @@ def register_gallery(sub):
 
 def run_gallery(args):
     from comparisons.common.reportio import atomic_dir, check_out_dir, write_text
+
+    out = check_out_dir(args.out)  # before torch is imported: a bad --out answers at once
     from comparisons.diagnose.gallery import EXAMPLES, markdown, run_gallery
 
-    out = check_out_dir(args.out)
     rows = run_gallery(EXAMPLES, args.archs, args.seed)
     text = markdown(rows, args.archs, args.seed)
     with atomic_dir(out) as stage:
