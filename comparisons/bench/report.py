@@ -53,7 +53,7 @@ def _load_line(load):
     load, cpus = load or {}, os.cpu_count() or 1
     busy = any(la is not None and la[0] >= cpus / 2 for la in load.values())
     return (
-        ("- **Loaded machine: the 2-thread timings below are unreliable.** " if busy else "- ")
+        ("- **Loaded machine: treat the timings below as rough, the 2-thread ones most.** " if busy else "- ")
         + f"Load average (1, 5, 15 min) at start: **{fmt(load.get('start'))}**, at end: "
         f"**{fmt(load.get('end'))}**, on {cpus} CPUs. Another process on a core shows up most at 2 threads, "
         "where the BLAS libraries stall; the 1-thread ratios are the stable part."
