@@ -5,7 +5,9 @@ rotates from round to round, so that a stretch of load from other processes fall
 A block whose median exceeds STALL × the best block median of the same function — in this measurement
 or in a reference one, the same step at another thread count — is a stall (a BLAS that stalls for tens
 of ms at 2 threads on a loaded machine stalls whole blocks, or all of them): every round holding one is
-measured again, up to ``remeasure`` times, and whatever stall remains is counted and reported.
+measured again, up to ``remeasure`` times while the measurement stays within ``remeasure_within`` seconds
+(a machine that stalls all the time would otherwise make it endless), and whatever stall remains is
+counted and reported.
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ class Settings:
     target_reps: int = 0
     max_time: float = 0.0  # seconds per function and case beyond which only min_reps is kept
     peak_reps: int = 6
-    remeasure: int = 2  # passes that measure the rounds holding a stall again
+    remeasure: int = 2  # passes that measure the rounds holding a stall again,
+    remeasure_within: float = 60.0  # while the measurement has taken less than this many seconds
     pause: float = 0.02  # seconds before each block: the previous function's idle threads (OpenMP spins) stop
 
 
@@ -53,7 +56,15 @@ FULL = Settings(
     peak_reps=4,
 )
 QUICK = Settings(
-    warmup=1, min_reps=4, min_time=0.1, peak_sizes=(512, 1024), rounds=2, target_reps=20, max_time=0.3, remeasure=1
+    warmup=1,
+    min_reps=4,
+    min_time=0.1,
+    peak_sizes=(512, 1024),
+    rounds=2,
+    target_reps=20,
+    max_time=0.3,
+    remeasure=1,
+    remeasure_within=10.0,
 )
 
 
@@ -83,7 +94,7 @@ def measure(fns, settings, reference=None):
 
     ``reference``: {name: seconds}, best block medians of the same functions measured before (at another
     thread count); a block over STALL × the lower of its own best and the reference is a stall."""
-    names, reference = list(fns), reference or {}
+    names, reference, start = list(fns), reference or {}, time.perf_counter()
     for name in names:
         for _ in range(settings.warmup):
             fns[name]()
@@ -98,6 +109,8 @@ def measure(fns, settings, reference=None):
         run_round(r)
     remeasured = 0
     for _ in range(settings.remeasure):
+        if time.perf_counter() - start > settings.remeasure_within:
+            break
         stalled = sorted({r for name in names for r in stalled_blocks(blocks[name], reference.get(name))})
         for r in stalled:
             run_round(r)
