@@ -104,6 +104,7 @@ def test_bench_quick_writes_a_well_formed_report(tmp_path, tiny):
     assert np.allclose(manual["gemm_ms"] + manual["elementwise_ms"] + manual["update_ms"], manual["median_ms"])
     sizes = [tuple(map(int, s.split("-"))) for s in manual["sizes"]]
     assert (manual["gemm_flops"] == [gemm_flops(s, k) for s, k in zip(sizes, manual["K"])]).all()
+    assert (manual["gemm_share_pct"] >= manual["gemm_share_median_pct"]).all()  # the best run against the median
     assert (manual["mem_bound_mib"] >= manual["mem_needed_mib"]).all()
     md = (tmp_path / "bench.md").read_text()
     for heading in ("## Targets", "## manual_bp ÷ each baseline, 1 thread", "## manual_bp ÷ each baseline, 2 threads"):

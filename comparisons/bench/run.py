@@ -22,7 +22,7 @@ THREADS = (1, 2)  # 1 is the headline: stable; 2 is this machine's core count
 ETA = 1e-3  # divided by K: small enough that repeated steps leave the weights where they were
 SIDES = ("manual", *sides.BASELINES)
 PLAIN_TORCH = ("torch_plain", "torch_compiled")  # (a): the faster of the two is the baseline of the targets
-GEMM_SHARE_TARGET = 80.0  # % of NumPy's GEMM peak wanted of manual_bp's matrix products at 1 thread,
+GEMM_SHARE_TARGET = 80.0  # % of NumPy's GEMM peak (a best run) wanted of the step's GEMMs' best run at 1 thread,
 GEMM_SHARE_SIZES = ("784-512-512-10", "1024-1024-1024-1024")  # at the sizes where GEMMs are most of the step
 
 
@@ -91,7 +91,7 @@ def run_case(sizes, K, dtype, activation, settings, threads, skip_compile=None):
                     manual_ratio_round_min=round_ratio(t["manual"], t[side]),
                 )
             rows.append(row)
-        gemm, update = t["gemm"].stats()["median"], t["update"].stats()["median"]
+        (gemm, gemm_best), update = (t["gemm"].stats()[k] for k in ("median", "min")), t["update"].stats()["median"]
         fastest = min((r for r in rows[-len(SIDES) :] if r["side"] in PLAIN_TORCH and "median_ms" in r), key=_median)
         rows[-len(SIDES)].update(
             fastest_torch=fastest["side"],
@@ -103,6 +103,7 @@ def run_case(sizes, K, dtype, activation, settings, threads, skip_compile=None):
             elementwise_ms=(m["median"] - gemm - update) * 1e3,
             gemm_flops=gemm_flops(sizes, K),
             gemm_gflops=gemm_flops(sizes, K) / gemm / 1e9,
+            gemm_best_gflops=gemm_flops(sizes, K) / gemm_best / 1e9,
             split_noisy=t["gemm"].noisy or t["update"].noisy,
             mem_peak_mib=mem_peak / 2**20,
             mem_needed_mib=mem_needed / 2**20,
@@ -142,5 +143,6 @@ def run_bench(settings, ladder=LADDER, threads=THREADS, skip_compile=None, progr
     for r in rows:
         if r["side"] == "manual":
             r["gemm_peak_gflops"] = peaks["numpy", r["dtype"], r["threads"]][0]
-            r["gemm_share_pct"] = 100 * r["gemm_gflops"] / r["gemm_peak_gflops"]
+            r["gemm_share_pct"] = 100 * r["gemm_best_gflops"] / r["gemm_peak_gflops"]  # best against best
+            r["gemm_share_median_pct"] = 100 * r["gemm_gflops"] / r["gemm_peak_gflops"]
     return rows, peaks, load
