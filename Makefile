@@ -1,10 +1,10 @@
-# `make test` and `make report` set everything up on a fresh machine.
+# `make test`, `make report` and `make bench` set everything up on a fresh machine.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test report install clean
+.PHONY: test report bench install clean
 
 install: $(STAMP)
 
@@ -13,7 +13,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check torch==2.13.0
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test,notebook]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test,notebook,cluster]'
 	touch $(STAMP)
 
 test: $(STAMP)
@@ -26,6 +26,10 @@ report: $(STAMP)
 	$(PY) -m comparisons selftest --out reports
 	$(PY) -m comparisons gallery --out reports
 	$(PY) -m comparisons lecture --out reports
+
+# The bench's numbers are this machine's, not the project's: a target of its own, not part of the report.
+# OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE unset: a forced core type can slow NumPy several-fold.
+bench: $(STAMP)
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) -m comparisons bench --out reports
 
 clean:

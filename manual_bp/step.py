@@ -23,7 +23,7 @@ class TrainStep:
 
     def __init__(self, net, optimizer):
         self.net, self.optimizer = net, optimizer
-        self.last = None  # (Forward, T) of the last batch, at the parameters before its update
+        self.last = None  # (z^L, a^L, T) of the last batch, at the parameters before its update
 
     def __call__(self, X, T):
         net = self.net
@@ -42,11 +42,10 @@ class TrainStep:
             if l > 2:
                 delta = backprop.hidden_delta(delta, W[l], act[l - 1], z[l - 1], a[l - 1])  # (K, n_{l-1}): (5)
         self.optimizer.step(net, gW, gb)  # w ← w − η ∂C_T/∂w for every W^l, b^l, in place
-        self.last = (fwd, T)
+        self.last = (z[L], a[L], T)  # only what batch_cost needs: the rest of the forward pass is freed now
 
     def batch_cost(self):
         """C of the last batch at the parameters before its update, from the forward pass it began with."""
-        fwd, T = self.last
-        L = self.net.L
-        c = self.net.cost.fn(fwd.a[L], T, fwd.z[L])  # (K,)
+        z_L, a_L, T = self.last
+        c = self.net.cost.fn(a_L, T, z_L)  # (K,)
         return float(c.sum() * self.net.scale(len(T)))

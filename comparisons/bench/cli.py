@@ -1,32 +1,71 @@
-"""`deltacheck bench`: one training step of manual_bp and of torch_ref timed, against NumPy's GEMM peak."""
+"""`deltacheck bench`: one training step of manual_bp timed against the fastest plain torch step (eager and
+torch.compile), torch_ref's TorchMLP.step and a naive NumPy floor, at 1 and 2 threads, and against the GEMM peak."""
 
 from __future__ import annotations
 
+import argparse
 import shlex
 import sys
 
 from comparisons.common.argtypes import int_at_least
 from comparisons.common.errors import UsageError
 
+DEFAULT_THREADS = "1,2"
+
+
+def thread_list(text):
+    """An argparse type: thread counts like '1,2', each an integer ≥ 1, no repeats."""
+    try:
+        n = [int(s, 10) for s in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected thread counts like 1,2, got {text!r}") from None
+    if min(n) < 1 or len(set(n)) != len(n):
+        raise argparse.ArgumentTypeError(f"expected distinct thread counts >= 1, got {text!r}")
+    return tuple(n)
+
+
+def case(text):
+    """An argparse type: one step size as SIZES:K, like 784-100-10:64."""
+    sizes, _, K = text.partition(":")
+    try:
+        parsed = (tuple(int(s, 10) for s in sizes.split("-")), int_at_least(1)(K))
+    except (ValueError, argparse.ArgumentTypeError):
+        raise argparse.ArgumentTypeError(f"expected SIZES:K like 784-100-10:64, got {text!r}") from None
+    if len(parsed[0]) < 2 or min(parsed[0]) < 1:
+        raise argparse.ArgumentTypeError(f"expected at least two layer sizes >= 1, got {text!r}")
+    return parsed
+
 
 def register(sub):
     p = sub.add_parser(
-        "bench", help="time a training step of manual_bp against torch and the GEMM peak", description=__doc__
+        "bench", help="time a training step of manual_bp against three baselines and the GEMM peak", description=__doc__
     )
     p.add_argument(
         "--quick",
         action="store_true",
-        help="shorter timing for a first look, under a minute: at least 4 timed runs per side and "
-        "case, and up to 20 where a step is cheap (the full bench: at least 12, up to 40), "
-        "and a GEMM peak searched at n = 512 and 1024 only",
+        help="shorter timing for a first look: 2 rounds, at least 4 timed runs per side and case (the full "
+        "bench: 4 rounds, at least 12), GEMM peaks at n = 512 and 1024 only, no torch.compile",
     )
     p.add_argument(
         "--threads",
-        type=int_at_least(1),
-        default=None,
-        metavar="N",
-        help="BLAS and torch threads for both sides (needs threadpoolctl); "
-        "default: NumPy's BLAS default, which torch is then set to",
+        type=thread_list,
+        default=thread_list(DEFAULT_THREADS),
+        metavar="N[,N…]",
+        help=f"thread counts, each set for NumPy's BLAS (threadpoolctl) and torch alike (default {DEFAULT_THREADS}); "
+        "the targets are judged at 1",
+    )
+    p.add_argument(
+        "--case",
+        type=case,
+        action="append",
+        metavar="SIZES:K",
+        help="a step size to time, like 784-100-10:64 (repeatable; default: the ladder 12-3-2:64, 784-100-10:64, "
+        "784-512-512-10:256, 1024-1024-1024-1024:512)",
+    )
+    p.add_argument(
+        "--no-compile",
+        action="store_true",
+        help="leave out the torch.compile baseline (it compiles once per case and thread count, seconds each)",
     )
     p.add_argument(
         "--out",
@@ -42,47 +81,49 @@ def command_line(args):
     return (
         "deltacheck bench"
         + (" --quick" if args.quick else "")
-        + (f" --threads {args.threads}" if args.threads else "")
+        + f" --threads {','.join(map(str, args.threads))}"
+        + "".join(f" --case {'-'.join(map(str, s))}:{K}" for s, K in args.case or [])
+        + (" --no-compile" if args.no_compile else "")
         + f" --out {shlex.quote(str(args.out))}"
     )
 
 
-def _progress(row):
-    print(
-        f"  {row['sizes']} K={row['K']} {row['dtype']} {row['activation']}: manual {row['manual_ms']:.3g} ms "
-        f"(IQR {row['manual_q25_ms']:.3g}–{row['manual_q75_ms']:.3g}), torch {row['torch_ms']:.3g} ms "
-        f"(IQR {row['torch_q25_ms']:.3g}–{row['torch_q75_ms']:.3g}), ratio {row['ratio']:.2f}"
-        + (" [noisy]" if row["noisy"] else ""),
-        file=sys.stderr,
-    )
+def _progress(rows):
+    for r in rows:
+        if r["side"] == "manual":
+            print(
+                f"  {r['sizes']} K={r['K']} {r['dtype']} {r['activation']} {r['threads']} thread(s): "
+                f"manual {r['median_ms']:.3g} ms, ÷ fastest plain torch {r['manual_over_fastest_torch']:.3g}",
+                file=sys.stderr,
+            )
 
 
 def run(args):
-    from comparisons.bench import timing as bench
-    from comparisons.bench.report import write_bench
     from comparisons.common.reportio import atomic_dir, check_out_dir
 
-    out = check_out_dir(args.out)
-    if args.threads is not None:
-        try:
-            import threadpoolctl  # noqa: F401
-        except ImportError:
-            raise UsageError(
-                "--threads needs threadpoolctl (pip install threadpoolctl) to set NumPy's threads"
-            ) from None
-    settings = bench.QUICK if args.quick else bench.FULL
-    rows, peaks, threads, source, load = bench.run_bench(
-        settings, bench.QUICK_LADDER if args.quick else bench.LADDER, threads=args.threads, progress=_progress
+    out = check_out_dir(args.out)  # before torch is imported: a bad --out answers at once
+    try:
+        import threadpoolctl  # noqa: F401
+    except ImportError:
+        raise UsageError("bench: needs threadpoolctl (pip install threadpoolctl) to set NumPy's threads") from None
+    from comparisons.bench import run as bench
+    from comparisons.bench import timing
+    from comparisons.bench.report import write_bench
+
+    rows, peaks, load = bench.run_bench(
+        timing.QUICK if args.quick else timing.FULL,
+        args.case or bench.LADDER,
+        args.threads,
+        skip_compile="--no-compile" if args.no_compile else "--quick" if args.quick else None,
+        progress=_progress,
     )
     with atomic_dir(out) as stage:
-        df, goals = write_bench(
-            stage, command_line(args), "quick" if args.quick else "full", rows, peaks, threads, source, load
-        )
+        df, goals = write_bench(stage, command_line(args), "quick" if args.quick else "full", rows, peaks, load)
     unmet = [g for g in goals if g["status"] != "met"]
     print(
         f"targets met: {len(goals) - len(unmet)} of {len(goals)}"
         + "".join(f"\n  {g['status']}: {g['target']}" for g in unmet)
-        + f"\n{int(df['noisy'].sum())} of {len(df)} cases noisy; report in {out}/bench.md",
+        + f"\nreport in {out}/bench.md",
         file=sys.stderr,
     )
     return 0

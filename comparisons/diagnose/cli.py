@@ -118,9 +118,10 @@ def register_gallery(sub):
 
 def run_gallery(args):
     from comparisons.common.reportio import atomic_dir, check_out_dir, write_text
+
+    out = check_out_dir(args.out)  # before torch is imported: a bad --out answers at once
     from comparisons.diagnose.gallery import EXAMPLES, markdown, run_gallery
 
-    out = check_out_dir(args.out)
     rows = run_gallery(EXAMPLES, args.archs, args.seed)
     text = markdown(rows, args.archs, args.seed)
     with atomic_dir(out) as stage:

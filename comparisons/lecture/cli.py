@@ -55,10 +55,10 @@ def parse_sizes(text):
         raise UsageError(f"--paths {text!r}: expected layer sizes like 12-3-2") from None
     if len(sizes) < 2 or min(sizes) < 1:
         raise UsageError(f"--paths {text!r}: expected at least two layer sizes, each >= 1")
-    from comparisons.lecture.run import check_paths_sizes
+    from comparisons.lecture.path_sum import check_size  # NumPy only: refused before torch is imported
 
     try:
-        check_paths_sizes(sizes)
+        check_size(sizes)
     except ValueError as e:
         raise UsageError(f"--paths: {e}") from None
     return sizes
@@ -84,15 +84,16 @@ def command_line(args):
 
 
 def run(args):
+    from comparisons.common.reportio import atomic_dir, check_out_dir
+
+    check_steps(args.steps, args.max_steps)  # the arguments first: a bad one answers before torch is imported
+    out = check_out_dir(args.out)
+    sizes = parse_sizes(args.paths)
     import torch
 
-    from comparisons.common.reportio import atomic_dir, check_out_dir
     from comparisons.lecture import run as lecture_run
     from comparisons.lecture.report import MD, write
 
-    check_steps(args.steps, args.max_steps)
-    out = check_out_dir(args.out)
-    sizes = parse_sizes(args.paths)
     langs = ["en", "ja"] if args.lang == "both" else [args.lang]
     # One thread: the network is tiny, and a fixed thread count fixes torch's reduction order,
     # hence every digit of the report, whatever the machine's core count.

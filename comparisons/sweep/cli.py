@@ -6,6 +6,7 @@ Heavy modules (torch, pandas, the harness) are imported inside each ``run_*``, s
 
 from __future__ import annotations
 
+import argparse
 import shlex
 import sys
 
@@ -34,6 +35,15 @@ def register_sweep(sub):
     p.add_argument("--steps", type=int_at_least(0), default=100, help="training steps per architecture (default 100)")
     p.add_argument("--dtype", choices=DTYPES, default="float64", help="precision of both sides (default float64)")
     p.add_argument("--jobs", type=int_at_least(1), default=1, help="processes; results are identical to --jobs 1")
+    p.add_argument(
+        "--scheduler",
+        type=scheduler_address,
+        default=None,
+        metavar="ADDRESS",
+        help="run the architectures on the Dask cluster at ADDRESS (tcp://host:8786; its workers need deltacheck), "
+        "or on a LocalCluster of 2 processes with 1 thread each for 'local'; results identical to --jobs 1; "
+        "needs dask.distributed (pip install 'deltacheck[cluster]')",
+    )
     p.add_argument("--out", default="reports", help="output directory (default reports/)")
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="device of the torch side")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -59,34 +69,74 @@ def add_limits(p):
     )
 
 
+def scheduler_address(text):
+    """An argparse type: 'local' or a scheduler address such as tcp://10.0.0.5:8786 (host:port alone allowed)."""
+    if not text.strip() or any(c.isspace() for c in text):
+        raise argparse.ArgumentTypeError(f"expected 'local' or an address like tcp://host:8786, got {text!r}")
+    return text
+
+
 def command_line(args):
     """The canonical command that reproduces this run."""
+    where = f"--scheduler {shlex.quote(args.scheduler)}" if args.scheduler else f"--jobs {args.jobs}"
     return (
         "deltacheck sweep " + f"--archs {args.archs} --seed {args.seed} --steps {args.steps} "
-        f"--dtype {args.dtype} --jobs {args.jobs} --device {args.device} --out {shlex.quote(str(args.out))}"
+        f"--dtype {args.dtype} {where} --device {args.device} --out {shlex.quote(str(args.out))}"
     )
+
+
+def cpu_only_torch():
+    """torch's version when the installed torch is a CPU-only build, read from torch/version.py without
+    importing torch (which takes seconds); None when it may have CUDA, or cannot be read."""
+    import ast
+    import importlib.util
+    import pathlib
+
+    spec = importlib.util.find_spec("torch")
+    try:
+        tree = ast.parse((pathlib.Path(spec.origin).parent / "version.py").read_text())
+    except (AttributeError, TypeError, OSError, SyntaxError):
+        return None
+    values = {}
+    for node in tree.body:
+        target = node.targets[0] if isinstance(node, ast.Assign) else getattr(node, "target", None)
+        if isinstance(target, ast.Name) and isinstance(getattr(node, "value", None), ast.Constant):
+            values[target.id] = node.value.value
+    return values.get("__version__") if "cuda" in values and values["cuda"] is None else None
+
+
+def check_device(device):
+    """``device`` usable (CUDA's TF32 off), else UsageError; a CPU-only torch is refused before torch is imported."""
+    version = cpu_only_torch() if device == "cuda" else None
+    if version:
+        raise UsageError(f"--device cuda: CUDA is not available here (torch {version}, built for CPU only)")
+    from comparisons.sweep.runner import set_device
+
+    problem = set_device(device)
+    if problem:
+        raise UsageError(problem)
 
 
 def run_sweep(args):
     from comparisons.common.reportio import check_out_dir
     from comparisons.sweep.budget import check_sweep_fits
 
-    out = check_out_dir(args.out)
+    out = check_out_dir(args.out)  # the arguments first: a bad one answers before torch is imported
+    if args.scheduler and args.jobs != 1:
+        raise UsageError("--jobs with --scheduler: the cluster's workers take the place of local processes; give one")
     need = check_sweep_fits(args)  # before anything is sampled, imported or written
+    check_device(args.device)
 
     from comparisons.common.interrupts import terminate_on_signals
     from comparisons.common.limits import resource_errors
     from comparisons.common.reportio import atomic_dir
     from comparisons.sweep.console import quiet
     from comparisons.sweep.report import write_report
-    from comparisons.sweep.runner import run_specs, set_device
+    from comparisons.sweep.runner import run_specs
 
-    problem = set_device(args.device)
-    if problem:
-        raise UsageError(problem)
     with terminate_on_signals(), resource_errors(f"--archs {args.archs} with --steps {args.steps}", need), quiet():
         specs = sample_with_progress(args)
-        grads, traj = run_specs(specs, args.jobs, args.device, progress=not args.no_progress)
+        grads, traj = run_specs(specs, args.jobs, args.device, progress=not args.no_progress, scheduler=args.scheduler)
         with atomic_dir(out) as stage:
             verdicts = write_report(stage, command_line(args), args, specs, grads, traj)
     n_fail = int((~verdicts["passed"]).sum())
@@ -130,16 +180,14 @@ def run_check(args):
     except ValueError as e:
         raise UsageError(f"--spec: {e}") from None
     need, seconds = check_spec_fits(spec, args.max_memory, args.max_time)  # before any work
+    check_device(args.device)
 
     import pandas as pd
 
     from comparisons.common.limits import fmt_seconds, resource_errors
     from comparisons.sweep.console import Bar, quiet
-    from comparisons.sweep.runner import run_specs, set_device
+    from comparisons.sweep.runner import run_specs
 
-    problem = set_device(args.device)
-    if problem:
-        raise UsageError(problem)
     elapsed = Bar(desc=f"check: about {fmt_seconds(seconds)} estimated", bar_format="{desc}, {elapsed} elapsed",
                   disable=args.no_progress)  # fmt: skip
     with resource_errors("--spec", need), quiet(), elapsed:

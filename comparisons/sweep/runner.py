@@ -1,7 +1,8 @@
-"""Run many specs through the harness, in one process or several, with identical results."""
+"""Run many specs through the harness, in one process, several, or on a Dask cluster, with identical results."""
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -9,9 +10,12 @@ from concurrent.futures import ProcessPoolExecutor
 import pandas as pd
 import torch
 
+from comparisons.common.errors import UsageError
 from comparisons.sweep.console import Bar, quiet
 from comparisons.sweep.harness import GRAD_COLUMNS, TRAJ_COLUMNS, check_spec
 from comparisons.sweep.lifeline import tie_to_parent
+
+CONNECT_TIMEOUT = "10s"  # how long --scheduler ADDRESS waits for the scheduler before giving up
 
 
 def init_worker(parent=None):
@@ -39,6 +43,46 @@ def kill_workers(pool):
         p.join()
 
 
+def _check_on_worker(job):
+    """_check in a Dask worker: one torch thread there too, whichever worker runs it."""
+    init_worker()
+    return _check(job)
+
+
+def cluster_client(scheduler):
+    """A dask.distributed Client: a LocalCluster (2 processes, 1 thread each) for "local", else ADDRESS's.
+
+    Raises UsageError, in one line, where dask.distributed is absent or the scheduler cannot be reached."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise UsageError("--scheduler needs dask.distributed: pip install 'deltacheck[cluster]'") from None
+    if scheduler == "local":
+        cluster = LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
+        )
+        return Client(cluster)
+    try:
+        return Client(scheduler, timeout=CONNECT_TIMEOUT)
+    except (OSError, TimeoutError, ValueError) as e:
+        raise UsageError(f"--scheduler {scheduler}: cannot connect ({type(e).__name__}: {e})") from None
+
+
+def _on_cluster(work, scheduler):
+    """(gradient rows, trajectory rows) of each job, in job order, from the cluster's workers."""
+    client = cluster_client(scheduler)
+    try:
+        futures = client.map(_check_on_worker, work, pure=False)
+        for f in futures:  # in spec order, whichever finishes first
+            yield f.result()
+            f.release()
+    finally:
+        cluster = client.cluster if scheduler == "local" else None
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
 def set_device(device):
     """Check that ``device`` is usable; on CUDA switch TF32 off so float32 is float32."""
     if device == "cuda":
@@ -50,13 +94,21 @@ def set_device(device):
     return None
 
 
-def run_specs(specs, jobs=1, device="cpu", progress=True):
-    """(gradients DataFrame, trajectories DataFrame) for ``specs``, in spec order."""
+def run_specs(specs, jobs=1, device="cpu", progress=True, scheduler=None):
+    """(gradients DataFrame, trajectories DataFrame) for ``specs``, in spec order.
+
+    ``scheduler``: run on a Dask cluster instead of ``jobs`` local processes — "local" for a LocalCluster,
+    else the address of a running scheduler whose workers have deltacheck installed."""
     work = [(i, s, device) for i, s in enumerate(specs)]
     bar = Bar(total=len(work), desc="architectures", unit="arch", disable=not progress)
     grads, trajs = [], []
     try:
-        if jobs == 1:
+        if scheduler is not None:
+            for g, t in _on_cluster(work, scheduler):
+                grads += g
+                trajs += t
+                bar.update()
+        elif jobs == 1:
             init_worker()
             results = map(_check, work)
             for g, t in results:
@@ -65,6 +117,8 @@ def run_specs(specs, jobs=1, device="cpu", progress=True):
                 bar.update()
         else:
             ctx = multiprocessing.get_context("spawn" if device == "cuda" else "fork")
+            if ctx.get_start_method() == "fork":  # torch.optim imports torch._dynamo (~1 s) at its first
+                import torch._dynamo  # noqa: F401  optimizer: once here, and forked workers inherit it
             pool = ProcessPoolExecutor(jobs, mp_context=ctx, initializer=init_worker, initargs=(os.getpid(),))
             with pool:
                 try:
