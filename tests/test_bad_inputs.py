@@ -60,7 +60,10 @@ CLI = {
     "sweep --max-time not a duration": (["sweep", "--max-time", "soon"], ["--max-time"]),
     "sweep --max-time negative": (["sweep", "--max-time=-5m"], ["--max-time"]),
     # sweep: resource limits, refused before anything is sampled
-    "sweep --archs ten billion": (["sweep", "--archs", "10000000000"], ["--archs 10000000000", "TiB", "--max-memory"]),
+    "sweep --archs ten billion": (
+        ["sweep", "--archs", "10000000000"],
+        ["--archs 10000000000", "iB of memory", "--max-memory"],
+    ),
     "sweep --archs a million, 16G allowed": (
         ["sweep", "--archs", "1000000", "--max-memory", "16G"],
         ["--archs 1000000", "GiB", "--max-memory"],
