@@ -202,11 +202,12 @@ def _summary(command, args, specs, grads, traj, v):
         "",
     ]
     if len(traj):
-        worst_t = traj.sort_values(["tol_used", "arch", "step"], ascending=[False, True, True], kind="stable").head(5)
+        compared = traj[traj["status"] == "pass"]  # chaotic, diverged and kinked steps are listed below
+        worst_t = compared.sort_values(["tol_used", "arch", "step"], ascending=[False, True, True], kind="stable")
         lines += [
-            "Largest parameter differences along a trajectory:",
+            "Largest parameter differences along a trajectory (steps with status pass):",
             "",
-            _md(worst_t[["arch", "step", "cost_manual", "cost_torch", "max_param_diff", "tol_used"]]),
+            _md(worst_t.head(5)[["arch", "step", "cost_manual", "cost_torch", "max_param_diff", "tol_used"]]),
             "",
         ]
     lines += ["## Breakdowns", ""]
