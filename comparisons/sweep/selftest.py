@@ -91,7 +91,7 @@ def markdown(command, clean, outcomes, n_specs):
         "",
         f"**{'PASS' if ok else 'FAIL'}** — {caught} of {len(outcomes)} planted bugs caught; the unmutated "
         f"manual_bp {'passes every check' if not clean else f'FAILS on {len(clean)} architecture(s)'} on the same "
-        f"{n_specs} architectures.",
+        f"{n_specs} architectures ({n_specs // 2} float64 and {n_specs // 2} float32, from --archs each).",
         "",
         f"Command: `{command}`",
         "",

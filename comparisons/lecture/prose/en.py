@@ -44,7 +44,7 @@ EN = dict(
     data_after="Because of the shifted and noisy images **no single pixel tells the digits apart**: the best "
     "rule on one pixel (x_{px} black or white) classifies {px_acc} of the {K} images. The classes are still "
     "{linear} The {n_held} other one-pixel flips of the clean images are held out: the trained network never "
-    "sees them.",
+    "sees them.\n\n![all the images of the data set](lecture_dataset.png)",
     linear_yes="separable by a linear rule on all 12 pixels (a perceptron finds one in {epochs} passes), so a "
     "network without a hidden layer can learn them too; the comparison is in section 2.",
     linear_no="not separable by any linear rule found in {epochs} perceptron passes.",
@@ -58,7 +58,8 @@ EN = dict(
     "initial arrays. C_T every {k} steps (every step in `lecture_training.csv`, plotted in "
     "`lecture_training.png`):",
     gd_cols=["step", "C_T manual_bp", "C_T torch", "abs. difference"],
-    gd_after="Largest parameter difference after step {steps}: {diff} (allowed: {tol}, the trajectory bound "
+    gd_after="![C_T during training, manual_bp and torch.optim.SGD](lecture_training.png)\n\n"
+    "Largest parameter difference after step {steps}: {diff} (allowed: {tol}, the trajectory bound "
     "`trajectory_tolerance(float64, {steps})`) — {ok}. Accuracy (the larger output unit is the digit's):",
     acc_cols=["network", "training images ({K})", "held-out flips ({n_held})"],
     acc_rows=["{arch} manual_bp", "{arch} torch", "{arch_lin}, no hidden layer (manual_bp)"],
@@ -195,7 +196,7 @@ EN.update(
     "backprop linearly. Networks beyond {limit} path terms are refused. Each enumerated network "
     "(sigmoid, {K} random examples) agrees with backprop. Measured times vary from run to run, so "
     "they are only plotted (`lecture_paths.png`) and printed on stderr with `--verbose`, keeping this file "
-    "reproducible.",
+    "reproducible.\n\n![path enumeration against backprop](lecture_paths.png)",
     paths_cols=[
         "depth",
         "width",
