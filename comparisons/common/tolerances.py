@@ -81,13 +81,16 @@ COST_F64, COST_F32 = GRAD_F64, GRAD_F32
 # of eps32 times the entry's rounding scale |o| + s (s = Σ_k |δ_j a_i| for ∂C/∂w_ji, the sum of
 # the magnitudes the entry adds up: its rounding error is proportional to them, not to the
 # result).  Two float32 implementations of the same sums differ in rounding order only, so their
-# errors against the oracle are of one size.  Measured over 2,000 float32 architectures (every
-# W^l): at most 0.32 of this bound.  A systematic relative error of 1e−5 in one entry is ~100
-# eps32: planted in the largest entry of ∂C_T/∂W^L it is caught in 99.4 % of architectures, in
-# a random nonzero entry in 54 % (an entry small against the terms it sums, or 0 for a dead
-# relu unit, is within rounding: no float32 check can see 1e−5 of it).  An elementwise rule
-# (autograd's error at the same entry) caught 82 % but raised a false alarm at 3.6× its bound.
-F32_ORACLE_RATIO = 8.0
+# errors against the oracle are of one size.  Measured on the sampler (soft targets, W^2 × 30 and
+# exact zeros included): over 10,000 float32 architectures RATIO = 8 raised 2 false alarms (1.0
+# and 1.3 of the bound, at W^2 and b^2 behind a saturated tanh, where 1 − a² cancels); RATIO = 16
+# used at most 0.36 of its bound over 3,000 (every W^l, b^l, δ^l).  A systematic relative error of
+# 1e−5 in one entry is ~100 eps32: planted in the largest entry of ∂C_T/∂W^L it is caught in
+# 96.8 % of architectures (97.9 % with RATIO = 8); in a random nonzero entry in about half (an
+# entry small against the terms it sums, or 0 for a dead relu unit, is within rounding: no
+# float32 check can see 1e−5 of it).  An elementwise rule (autograd's error at the same entry)
+# caught more but raised a false alarm at 3.6× its bound.
+F32_ORACLE_RATIO = 16.0
 F32_ORACLE_FLOOR = 8.0
 
 # A kink crossing: relu / leaky_relu change slope at z = 0, and where a pre-activation lies
