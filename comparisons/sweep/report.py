@@ -154,7 +154,8 @@ def _summary(command, args, specs, grads, traj, v):
         "(see `comparisons/common/tolerances.py` for why); float32 also against a float64 oracle "
         "(column `oracle_used`, ≤ 1 passes)",
         f"- Trajectory tolerance after n steps: n × ({tt.atol:g}·max(1, max|w|) + {tt.rtol:g}·|w|), "
-        f"plus {tolerances.SHADOW_FACTOR:g} × the measured drift of a one-ulp-perturbed run where the trajectory "
+        f"plus {tolerances.SHADOW_FACTOR:g} × the measured drift of a run nudged by rounding errors "
+        "where the trajectory "
         "expands (column `shadow_drift`; docs/tolerances.md); C_T after each step: manual_bp's cost "
         "function at torch's parameters against torch's C_T, with the gradient tolerance (column `cost_tol_used`)",
         "- Columns: `max_abs_err` = max |m − r| over the tensor (m manual_bp, r autograd); `max_rel_err` = "
