@@ -69,54 +69,24 @@ def table(net, X, T, oracles, point):
         o = oracles[name]
         tol_name, tol = TOLERANCES[name]
         if isinstance(o, str):  # the oracle does not apply; the sentence says why
-            rows.append(
-                dict(
-                    point=point,
-                    equation="all",
-                    quantity="—",
-                    oracle=name,
-                    max_abs_err=float("nan"),
-                    max_rel_err=float("nan"),
-                    tolerance=tol_name,
-                    passed=True,
-                    note=o,
-                )
-            )
+            rows.append(_row(point, "all", "—", name, tol_name, note=o))
             continue
         own_overflow = name != "autograd" and not finite(o)
         with np.errstate(over="ignore", invalid="ignore"):  # an inf of the oracle's, fed to an equation
             todo = claims(net, X, T, o)
         for eq, what, lhs, rhs in todo:
             if own_overflow:
-                rows.append(
-                    dict(
-                        point=point,
-                        equation=eq,
-                        quantity=what,
-                        oracle=name,
-                        max_abs_err=float("nan"),
-                        max_rel_err=float("nan"),
-                        tolerance=tol_name,
-                        passed=True,
-                        note=ORACLE_NOT_FINITE,
-                    )
-                )
+                rows.append(_row(point, eq, what, name, tol_name, note=ORACLE_NOT_FINITE))
                 continue
             r = compare(lhs, rhs, tol)
-            rows.append(
-                dict(
-                    point=point,
-                    equation=eq,
-                    quantity=what,
-                    oracle=name,
-                    max_abs_err=r.max_abs_err,
-                    max_rel_err=r.max_rel_err,
-                    tolerance=tol_name,
-                    passed=r.passed,
-                    note="",
-                )
-            )
+            rows.append(_row(point, eq, what, name, tol_name, r.max_abs_err, r.max_rel_err, r.passed))
     return pd.DataFrame(rows)
+
+
+def _row(point, eq, what, oracle, tol_name, abs_err=float("nan"), rel_err=float("nan"), passed=True, note=""):
+    """One row of lecture_equations.csv; an oracle that does not apply or overflowed passes with a note."""
+    return dict(point=point, equation=eq, quantity=what, oracle=oracle, max_abs_err=abs_err, max_rel_err=rel_err,
+                tolerance=tol_name, passed=passed, note=note)  # fmt: skip
 
 
 def summary(df):

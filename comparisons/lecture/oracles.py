@@ -62,14 +62,13 @@ def finite_differences(net, X, T, h=FD_STEP):
     pW = {l: _param_diff(net, X, T, net.W, l, h) for l in net.W}  # perturbs net.W[l] in place, restores it
     pb = {l: _param_diff(net, X, T, net.b, l, h) for l in net.b}
     # Σ_k of the same central differences is the central difference of C_T = Σ_k C_k.
-    return dict(
-        delta=delta,
-        dC_da=dC_da,
-        pW=pW,
-        pb=pb,
-        gW={l: g.sum(axis=0) for l, g in pW.items()},
-        gb={l: g.sum(axis=0) for l, g in pb.items()},
-    )
+    return derivatives(delta, dC_da, pW, pb)
+
+
+def derivatives(delta, dC_da, pW, pb):
+    """An oracle's answer: δ^l, ∂C/∂a^L, the per-example ∂C_k/∂W^l, ∂C_k/∂b^l and their sums over k."""
+    return dict(delta=delta, dC_da=dC_da, pW=pW, pb=pb, gW={l: g.sum(axis=0) for l, g in pW.items()},
+                gb={l: g.sum(axis=0) for l, g in pb.items()})  # fmt: skip
 
 
 def complex_step_oracle(net, X, T, h=complex_step.CS_STEP):
@@ -80,14 +79,7 @@ def complex_step_oracle(net, X, T, h=complex_step.CS_STEP):
     delta = {l: complex_step.rowwise(lambda z, l=l: cnet.costs_from(l, z, T), fwd.z[l], h) for l in fwd.z}
     dC_da = complex_step.rowwise(lambda a: cnet.costs_from_a(a, T, fwd.z[L]), fwd.a[L], h)
     pW, pb = complex_step.param_grads(cnet, X, T, h)
-    return dict(
-        delta=delta,
-        dC_da=dC_da,
-        pW=pW,
-        pb=pb,
-        gW={l: g.sum(axis=0) for l, g in pW.items()},
-        gb={l: g.sum(axis=0) for l, g in pb.items()},
-    )
+    return derivatives(delta, dC_da, pW, pb)
 
 
 def all_oracles(net, X, T):
