@@ -19,8 +19,8 @@ SPEC_BYTES = 5000  # one sampled spec and its gradient rows, at most 3 × 6 of t
 PARAM_COPIES = 10  # copies of W, b alive at once in training (NumPy's 11 measured, torch's besides)
 ACTIVATION_COPIES = 6  # (K, n_l) arrays per layer alive at once: z, a, δ (NumPy's 6 measured, torch's besides)
 # (steps, P) parameter histories the harness keeps: TrainStep's, and on the architectures whose
-# training paths are checked, the reference and one path's (measured 2,314 B a step at P = 47).
-HISTORY_COPIES = 3
+# training paths are checked, one path's beside it.
+HISTORY_COPIES = 2
 STEP_SECONDS = 2.5e-4  # one step of both sides with its comparison on the smallest nets (340 µs measured)
 SAMPLED_STEP_SECONDS = 4e-4  # the same, averaged over sampled specs (sgd's C_T on all of X, shadows: 560 µs measured)
 SPEC_SECONDS = 2e-3  # building one small spec and its gradient and δ checks (3.5 ms measured)

@@ -31,6 +31,12 @@ def build(spec, device="cpu"):
     return net, ref, X, T, batches
 
 
+def fresh_net(spec, W0, b0):
+    """A manual_bp.MLP of ``spec`` starting from copies of (W0, b0)."""
+    W, b = {l: w.copy() for l, w in W0.items()}, {l: v.copy() for l, v in b0.items()}
+    return manual_bp.MLP(W, b, list(spec.activations), spec.cost)
+
+
 def read_only(a):
     """A read-only copy of ``a``: manual_bp may read it, never write it."""
     c = np.array(a, copy=True)
@@ -47,8 +53,7 @@ def path_rows(arch, spec, W0, b0, X, T, batches, reference):
     """train() and MLP.gradients + SGD.step against TrainStep's parameters after every step, bit for bit."""
     rows = []
     for name in ("train()", "gradients+SGD.step"):
-        net = manual_bp.MLP({l: w.copy() for l, w in W0.items()}, {l: v.copy() for l, v in b0.items()},
-                            list(spec.activations), spec.cost)  # fmt: skip
+        net = fresh_net(spec, W0, b0)
         opt = manual_bp.SGD(spec.eta, spec.momentum)
         params = np.empty_like(reference)  # (steps, P)
         with np.errstate(all="ignore"):  # a diverging run overflows alike on every path
@@ -104,25 +109,13 @@ def check_spec(arch, spec, device="cpu"):
         grads = start_rows(arch, net, ref, Xm, Tm, Xt, Tt)
         Xm, Tm = net.check_data(Xm, Tm)
         W0, b0 = net.params()
-        traj = trajectory_rows(arch, spec, net, ref, Xm, Tm, batches, Xt, Tt)
+        kept = {}
+        traj = trajectory_rows(arch, spec, net, ref, Xm, Tm, batches, Xt, Tt, keep=kept)
         if sampled_for_paths(spec) and batches:
-            grads += path_rows(arch, spec, W0, b0, Xm, Tm, batches, flat_trajectory(spec, W0, b0, Xm, Tm, batches))
+            grads += path_rows(arch, spec, W0, b0, Xm, Tm, batches, kept["params"])
     except (MemoryError, torch.OutOfMemoryError):  # a resource limit, not a finding about the implementations
         raise
     except Exception as e:  # a crash on either side is a finding, reported, never fatal
         grads.append(crash_row(arch, e))
     grads += input_rows(arch, pristine, (Xm, Tm))
     return grads, traj
-
-
-def flat_trajectory(spec, W0, b0, X, T, batches):
-    """TrainStep's parameters after every step (steps, P), from (W0, b0): the paths' reference."""
-    net = manual_bp.MLP({l: w.copy() for l, w in W0.items()}, {l: v.copy() for l, v in b0.items()},
-                        list(spec.activations), spec.cost)  # fmt: skip
-    step = manual_bp.TrainStep(net, manual_bp.SGD(spec.eta, spec.momentum))
-    out = np.empty((len(batches), sum(w.size + v.size for w, v in zip(W0.values(), b0.values()))), X.dtype)
-    with np.errstate(all="ignore"):
-        for n, idx in enumerate(batches):
-            step(X[idx], T[idx])
-            out[n] = flat_params(net.W, net.b)
-    return out

@@ -267,10 +267,11 @@ def cost_at(net, w, W0, b0, X, T):
         return c, float(np.abs(z_L).max(axis=1).sum() * net.scale(len(X)))
 
 
-def trajectory_rows(arch, spec, net, ref, X, T, batches, Xt=None, Tt=None):
+def trajectory_rows(arch, spec, net, ref, X, T, batches, Xt=None, Tt=None, keep=None):
     """Train both sides from the same start; one row per step (C_T after it on each side, the verdict).
 
-    torch trains on Xt, Tt (by default its own copies of X, T).
+    torch trains on Xt, Tt (by default its own copies of X, T).  ``keep``, a dict, receives manual_bp's
+    parameters after every step under "params" (the training paths are checked against them).
     With full batches, each side's own loss at step n + 1 is C_T after step n, so C_T costs no
     extra forward pass but after the last step.
     """
@@ -279,6 +280,8 @@ def trajectory_rows(arch, spec, net, ref, X, T, batches, Xt=None, Tt=None):
     W0, b0 = net.params()
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):  # diverging runs
         m_params, m_costs = manual_trajectory(spec, net, X, T, batches)
+    if keep is not None:
+        keep["params"] = m_params
     topt = ref.optimizer(spec.eta, spec.momentum)
     full = spec.batch == spec.K
     flat_t = ref.flat_parameters()  # W^2, b^2, …, W^L, b^L, updated in place by torch.optim
