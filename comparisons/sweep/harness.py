@@ -13,7 +13,7 @@ import torch
 import manual_bp
 from comparisons.common.spec import make_problem
 from comparisons.sweep.start import GRAD_COLUMNS, row, start_rows
-from comparisons.sweep.trajectory import TRAJ_COLUMNS, flat_params, trajectory_rows
+from comparisons.sweep.trajectory import TRAJ_COLUMNS, flat_params, fresh_net, trajectory_rows
 from torch_ref import TorchMLP
 
 __all__ = ["GRAD_COLUMNS", "TRAJ_COLUMNS", "build", "check_spec", "path_rows", "sampled_for_paths"]
@@ -29,12 +29,6 @@ def build(spec, device="cpu"):
     net = manual_bp.MLP(W, b, list(spec.activations), spec.cost)
     ref = TorchMLP(W, b, list(spec.activations), spec.cost, device=device)
     return net, ref, X, T, batches
-
-
-def fresh_net(spec, W0, b0):
-    """A manual_bp.MLP of ``spec`` starting from copies of (W0, b0)."""
-    W, b = {l: w.copy() for l, w in W0.items()}, {l: v.copy() for l, v in b0.items()}
-    return manual_bp.MLP(W, b, list(spec.activations), spec.cost)
 
 
 def read_only(a):

@@ -58,6 +58,12 @@ def unflatten(flat, W0, b0):
     return W, b
 
 
+def fresh_net(spec, W0, b0):
+    """A manual_bp.MLP of ``spec`` starting from copies of (W0, b0)."""
+    W, b = {l: w.copy() for l, w in W0.items()}, {l: v.copy() for l, v in b0.items()}
+    return manual_bp.MLP(W, b, list(spec.activations), spec.cost)
+
+
 def flatten_manual(net):
     """Re-seat W^l, b^l of ``net`` as views of one vector, in torch's order, and return it.
 
@@ -110,8 +116,7 @@ class Shadow:
     def __init__(self, spec, W0, b0, batches, X, T, steps):
         self.rng = np.random.default_rng([spec.seed, 3])
         self.eps, self.eta = float(np.finfo(np.dtype(spec.dtype)).eps), spec.eta
-        W, b = {l: w.copy() for l, w in W0.items()}, {l: v.copy() for l, v in b0.items()}
-        self.net = manual_bp.MLP(W, b, list(spec.activations), spec.cost)
+        self.net = fresh_net(spec, W0, b0)
         self.train_step = manual_bp.TrainStep(self.net, manual_bp.SGD(spec.eta, spec.momentum))
         self.X, self.T = X, T
         self.nudge(None)
