@@ -7,6 +7,7 @@ Eq (1) δ ≜ ∂C/∂z, (2) ∂C/∂w = δ a, (3) ∂C/∂b = δ, (4) δ^L, (5)
 from .activations import ACTIVATIONS, get_activation
 from .backprop import Forward
 from .costs import COSTS, get_cost
+from .family import Family
 from .network import MLP, init_params
 from .optim import SGD, full_batch, train
 from .step import TrainStep
@@ -14,6 +15,7 @@ from .step import TrainStep
 __all__ = [
     "ACTIVATIONS",
     "COSTS",
+    "Family",
     "MLP",
     "SGD",
     "Forward",

@@ -143,9 +143,9 @@ class Softmax(Activation):
     elementwise = False
 
     def fn(self, z, out=None):
-        """softmax over axis 1, shifted by the row maximum so that no exponent overflows."""
-        e = np.exp(z - z.max(axis=1, keepdims=True))  # (K, n_L), entries in (0, 1]
-        return np.divide(e, e.sum(axis=1, keepdims=True), out=out)
+        """softmax over the last axis (the units), shifted by the row maximum so that no exponent overflows."""
+        e = np.exp(z - z.max(axis=-1, keepdims=True))  # (K, n_L), entries in (0, 1]
+        return np.divide(e, e.sum(axis=-1, keepdims=True), out=out)
 
     def prime(self, z, a):
         """Undefined: softmax has a full Jacobian, not an elementwise derivative."""
@@ -153,7 +153,7 @@ class Softmax(Activation):
 
     def vjp(self, z, a, g):
         """J(z)ᵀ g with J_jm = a_j(δ_jm − a_m), i.e. a ⊙ (g − Σ_m g_m a_m)."""
-        return a * (g - np.sum(g * a, axis=1, keepdims=True))  # (K, n_L)
+        return a * (g - np.sum(g * a, axis=-1, keepdims=True))  # (K, n_L)
 
 
 def _into(a, out):

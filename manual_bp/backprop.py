@@ -9,6 +9,11 @@ Here the K examples are the rows of a matrix (example k is row k, the lecture's 
 so the same equation reads z^l = a^{l-1} (W^l)ᵀ + b^l, and every (K, n) array below
 holds K of the lecture's vectors at once.  Layers are keyed by the lecture's l:
 a[1] = X, and z[l], a[l], delta[l], W[l], b[l] exist for l = 2 … L.
+
+Every array may also carry leading axes: a family of G networks of one shape, stacked as
+W[l] (G, n_l, n_{l-1}), b[l] (G, n_l), X (G, K, n_1), runs through the same equations at once
+(``manual_bp.family``).  That is why the code transposes with ``.mT`` (the last two axes) and
+sums over examples with ``axis=-2``; for a single network both mean ``.T`` and ``axis=0``.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ class Forward:
 
 def layer_forward(W, b, act, a_prev):
     r"""One layer: :math:`z_j^l = \sum_i w_{ji}^l a_i^{l-1} + b_j^l,\ a_j^l = \sigma(z_j^l)`."""
-    z = a_prev @ W.T + b  # (K, n_{l-1}) @ (n_{l-1}, n_l) -> (K, n_l): row k is W^l a^{l-1}[k] + b^l
+    z = a_prev @ W.mT + b[..., None, :]  # (K, n_{l-1}) @ (n_{l-1}, n_l) -> (K, n_l): row k is W^l a^{l-1}[k] + b^l
     return z, act.fn(z)  # (K, n_l), (K, n_l)
 
 
@@ -80,8 +85,8 @@ def weight_gradient(delta, a_prev, per_example=False):
     which is one matrix product: (δ^l)ᵀ a^{l-1} with examples as rows.
     """
     if per_example:
-        return delta[:, :, None] * a_prev[:, None, :]  # (K, n_l, n_{l-1}): (2) for each k
-    return delta.T @ a_prev  # (n_l, K) @ (K, n_{l-1}) -> (n_l, n_{l-1}): (2) summed over k
+        return delta[..., :, None] * a_prev[..., None, :]  # (K, n_l, n_{l-1}): (2) for each k
+    return delta.mT @ a_prev  # (n_l, K) @ (K, n_{l-1}) -> (n_l, n_{l-1}): (2) summed over k
 
 
 # Eq (3) — the bias gradient: ∂C/∂b_j^l = δ_j^l  (l ≥ 2).
@@ -94,7 +99,7 @@ def bias_gradient(delta, per_example=False):
     """
     if per_example:
         return delta  # (K, n_l): (3) for each k
-    return delta.sum(axis=0)  # (n_l,): (3) summed over k
+    return delta.sum(axis=-2)  # (n_l,): (3) summed over k
 
 
 # Eq (4) — the output layer: δ_j^L = ∂C/∂a_j^L · da_j^L/dz_j^L.

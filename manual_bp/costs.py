@@ -41,7 +41,7 @@ class SquaredError(Cost):
 
     def fn(self, a, t, z):
         """½ Σ_j (t_j − a_j)²."""
-        return 0.5 * np.sum((t - a) ** 2, axis=1)
+        return 0.5 * np.sum((t - a) ** 2, axis=-1)
 
     def grad_a(self, a, t):
         """a − t."""
@@ -59,7 +59,7 @@ class BinaryCrossEntropy(Cost):
 
     def fn(self, a, t, z):
         """Σ_j softplus(z_j) − t_j z_j: the same value without log(0) when σ(z) saturates."""
-        return np.sum(np.logaddexp(0, z) - t * z, axis=1)
+        return np.sum(np.logaddexp(0, z) - t * z, axis=-1)
 
     def grad_a(self, a, t):
         """(a − t) / (a(1 − a)); infinite where a is exactly 0 or 1."""
@@ -84,9 +84,9 @@ class CrossEntropy(Cost):
 
     def fn(self, a, t, z):
         """Σ_j t_j (logsumexp(z) − z_j), from z so that log(0) never appears."""
-        m = z.max(axis=1, keepdims=True)  # (K, 1)
-        lse = m[:, 0] + np.log(np.sum(np.exp(z - m), axis=1))  # (K,)
-        return lse * t.sum(axis=1) - np.sum(t * z, axis=1)
+        m = z.max(axis=-1, keepdims=True)  # (K, 1)
+        lse = m[..., 0] + np.log(np.sum(np.exp(z - m), axis=-1))  # (K,)
+        return lse * t.sum(axis=-1) - np.sum(t * z, axis=-1)
 
     def grad_a(self, a, t):
         """−t / a; infinite where a_j underflows to 0."""
@@ -95,7 +95,7 @@ class CrossEntropy(Cost):
 
     def linked_delta(self, a, t):
         """J_softmaxᵀ(−t/a) = a Σ_m t_m − t, which is a − t for rows of t summing to 1."""
-        return a * t.sum(axis=1, keepdims=True) - t
+        return a * t.sum(axis=-1, keepdims=True) - t
 
 
 COSTS = {c.name: c for c in (SquaredError(), BinaryCrossEntropy(), CrossEntropy())}

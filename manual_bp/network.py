@@ -33,7 +33,7 @@ class MLP:
     @property
     def sizes(self):
         """[n_1, …, n_L]."""
-        return [self.W[2].shape[1]] + [self.W[l].shape[0] for l in range(2, self.L + 1)]
+        return [self.W[2].shape[-1]] + [self.W[l].shape[-2] for l in range(2, self.L + 1)]
 
     @property
     def activations(self):
@@ -88,7 +88,7 @@ class MLP:
         X, T = self.check_data(X, T)
         fwd = backprop.forward(self.W, self.b, self.act, X)
         delta = backprop.deltas(self.W, self.act, self.cost, fwd, T)
-        s = 1.0 if per_example else self.scale(len(X))
+        s = 1.0 if per_example else self.scale(X.shape[-2])  # K: rows of X
         gW = {l: backprop.weight_gradient(delta[l], fwd.a[l - 1], per_example) for l in delta}  # (2)
         gb = {l: backprop.bias_gradient(delta[l], per_example) for l in delta}  # (3)
         if s != 1.0:

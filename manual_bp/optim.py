@@ -51,15 +51,16 @@ def full_batch(K, steps):
 def train(net, X, T, optimizer, batches):
     """One optimizer step per entry of ``batches`` (index arrays into the rows of X).
 
-    Returns C_T over the whole of X after each step (the reduction of ``net`` applies).
+    Returns C_T over the whole of X after each step (the reduction of ``net`` applies); for a
+    ``Family``, whose X is (G, K, n_1), every member takes the same rows and C_T is (G,).
     Each step is ``TrainStep``: the arithmetic of ``net.gradients`` then ``optimizer.step``,
     with buffers reused and the data checked once, here.
     """
     X, T = net.check_data(X, T)
-    batches = validate.check_batches(batches, len(X))  # a list: all of them before the first update
+    batches = validate.check_batches(batches, X.shape[-2])  # a list: all of them before the first update
     step = TrainStep(net, optimizer)
     history = []
     for idx in batches:
-        step(X[idx], T[idx])
+        step(X[..., idx, :], T[..., idx, :])  # rows idx: examples are the second-last axis, also in a family
         history.append(net.total_cost(X, T, check=False))
     return history

@@ -30,7 +30,7 @@ class TrainStep:
         W, act, L = net.W, net.act, net.L
         fwd = backprop.forward(W, net.b, act, X)  # z^l, a^l (K, n_l) for l = 2 … L
         z, a = fwd.z, fwd.a
-        s = net.scale(len(X))  # 1 for C_T, 1/K for its mean
+        s = net.scale(X.shape[-2])  # 1 for C_T, 1/K for its mean (K: rows of X)
         gW, gb = {}, {}
         delta = backprop.output_delta(net.cost, act[L], z[L], a[L], T)  # (K, n_L): (4)
         for l in range(L, 1, -1):  # δ^{l-1} needs W^l: every update waits for optimizer.step below

@@ -17,7 +17,7 @@ from torch_ref import TorchMLP
 @pytest.fixture(scope="module")
 def outcomes():
     clean, outcomes = selftest.run_selftest(30, 0, 8, progress=False)
-    return clean, {o.name: o for o in outcomes}
+    return clean, {(o.path, o.name): o for o in outcomes}
 
 
 def test_the_clean_code_passes_every_check_on_the_selftest_architectures(outcomes):
@@ -25,12 +25,13 @@ def test_the_clean_code_passes_every_check_on_the_selftest_architectures(outcome
     assert clean == []
 
 
+@pytest.mark.parametrize("path", selftest.PATHS)
 @pytest.mark.parametrize("m", mutations.MUTATIONS, ids=lambda m: m.name)
-def test_each_planted_bug_is_caught_by_a_check_meant_for_it(outcomes, m):
-    o = outcomes[1][m.name]
-    assert o.caught, f"{m.name} went unnoticed over {o.archs} architectures"
+def test_each_planted_bug_is_caught_by_a_check_meant_for_it(outcomes, m, path):
+    o = outcomes[1][path, m.name]
+    assert o.caught, f"{m.name} went unnoticed over {o.archs} architectures on path {path}"
     found = {c.split(" ")[0] for c in o.caught_by.split(", ")}
-    assert found & set(m.expected), f"{m.name}: caught by {o.caught_by}, expected one of {m.expected}"
+    assert found & set(m.expected), f"{m.name} ({path}): caught by {o.caught_by}, expected one of {m.expected}"
 
 
 def test_mutations_are_undone_after_the_run():

@@ -3,6 +3,7 @@
 Never imports manual_bp; the two meet only in ``comparisons``.
 """
 
+from .family import TorchFamily
 from .model import ACTIVATIONS, SOFTPLUS_THRESHOLD, TorchMLP
 
-__all__ = ["ACTIVATIONS", "SOFTPLUS_THRESHOLD", "TorchMLP"]
+__all__ = ["ACTIVATIONS", "SOFTPLUS_THRESHOLD", "TorchFamily", "TorchMLP"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 
 import numpy as np
 
@@ -44,6 +44,7 @@ class ArchSpec:
     )
     weight_scale: float = 1.0  # W^2 multiplied by it at the start: > 1 drives |z^2| past 20 (saturation, overflow)
     zero_rows: int = 0  # the first rows of X are 0 and every b^l is 0: exact zeros in z^2 (relu'(0) = 0 exercised)
+    order_seed: int | None = None  # seed of sgd's batch order; None: ``seed``'s (a family's members share one)
 
     def __post_init__(self):
         object.__setattr__(self, "sizes", tuple(validate.check_sizes(self.sizes)))
@@ -72,6 +73,8 @@ class ArchSpec:
         if not (0 < self.weight_scale <= MAX_WEIGHT_SCALE):
             raise ValueError(f"weight_scale must be in (0, {MAX_WEIGHT_SCALE:g}], got {self.weight_scale!r}")
         _check_int("zero_rows", self.zero_rows, 0)
+        if self.order_seed is not None:
+            _check_int("order_seed", self.order_seed, 0)
         if self.zero_rows > self.K:
             raise ValueError(f"zero_rows {self.zero_rows} exceeds K = {self.K}")
         if self.batch_size > self.K:
@@ -85,6 +88,8 @@ class ArchSpec:
     def to_json(self):
         """One line of JSON with sorted keys."""
         d = asdict(self)
+        if self.order_seed is None:
+            del d["order_seed"]  # the default, left out: a spec without a family reads as it always did
         d["sizes"], d["activations"] = list(self.sizes), list(self.activations)
         return json.dumps(d, sort_keys=True, separators=(",", ":"))
 
@@ -164,10 +169,26 @@ def sample_spec(rng, dtype="float64", steps=100):
     )
 
 
-def sample_specs(n, seed, dtype="float64", steps=100):
-    """``n`` specs from numpy.random.default_rng(seed), in order."""
+def sample_specs(n, seed, dtype="float64", steps=100, family=1):
+    """``n`` specs from numpy.random.default_rng(seed), in order.
+
+    With ``family`` G > 1 they come in families of G (the last one maybe shorter): each sampled spec
+    is followed by G − 1 that differ from it in their seed alone (``family_of``).
+    """
     rng = np.random.default_rng(seed)
-    return [sample_spec(rng, dtype, steps) for _ in range(n)]
+    if family == 1:
+        return [sample_spec(rng, dtype, steps) for _ in range(n)]
+    specs = []
+    while len(specs) < n:
+        specs += family_of(sample_spec(rng, dtype, steps), family, rng)
+    return specs[:n]
+
+
+def family_of(spec, G, rng):
+    """``spec`` and G − 1 specs with seeds drawn from ``rng``: new weights and data, the same shapes and
+    schedule (each keeps ``spec``'s batch order through ``order_seed``)."""
+    seeds = [spec.seed] + [int(rng.integers(0, 2**31 - 1)) for _ in range(G - 1)]
+    return [replace(spec, seed=s, order_seed=spec.seed) for s in seeds]
 
 
 def make_problem(spec):
@@ -200,7 +221,7 @@ def batch_order(spec):
     """The index array of each step: all K for gd/momentum, shuffled mini-batches for sgd."""
     if spec.batch == spec.K:
         return [np.arange(spec.K)] * spec.steps
-    rng = np.random.default_rng([spec.seed, 2])
+    rng = np.random.default_rng([spec.seed if spec.order_seed is None else spec.order_seed, 2])
     order, out = np.empty(0, dtype=np.int64), []
     for _ in range(spec.steps):
         if len(order) < spec.batch:  # a new epoch: reshuffle; a short tail is dropped

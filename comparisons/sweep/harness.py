@@ -16,7 +16,7 @@ from comparisons.sweep.start import GRAD_COLUMNS, row, start_rows
 from comparisons.sweep.trajectory import TRAJ_COLUMNS, flat_params, fresh_net, trajectory_rows
 from torch_ref import TorchMLP
 
-__all__ = ["GRAD_COLUMNS", "TRAJ_COLUMNS", "build", "check_spec", "path_rows", "sampled_for_paths"]
+__all__ = ["GRAD_COLUMNS", "TRAJ_COLUMNS", "build", "check_spec", "path_row", "path_rows", "sampled_for_paths"]
 
 # One architecture in PATH_SHARE also trains through train() and through MLP.gradients +
 # SGD.step, which must reproduce TrainStep's trajectory bit for bit (same arithmetic, same order).
@@ -58,12 +58,18 @@ def path_rows(arch, spec, W0, b0, X, T, batches, reference):
                     gW, gb = net.gradients(X[idx], T[idx])
                     opt.step(net, gW, gb)
                 params[n] = flat_params(net.W, net.b)
-            diff = float(np.nanmax(np.abs(params - reference), initial=0.0))
-        same = np.array_equal(params, reference, equal_nan=True)
-        rows.append(row(arch, name, 0, f"{len(batches)}x{reference.shape[1]}", "" if same else "path",
-                        "" if same else f"differs from TrainStep's trajectory by up to {diff:.3g}",
-                        max_abs_err=0.0 if same else diff))  # fmt: skip
+        rows.append(path_row(arch, name, params, reference))
     return rows
+
+
+def path_row(arch, name, params, reference):
+    """The row of one training path: its parameters after every step (steps, P) against TrainStep's."""
+    same = np.array_equal(params, reference, equal_nan=True)
+    with np.errstate(all="ignore"):
+        diff = 0.0 if same else float(np.nanmax(np.abs(params - reference), initial=0.0))
+    return row(arch, name, 0, f"{len(params)}x{reference.shape[1]}", "" if same else "path",
+               "" if same else f"differs from TrainStep's trajectory by up to {diff:.3g}",
+               max_abs_err=0.0 if same else diff)  # fmt: skip
 
 
 def input_rows(arch, pristine, given):

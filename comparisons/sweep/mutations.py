@@ -2,7 +2,9 @@
 
 Nothing is edited on disk: a mutation swaps a function or method for a wrong one (written
 here, or compiled from the original's source with one expression changed) and restores the
-original afterwards.  Each names the checks expected to catch it.
+original afterwards.  Each names the checks expected to catch it.  Like manual_bp's own code, the
+wrong ones index examples and units from the end (axis −2, −1), so that they are the same bug
+in a family's stacked arrays as in one network's.
 """
 
 from __future__ import annotations
@@ -72,7 +74,7 @@ def _in_place_centring():
     orig = backprop.forward
 
     def forward(W, b, act, X):
-        X -= X.mean(axis=0)  # "normalise" the data in place: changes the caller's X
+        X -= X.mean(axis=-2)  # "normalise" the data in place (each column over the examples): changes the caller's X
         return orig(W, b, act, X)
 
     return ((backprop, "forward", forward),)
@@ -108,9 +110,11 @@ _train_short = rewritten(optim.train, "for idx in batches:", "for idx in batches
 
 
 def _cross_entropy_wrong_axis(self, a, t, z):
-    m = z.max(axis=1, keepdims=True)
-    lse = m[:, 0] + np.log(np.sum(np.exp(z - m), axis=1))  # (K,)
-    return lse * t.sum(axis=1) - np.sum(t * z, axis=0).sum() / len(z)  # Σ_j t_j z_j over the wrong axis
+    m = z.max(axis=-1, keepdims=True)
+    lse = m[..., 0] + np.log(np.sum(np.exp(z - m), axis=-1))  # (K,)
+    return (
+        lse * t.sum(axis=-1) - np.sum(t * z, axis=(-2, -1))[..., None] / z.shape[-2]
+    )  # Σ_j t_j z_j over the wrong axis
 
 
 SIG, TANH, RELU, LEAKY = activations.Sigmoid, activations.Tanh, activations.ReLU, activations.LeakyReLU
@@ -174,7 +178,7 @@ MUTATIONS = (
             (
                 costs.CrossEntropy,
                 "linked_delta",
-                lambda self, a, t: a - np.eye(t.shape[1], dtype=a.dtype)[t.argmax(axis=1)],
+                lambda self, a, t: a - np.eye(t.shape[-1], dtype=a.dtype)[t.argmax(axis=-1)],
             ),
         ),
         ("value",),
@@ -207,7 +211,7 @@ MUTATIONS = (
     Mutation(
         "eq (3) from one example",
         "∂C_T/∂b^l = δ^l[1], the first example's only",
-        ((backprop, "bias_gradient", lambda d, per_example=False: d if per_example else d[0].copy()),),
+        ((backprop, "bias_gradient", lambda d, per_example=False: d if per_example else d[..., 0, :].copy()),),
         ("value",),
     ),
     Mutation(
@@ -278,7 +282,7 @@ MUTATIONS = (
     Mutation(
         "C_k without ½",
         "the squared error's value Σ (t − a)², its gradient unchanged",
-        ((costs.SquaredError, "fn", lambda self, a, t, z: np.sum((t - a) ** 2, axis=1)),),
+        ((costs.SquaredError, "fn", lambda self, a, t, z: np.sum((t - a) ** 2, axis=-1)),),
         ("value",),
     ),
     Mutation(

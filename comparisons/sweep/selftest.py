@@ -2,7 +2,9 @@
 
 The unmutated manual_bp runs first over the same architectures and must pass every check;
 then each mutation runs over them in order until one architecture fails, and the report
-says which checks failed there and how many architectures it took.
+says which checks failed there and how many architectures it took.  Both ways of checking
+run: one architecture at a time (``check_spec``) and families trained as stacks
+(``check_family``), each over architectures of its own sampler.
 """
 
 from __future__ import annotations
@@ -10,19 +12,26 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from comparisons.common.spec import sample_specs
+from comparisons.common.spec import family_of, sample_specs
+from comparisons.sweep.family import check_family
 from comparisons.sweep.harness import check_spec
 from comparisons.sweep.mutations import MUTATIONS
 from comparisons.sweep.runner import init_worker
 
+# Members of each family on the family path, grown from each spec of the one-architecture path.
+SELFTEST_FAMILY = 4
+PATHS = {"one architecture": 1, "family": SELFTEST_FAMILY}
+
 
 @dataclass
 class Outcome:
-    """One mutation's result."""
+    """One mutation's result on one path."""
 
+    path: str
     name: str
     what: str
     expected: str
@@ -40,58 +49,77 @@ def failing_checks(grads, traj):
     return sorted(found)
 
 
-def spec_pool(n, seed, steps):
-    """float64 and float32 architectures, interleaved: (dtype, spec) pairs."""
-    f64, f32 = sample_specs(n, seed, "float64", steps), sample_specs(n, seed, "float32", steps)
-    return [pair for pairs in zip(f64, f32) for pair in (("float64", pairs[0]), ("float32", pairs[1]))]
+def spec_pool(n, seed, steps, family=1):
+    """float64 and float32 units, interleaved: (dtype, specs) pairs, a spec alone or its family of ``family``.
+
+    The families grow from the very specs the one-architecture path checks, so both paths meet the same shapes.
+    """
+    rng = np.random.default_rng([seed, 5])
+    units = {}
+    for dtype in ("float64", "float32"):
+        specs = sample_specs(n, seed, dtype, steps)
+        units[dtype] = [family_of(s, family, rng) if family > 1 else [s] for s in specs]
+    return [(d, u) for pair in zip(units["float64"], units["float32"]) for d, u in zip(("float64", "float32"), pair)]
 
 
-def first_catch(specs):
-    """(index, failing checks) of the first spec whose check fails, or (len(specs), []) if none does."""
-    for i, spec in enumerate(specs):
-        grads, traj = check_spec(i, spec)
-        found = failing_checks(grads, traj)
-        if found:
-            return i, found
-    return len(specs), []
+def check_unit(i, specs):
+    """[(grads, traj)] of a unit: one spec alone, or a family at once."""
+    return [check_spec(i, specs[0])] if len(specs) == 1 else check_family(i, specs)
+
+
+def first_catch(units):
+    """(architectures run, failing checks) up to the first unit with a failing check, or (all, [])."""
+    archs = 0
+    for specs in units:
+        for grads, traj in check_unit(archs, specs):
+            archs += 1
+            found = failing_checks(grads, traj)
+            if found:
+                return archs, found, specs[0]
+    return archs, [], None
 
 
 def run_selftest(n, seed, steps, progress=True):
-    """(clean failures, Outcomes): the unmutated run's failing architectures, then every mutation's result."""
+    """(clean failures, Outcomes): the unmutated runs' failing architectures, then every mutation's result per path."""
     init_worker()
-    pool = spec_pool(n, seed, steps)
-    bar = tqdm(total=len(MUTATIONS) + 1, desc="selftest", unit="run", file=sys.stderr, delay=2.0, disable=not progress)
-    clean = []
-    for i, (_, spec) in enumerate(pool):
-        grads, traj = check_spec(i, spec)
-        if failing_checks(grads, traj):
-            clean.append((spec, failing_checks(grads, traj)))
-    bar.update()
-    outcomes = []
-    for m in MUTATIONS:
-        specs = [s for d, s in pool if m.dtype in ("any", d)]
-        with m.applied():
-            i, found = first_catch(specs)
-        outcomes.append(Outcome(m.name, m.what, ", ".join(m.expected), bool(found), ", ".join(found),
-                                min(i + 1, len(specs)), specs[i].to_json() if found else ""))  # fmt: skip
+    pools = {path: spec_pool(n, seed, steps, family) for path, family in PATHS.items()}
+    bar = tqdm(total=(len(MUTATIONS) + 1) * len(PATHS), desc="selftest", unit="run", file=sys.stderr, delay=2.0,
+               disable=not progress)  # fmt: skip
+    clean, outcomes = [], []
+    for path, pool in pools.items():
+        archs = 0
+        for _, specs in pool:
+            for spec, (grads, traj) in zip(specs, check_unit(archs, specs)):
+                archs += 1
+                if failing_checks(grads, traj):
+                    clean.append((path, spec, failing_checks(grads, traj)))
         bar.update()
+        for m in MUTATIONS:
+            units = [u for d, u in pool if m.dtype in ("any", d)]
+            with m.applied():
+                archs, found, where = first_catch(units)
+            outcomes.append(Outcome(path, m.name, m.what, ", ".join(m.expected), bool(found), ", ".join(found),
+                                    archs, where.to_json() if found else ""))  # fmt: skip
+            bar.update()
     bar.close()
     return clean, outcomes
 
 
 def markdown(command, clean, outcomes, n_specs):
-    """selftest.md: the verdict, the unmutated run, one row per mutation."""
+    """selftest.md: the verdict, the unmutated runs, one row per mutation and path."""
     caught = sum(o.caught for o in outcomes)
     ok = caught == len(outcomes) and not clean
-    table = pd.DataFrame([dict(mutation=o.name, planted=o.what, caught="yes" if o.caught else "NO",
+    table = pd.DataFrame([dict(mutation=o.name, path=o.path, planted=o.what, caught="yes" if o.caught else "NO",
                                caught_by=o.caught_by or "—", archs_needed=o.archs, expected=o.expected)
                           for o in outcomes])  # fmt: skip
     lines = [
         "# deltacheck selftest: does the harness catch planted bugs?",
         "",
-        f"**{'PASS' if ok else 'FAIL'}** — {caught} of {len(outcomes)} planted bugs caught; the unmutated "
-        f"manual_bp {'passes every check' if not clean else f'FAILS on {len(clean)} architecture(s)'} on the same "
-        f"{n_specs} architectures ({n_specs // 2} float64 and {n_specs // 2} float32, from --archs each).",
+        f"**{'PASS' if ok else 'FAIL'}** — {caught} of {len(outcomes)} planted bugs caught "
+        f"({len(outcomes) // len(PATHS)} bugs × {len(PATHS)} paths); the unmutated manual_bp "
+        f"{'passes every check' if not clean else f'FAILS on {len(clean)} architecture(s)'} on the same "
+        f"{n_specs} architectures ({n_specs // 2} float64 and {n_specs // 2} float32, from --archs each), "
+        f"and on the families of {SELFTEST_FAMILY} grown from each of them.",
         "",
         f"Command: `{command}`",
         "",
@@ -100,13 +128,15 @@ def markdown(command, clean, outcomes, n_specs):
         "lists the checks that failed on that architecture — value (the gradient tolerance), oracle "
         "(float32 against float64), dtype, input (X or T changed), path (train() or MLP.gradients + "
         "SGD.step off TrainStep's trajectory), shape, crash, trajectory (parameters or C_T after a step) — "
-        "and `archs_needed` how many architectures it took. `expected` names the checks meant to see it.",
+        "and `archs_needed` how many architectures it took. `expected` names the checks meant to see it. "
+        f"Path `one architecture` checks each spec alone; path `family` trains families of {SELFTEST_FAMILY} "
+        "specs that differ only in their seed as stacks on both sides (`deltacheck sweep --family`).",
         "",
         table.to_markdown(index=False),
         "",
     ]
-    for spec, found in clean:
-        lines.append(f"- unmutated run failed ({', '.join(found)}): `{spec.to_json()}`")
+    for path, spec, found in clean:
+        lines.append(f"- unmutated run failed on path {path} ({', '.join(found)}): `{spec.to_json()}`")
     return "\n".join(lines) + "\n"
 
 

@@ -43,21 +43,26 @@ def row(arch, tensor, layer, shape="", caught_by="", error="", **values):
 class Oracle:
     """autograd in float64 on the float32 problem's numbers (upcast exactly): the truth float32 is judged by."""
 
-    def __init__(self, net, X, T):
-        up = lambda d: {l: v.astype(np.float64) for l, v in d.items()}  # noqa: E731
-        self.ref = TorchMLP(up(net.W), up(net.b), net.activations, net.cost.name)
-        X64, T64 = X.astype(np.float64), T.astype(np.float64)
-        self.W, self.b, self.delta = self.ref.gradients(X64, T64)
-        self.cost = self.ref.total_cost(X64, T64)
-        with torch.no_grad():
-            _, a = self.ref.forward(X64, retain=False)
-        a = {l: v.numpy() for l, v in a.items()}
+    def __init__(self, W, b, delta, cost, a):
+        """From float64 autograd's ∂C_T/∂W^l, ∂C_T/∂b^l, δ^l, C_T and the activations a^l it came from."""
+        self.W, self.b, self.delta, self.cost = W, b, delta, cost
         # The rounding scale of each entry: the sum of the magnitudes it adds up.
         self.scale = {
-            "W": {l: np.abs(d).T @ np.abs(a[l - 1]) for l, d in self.delta.items()},  # (n_l, n_{l-1})
-            "b": {l: np.abs(d).sum(axis=0) for l, d in self.delta.items()},  # (n_l,)
-            "delta": {l: np.full(d.shape, np.abs(d).max()) for l, d in self.delta.items()},  # (K, n_l)
+            "W": {l: np.abs(d).T @ np.abs(a[l - 1]) for l, d in delta.items()},  # (n_l, n_{l-1})
+            "b": {l: np.abs(d).sum(axis=0) for l, d in delta.items()},  # (n_l,)
+            "delta": {l: np.full(d.shape, np.abs(d).max()) for l, d in delta.items()},  # (K, n_l)
         }
+
+    @classmethod
+    def of(cls, net, X, T):
+        """The oracle of ``net`` (a float32 manual_bp.MLP) on X, T."""
+        up = lambda d: {l: v.astype(np.float64) for l, v in d.items()}  # noqa: E731
+        ref = TorchMLP(up(net.W), up(net.b), net.activations, net.cost.name)
+        X64, T64 = X.astype(np.float64), T.astype(np.float64)
+        W, b, delta = ref.gradients(X64, T64)
+        with torch.no_grad():
+            _, a = ref.forward(X64, retain=False)
+        return cls(W, b, delta, ref.total_cost(X64, T64), {l: v.numpy() for l, v in a.items()})
 
     def used(self, tensor, l, m, r):
         """max over entries of |m − o| / (RATIO·max|r − o| + FLOOR·eps32·(|o| + s)): ≤ 1 passes."""
@@ -95,17 +100,22 @@ def tensor_row(arch, tensor, l, m, r, tol, dtype, oracle=None):
 
 
 def start_rows(arch, net, ref, X, T, Xt, Tt):
-    """Rows for W^l, b^l, δ^l and C_T of manual_bp (on X, T) against autograd (on its own Xt, Tt)."""
-    tol, dtype = gradient_tolerance(net.dtype), net.dtype
-    oracle = Oracle(net, X, T) if dtype == np.float32 else None
+    """Rows for W^l, b^l, δ^l, C_k and C_T of manual_bp (on X, T) against autograd (on its own Xt, Tt)."""
+    oracle = Oracle.of(net, X, T) if net.dtype == np.float32 else None
     gW, gb = net.gradients(X, T)
-    delta = net.deltas(X, T)
-    cost = net.total_cost(X, T)
+    manual = dict(W=gW, b=gb, delta=net.deltas(X, T), C_k=net.costs(X, T), C_T=net.total_cost(X, T))
     rW, rb, rdelta = ref.gradients(Xt, Tt)
+    reference = dict(W=rW, b=rb, delta=rdelta, C_k=ref.costs(Xt, Tt), C_T=ref.total_cost(Xt, Tt))
+    return compare_start(arch, manual, reference, net.dtype, oracle)
+
+
+def compare_start(arch, manual, reference, dtype, oracle=None):
+    """One row per W^l, b^l, δ^l, then C_k and C_T: dicts of what manual_bp and autograd gave at the start."""
+    tol = gradient_tolerance(dtype)
     rows = []
-    for name, m, r in (("W", gW, rW), ("b", gb, rb), ("delta", delta, rdelta)):
-        for l in sorted(r):
-            rows.append(tensor_row(arch, name, l, m.get(l), r[l], tol, dtype, oracle))
-    rows.append(tensor_row(arch, "C_k", 0, net.costs(X, T), ref.costs(Xt, Tt), cost_tolerance(dtype), dtype))
-    rows.append(tensor_row(arch, "C_T", 0, cost, ref.total_cost(Xt, Tt), cost_tolerance(dtype), dtype, oracle))
+    for name in ("W", "b", "delta"):
+        for l in sorted(reference[name]):
+            rows.append(tensor_row(arch, name, l, manual[name].get(l), reference[name][l], tol, dtype, oracle))
+    for name, o in (("C_k", None), ("C_T", oracle)):
+        rows.append(tensor_row(arch, name, 0, manual[name], reference[name], cost_tolerance(dtype), dtype, o))
     return rows

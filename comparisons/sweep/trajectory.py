@@ -9,6 +9,8 @@ tolerances and their reasons are in comparisons/common/tolerances.py.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 
@@ -188,6 +190,14 @@ def overflowed(w, dtype):
     return int(np.max(np.abs(w), initial=0.0) > OVERFLOW_NEAR * float(np.finfo(dtype).max))
 
 
+def overflowed_number(x, dtype):
+    """``overflowed`` for one number, without making an array of it (C_T at every step)."""
+    x = float(x)
+    if not math.isfinite(x):
+        return 2
+    return int(abs(x) > OVERFLOW_NEAR * float(np.finfo(dtype).max))
+
+
 class Judge:
     """The per-step verdict: the linear bound, then shadow, chaos, divergence and kinks."""
 
@@ -343,7 +353,7 @@ def judge_costs(rows, costs_at_r, dtype, forward_overflows):
             continue
         if r["status"] not in ("pass", "kink"):
             continue
-        om, orr = overflowed(np.array(r["cost_manual"]), dtype), overflowed(np.array(r["cost_torch"]), dtype)
+        om, orr = overflowed_number(r["cost_manual"], dtype), overflowed_number(r["cost_torch"], dtype)
         if om == 2 or orr == 2:
             if (om and orr) or forward_overflows(r["step"]):
                 diverged = True

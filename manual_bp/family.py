@@ -1,0 +1,77 @@
+"""A family: G networks of one shape stacked on a leading axis, trained at once by the same equations.
+
+W[l] is (G, n_l, n_{l-1}), b[l] (G, n_l), X (G, K, n_1), T (G, K, n_L).  Nothing here is new
+arithmetic: ``MLP``'s methods, ``TrainStep`` and ``SGD`` run ``backprop``'s equations on the
+stack (a matmul of stacks multiplies each member's own matrices, SGD's update is elementwise),
+so member g follows the steps of the MLP it was made from, G at a time.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import backprop, validate
+from .network import MLP
+
+
+class Family(MLP):
+    """G ``MLP``s of the same sizes, activations, cost, reduction and dtype, as one stacked network."""
+
+    def __init__(self, members):
+        members = list(members)
+        if not members or not all(isinstance(m, MLP) and not isinstance(m, Family) for m in members):
+            raise ValueError("a family is made of one or more manual_bp.MLP networks")
+        first = members[0]
+        for g, m in enumerate(members[1:], start=2):
+            if (m.sizes, m.activations, m.cost.name, m.reduction, m.dtype) != (
+                first.sizes,
+                first.activations,
+                first.cost.name,
+                first.reduction,
+                first.dtype,
+            ):
+                raise ValueError(f"family member {g} is {m!r}, member 1 is {first!r}: they must share all but weights")
+        self.G = len(members)
+        self.W = {l: np.stack([m.W[l] for m in members]) for l in first.W}  # (G, n_l, n_{l-1})
+        self.b = {l: np.stack([m.b[l] for m in members]) for l in first.b}  # (G, n_l)
+        self.L, self.act, self.cost = first.L, first.act, first.cost
+        self.reduction, self.dtype = first.reduction, first.dtype
+
+    def check_data(self, X, T=None):
+        """X (G, K, n_1) and T (G, K, n_L), each member's checked as ``MLP.check_data`` checks it.
+
+        Arrays already of the network's dtype are returned as they are (a read-only X stays read-only).
+        """
+        n_1, n_L = self.sizes[0], self.sizes[-1]
+        X, T = np.asarray(X), None if T is None else np.asarray(T)
+        if X.ndim != 3 or X.shape[0] != self.G:
+            raise ValueError(
+                f"X must have shape (G, K, {n_1}) with G = {self.G} (one (K, n_1) per member), got {X.shape}"
+            )
+        if T is not None and (T.ndim != 3 or T.shape[0] != self.G):
+            raise ValueError(
+                f"T must have shape (G, K, {n_L}) with G = {self.G} (one (K, n_L) per member), got {T.shape}"
+            )
+        checked = [validate.check_data(X[g], None if T is None else T[g], n_1, n_L, self.dtype) for g in range(self.G)]
+        if X.dtype != self.dtype:
+            X = np.stack([x for x, _ in checked])
+        if T is not None and T.dtype != self.dtype:
+            T = np.stack([t for _, t in checked])
+        return X, T
+
+    def total_cost(self, X, T, check=True):
+        """C_T of every member, shape (G,)."""
+        if check:
+            X, T = self.check_data(X, T)
+        fwd = backprop.forward(self.W, self.b, self.act, X)
+        c = self.cost.fn(fwd.a[self.L], T, fwd.z[self.L])  # (G, K)
+        return c.sum(axis=-1) * self.scale(X.shape[-2])  # (G,)
+
+    def member(self, g):
+        """Member g (0-based) as an MLP of its own, from copies of its parameters."""
+        W = {l: w[g] for l, w in self.W.items()}
+        b = {l: v[g] for l, v in self.b.items()}
+        return MLP(W, b, self.activations, self.cost.name, self.reduction)
+
+    def __repr__(self):
+        return f"Family(G={self.G}, sizes={self.sizes}, activations={self.activations}, cost={self.cost.name!r})"

@@ -1,0 +1,124 @@
+"""G networks of one shape as one stack of parameters, trained at once by autograd and one optim.SGD.
+
+W^l is one parameter of shape (G, n_l, n_{l-1}) and b^l one of (G, n_l); each layer is one
+``torch.baddbmm`` over the stack.  The loss autograd differentiates is Σ_g C_T(g): member g's
+parameters enter only its own C_T, so its gradient is ∂C_T(g)/∂w exactly, and torch.optim.SGD's
+update is elementwise, so one optimizer over the stacked tensors is G optimizers side by side.
+No derivative is written here either.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from . import validate
+from .model import ACTIVATIONS
+
+# The same modules as TorchMLP's, but softmax over the last axis: the units of a (G, K, n_L) stack.
+FAMILY_ACTIVATIONS = dict(ACTIVATIONS, softmax=lambda: nn.Softmax(dim=-1))
+
+
+def _costs(cost, z_L, a_L, t):
+    """C_k of every member and example, (G, K), from torch.nn.functional (cross-entropies from z^L)."""
+    if cost == "squared_error":
+        return 0.5 * F.mse_loss(a_L, t, reduction="none").sum(dim=-1)
+    if cost == "binary_cross_entropy":
+        return F.binary_cross_entropy_with_logits(z_L, t, reduction="none").sum(dim=-1)
+    G, K, n_L = z_L.shape
+    return F.cross_entropy(z_L.reshape(G * K, n_L), t.reshape(G * K, n_L), reduction="none").view(G, K)
+
+
+class TorchFamily(nn.Module):
+    """G copies of TorchMLP's network, each with its own weights: W[l] (G, n_l, n_{l-1}), b[l] (G, n_l)."""
+
+    def __init__(self, weights, biases, activations, cost, reduction="sum", device="cpu"):
+        super().__init__()
+        if not weights or any(np.ndim(w) != 3 for w in weights.values()):
+            raise ValueError("weights must map each l = 2 … L to a stack of shape (G, n_l, n_{l-1})")
+        G = len(next(iter(weights.values())))
+        for g in range(G):  # every member checked as TorchMLP checks its parameters
+            W, b, dtype = validate.check_params(
+                {l: w[g] for l, w in weights.items()}, {l: v[g] for l, v in biases.items()}
+            )
+        self.G, self.L, self.dtype = G, len(W) + 1, dtype
+        self.activations = validate.check_activations(activations, self.L, FAMILY_ACTIVATIONS)
+        self.cost = validate.check_cost(cost, self.activations[-1])
+        self.reduction = validate.check_reduction(reduction)
+        self.device = torch.device(device)
+        self.W = nn.ParameterDict({str(l): self._param(weights[l]) for l in range(2, self.L + 1)})
+        self.b = nn.ParameterDict({str(l): self._param(biases[l]) for l in range(2, self.L + 1)})
+        self.act = nn.ModuleDict({str(l): FAMILY_ACTIVATIONS[self.activations[l - 2]]() for l in range(2, self.L + 1)})
+
+    def _param(self, x):
+        return nn.Parameter(torch.tensor(np.asarray(x), device=self.device))  # a bit-for-bit copy
+
+    def tensor(self, x):
+        """``x`` as a tensor of the family's dtype on its device."""
+        return torch.as_tensor(np.asarray(x), dtype=self.W["2"].dtype, device=self.device)
+
+    def forward(self, X, retain=True):
+        """z[l] (G, K, n_l), with retained grad, and a[l] for every layer, from X (G, K, n_1)."""
+        a, z = {1: X}, {}
+        for l in range(2, self.L + 1):
+            W, b = self.W[str(l)], self.b[str(l)]
+            z[l] = torch.baddbmm(b.unsqueeze(1), a[l - 1], W.mT)  # (G, K, n_l): each member's own W^l, b^l
+            if retain and z[l].requires_grad:
+                z[l].retain_grad()
+            a[l] = self.act[str(l)](z[l])
+        return z, a
+
+    def costs(self, X, T):
+        """C_k of every member and example as a (G, K) tensor, with the forward pass."""
+        z, a = self.forward(X)
+        return _costs(self.cost, z[self.L], a[self.L], T), z
+
+    def losses(self, X, T):
+        """C_T of every member (or C_T / K), (G,), with the forward pass."""
+        c, z = self.costs(X, T)
+        C = c.sum(dim=-1)
+        return (C / X.shape[-2] if self.reduction == "mean" else C), z
+
+    def total_cost(self, X, T):
+        """C_T of every member as a NumPy array (G,)."""
+        with torch.no_grad():
+            return self.losses(X, T)[0].cpu().numpy()
+
+    def gradients(self, X, T):
+        """∂C/∂W^l (G, n_l, n_{l-1}), ∂C/∂b^l (G, n_l) and δ^l (G, K, n_l) from autograd, as NumPy dicts."""
+        self.zero_grad(set_to_none=True)
+        C, z = self.losses(X, T)
+        C.sum().backward()
+        K = X.shape[-2] if self.reduction == "mean" else 1
+        out = (
+            {l: self.W[str(l)].grad for l in range(2, self.L + 1)},
+            {l: self.b[str(l)].grad for l in range(2, self.L + 1)},
+            {l: z[l].grad * K for l in z},
+        )
+        return tuple({l: v.detach().cpu().numpy() for l, v in d.items()} for d in out)
+
+    def flat_parameters(self):
+        """All parameters as one (G, P) tensor, each member's row W^2, b^2, …, W^L, b^L, which they become views of."""
+        params = [p for l in range(2, self.L + 1) for p in (self.W[str(l)], self.b[str(l)])]
+        with torch.no_grad():
+            flat = torch.cat([p.reshape(self.G, -1) for p in params], dim=1)  # (G, P)
+            i = 0
+            for p in params:
+                n = p[0].numel()
+                p.data = flat[:, i : i + n].view_as(p)
+                i += n
+        return flat
+
+    def optimizer(self, eta, momentum=0.0):
+        """One torch.optim.SGD over every stacked W^l, b^l: learning rate η, momentum μ."""
+        return torch.optim.SGD(self.parameters(), lr=eta, momentum=momentum)
+
+    def step(self, optimizer, X, T):
+        """One torch.optim step of every member on its batch; returns each member's C before it, (G,)."""
+        optimizer.zero_grad(set_to_none=True)
+        C, _ = self.losses(X, T)
+        C.sum().backward()
+        optimizer.step()
+        return C.detach().cpu().numpy()
