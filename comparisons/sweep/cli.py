@@ -7,6 +7,7 @@ Heavy modules (torch, pandas, the harness) are imported inside each ``run_*``, s
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 
@@ -211,17 +212,16 @@ def run_check(args):
 
 def register_sweep_bench(sub):
     p = sub.add_parser(
-        "sweep-bench", help="time the sweep against the bare cost of its two trainings", description=throughput_doc()
+        "sweep-bench", help="time the sweep's checks, in families and one at a time", description=throughput_doc()
     )
-    p.add_argument("--archs", type=int_at_least(1), default=100, help="random architectures (default 100)")
+    p.add_argument("--archs", type=int_at_least(1), default=1000, help="random architectures (default 1000)")
     p.add_argument("--seed", type=int_at_least(0), default=0, help="seed of the architecture sampler (default 0)")
     p.add_argument("--steps", type=int_at_least(1), default=100, help="training steps per architecture (default 100)")
-    p.add_argument(
-        "--repeat",
-        type=int_at_least(1),
-        default=3,
-        help="rounds of (a), (b) --jobs 1, (b) --jobs 2, interleaved; the fastest of each is kept (default 3)",
-    )
+    p.add_argument("--family", type=int_at_least(2), default=32, help="architectures per family (default 32)")
+    p.add_argument("--single", type=int_at_least(1), default=100,
+                   help="architectures checked one at a time for (c), the first specs (default 100)")  # fmt: skip
+    p.add_argument("--repeat", type=int_at_least(1), default=3,
+                   help="interleaved rounds of (a), (b) and (c); the fastest of each is kept (default 3)")  # fmt: skip
     p.set_defaults(run=run_sweep_bench)
 
 
@@ -236,15 +236,22 @@ def throughput_doc():
 def run_sweep_bench(args):
     import pandas as pd
 
-    from comparisons.sweep.throughput import measure
+    from comparisons.sweep.throughput import load, measure
 
-    rows = measure(args.archs, args.seed, args.steps, args.repeat)
+    before = load()
+    rows, failing = measure(args.archs, args.seed, args.steps, args.repeat, args.family, min(args.single, args.archs))
     print(
-        f"{args.archs} architectures × {args.steps} steps, float64, 1 torch thread per process; "
-        f"(a) = bare trainings in one process, (b) = full checks; fastest of {args.repeat} interleaved rounds"
+        f"{args.archs} architectures × {args.steps} steps, float64, families of {args.family}, 1 torch thread per "
+        f"process, {os.cpu_count()} cores, load average {before:.2f} before and {load():.2f} after; "
+        f"fastest of {args.repeat} interleaved rounds"
     )
     print(pd.DataFrame(rows).to_markdown(index=False, floatfmt=".3g"))
-    print(f"--jobs 2 speed-up over --jobs 1: {rows[0]['sweep_s'] / rows[1]['sweep_s']:.2f}×")
+    print(f"--jobs 2 speed-up over --jobs 1: {rows[1]['seconds'] / rows[2]['seconds']:.2f}×; families over one at a "
+          f"time (--jobs 1): {rows[1]['arch_checks_per_s'] / rows[3]['arch_checks_per_s']:.1f}×")  # fmt: skip
+    if failing:
+        print(f"FAIL: {failing} architecture(s) failed a check in a timed run (deltacheck sweep --family shows which)")
+        return 1
+    print("every architecture of every (b) run passed every check")
     return 0
 
 
