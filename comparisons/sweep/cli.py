@@ -7,6 +7,7 @@ Heavy modules (torch, pandas, the harness) are imported inside each ``run_*``, s
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shlex
 import sys
@@ -133,13 +134,13 @@ def run_sweep(args):
     from comparisons.common.reportio import atomic_dir
     from comparisons.sweep.console import quiet
     from comparisons.sweep.report import write_report
-    from comparisons.sweep.runner import run_specs
+    from comparisons.sweep.runner import iter_results
 
     with terminate_on_signals(), resource_errors(f"--archs {args.archs} with --steps {args.steps}", need), quiet():
         specs = sample_with_progress(args)
-        grads, traj = run_specs(specs, args.jobs, args.device, progress=not args.no_progress, scheduler=args.scheduler)
-        with atomic_dir(out) as stage:
-            verdicts = write_report(stage, command_line(args), args, specs, grads, traj)
+        results = iter_results(specs, args.jobs, args.device, not args.no_progress, args.scheduler)
+        with atomic_dir(out) as stage, contextlib.closing(results):  # closed first: no worker outlives an error
+            verdicts = write_report(stage, command_line(args), args, specs, results)
     n_fail = int((~verdicts["passed"]).sum())
     print(
         f"{len(verdicts) - n_fail} of {len(verdicts)} architectures pass; report in {out}/summary.md", file=sys.stderr

@@ -13,13 +13,16 @@ import pandas as pd
 import torch
 
 from comparisons.common import tolerances
-from comparisons.common.reportio import save_png, write_csv, write_text
+from comparisons.common.reportio import FLOAT_FORMAT, save_png, write_text
+from comparisons.sweep.aggregate import N_LOSS_CURVES, Tally
+from comparisons.sweep.harness import GRAD_COLUMNS, TRAJ_COLUMNS
 
-N_LOSS_CURVES = 4
+CHUNK_ROWS = 5000  # rows read into one DataFrame at a time: few pandas calls, a few MB held
+LABELS = ["arch", "depth", "activations", "cost", "optimizer", "dtype"]  # gradients.csv's first columns
 
 
-def spec_table(specs):
-    """One row per architecture: its labels and its JSON."""
+def spec_table(specs, start=0):
+    """One row per architecture (numbered from ``start``): its labels and its JSON."""
     return pd.DataFrame(
         [
             dict(
@@ -33,7 +36,7 @@ def spec_table(specs):
                 dtype=s.dtype,
                 spec=s.to_json(),
             )
-            for i, s in enumerate(specs)
+            for i, s in enumerate(specs, start)
         ]
     )
 
@@ -64,11 +67,6 @@ def breakdown(v, column, explode=False):
     return out.reset_index()
 
 
-def _n_archs(traj, mask):
-    """How many architectures have a row where ``mask`` holds."""
-    return int(traj.loc[mask, "arch"].nunique()) if len(traj) else 0
-
-
 def _md(df):
     """A table as Markdown; integer columns kept as integers (an all-number frame would upcast them)."""
     return df.astype(dict.fromkeys(df.select_dtypes("integer").columns, object)).to_markdown(
@@ -76,18 +74,45 @@ def _md(df):
     )
 
 
-def write_report(stage, command, args, specs, grads, traj):
-    """Write every file of the report into the directory ``stage``; return the verdict table."""
-    table = spec_table(specs)
-    grads = table[["arch", "depth", "activations", "cost", "optimizer", "dtype"]].merge(grads, on="arch")
-    grads["spec"] = grads["arch"].map(table.set_index("arch")["spec"])
-    write_csv(grads, stage / "gradients.csv")
-    write_csv(traj, stage / "trajectories.csv")
-    v = arch_verdicts(specs, grads, traj)
-    _plot_losses(traj, specs, stage / "loss_curves.png")
-    _plot_errors(grads, args.dtype, stage / "relative_errors.png")
-    write_text(stage / "summary.md", _summary(command, args, specs, grads, traj, v))
+def write_report(stage, command, args, specs, results):
+    """Write every file of the report into the directory ``stage`` from ``results``, the (gradient rows,
+    trajectory rows) of each spec in order, each CSV a chunk at a time; return the verdict table."""
+    tally = Tally(args.dtype)
+    with open(stage / "gradients.csv", "w", encoding="utf-8", newline="") as gf, \
+         open(stage / "trajectories.csv", "w", encoding="utf-8", newline="") as tf:  # fmt: skip
+        _append(gf, pd.DataFrame(columns=[*LABELS, *GRAD_COLUMNS[1:], "spec"]), header=True)
+        _append(tf, pd.DataFrame(columns=TRAJ_COLUMNS), header=True)
+        for lo, hi, grad_rows, traj_rows in _chunks(results):
+            table = spec_table(specs[lo:hi], lo)
+            grads = table[LABELS].merge(pd.DataFrame(grad_rows, columns=GRAD_COLUMNS), on="arch")
+            grads["spec"] = grads["arch"].map(table.set_index("arch")["spec"])
+            traj = pd.DataFrame(traj_rows, columns=TRAJ_COLUMNS)
+            _append(gf, grads)
+            _append(tf, traj)
+            tally.add(grads, traj)
+    v = arch_verdicts(specs, *tally.verdict_rows())
+    _plot_losses(tally.curves, stage / "loss_curves.png")
+    _plot_errors(tally, args.dtype, stage / "relative_errors.png")
+    write_text(stage / "summary.md", _summary(command, args, tally, v))
     return v
+
+
+def _chunks(results):
+    """(first arch, last arch + 1, gradient rows, trajectory rows) of consecutive architectures, CHUNK_ROWS or so."""
+    lo, hi, grads, traj = 0, 0, [], []
+    for hi, (g, t) in enumerate(results, 1):
+        grads += g
+        traj += t
+        if len(grads) + len(traj) >= CHUNK_ROWS:
+            yield lo, hi, grads, traj
+            lo, grads, traj = hi, [], []
+    if lo < hi:
+        yield lo, hi, grads, traj
+
+
+def _append(f, df, header=False):
+    """``df``'s rows onto the open CSV ``f``, formatted as reportio.write_csv formats a whole table."""
+    df.to_csv(f, index=False, header=header, float_format=FLOAT_FORMAT, lineterminator="\n")
 
 
 FINDINGS = {
@@ -100,27 +125,21 @@ FINDINGS = {
 }
 
 
-def _caught(grads, traj):
+def _caught(tally):
     """How many failing rows each check caught."""
-    counts = grads.loc[~grads["passed"], "caught_by"].value_counts().to_dict()
-    if len(traj):
-        for detail, n in traj.loc[~traj["passed"], "detail"].value_counts().items():
-            counts[f"trajectory: {detail}"] = int(n)
-    rows = [dict(check=k, failing_rows=int(n)) for k, n in sorted(counts.items())]
+    rows = [dict(check=k, failing_rows=int(n)) for k, n in sorted(tally.caught_by().items())]
     return pd.DataFrame(rows or [dict(check="none", failing_rows=0)])
 
 
-def _findings(traj, v, device):
+def _findings(tally, v, device):
     """Markdown sections for chaotic, diverged and kinked trajectories: reported, neither passed nor failed."""
     lines = []
     for status, text in FINDINGS.items():
         lines += [f"## {status.capitalize()} trajectories", "", text + " Every step before was compared as usual.", ""]
-        hits = traj[traj["status"] == status].groupby("arch")["step"].min() if len(traj) else pd.Series(dtype=int)
-        if hits.empty:
+        if not tally.hits[status]:
             lines += ["None.", ""]
-        for arch, first in hits.items():
+        for arch, first, d in tally.hits[status]:
             row = v.set_index("arch").loc[arch]
-            d = traj[(traj["arch"] == arch) & (traj["step"] == first)].iloc[0]
             lines.append(
                 f"- arch {arch} ({row['sizes']} {row['activations']} {row['cost']}, {row['optimizer']}): from step "
                 f"{int(first)}, difference {d['max_param_diff']:.3g}"
@@ -132,7 +151,7 @@ def _findings(traj, v, device):
     return lines
 
 
-def _summary(command, args, specs, grads, traj, v):
+def _summary(command, args, tally, v):
     gt = tolerances.gradient_tolerance(args.dtype)
     tt = tolerances.TRAJECTORY[np.dtype(args.dtype)]
     n_fail = int((~v["passed"]).sum())
@@ -173,42 +192,36 @@ def _summary(command, args, specs, grads, traj, v):
                     dict(check="architectures", total=len(v), passed=int(v["passed"].sum())),
                     dict(
                         check="start checks (W, b, δ, C_T, X, T, paths)",
-                        total=len(grads),
-                        passed=int(grads["passed"].sum()),
+                        total=tally.rows["grads"],
+                        passed=tally.rows["grads_passed"],
                     ),
-                    dict(check="training steps", total=len(traj), passed=int(traj["passed"].sum())),
+                    dict(check="training steps", total=tally.rows["traj"], passed=tally.rows["traj_passed"]),
                 ]
             ).assign(pass_rate=lambda d: [f"{p / t:.2%}" if t else "—" for p, t in zip(d["passed"], d["total"])])
         ),
         "",
-        *([f"No training steps (--steps {args.steps}): gradient and δ checks only.", ""] if not len(traj) else []),
-        f"Expanding trajectories, judged with a shadow run: {_n_archs(traj, traj['shadow_drift'].notna())}; "
-        f"chaotic from some step on: {_n_archs(traj, traj['status'] == 'chaotic')}; diverged (both sides "
-        f"overflowed): {_n_archs(traj, traj['status'] == 'diverged')}; kink crossings: "
-        f"{_n_archs(traj, traj['status'] == 'kink')} (all listed below, none a failure).",
+        *([] if tally.rows["traj"] else [f"No training steps (--steps {args.steps}): gradient and δ checks only.", ""]),
+        f"Expanding trajectories, judged with a shadow run: {tally.archs['shadow']}; "
+        f"chaotic from some step on: {tally.archs['chaotic']}; diverged (both sides "
+        f"overflowed): {tally.archs['diverged']}; kink crossings: "
+        f"{tally.archs['kink']} (all listed below, none a failure).",
         "",
         "Failing rows by the check that caught them:",
         "",
-        _md(_caught(grads, traj)),
+        _md(_caught(tally)),
         "",
         "## Worst cases",
         "",
         "Largest gradient/δ differences (as a fraction of the tolerance):",
         "",
-        _md(
-            grads.sort_values(["tol_used", "arch"], ascending=[False, True], kind="stable").head(5)[
-                ["arch", "activations", "cost", "tensor", "layer", "max_abs_err", "max_rel_err", "ref_norm", "tol_used"]
-            ]
-        ),
+        _md(tally.worst_grads),
         "",
     ]
-    if len(traj):
-        compared = traj[traj["status"] == "pass"]  # chaotic, diverged and kinked steps are listed below
-        worst_t = compared.sort_values(["tol_used", "arch", "step"], ascending=[False, True, True], kind="stable")
+    if tally.rows["traj"]:  # chaotic, diverged and kinked steps are listed below
         lines += [
             "Largest parameter differences along a trajectory (steps with status pass):",
             "",
-            _md(worst_t.head(5)[["arch", "step", "cost_manual", "cost_torch", "max_param_diff", "tol_used"]]),
+            _md(tally.worst_traj),
             "",
         ]
     lines += ["## Breakdowns", ""]
@@ -219,7 +232,7 @@ def _summary(command, args, specs, grads, traj, v):
         ("optimizer", "optimizer", False),
     ):
         lines += [f"By {title}:", "", _md(breakdown(v, col, explode)), ""]
-    shown = ", ".join(str(a) for a in sorted(traj["arch"].unique())[:N_LOSS_CURVES]) if len(traj) else "none"
+    shown = ", ".join(str(a) for a, _ in tally.curves) or "none"
     lines += [
         "## Plots",
         "",
@@ -235,17 +248,17 @@ def _summary(command, args, specs, grads, traj, v):
         "",
     ]
     lines += ["## Failing architectures", ""]
-    fails = v[~v["passed"]]
+    fails, failing = v[~v["passed"]], tally.failing_grads()
     if fails.empty:
         lines += ["None.", ""]
     for _, row in fails.iterrows():
-        bad = grads[(grads["arch"] == row["arch"]) & ~grads["passed"]]
+        bad = failing[failing["arch"] == row["arch"]]
         what = ", ".join(
             f"{t}^{l} ({c})" if l else f"{t if t != '-' else 'crash'} ({c})"
             for t, l, c in zip(bad["tensor"], bad["layer"], bad["caught_by"])
         )
         errs = "; ".join(e for e in bad["error"] if e)
-        first_bad = traj[(traj["arch"] == row["arch"]) & ~traj["passed"]]["step"].min()
+        first_bad = tally.first_bad.get(row["arch"])
         lines += [
             f"### arch {row['arch']}: {row['sizes']} {row['activations']} {row['cost']} ({row['optimizer']})",
             "",
@@ -255,7 +268,7 @@ def _summary(command, args, specs, grads, traj, v):
             f"- reproduce: `deltacheck check --device {args.device} --spec '{row['spec']}'`",
             "",
         ]
-    lines += _findings(traj, v, args.device)
+    lines += _findings(tally, v, args.device)
     lines += [
         "## Files",
         "",
@@ -266,11 +279,9 @@ def _summary(command, args, specs, grads, traj, v):
     return "\n".join(lines)
 
 
-def _plot_losses(traj, specs, path):
+def _plot_losses(curves, path):
     fig, ax = plt.subplots(figsize=(7, 4))
-    shown = sorted(traj["arch"].unique())[:N_LOSS_CURVES]
-    for i, arch in enumerate(shown):
-        t = traj[traj["arch"] == arch]
+    for i, (arch, t) in enumerate(curves):
         color = f"C{i}"
         ax.plot(t["step"], t["cost_manual"], color=color, lw=2.5, alpha=0.5, label=f"arch {arch} manual_bp")
         ax.plot(t["step"], t["cost_torch"], color=color, lw=1, ls="--", label=f"arch {arch} torch")
@@ -278,22 +289,19 @@ def _plot_losses(traj, specs, path):
     ax.set_ylabel("C_T")
     ax.set_yscale("log")
     ax.set_title("C_T during training: manual_bp (thick) and torch.optim.SGD (dashed)")
-    if shown:
+    if curves:
         ax.legend(fontsize=7, ncol=2)
     fig.tight_layout()
     save_png(fig, path)
     plt.close(fig)
 
 
-def _plot_errors(grads, dtype, path):
+def _plot_errors(tally, dtype, path):
     fig, ax = plt.subplots(figsize=(7, 4))
+    floor, bins = tally.floor, tally.bins
+    for tensor, counts in sorted(tally.hist.items()):  # each bin's count drawn as its left edge's weight
+        ax.hist(bins[:-1], bins=bins, weights=counts, alpha=0.5, label=tensor)
     eps = float(np.finfo(np.dtype(dtype)).eps)
-    floor = np.log10(eps) - 4  # exact zeros are drawn here, in a bar of their own
-    bins = np.linspace(floor - 0.5, 0, 60)
-    for tensor, d in grads[grads["tensor"].isin(["W", "b", "delta", "C_T"])].groupby("tensor"):
-        rel = (d["max_abs_err"] / d["ref_norm"].where(d["ref_norm"] > 0)).replace([np.inf], np.nan).dropna()
-        x = np.where(rel > 0, np.log10(rel.clip(lower=10 ** (floor + 0.5))), floor)
-        ax.hist(x, bins=bins, alpha=0.5, label=tensor)
     ax.axvline(np.log10(eps), color="grey", ls=":", label=f"machine eps ({dtype})")
     ax.set_xticks([floor] + list(range(int(np.ceil(floor + 1)), 1, 2)))
     ax.set_xticklabels(["exact"] + [str(t) for t in range(int(np.ceil(floor + 1)), 1, 2)])

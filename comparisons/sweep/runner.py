@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import collections
+import contextlib
+import functools
+import itertools
 import logging
 import multiprocessing
 import os
@@ -16,6 +20,10 @@ from comparisons.sweep.harness import GRAD_COLUMNS, TRAJ_COLUMNS, check_spec
 from comparisons.sweep.lifeline import tie_to_parent
 
 CONNECT_TIMEOUT = "10s"  # how long --scheduler ADDRESS waits for the scheduler before giving up
+# Work submitted ahead of the consumer: enough queued that no worker waits, few enough that finished
+# results (an architecture's rows, ~100 KB at 100 steps) never pile up in memory.
+POOL_WINDOW = 4  # chunks per process
+CLUSTER_WINDOW = 256  # work items on a cluster, whose worker count is not known in advance
 
 
 def init_worker(parent=None):
@@ -27,10 +35,21 @@ def init_worker(parent=None):
         tie_to_parent(parent)
 
 
+def work_items(specs, device):
+    """The units of work, in arch order: one (arch, spec, device) each."""
+    return [(i, s, device) for i, s in enumerate(specs)]
+
+
 def _check(job):
+    """The (gradient rows, trajectory rows) of each architecture of one work item, in arch order."""
     arch, spec, device = job
     with quiet():  # a diverging run's overflow is a finding in the rows, not a warning for the user
-        return check_spec(arch, spec, device)
+        return [check_spec(arch, spec, device)]
+
+
+def _check_chunk(jobs):
+    """_check of several work items, their pairs in one list: one round trip to a pool worker."""
+    return [pair for job in jobs for pair in _check(job)]
 
 
 def kill_workers(pool):
@@ -68,19 +87,42 @@ def cluster_client(scheduler):
         raise UsageError(f"--scheduler {scheduler}: cannot connect ({type(e).__name__}: {e})") from None
 
 
+def windowed(submit, items, window):
+    """``submit(item).result()`` for each item, in order, with at most ``window`` submitted and not yet consumed."""
+    items = iter(items)
+    pending = collections.deque(submit(x) for x in itertools.islice(items, window))
+    while pending:
+        result = pending.popleft().result()
+        pending.extend(submit(x) for x in itertools.islice(items, 1))
+        yield result
+
+
 def _on_cluster(work, scheduler):
-    """(gradient rows, trajectory rows) of each job, in job order, from the cluster's workers."""
+    """The pairs of each work item, in order, from the cluster's workers, CLUSTER_WINDOW items ahead at most."""
     client = cluster_client(scheduler)
     try:
-        futures = client.map(_check_on_worker, work, pure=False)
-        for f in futures:  # in spec order, whichever finishes first
-            yield f.result()
-            f.release()
+        yield from windowed(functools.partial(client.submit, _check_on_worker, pure=False), work, CLUSTER_WINDOW)
     finally:
         cluster = client.cluster if scheduler == "local" else None
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _in_pool(work, jobs, device):
+    """The pairs of each work item, in order, from ``jobs`` processes, POOL_WINDOW chunks per process ahead at most."""
+    ctx = multiprocessing.get_context("spawn" if device == "cuda" else "fork")
+    if ctx.get_start_method() == "fork":  # torch.optim imports torch._dynamo (~1 s) at its first
+        import torch._dynamo  # noqa: F401  optimizer: once here, and forked workers inherit it
+    size = max(1, min(8, len(work) // (4 * jobs)))
+    chunks = (work[i : i + size] for i in range(0, len(work), size))
+    pool = ProcessPoolExecutor(jobs, mp_context=ctx, initializer=init_worker, initargs=(os.getpid(),))
+    with pool:
+        try:
+            yield from windowed(functools.partial(pool.submit, _check_chunk), chunks, POOL_WINDOW * jobs)
+        except BaseException:  # Ctrl-C, SIGTERM, MemoryError, the consumer gone: no worker outlives this call
+            kill_workers(pool)
+            raise
 
 
 def set_device(device):
@@ -94,41 +136,31 @@ def set_device(device):
     return None
 
 
-def run_specs(specs, jobs=1, device="cpu", progress=True, scheduler=None):
-    """(gradients DataFrame, trajectories DataFrame) for ``specs``, in spec order.
+def iter_results(specs, jobs=1, device="cpu", progress=True, scheduler=None):
+    """(gradient rows, trajectory rows) of each spec, in spec order, as each is ready: nothing else is kept.
 
     ``scheduler``: run on a Dask cluster instead of ``jobs`` local processes — "local" for a LocalCluster,
     else the address of a running scheduler whose workers have deltacheck installed."""
-    work = [(i, s, device) for i, s in enumerate(specs)]
-    bar = Bar(total=len(work), desc="architectures", unit="arch", disable=not progress)
+    work = work_items(specs, device)
+    if scheduler is not None:
+        done = _on_cluster(work, scheduler)
+    elif jobs == 1:
+        init_worker()
+        done = (_check(job) for job in work)
+    else:
+        done = _in_pool(work, jobs, device)
+    bar = Bar(total=len(specs), desc="architectures", unit="arch", disable=not progress)
+    with contextlib.closing(done), bar:
+        for pairs in done:
+            for pair in pairs:
+                yield pair
+                bar.update()
+
+
+def run_specs(specs, jobs=1, device="cpu", progress=True, scheduler=None):
+    """(gradients DataFrame, trajectories DataFrame) for ``specs``, in spec order (see iter_results)."""
     grads, trajs = [], []
-    try:
-        if scheduler is not None:
-            for g, t in _on_cluster(work, scheduler):
-                grads += g
-                trajs += t
-                bar.update()
-        elif jobs == 1:
-            init_worker()
-            results = map(_check, work)
-            for g, t in results:
-                grads += g
-                trajs += t
-                bar.update()
-        else:
-            ctx = multiprocessing.get_context("spawn" if device == "cuda" else "fork")
-            if ctx.get_start_method() == "fork":  # torch.optim imports torch._dynamo (~1 s) at its first
-                import torch._dynamo  # noqa: F401  optimizer: once here, and forked workers inherit it
-            pool = ProcessPoolExecutor(jobs, mp_context=ctx, initializer=init_worker, initargs=(os.getpid(),))
-            with pool:
-                try:
-                    for g, t in pool.map(_check, work, chunksize=max(1, min(8, len(work) // (4 * jobs)))):
-                        grads += g
-                        trajs += t
-                        bar.update()
-                except BaseException:  # Ctrl-C, SIGTERM, MemoryError: no worker outlives this call
-                    kill_workers(pool)
-                    raise
-    finally:
-        bar.close()
+    for g, t in iter_results(specs, jobs, device, progress, scheduler):
+        grads += g
+        trajs += t
     return pd.DataFrame(grads, columns=GRAD_COLUMNS), pd.DataFrame(trajs, columns=TRAJ_COLUMNS)

@@ -1,0 +1,118 @@
+"""What the sweep's summary and plots need from its rows, gathered a chunk of architectures at a time.
+
+Each chunk holds whole architectures, in arch order, and is read with the same pandas expressions
+the whole table would be; what is kept grows by a few numbers per architecture (its verdict), by the
+rows the summary lists (failures, findings), and not at all otherwise (counts, the five worst rows,
+a histogram's bin counts, the first few loss curves).
+"""
+
+from __future__ import annotations
+
+import collections
+
+import numpy as np
+import pandas as pd
+
+N_LOSS_CURVES = 4
+N_WORST = 5
+HIST_TENSORS = ["W", "b", "delta", "C_T"]
+STATUSES = ("chaotic", "diverged", "kink")  # trajectories reported, neither passed nor failed
+WORST_GRAD_COLUMNS = ["arch", "activations", "cost", "tensor", "layer", "max_abs_err", "max_rel_err", "ref_norm",
+                      "tol_used"]  # fmt: skip
+WORST_TRAJ_COLUMNS = ["arch", "step", "cost_manual", "cost_torch", "max_param_diff", "tol_used"]
+BAD_GRAD_COLUMNS = ["arch", "tensor", "layer", "caught_by", "error"]
+VERDICT_COLUMNS = ["arch", "passed", "tol_used"]
+
+
+def top(df, by, n=N_WORST):
+    """The ``n`` rows largest in by[0], ties in ascending order of the rest, as a stable sort gives them."""
+    return df.sort_values(by, ascending=[False] + [True] * (len(by) - 1), kind="stable").head(n)
+
+
+def error_bins(dtype):
+    """(floor, bin edges) of relative_errors.png: log10 of the errors, exact zeros drawn at ``floor``."""
+    floor = np.log10(float(np.finfo(np.dtype(dtype)).eps)) - 4
+    return floor, np.linspace(floor - 0.5, 0, 60)
+
+
+def log_rel_errors(d, floor):
+    """log10 of max|m − r| / ‖r‖ for each row of ``d`` with ‖r‖ > 0; ``floor`` where the two agree exactly."""
+    rel = (d["max_abs_err"] / d["ref_norm"].where(d["ref_norm"] > 0)).replace([np.inf], np.nan).dropna()
+    return np.where(rel > 0, np.log10(rel.clip(lower=10 ** (floor + 0.5))), floor)
+
+
+def merge_top(kept, new, by):
+    """The N_WORST rows of ``kept`` and ``new`` together: ``new`` holds only later architectures."""
+    new = top(new, by)
+    if kept is None or not len(new):
+        return new if kept is None else kept
+    return top(pd.concat([kept, new]), by) if len(kept) else new
+
+
+class Tally:
+    """Counts, verdicts, worst rows, findings and plot data of the chunks added so far."""
+
+    def __init__(self, dtype):
+        self.floor, self.bins = error_bins(dtype)
+        self.rows = collections.Counter()  # grads, grads passed, traj, traj passed
+        self.archs = collections.Counter()  # architectures with a shadow run, and with each status
+        self.caught = collections.Counter()  # failing gradient rows by caught_by
+        self.failed_steps = collections.Counter()  # failing trajectory rows by detail
+        self.verdicts = {"grads": [], "traj": []}  # per chunk: (arch, passed, tol_used) per architecture
+        self.worst_grads = self.worst_traj = None
+        self.curves = []  # the trajectory rows of the first N_LOSS_CURVES architectures that have any
+        self.hist = {}  # tensor: bin counts of log_rel_errors
+        self.bad_grads = []  # failing gradient rows
+        self.first_bad = {}  # arch: the first step whose trajectory row fails
+        self.hits = {s: [] for s in STATUSES}  # (arch, first step with the status, that step's row)
+
+    def add(self, grads, traj):
+        """Take in one chunk: ``grads`` as gradients.csv has them, ``traj`` as trajectories.csv."""
+        self.rows.update(grads=len(grads), grads_passed=int(grads["passed"].sum()))
+        self.verdicts["grads"].append(per_arch(grads))
+        self.caught.update(grads.loc[~grads["passed"], "caught_by"].value_counts().to_dict())
+        self.worst_grads = merge_top(self.worst_grads, grads[WORST_GRAD_COLUMNS], ["tol_used", "arch"])
+        self.bad_grads.append(grads.loc[~grads["passed"], BAD_GRAD_COLUMNS])
+        for tensor, d in grads[grads["tensor"].isin(HIST_TENSORS)].groupby("tensor"):
+            counts = np.histogram(log_rel_errors(d, self.floor), self.bins)[0]
+            self.hist[tensor] = self.hist.get(tensor, 0) + counts
+        if len(traj):
+            self.add_traj(traj)
+
+    def add_traj(self, traj):
+        """The trajectory rows of one chunk, at least one."""
+        self.rows.update(traj=len(traj), traj_passed=int(traj["passed"].sum()))
+        self.verdicts["traj"].append(per_arch(traj))
+        self.failed_steps.update(traj.loc[~traj["passed"], "detail"].value_counts().to_dict())
+        compared = traj[traj["status"] == "pass"]  # chaotic, diverged and kinked steps are findings
+        self.worst_traj = merge_top(self.worst_traj, compared[WORST_TRAJ_COLUMNS], ["tol_used", "arch", "step"])
+        self.archs.update(shadow=traj.loc[traj["shadow_drift"].notna(), "arch"].nunique())
+        self.first_bad.update(traj[~traj["passed"]].groupby("arch")["step"].min().to_dict())
+        for status in STATUSES:
+            hits = traj[traj["status"] == status].groupby("arch")["step"].min()
+            self.archs[status] += len(hits)
+            for arch, first in hits.items():
+                self.hits[status].append((arch, first, traj[(traj["arch"] == arch) & (traj["step"] == first)].iloc[0]))
+        for arch in traj["arch"].unique()[: N_LOSS_CURVES - len(self.curves)]:
+            self.curves.append((arch, traj[traj["arch"] == arch]))
+
+    def verdict_rows(self):
+        """(gradient, trajectory) verdicts, one row per architecture: arch, passed (all), tol_used (the worst)."""
+        return tuple(pd.concat(v) if v else pd.DataFrame(columns=VERDICT_COLUMNS) for v in self.verdicts.values())
+
+    def failing_grads(self):
+        """Every failing gradient row: arch, tensor, layer, caught_by, error."""
+        bad = [b for b in self.bad_grads if len(b)]
+        return pd.concat(bad) if bad else pd.DataFrame(columns=BAD_GRAD_COLUMNS)
+
+    def caught_by(self):
+        """How many failing rows each check caught, the trajectory's by detail."""
+        counts = dict(self.caught)
+        for detail, n in self.failed_steps.items():
+            counts[f"trajectory: {detail}"] = n
+        return counts
+
+
+def per_arch(rows):
+    """One row per architecture: whether all its rows passed, its worst tol_used."""
+    return rows.groupby("arch").agg(passed=("passed", "all"), tol_used=("tol_used", "max")).reset_index()
