@@ -20,7 +20,7 @@ DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 # written: fewer architectures would leave planted bugs uncaught, which is its exit 1.
 SHRINK = {
     "sweep": {"--archs": 3, "--steps": 5},
-    "sweep-bench": {"--archs": 3, "--steps": 5, "--repeat": 1},
+    "sweep-bench": {"--archs": 3, "--steps": 5, "--repeat": 1, "--single": 2},
 }
 FENCE = re.compile(r"^```(sh|bash|shell)\n(.*?)^```", re.M | re.S)
 

@@ -16,7 +16,8 @@ import torch
 
 from comparisons.common.errors import UsageError
 from comparisons.sweep.console import Bar, quiet
-from comparisons.sweep.harness import GRAD_COLUMNS, TRAJ_COLUMNS, check_spec
+from comparisons.sweep.family import check_family
+from comparisons.sweep.harness import GRAD_COLUMNS, TRAJ_COLUMNS
 from comparisons.sweep.lifeline import tie_to_parent
 
 CONNECT_TIMEOUT = "10s"  # how long --scheduler ADDRESS waits for the scheduler before giving up
@@ -35,16 +36,21 @@ def init_worker(parent=None):
         tie_to_parent(parent)
 
 
-def work_items(specs, device):
-    """The units of work, in arch order: one (arch, spec, device) each."""
-    return [(i, s, device) for i, s in enumerate(specs)]
+def family_groups(specs, family):
+    """``specs`` in consecutive groups of ``family`` (the sampler's families), the last one maybe shorter."""
+    return [specs[i : i + family] for i in range(0, len(specs), family)]
+
+
+def work_items(specs, device, family=1):
+    """The units of work, in arch order: (first arch, its group of specs, device), a family or one spec each."""
+    return [(i * family, group, device) for i, group in enumerate(family_groups(specs, family))]
 
 
 def _check(job):
     """The (gradient rows, trajectory rows) of each architecture of one work item, in arch order."""
-    arch, spec, device = job
+    first, group, device = job
     with quiet():  # a diverging run's overflow is a finding in the rows, not a warning for the user
-        return [check_spec(arch, spec, device)]
+        return check_family(first, group, device)  # one spec, or specs not of one family: check_spec each
 
 
 def _check_chunk(jobs):
@@ -114,7 +120,7 @@ def _in_pool(work, jobs, device):
     ctx = multiprocessing.get_context("spawn" if device == "cuda" else "fork")
     if ctx.get_start_method() == "fork":  # torch.optim imports torch._dynamo (~1 s) at its first
         import torch._dynamo  # noqa: F401  optimizer: once here, and forked workers inherit it
-    size = max(1, min(8, len(work) // (4 * jobs)))
+    size = max(1, min(8 // len(work[0][1]), len(work) // (4 * jobs)))  # up to 8 architectures a round trip
     chunks = (work[i : i + size] for i in range(0, len(work), size))
     pool = ProcessPoolExecutor(jobs, mp_context=ctx, initializer=init_worker, initargs=(os.getpid(),))
     with pool:
@@ -136,12 +142,15 @@ def set_device(device):
     return None
 
 
-def iter_results(specs, jobs=1, device="cpu", progress=True, scheduler=None):
+def iter_results(specs, jobs=1, device="cpu", progress=True, scheduler=None, family=1):
     """(gradient rows, trajectory rows) of each spec, in spec order, as each is ready: nothing else is kept.
+
+    ``family`` G > 1: consecutive groups of G specs sharing all but their seed are trained as stacks
+    (``check_family``), which gives each the rows ``check_spec`` would.
 
     ``scheduler``: run on a Dask cluster instead of ``jobs`` local processes — "local" for a LocalCluster,
     else the address of a running scheduler whose workers have deltacheck installed."""
-    work = work_items(specs, device)
+    work = work_items(specs, device, family)
     if scheduler is not None:
         done = _on_cluster(work, scheduler)
     elif jobs == 1:
@@ -157,10 +166,10 @@ def iter_results(specs, jobs=1, device="cpu", progress=True, scheduler=None):
                 bar.update()
 
 
-def run_specs(specs, jobs=1, device="cpu", progress=True, scheduler=None):
+def run_specs(specs, jobs=1, device="cpu", progress=True, scheduler=None, family=1):
     """(gradients DataFrame, trajectories DataFrame) for ``specs``, in spec order (see iter_results)."""
     grads, trajs = [], []
-    for g, t in iter_results(specs, jobs, device, progress, scheduler):
+    for g, t in iter_results(specs, jobs, device, progress, scheduler, family):
         grads += g
         trajs += t
     return pd.DataFrame(grads, columns=GRAD_COLUMNS), pd.DataFrame(trajs, columns=TRAJ_COLUMNS)
