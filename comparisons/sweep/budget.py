@@ -1,7 +1,8 @@
 """What a check or a sweep needs, memory and time, estimated from its arguments before any work.
 
 The harness keeps, for each spec, its parameters after every step, (steps, P), and one row
-per step; a sweep keeps every spec's rows until the report is written.  The constants were
+per step; a sweep streams those rows to disk and keeps, per spec, the spec and its verdict until
+the report is written, so that its memory is flat in --archs.  The constants were
 measured on small networks (tracemalloc, RSS, wall time on 2 cores) and rounded so that
 the estimate errs low: a refusal means the run would certainly not fit.
 """
@@ -16,6 +17,17 @@ from comparisons.common.spec import MAX_DEPTH, MAX_K, MAX_WIDTH
 PROCESS_BYTES = 250 * 2**20  # one process with torch, NumPy and pandas imported (RSS 253 MB measured)
 ROW_BYTES = 1100  # one trajectory row held by the run: a dict of numbers and status strings, its DataFrame row
 SPEC_BYTES = 5000  # one sampled spec and its gradient rows, at most 3 × 6 of them (700 B + 18 × 250 B)
+# One architecture of a sweep until its report is written: its spec (585 B) and what the report keeps,
+# its verdicts and its labels in the verdict table (1.3 to 1.5 KB measured, tracemalloc, 100 against 1000
+# architectures of 100 steps: tests/test_sweep_stream.py).
+ARCH_BYTES = 2000
+# Rows on their way to disk, flat in --archs: the report reads CHUNK_ROWS rows (of whole architectures)
+# into one DataFrame at a time; a pool runs POOL_WINDOW chunks of at most POOL_CHUNK architectures per
+# process ahead of the report, enough that no worker waits; a cluster CLUSTER_WINDOW architectures.
+CHUNK_ROWS = 5000
+POOL_WINDOW = 4
+POOL_CHUNK = 8
+CLUSTER_WINDOW = 256
 PARAM_COPIES = 10  # copies of W, b alive at once in training (NumPy's 11 measured, torch's besides)
 ACTIVATION_COPIES = 6  # (K, n_l) arrays per layer alive at once: z, a, δ (NumPy's 6 measured, torch's besides)
 # (steps, P) parameter histories the harness keeps: TrainStep's, and on the architectures whose
@@ -67,20 +79,21 @@ def check_spec_fits(spec, max_memory, max_time):
     return need, seconds
 
 
-def sweep_needs(archs, steps, jobs):
-    """(bytes, seconds) of a sweep, from the sampler's largest spec and every spec's rows kept."""
+def sweep_needs(archs, steps, jobs, cluster=False):
+    """(bytes, seconds) of a sweep: the sampler's largest spec, every spec's verdict, the rows in flight."""
     worst, _ = spec_needs([MAX_WIDTH] * (MAX_DEPTH + 1), MAX_K, MAX_K, steps, 8)
     spec_s = SPEC_SECONDS + steps * SAMPLED_STEP_SECONDS
     workers = jobs if jobs > 1 else 0
     need = PROCESS_BYTES * (1 + workers) + max(1, workers) * sum(worst.values())
-    need += archs * (SPEC_BYTES + steps * ROW_BYTES)  # everything returned is held until the report is written
+    ahead = CLUSTER_WINDOW if cluster else (POOL_WINDOW * workers + 1) * POOL_CHUNK if workers else 1
+    need += archs * ARCH_BYTES + min(archs, ahead) * (SPEC_BYTES + steps * ROW_BYTES)
     seconds = archs * SAMPLE_SECONDS + archs * spec_s / max(1, min(jobs, os.cpu_count() or 1))
     return need, seconds
 
 
 def check_sweep_fits(args):
     """Refuse `sweep` past the limits, naming --archs, --steps and --jobs."""
-    need, seconds = sweep_needs(args.archs, args.steps, args.jobs)
+    need, seconds = sweep_needs(args.archs, args.steps, args.jobs, args.scheduler is not None)
     what = f"--archs {args.archs} with --steps {args.steps}" + (f" and --jobs {args.jobs}" if args.jobs > 1 else "")
     refuse_if_over(what, need, seconds, args.max_memory, args.max_time)
     return need
