@@ -44,9 +44,9 @@ def log_rel_errors(d, floor):
 def merge_top(kept, new, by):
     """The N_WORST rows of ``kept`` and ``new`` together: ``new`` holds only later architectures."""
     new = top(new, by)
-    if kept is None or not len(new):
-        return new if kept is None else kept
-    return top(pd.concat([kept, new]), by) if len(kept) else new
+    if kept is None or not len(kept):
+        return new
+    return top(pd.concat([kept, new]), by) if len(new) else kept  # no empty frame in concat: it could change dtypes
 
 
 class Tally:
@@ -64,7 +64,7 @@ class Tally:
         self.hist = {}  # tensor: bin counts of log_rel_errors
         self.bad_grads = []  # failing gradient rows
         self.first_bad = {}  # arch: the first step whose trajectory row fails
-        self.hits = {s: [] for s in STATUSES}  # (arch, first step with the status, that step's row)
+        self.hits = {s: [] for s in STATUSES}  # (arch, first step with the status, what the summary says of it)
 
     def add(self, grads, traj):
         """Take in one chunk: ``grads`` as gradients.csv has them, ``traj`` as trajectories.csv."""

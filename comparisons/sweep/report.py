@@ -71,8 +71,7 @@ def _md(df):
 
 
 def write_report(stage, command, args, specs, results):
-    """Write every file of the report into the directory ``stage`` from ``results``, the (gradient rows,
-    trajectory rows) of each spec in order, each CSV a chunk at a time; return the verdict table."""
+    """Write the report into ``stage`` from each spec's (gradient rows, trajectory rows); return the verdict table."""
     tally = Tally(args.dtype)
     with open(stage / "gradients.csv", "w", encoding="utf-8", newline="") as gf, \
          open(stage / "trajectories.csv", "w", encoding="utf-8", newline="") as tf:  # fmt: skip
