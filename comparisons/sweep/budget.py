@@ -17,9 +17,10 @@ from comparisons.common.spec import MAX_DEPTH, MAX_K, MAX_WIDTH
 PROCESS_BYTES = 250 * 2**20  # one process with torch, NumPy and pandas imported (RSS 253 MB measured)
 ROW_BYTES = 1100  # one trajectory row held by the run: a dict of numbers and status strings, its DataFrame row
 SPEC_BYTES = 5000  # one sampled spec and its gradient rows, at most 3 × 6 of them (700 B + 18 × 250 B)
-# One architecture of a sweep until its report is written: its spec (585 B) and what the report keeps,
-# its verdicts and its labels in the verdict table (1.3 to 1.5 KB measured, tracemalloc, 100 against 1000
-# architectures of 100 steps: tests/test_sweep_stream.py).
+# One architecture of a sweep until its report is written: its spec (585 B) and what the report keeps of
+# it, its verdicts and its labels in the verdict table (1.3 KB; tracemalloc, 20 against 200 architectures
+# of 100 steps in tests/test_sweep_stream.py; the peak RSS of a whole sweep, 300 against 3000
+# architectures of 20 steps, grew by 3.2 KB per architecture).
 ARCH_BYTES = 2000
 # Rows on their way to disk, flat in --archs: the report reads CHUNK_ROWS rows (of whole architectures)
 # into one DataFrame at a time; a pool runs POOL_WINDOW chunks of at most POOL_CHUNK architectures per
