@@ -64,9 +64,9 @@ CLI = {
         ["sweep", "--archs", "10000000000"],
         ["--archs 10000000000", "iB of memory", "--max-memory"],
     ),
-    "sweep --archs a million, 16G allowed": (
-        ["sweep", "--archs", "1000000", "--max-memory", "16G"],
-        ["--archs 1000000", "GiB", "--max-memory"],
+    "sweep --archs ten million, 16G allowed": (  # the rows stream to disk: what is kept is ARCH_BYTES each
+        ["sweep", "--archs", "10000000", "--max-memory", "16G"],
+        ["--archs 10000000", "GiB", "--max-memory"],
     ),
     "sweep --steps a billion": (["sweep", "--steps", "1000000000"], ["--steps 1000000000", "--max-memory"]),
     "sweep --jobs 200, 8G allowed": (["sweep", "--jobs", "200", "--max-memory", "8G"], ["--jobs 200", "--max-memory"]),

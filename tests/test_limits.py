@@ -173,8 +173,10 @@ def test_the_overflow_of_a_diverging_run_is_silenced_by_quiet(quiet, capsys, mon
 def test_sampling_with_progress_gives_exactly_sample_specs():
     from comparisons.sweep.cli import sample_with_progress
 
-    args = argparse.Namespace(archs=50, seed=7, dtype="float32", steps=3, no_progress=True)
+    args = argparse.Namespace(archs=50, seed=7, dtype="float32", steps=3, no_progress=True, family=None, device="cpu")
     assert sample_with_progress(args) == sample_specs(50, 7, "float32", 3)
+    args.family = 8  # families too, the last one cut short
+    assert sample_with_progress(args) == sample_specs(50, 7, "float32", 3, family=8)
 
 
 def test_a_short_sweep_says_one_line_on_stderr(tmp_path, capsys):

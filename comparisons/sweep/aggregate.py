@@ -44,9 +44,9 @@ def log_rel_errors(d, floor):
 def merge_top(kept, new, by):
     """The N_WORST rows of ``kept`` and ``new`` together: ``new`` holds only later architectures."""
     new = top(new, by)
-    if kept is None or not len(new):
-        return new if kept is None else kept
-    return top(pd.concat([kept, new]), by) if len(kept) else new
+    if kept is None or not len(kept):
+        return new
+    return top(pd.concat([kept, new]), by) if len(new) else kept  # no empty frame in concat: it could change dtypes
 
 
 class Tally:
@@ -58,13 +58,13 @@ class Tally:
         self.archs = collections.Counter()  # architectures with a shadow run, and with each status
         self.caught = collections.Counter()  # failing gradient rows by caught_by
         self.failed_steps = collections.Counter()  # failing trajectory rows by detail
-        self.verdicts = {"grads": [], "traj": []}  # per chunk: (arch, passed, tol_used) per architecture
+        self.verdicts = {"grads": [], "traj": []}  # per chunk: arrays of arch, passed (all), tol_used (the worst)
         self.worst_grads = self.worst_traj = None
         self.curves = []  # the trajectory rows of the first N_LOSS_CURVES architectures that have any
         self.hist = {}  # tensor: bin counts of log_rel_errors
         self.bad_grads = []  # failing gradient rows
         self.first_bad = {}  # arch: the first step whose trajectory row fails
-        self.hits = {s: [] for s in STATUSES}  # (arch, first step with the status, that step's row)
+        self.hits = {s: [] for s in STATUSES}  # (arch, first step with the status, what the summary says of it)
 
     def add(self, grads, traj):
         """Take in one chunk: ``grads`` as gradients.csv has them, ``traj`` as trajectories.csv."""
@@ -72,7 +72,8 @@ class Tally:
         self.verdicts["grads"].append(per_arch(grads))
         self.caught.update(grads.loc[~grads["passed"], "caught_by"].value_counts().to_dict())
         self.worst_grads = merge_top(self.worst_grads, grads[WORST_GRAD_COLUMNS], ["tol_used", "arch"])
-        self.bad_grads.append(grads.loc[~grads["passed"], BAD_GRAD_COLUMNS])
+        if not grads["passed"].all():
+            self.bad_grads.append(grads.loc[~grads["passed"], BAD_GRAD_COLUMNS])
         for tensor, d in grads[grads["tensor"].isin(HIST_TENSORS)].groupby("tensor"):
             counts = np.histogram(log_rel_errors(d, self.floor), self.bins)[0]
             self.hist[tensor] = self.hist.get(tensor, 0) + counts
@@ -92,18 +93,23 @@ class Tally:
             hits = traj[traj["status"] == status].groupby("arch")["step"].min()
             self.archs[status] += len(hits)
             for arch, first in hits.items():
-                self.hits[status].append((arch, first, traj[(traj["arch"] == arch) & (traj["step"] == first)].iloc[0]))
+                d = traj[(traj["arch"] == arch) & (traj["step"] == first)].iloc[0]
+                self.hits[status].append((arch, first, {k: d[k] for k in ("max_param_diff", "shadow_drift", "detail")}))
         for arch in traj["arch"].unique()[: N_LOSS_CURVES - len(self.curves)]:
             self.curves.append((arch, traj[traj["arch"] == arch]))
 
     def verdict_rows(self):
         """(gradient, trajectory) verdicts, one row per architecture: arch, passed (all), tol_used (the worst)."""
-        return tuple(pd.concat(v) if v else pd.DataFrame(columns=VERDICT_COLUMNS) for v in self.verdicts.values())
+        return tuple(
+            pd.DataFrame(dict(zip(VERDICT_COLUMNS, map(np.concatenate, zip(*v)))))
+            if v
+            else pd.DataFrame(columns=VERDICT_COLUMNS)
+            for v in self.verdicts.values()
+        )
 
     def failing_grads(self):
         """Every failing gradient row: arch, tensor, layer, caught_by, error."""
-        bad = [b for b in self.bad_grads if len(b)]
-        return pd.concat(bad) if bad else pd.DataFrame(columns=BAD_GRAD_COLUMNS)
+        return pd.concat(self.bad_grads) if self.bad_grads else pd.DataFrame(columns=BAD_GRAD_COLUMNS)
 
     def caught_by(self):
         """How many failing rows each check caught, the trajectory's by detail."""
@@ -114,5 +120,6 @@ class Tally:
 
 
 def per_arch(rows):
-    """One row per architecture: whether all its rows passed, its worst tol_used."""
-    return rows.groupby("arch").agg(passed=("passed", "all"), tol_used=("tol_used", "max")).reset_index()
+    """Arrays of arch, whether all its rows passed, its worst tol_used: a few bytes per architecture."""
+    v = rows.groupby("arch").agg(passed=("passed", "all"), tol_used=("tol_used", "max"))
+    return v.index.to_numpy(), v["passed"].to_numpy(), v["tol_used"].to_numpy()

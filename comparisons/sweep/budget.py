@@ -1,7 +1,8 @@
 """What a check or a sweep needs, memory and time, estimated from its arguments before any work.
 
 The harness keeps, for each spec, its parameters after every step, (steps, P), and one row
-per step; a sweep keeps every spec's rows until the report is written.  The constants were
+per step; a sweep streams those rows to disk and keeps, per spec, the spec and its verdict until
+the report is written, so that its memory is flat in --archs.  The constants were
 measured on small networks (tracemalloc, RSS, wall time on 2 cores) and rounded so that
 the estimate errs low: a refusal means the run would certainly not fit.
 """
@@ -16,6 +17,18 @@ from comparisons.common.spec import MAX_DEPTH, MAX_K, MAX_WIDTH
 PROCESS_BYTES = 250 * 2**20  # one process with torch, NumPy and pandas imported (RSS 253 MB measured)
 ROW_BYTES = 1100  # one trajectory row held by the run: a dict of numbers and status strings, its DataFrame row
 SPEC_BYTES = 5000  # one sampled spec and its gradient rows, at most 3 × 6 of them (700 B + 18 × 250 B)
+# One architecture of a sweep until its report is written: its spec (585 B) and what the report keeps of
+# it, its verdicts and its labels in the verdict table (1.3 KB; tracemalloc, 20 against 200 architectures
+# of 100 steps in tests/test_sweep_stream.py; the peak RSS of a whole sweep, 300 against 3000
+# architectures of 20 steps, grew by 3.2 KB per architecture).
+ARCH_BYTES = 2000
+# Rows on their way to disk, flat in --archs: the report reads CHUNK_ROWS rows (of whole architectures)
+# into one DataFrame at a time; a pool runs POOL_WINDOW chunks of at most POOL_CHUNK architectures per
+# process ahead of the report, enough that no worker waits; a cluster CLUSTER_WINDOW architectures.
+CHUNK_ROWS = 5000
+POOL_WINDOW = 4
+POOL_CHUNK = 8
+CLUSTER_WINDOW = 256
 PARAM_COPIES = 10  # copies of W, b alive at once in training (NumPy's 11 measured, torch's besides)
 ACTIVATION_COPIES = 6  # (K, n_l) arrays per layer alive at once: z, a, δ (NumPy's 6 measured, torch's besides)
 # (steps, P) parameter histories the harness keeps: TrainStep's, and on the architectures whose
@@ -24,6 +37,11 @@ HISTORY_COPIES = 2
 STEP_SECONDS = 2.5e-4  # one step of both sides with its comparison on the smallest nets (340 µs measured)
 SAMPLED_STEP_SECONDS = 4e-4  # the same, averaged over sampled specs (sgd's C_T on all of X, shadows: 560 µs measured)
 SPEC_SECONDS = 2e-3  # building one small spec and its gradient and δ checks (3.5 ms measured)
+# A family's architecture: its share of the stacked training and of the per-member checks (sweep-bench
+# --archs 1000 --family 32: 8.1 s at --jobs 1 for 1000 × 100 steps, 81 µs an architecture-step, under load
+# 1.6; 4 ms an architecture alone at --steps 0 and so 2e-3 here).
+FAMILY_SPEC_SECONDS = 2e-3
+FAMILY_STEP_SECONDS = 4e-5
 SAMPLE_SECONDS = 3e-5  # sampling one spec (59 µs measured)
 FLOP_RATE = 5e10  # flop/s of both sides' GEMMs, above what 2 cores reach, so that time errs low
 
@@ -67,20 +85,27 @@ def check_spec_fits(spec, max_memory, max_time):
     return need, seconds
 
 
-def sweep_needs(archs, steps, jobs):
-    """(bytes, seconds) of a sweep, from the sampler's largest spec and every spec's rows kept."""
+def sweep_needs(archs, steps, jobs, cluster=False, family=1):
+    """(bytes, seconds) of a sweep: the sampler's largest spec (G of them at once in a family), every spec's
+    verdict, the rows in flight."""
     worst, _ = spec_needs([MAX_WIDTH] * (MAX_DEPTH + 1), MAX_K, MAX_K, steps, 8)
-    spec_s = SPEC_SECONDS + steps * SAMPLED_STEP_SECONDS
+    if family > 1:
+        spec_s = FAMILY_SPEC_SECONDS + steps * FAMILY_STEP_SECONDS
+    else:
+        spec_s = SPEC_SECONDS + steps * SAMPLED_STEP_SECONDS
     workers = jobs if jobs > 1 else 0
-    need = PROCESS_BYTES * (1 + workers) + max(1, workers) * sum(worst.values())
-    need += archs * (SPEC_BYTES + steps * ROW_BYTES)  # everything returned is held until the report is written
+    need = PROCESS_BYTES * (1 + workers) + max(1, workers) * family * sum(worst.values())
+    unit = max(POOL_CHUNK, family)  # architectures a pool round trip carries: a chunk of specs, or a family
+    ahead = max(CLUSTER_WINDOW, family) if cluster else (POOL_WINDOW * workers + 1) * unit if workers else family
+    need += archs * ARCH_BYTES + min(archs, ahead) * (SPEC_BYTES + steps * ROW_BYTES)
     seconds = archs * SAMPLE_SECONDS + archs * spec_s / max(1, min(jobs, os.cpu_count() or 1))
     return need, seconds
 
 
 def check_sweep_fits(args):
     """Refuse `sweep` past the limits, naming --archs, --steps and --jobs."""
-    need, seconds = sweep_needs(args.archs, args.steps, args.jobs)
+    family = args.family or 1  # --device cuda's default family is larger: the estimate errs low
+    need, seconds = sweep_needs(args.archs, args.steps, args.jobs, args.scheduler is not None, family)
     what = f"--archs {args.archs} with --steps {args.steps}" + (f" and --jobs {args.jobs}" if args.jobs > 1 else "")
     refuse_if_over(what, need, seconds, args.max_memory, args.max_time)
     return need

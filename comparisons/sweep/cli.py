@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import os
 import shlex
 import sys
@@ -155,8 +156,10 @@ def run_sweep(args):
     with terminate_on_signals(), resource_errors(f"--archs {args.archs} with --steps {args.steps}", need), quiet():
         specs = sample_with_progress(args)
         results = iter_results(specs, args.jobs, args.device, not args.no_progress, args.scheduler, family_size(args))
-        with atomic_dir(out) as stage, contextlib.closing(results):  # closed first: no worker outlives an error
-            verdicts = write_report(stage, command_line(args), args, specs, results)
+        with contextlib.closing(results):  # an error, a signal: the workers end here
+            first = next(results)  # the workers or the cluster reached, one architecture checked: then the report
+            with atomic_dir(out) as stage:
+                verdicts = write_report(stage, command_line(args), args, specs, itertools.chain([first], results))
     n_fail = int((~verdicts["passed"]).sum())
     print(
         f"{len(verdicts) - n_fail} of {len(verdicts)} architectures pass; report in {out}/summary.md", file=sys.stderr

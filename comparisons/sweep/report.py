@@ -15,29 +15,25 @@ import torch
 from comparisons.common import tolerances
 from comparisons.common.reportio import FLOAT_FORMAT, save_png, write_text
 from comparisons.sweep.aggregate import N_LOSS_CURVES, Tally
+from comparisons.sweep.budget import CHUNK_ROWS
 from comparisons.sweep.harness import GRAD_COLUMNS, TRAJ_COLUMNS
 
-CHUNK_ROWS = 5000  # rows read into one DataFrame at a time: few pandas calls, a few MB held
 LABELS = ["arch", "depth", "activations", "cost", "optimizer", "dtype"]  # gradients.csv's first columns
 
 
 def spec_table(specs, start=0):
-    """One row per architecture (numbered from ``start``): its labels and its JSON."""
+    """One row per architecture, numbered from ``start``: its labels (a column at a time: no dict per row)."""
     return pd.DataFrame(
-        [
-            dict(
-                arch=i,
-                depth=len(s.sizes) - 1,
-                sizes="-".join(map(str, s.sizes)),
-                activations=",".join(s.activations),
-                cost=s.cost,
-                optimizer=s.optimizer,
-                K=s.K,
-                dtype=s.dtype,
-                spec=s.to_json(),
-            )
-            for i, s in enumerate(specs, start)
-        ]
+        dict(
+            arch=range(start, start + len(specs)),
+            depth=[len(s.sizes) - 1 for s in specs],
+            sizes=["-".join(map(str, s.sizes)) for s in specs],
+            activations=[",".join(s.activations) for s in specs],
+            cost=[s.cost for s in specs],
+            optimizer=[s.optimizer for s in specs],
+            K=[s.K for s in specs],
+            dtype=[s.dtype for s in specs],
+        )
     )
 
 
@@ -75,17 +71,15 @@ def _md(df):
 
 
 def write_report(stage, command, args, specs, results):
-    """Write every file of the report into the directory ``stage`` from ``results``, the (gradient rows,
-    trajectory rows) of each spec in order, each CSV a chunk at a time; return the verdict table."""
+    """Write the report into ``stage`` from each spec's (gradient rows, trajectory rows); return the verdict table."""
     tally = Tally(args.dtype)
     with open(stage / "gradients.csv", "w", encoding="utf-8", newline="") as gf, \
          open(stage / "trajectories.csv", "w", encoding="utf-8", newline="") as tf:  # fmt: skip
         _append(gf, pd.DataFrame(columns=[*LABELS, *GRAD_COLUMNS[1:], "spec"]), header=True)
         _append(tf, pd.DataFrame(columns=TRAJ_COLUMNS), header=True)
         for lo, hi, grad_rows, traj_rows in _chunks(results):
-            table = spec_table(specs[lo:hi], lo)
-            grads = table[LABELS].merge(pd.DataFrame(grad_rows, columns=GRAD_COLUMNS), on="arch")
-            grads["spec"] = grads["arch"].map(table.set_index("arch")["spec"])
+            grads = spec_table(specs[lo:hi], lo)[LABELS].merge(pd.DataFrame(grad_rows, columns=GRAD_COLUMNS), on="arch")
+            grads["spec"] = grads["arch"].map({i: s.to_json() for i, s in enumerate(specs[lo:hi], lo)})
             traj = pd.DataFrame(traj_rows, columns=TRAJ_COLUMNS)
             _append(gf, grads)
             _append(tf, traj)
@@ -93,7 +87,7 @@ def write_report(stage, command, args, specs, results):
     v = arch_verdicts(specs, *tally.verdict_rows())
     _plot_losses(tally.curves, stage / "loss_curves.png")
     _plot_errors(tally, args.dtype, stage / "relative_errors.png")
-    write_text(stage / "summary.md", _summary(command, args, tally, v))
+    write_text(stage / "summary.md", _summary(command, args, specs, tally, v))
     return v
 
 
@@ -131,7 +125,7 @@ def _caught(tally):
     return pd.DataFrame(rows or [dict(check="none", failing_rows=0)])
 
 
-def _findings(tally, v, device):
+def _findings(tally, v, specs, device):
     """Markdown sections for chaotic, diverged and kinked trajectories: reported, neither passed nor failed."""
     lines = []
     for status, text in FINDINGS.items():
@@ -145,13 +139,13 @@ def _findings(tally, v, device):
                 f"{int(first)}, difference {d['max_param_diff']:.3g}"
                 + (f", a one-ulp run's drift {d['shadow_drift']:.3g}" if status == "chaotic" else "")
                 + (f"; {d['detail']}" if d["detail"] else "")
-                + f"; reproduce: `deltacheck check --device {device} --spec '{row['spec']}'`"
+                + f"; reproduce: `deltacheck check --device {device} --spec '{specs[arch].to_json()}'`"
             )
         lines += [""]
     return lines
 
 
-def _summary(command, args, tally, v):
+def _summary(command, args, specs, tally, v):
     gt = tolerances.gradient_tolerance(args.dtype)
     tt = tolerances.TRAJECTORY[np.dtype(args.dtype)]
     n_fail = int((~v["passed"]).sum())
@@ -258,17 +252,17 @@ def _summary(command, args, tally, v):
             for t, l, c in zip(bad["tensor"], bad["layer"], bad["caught_by"])
         )
         errs = "; ".join(e for e in bad["error"] if e)
-        first_bad = tally.first_bad.get(row["arch"])
+        first_bad, spec = tally.first_bad.get(row["arch"]), specs[row["arch"]].to_json()
         lines += [
             f"### arch {row['arch']}: {row['sizes']} {row['activations']} {row['cost']} ({row['optimizer']})",
             "",
             f"- gradient checks failing: {what or 'none'}" + (f" ({errs})" if errs else ""),
             f"- trajectory: {'passes' if row['traj_ok'] else f'first fails at step {int(first_bad)}'}",
-            f"- spec: `{row['spec']}`",
-            f"- reproduce: `deltacheck check --device {args.device} --spec '{row['spec']}'`",
+            f"- spec: `{spec}`",
+            f"- reproduce: `deltacheck check --device {args.device} --spec '{spec}'`",
             "",
         ]
-    lines += _findings(tally, v, args.device)
+    lines += _findings(tally, v, specs, args.device)
     lines += [
         "## Files",
         "",

@@ -15,16 +15,13 @@ import pandas as pd
 import torch
 
 from comparisons.common.errors import UsageError
+from comparisons.sweep.budget import CLUSTER_WINDOW, POOL_CHUNK, POOL_WINDOW
 from comparisons.sweep.console import Bar, quiet
 from comparisons.sweep.family import check_family
 from comparisons.sweep.harness import GRAD_COLUMNS, TRAJ_COLUMNS
 from comparisons.sweep.lifeline import tie_to_parent
 
 CONNECT_TIMEOUT = "10s"  # how long --scheduler ADDRESS waits for the scheduler before giving up
-# Work submitted ahead of the consumer: enough queued that no worker waits, few enough that finished
-# results (an architecture's rows, ~100 KB at 100 steps) never pile up in memory.
-POOL_WINDOW = 4  # chunks per process
-CLUSTER_WINDOW = 256  # work items on a cluster, whose worker count is not known in advance
 
 
 def init_worker(parent=None):
@@ -104,10 +101,11 @@ def windowed(submit, items, window):
 
 
 def _on_cluster(work, scheduler):
-    """The pairs of each work item, in order, from the cluster's workers, CLUSTER_WINDOW items ahead at most."""
+    """The pairs of each work item, in order, from the cluster's workers, CLUSTER_WINDOW architectures ahead at most."""
     client = cluster_client(scheduler)
+    window = max(1, CLUSTER_WINDOW // len(work[0][1]))  # work items: a family holds G architectures
     try:
-        yield from windowed(functools.partial(client.submit, _check_on_worker, pure=False), work, CLUSTER_WINDOW)
+        yield from windowed(functools.partial(client.submit, _check_on_worker, pure=False), work, window)
     finally:
         cluster = client.cluster if scheduler == "local" else None
         client.close()
@@ -120,7 +118,7 @@ def _in_pool(work, jobs, device):
     ctx = multiprocessing.get_context("spawn" if device == "cuda" else "fork")
     if ctx.get_start_method() == "fork":  # torch.optim imports torch._dynamo (~1 s) at its first
         import torch._dynamo  # noqa: F401  optimizer: once here, and forked workers inherit it
-    size = max(1, min(8 // len(work[0][1]), len(work) // (4 * jobs)))  # up to 8 architectures a round trip
+    size = max(1, min(POOL_CHUNK // len(work[0][1]), len(work) // (4 * jobs)))  # POOL_CHUNK archs a round trip
     chunks = (work[i : i + size] for i in range(0, len(work), size))
     pool = ProcessPoolExecutor(jobs, mp_context=ctx, initializer=init_worker, initargs=(os.getpid(),))
     with pool:
