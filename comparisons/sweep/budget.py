@@ -37,11 +37,11 @@ HISTORY_COPIES = 2
 STEP_SECONDS = 2.5e-4  # one step of both sides with its comparison on the smallest nets (340 µs measured)
 SAMPLED_STEP_SECONDS = 4e-4  # the same, averaged over sampled specs (sgd's C_T on all of X, shadows: 560 µs measured)
 SPEC_SECONDS = 2e-3  # building one small spec and its gradient and δ checks (3.5 ms measured)
-# A family's architecture: its share of the stacked training and of the per-member checks (sweep-bench
-# --archs 1000 --family 32: 8.1 s at --jobs 1 for 1000 × 100 steps, 81 µs an architecture-step, under load
-# 1.6; 4 ms an architecture alone at --steps 0 and so 2e-3 here).
-FAMILY_SPEC_SECONDS = 2e-3
-FAMILY_STEP_SECONDS = 4e-5
+# A family's architecture: its share of the stacked training and of the per-member checks, measured
+# with families of 32 on one core under load 3.6: 0.59 ms at --steps 0, 6.3 ms at --steps 100 (57 µs an
+# architecture-step); rounded down, so that the estimate errs low.
+FAMILY_SPEC_SECONDS = 3e-4
+FAMILY_STEP_SECONDS = 3e-5
 SAMPLE_SECONDS = 3e-5  # sampling one spec (59 µs measured)
 FLOP_RATE = 5e10  # flop/s of both sides' GEMMs, above what 2 cores reach, so that time errs low
 
