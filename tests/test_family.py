@@ -189,3 +189,16 @@ def test_a_bug_in_one_member_alone_fails_that_member_only(monkeypatch):
     monkeypatch.setattr(manual_bp.MLP, "gradients", gradients)
     failed = [bool(failing_checks(*r)) for r in fam.check_family(0, group)]
     assert failed == [False, True, False]
+
+
+def test_a_family_sweep_gives_the_same_bytes_for_any_jobs_and_records_its_family(tmp_path):
+    from comparisons import cli
+
+    runs = {}
+    for jobs in (1, 2):
+        out = tmp_path / f"jobs{jobs}"
+        argv = ["sweep", "--archs", "10", "--steps", "6", "--family", "4", "--jobs", str(jobs), "--no-progress"]
+        assert cli.main([*argv, "--out", str(out)]) == 0
+        runs[jobs] = {f: (out / f).read_bytes() for f in ("gradients.csv", "trajectories.csv")}
+    assert runs[1] == runs[2]
+    assert "--family 4 --jobs 1" in (tmp_path / "jobs1" / "summary.md").read_text()

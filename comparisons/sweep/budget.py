@@ -104,8 +104,7 @@ def sweep_needs(archs, steps, jobs, cluster=False, family=1):
 
 def check_sweep_fits(args):
     """Refuse `sweep` past the limits, naming --archs, --steps and --jobs."""
-    family = args.family or 1  # --device cuda's default family is larger: the estimate errs low
-    need, seconds = sweep_needs(args.archs, args.steps, args.jobs, args.scheduler is not None, family)
+    need, seconds = sweep_needs(args.archs, args.steps, args.jobs, args.scheduler is not None, args.family or 1)
     what = f"--archs {args.archs} with --steps {args.steps}" + (f" and --jobs {args.jobs}" if args.jobs > 1 else "")
     refuse_if_over(what, need, seconds, args.max_memory, args.max_time)
     return need

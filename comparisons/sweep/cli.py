@@ -143,6 +143,7 @@ def run_sweep(args):
     out = check_out_dir(args.out)  # the arguments first: a bad one answers before torch is imported
     if args.scheduler and args.jobs != 1:
         raise UsageError("--jobs with --scheduler: the cluster's workers take the place of local processes; give one")
+    args.family = family_size(args)  # the device's default made explicit, for the report too
     need = check_sweep_fits(args)  # before anything is sampled, imported or written
     check_device(args.device)
 

@@ -162,7 +162,13 @@ def _summary(command, args, specs, tally, v):
         f"- Python {platform.python_version()}, NumPy {np.__version__}, PyTorch {torch.__version__}, "
         f"device `{args.device}`",
         f"- {args.archs} random architectures from seed {args.seed}, dtype {args.dtype}, "
-        f"{args.steps} training steps each",
+        f"{args.steps} training steps each"
+        + (
+            f", in families of {args.family} that differ only in their seed, each family trained as one stack on "
+            "both sides (every member's spec still reproduces alone with `deltacheck check`)"
+            if (getattr(args, "family", None) or 1) > 1
+            else ""
+        ),
         f"- Gradient tolerance ({args.dtype}): |m − r| ≤ {gt.atol:g}·max(1, max|r|) + {gt.rtol:g}·|r| "
         "(see `comparisons/common/tolerances.py` for why); float32 also against a float64 oracle "
         "(column `oracle_used`, ≤ 1 passes)",
