@@ -181,3 +181,25 @@ def test_sampler_covers_soft_targets_large_weights_and_exact_zeros():
 
 def test_torch_stays_single_threaded_in_the_check():
     assert torch.get_num_threads() >= 1
+
+
+def test_the_float32_oracle_sees_1e5_in_the_largest_entry_and_raises_no_alarm_on_the_clean_code():
+    from comparisons.sweep import oracle_power
+
+    worst, alarms, caught, planted = oracle_power.measure(120, 0)
+    assert alarms == [] and worst < 1
+    assert caught >= 0.9 * planted > 0
+
+
+def test_the_oracle_scale_counts_the_terms_a_saturated_sigma_prime_cancels():
+    """Behind a saturated tanh 1 − a² is tiny, and one ulp of a moves it by ~eps: the scale must say so."""
+    from comparisons.sweep.start import delta_terms, prime_terms
+
+    tanh = MLP.init([1, 1, 1], ["tanh", "identity"], "squared_error").act
+    z = {2: np.array([[12.0]]), 3: np.array([[0.5]])}
+    a = {2: np.tanh(z[2]), 3: z[3]}
+    assert 1 - a[2][0, 0] ** 2 < 1e-9 and prime_terms(tanh[2], z[2], a[2])[0, 0] > 1.9  # the terms, not σ'
+    W = {2: np.array([[1.0]]), 3: np.array([[2.0]])}
+    cost = mutations.costs.COSTS["squared_error"]
+    d = delta_terms(W, tanh, cost, z, a, np.array([[0.0]]))
+    assert d[3][0, 0] == 0.5 and d[2][0, 0] > 0.5 * 2 * 1.9  # |a − t|, then (|δ³| |W³|) × the terms of σ'

@@ -78,18 +78,23 @@ COST_F64, COST_F32 = GRAD_F64, GRAD_F32
 # float32 judged against a float64 oracle (autograd in float64 on the same numbers, upcast
 # exactly).  Each side's float32 rounding error is measured against the oracle o; manual_bp's
 # may be F32_ORACLE_RATIO × autograd's largest error over the tensor, plus F32_ORACLE_FLOOR units
-# of eps32 times the entry's rounding scale |o| + s (s = Σ_k |δ_j a_i| for ∂C/∂w_ji, the sum of
-# the magnitudes the entry adds up: its rounding error is proportional to them, not to the
-# result).  Two float32 implementations of the same sums differ in rounding order only, so their
-# errors against the oracle are of one size.  Measured on the sampler (soft targets, W^2 × 30 and
-# exact zeros included): over 10,000 float32 architectures RATIO = 8 raised 2 false alarms (1.0
-# and 1.3 of the bound, at W^2 and b^2 behind a saturated tanh, where 1 − a² cancels); RATIO = 16
-# used at most 0.36 of its bound over 3,000 (every W^l, b^l, δ^l).  A systematic relative error of
-# 1e−5 in one entry is ~100 eps32: planted in the largest entry of ∂C_T/∂W^L it is caught in
-# 96.8 % of architectures (97.9 % with RATIO = 8); in a random nonzero entry in about half (an
-# entry small against the terms it sums, or 0 for a dead relu unit, is within rounding: no
-# float32 check can see 1e−5 of it).  An elementwise rule (autograd's error at the same entry)
-# caught more but raised a false alarm at 3.6× its bound.
+# of eps32 times the entry's rounding scale |o| + s: s = Σ_k d_j a_i for ∂C/∂w_ji, the sum of the
+# magnitudes the entry adds up, where d is δ's own rounding scale (eqs (4), (5) on magnitudes,
+# with σ' = 1 − a² or a(1 − a) counted by the terms it cancels: near saturation one ulp of a moves
+# it by far more than eps·σ'; comparisons/sweep/start.py:delta_terms).  Two float32
+# implementations of the same sums differ in rounding order only, so their errors against the
+# oracle are of one size.  Measured on the sampler (soft targets, W^2 × 30 and exact zeros
+# included), every W^l, b^l, δ^l of the start (`python -m comparisons.sweep.oracle_power N SEED`):
+# - with s from |δ| itself, RATIO = 8 raised 2 false alarms in 10,000 (1.0 and 1.3 of the bound,
+#   behind a saturated tanh); RATIO = 16 raised 2 in 20,000 (1.43, a saturated sigmoid; 1.09);
+# - with δ's rounding scale, RATIO = 16: 1 in 20,000 (1.09 at W^L after a relu layer whose z
+#   cancels: a^{L−1}'s forward rounding, which the scale leaves out, since putting the forward
+#   pass's magnitudes in too cost a third of the detections below), at most 0.35 over 3,000.
+# A systematic relative error of 1e−5 in one entry is ~100 eps32: planted in the largest entry
+# of ∂C_T/∂W^L it is caught in 95.1 % of 2,978 architectures (97.6 % with s from |δ|); in a random
+# nonzero entry in about half (an entry small against the terms it sums, or 0 for a dead relu
+# unit, is within rounding: no float32 check can see 1e−5 of it).  An elementwise rule
+# (autograd's error at the same entry) caught more but raised a false alarm at 3.6× its bound.
 F32_ORACLE_RATIO = 16.0
 F32_ORACLE_FLOOR = 8.0
 

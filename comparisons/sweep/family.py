@@ -24,7 +24,7 @@ from comparisons.common.checks import CheckResult
 from comparisons.common.spec import make_problem
 from comparisons.common.tolerances import trajectory_tolerance
 from comparisons.sweep.harness import check_spec, crash_row, input_rows, path_row, read_only, sampled_for_paths
-from comparisons.sweep.start import Oracle, compare_start
+from comparisons.sweep.start import Oracle, compare_start, delta_terms
 from comparisons.sweep.trajectory import Judge, fresh_net, judge_costs
 from torch_ref import TorchFamily
 
@@ -126,15 +126,18 @@ def family_start(members, net, ref, X, T, Xt, Tt):
 def family_oracles(net, X, T):
     """Each member's float64 oracle (``start.Oracle``) from one float64 TorchFamily on the upcast problem."""
     up = lambda d: {l: v.astype(np.float64) for l, v in d.items()}  # noqa: E731
-    ref = TorchFamily(up(net.W), up(net.b), net.activations, net.cost.name)
-    X64, T64 = ref.tensor(X.astype(np.float64)), ref.tensor(T.astype(np.float64))
-    W, b, delta = ref.gradients(X64, T64)
-    C_T = ref.total_cost(X64, T64)
+    W64 = up(net.W)
+    ref = TorchFamily(W64, up(net.b), net.activations, net.cost.name)
+    X64, T64 = X.astype(np.float64), T.astype(np.float64)
+    W, b, delta = ref.gradients(ref.tensor(X64), ref.tensor(T64))
+    C_T = ref.total_cost(ref.tensor(X64), ref.tensor(T64))
     with torch.no_grad():
-        _, a = ref.forward(X64, retain=False)
-    a = {l: v.numpy() for l, v in a.items()}
+        z, a = ref.forward(ref.tensor(X64), retain=False)
+    z, a = ({l: v.numpy() for l, v in d.items()} for d in (z, a))
+    terms = delta_terms(W64, net.act, net.cost, z, a, T64)  # eqs (4), (5) on magnitudes: stacks broadcast
     each = lambda d, g: {l: v[g] for l, v in d.items()}  # noqa: E731
-    return [Oracle(each(W, g), each(b, g), each(delta, g), float(C_T[g]), each(a, g)) for g in range(net.G)]
+    return [Oracle(each(W, g), each(b, g), each(delta, g), float(C_T[g]), each(a, g), each(terms, g))
+            for g in range(net.G)]  # fmt: skip
 
 
 def flatten_family(net):

@@ -40,29 +40,62 @@ def row(arch, tensor, layer, shape="", caught_by="", error="", **values):
     return out
 
 
+# σ' taken from a where it is a difference of nearly equal numbers: 1 − a² (tanh) and (1 − a)·a (sigmoid),
+# alike on both sides.  Near saturation σ' is tiny, and one ulp of a (the two sides' tanh and sigmoid
+# differ by that) moves it by eps·|a·dσ'/da|, far more than eps·σ': |σ'| + |a·dσ'/da| is the scale of
+# its rounding, 1 + a² for tanh and a(1 − a) + a|1 − 2a| for the sigmoid.  Every other σ' is exact
+# or computed without cancelling.
+PRIME_TERMS = {"tanh": lambda a: 1.0 + a * a, "sigmoid": lambda a: a * (1.0 - a) + a * np.abs(1.0 - 2.0 * a)}
+
+
+def prime_terms(act, z, a):
+    """The scale of σ'(z^l)'s rounding, elementwise (K, n_l): |σ'| itself but where it cancels."""
+    return PRIME_TERMS[act.name](a) if act.name in PRIME_TERMS else np.abs(act.prime(z, a))
+
+
+def delta_terms(W, act, cost, z, a, T):
+    """The scale of each δ^l entry's rounding: eqs (4) and (5) on magnitudes, σ' by ``prime_terms``.
+
+    δ^L = a − t for the linked costs, or (a − t) ⊙ σ'(z^L), then eq (5)
+    δ^l = (δ^{l+1} W^{l+1}) ⊙ σ'(z^l) gives (terms^{l+1} |W^{l+1}|) ⊙ prime_terms.
+    """
+    L = max(W)
+    d = np.abs(a[L] - T)  # (K, n_L)
+    if cost.link != act[L].name and act[L].elementwise:
+        d = d * prime_terms(act[L], z[L], a[L])
+    terms = {L: d}
+    for l in range(L - 1, 1, -1):
+        d = (d @ np.abs(W[l + 1])) * prime_terms(act[l], z[l], a[l])  # (K, n_l)
+        terms[l] = d
+    return terms
+
+
 class Oracle:
     """autograd in float64 on the float32 problem's numbers (upcast exactly): the truth float32 is judged by."""
 
-    def __init__(self, W, b, delta, cost, a):
-        """From float64 autograd's ∂C_T/∂W^l, ∂C_T/∂b^l, δ^l, C_T and the activations a^l it came from."""
+    def __init__(self, W, b, delta, cost, a, terms):
+        """From float64 autograd's ∂C_T/∂W^l, ∂C_T/∂b^l, δ^l, C_T and a^l, and δ^l's rounding scale (delta_terms)."""
         self.W, self.b, self.delta, self.cost = W, b, delta, cost
         # The rounding scale of each entry: the sum of the magnitudes it adds up.
         self.scale = {
-            "W": {l: np.abs(d).T @ np.abs(a[l - 1]) for l, d in delta.items()},  # (n_l, n_{l-1})
-            "b": {l: np.abs(d).sum(axis=0) for l, d in delta.items()},  # (n_l,)
-            "delta": {l: np.full(d.shape, np.abs(d).max()) for l, d in delta.items()},  # (K, n_l)
+            "W": {l: d.T @ np.abs(a[l - 1]) for l, d in terms.items()},  # (n_l, n_{l-1})
+            "b": {l: d.sum(axis=0) for l, d in terms.items()},  # (n_l,)
+            "delta": {l: np.maximum(np.abs(delta[l]).max(), d) for l, d in terms.items()},  # (K, n_l)
         }
 
     @classmethod
     def of(cls, net, X, T):
         """The oracle of ``net`` (a float32 manual_bp.MLP) on X, T."""
         up = lambda d: {l: v.astype(np.float64) for l, v in d.items()}  # noqa: E731
-        ref = TorchMLP(up(net.W), up(net.b), net.activations, net.cost.name)
+        W64 = up(net.W)
+        ref = TorchMLP(W64, up(net.b), net.activations, net.cost.name)
         X64, T64 = X.astype(np.float64), T.astype(np.float64)
         W, b, delta = ref.gradients(X64, T64)
         with torch.no_grad():
-            _, a = ref.forward(X64, retain=False)
-        return cls(W, b, delta, ref.total_cost(X64, T64), {l: v.numpy() for l, v in a.items()})
+            z, a = ref.forward(X64, retain=False)
+        z, a = ({l: v.numpy() for l, v in d.items()} for d in (z, a))
+        terms = delta_terms(W64, net.act, net.cost, z, a, T64)
+        return cls(W, b, delta, ref.total_cost(X64, T64), a, terms)
 
     def used(self, tensor, l, m, r):
         """max over entries of |m − o| / (RATIO·max|r − o| + FLOOR·eps32·(|o| + s)): ≤ 1 passes."""

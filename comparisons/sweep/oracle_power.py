@@ -1,0 +1,56 @@
+"""How much the float32 oracle check sees: `python -m comparisons.sweep.oracle_power [N] [SEED]`.
+
+Over N float32 architectures of the sampler (seed SEED), at the shared start: the unmutated code's
+largest ``oracle_used`` over every W^l, b^l, δ^l (false alarms are those above 1), and how often a
+relative error of 1e−5 planted in the largest entry of ∂C_T/∂W^L is caught by the value or the
+oracle check.  The figures beside F32_ORACLE_RATIO in comparisons/common/tolerances.py come from it.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import torch
+
+from comparisons.common.checks import compare
+from comparisons.common.spec import sample_specs
+from comparisons.common.tolerances import gradient_tolerance
+from comparisons.sweep.harness import build
+from comparisons.sweep.start import Oracle
+
+
+def measure(n, seed):
+    """(largest oracle_used of the clean code, [(used, spec JSON)] above 1, caught, planted)."""
+    torch.set_num_threads(1)
+    worst, alarms, caught, planted = 0.0, [], 0, 0
+    for spec in sample_specs(n, seed, "float32", 0):
+        net, ref, X, T, _ = build(spec)
+        with np.errstate(all="ignore"):
+            oracle = Oracle.of(net, X, T)
+            gW, gb = net.gradients(X, T)
+            rW, rb, rdelta = ref.gradients(X, T)
+            pairs = (("W", gW, rW), ("b", gb, rb), ("delta", net.deltas(X, T), rdelta))
+            used = max(oracle.used(name, l, m[l], r[l]) for name, m, r in pairs for l in r)
+            worst = max(worst, used)
+            if used > 1:
+                alarms.append((used, spec.to_json()))
+            g, L = gW[net.L].copy(), net.L
+            k = np.unravel_index(np.argmax(np.abs(g)), g.shape)
+            if g[k] != 0:
+                g[k] *= np.float32(1 + 1e-5)
+                planted += 1
+                seen = not compare(g, rW[L], gradient_tolerance(np.float32)).passed or oracle.used("W", L, g, rW[L]) > 1
+                caught += seen
+    return worst, alarms, caught, planted
+
+
+if __name__ == "__main__":
+    given = [int(a) for a in sys.argv[1:3]]
+    n, seed = (given + [3000, 0][len(given) :])[:2]
+    worst, alarms, caught, planted = measure(n, seed)
+    print(f"{n} float32 architectures (seed {seed}): clean code's largest oracle_used {worst:.3f}, "
+          f"{len(alarms)} above 1; 1e-5 in the largest entry of dC_T/dW^L caught in {caught} of {planted} "
+          f"({caught / planted:.1%})")  # fmt: skip
+    for used, spec in alarms:
+        print(f"  {used:.3f} {spec}")
