@@ -45,7 +45,10 @@ class TrainStep:
         self.last = (z[L], a[L], T)  # only what batch_cost needs: the rest of the forward pass is freed now
 
     def batch_cost(self):
-        """C of the last batch at the parameters before its update, from the forward pass it began with."""
+        """C of the last batch at the parameters before its update, from the forward pass it began with.
+
+        A number; for a ``Family``, one per member, (G,).
+        """
         z_L, a_L, T = self.last
-        c = self.net.cost.fn(a_L, T, z_L)  # (K,)
-        return float(c.sum() * self.net.scale(len(T)))
+        c = self.net.cost.fn(a_L, T, z_L)  # (K,), or (G, K)
+        return c.sum(axis=-1) * self.net.scale(T.shape[-2])

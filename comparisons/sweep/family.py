@@ -23,9 +23,18 @@ import manual_bp
 from comparisons.common.checks import CheckResult
 from comparisons.common.spec import make_problem
 from comparisons.common.tolerances import trajectory_tolerance
-from comparisons.sweep.harness import check_spec, crash_row, input_rows, path_row, read_only, sampled_for_paths
+from comparisons.sweep.flat import fresh_net
+from comparisons.sweep.harness import (
+    check_spec,
+    crash_row,
+    input_rows,
+    path_params,
+    path_row,
+    read_only,
+    sampled_for_paths,
+)
 from comparisons.sweep.start import Oracle, compare_start, delta_terms
-from comparisons.sweep.trajectory import Judge, fresh_net, judge_costs
+from comparisons.sweep.trajectory import Judge, cost_at, judge_costs, manual_trajectory, step_row
 from torch_ref import TorchFamily
 
 
@@ -140,61 +149,15 @@ def family_oracles(net, X, T):
             for g in range(net.G)]  # fmt: skip
 
 
-def flatten_family(net):
-    """Re-seat each member's W^l, b^l as views of one row of a (G, P) array, in torch's order; return it."""
-    G = net.G
-    flat = np.concatenate([x.reshape(G, -1) for l in sorted(net.W) for x in (net.W[l], net.b[l])], axis=1)
-    i = 0
-    for l in sorted(net.W):
-        for d in (net.W, net.b):
-            n = d[l][0].size
-            d[l] = flat[:, i : i + n].reshape(d[l].shape)  # a view: the last axis is split, not copied
-            i += n
-    return flat
-
-
-def manual_family_trajectory(spec, net, X, T, batches):
-    """Train the stacked manual_bp family: parameters (steps, G, P) and C_T (steps, G) after each step."""
-    train_step = manual_bp.TrainStep(net, manual_bp.SGD(spec.eta, spec.momentum))
-    full = spec.batch == spec.K
-    flat = flatten_family(net)  # (G, P), updated in place by every step
-    params = np.empty((len(batches), *flat.shape), flat.dtype)  # (steps, G, P)
-    costs = np.empty((len(batches), net.G))  # (steps, G)
-    for n, idx in enumerate(batches):
-        train_step(X[..., idx, :], T[..., idx, :])  # (G, B, n_1), (G, B, n_L): every member's step at once
-        params[n] = flat
-        if full and n:  # this step's forward pass ran at the parameters after the previous one
-            z_L, a_L, T_b = train_step.last
-            costs[n - 1] = net.cost.fn(a_L, T_b, z_L).sum(axis=-1) * net.scale(T_b.shape[-2])
-        elif not full:
-            costs[n] = net.total_cost(X, T, check=False)
-    if full and len(batches):
-        costs[-1] = net.total_cost(X, T, check=False)
-    return params, costs
-
-
 def family_path_rows(members, W0, b0, X, T, reference):
     """``harness.path_rows`` for every member: train() and MLP.gradients + SGD.step on the stack, bit for bit."""
-    spec, batches = members[0].spec, members[0].batches
-    rows = [[] for _ in members]
-    for name in ("train()", "gradients+SGD.step"):
-        net = manual_bp.Family([fresh_net(spec, {l: w[g] for l, w in W0.items()}, {l: v[g] for l, v in b0.items()})
-                                for g in range(len(members))])  # fmt: skip
-        opt = manual_bp.SGD(spec.eta, spec.momentum)
-        params = np.empty_like(reference)  # (steps, G, P)
-        with np.errstate(all="ignore"):  # a diverging run overflows alike on every path
-            for n, idx in enumerate(batches):
-                if name == "train()":
-                    manual_bp.train(net, X, T, opt, [idx])
-                else:
-                    gW, gb = net.gradients(X[..., idx, :], T[..., idx, :])
-                    opt.step(net, gW, gb)
-                params[n] = np.concatenate(
-                    [x.reshape(net.G, -1) for l in sorted(net.W) for x in (net.W[l], net.b[l])], axis=1
-                )
-        for g, m in enumerate(members):
-            rows[g].append(path_row(m.arch, name, params[:, g], reference[:, g]))
-    return rows
+    spec, G = members[0].spec, len(members)
+    member = lambda g: fresh_net(spec, {l: w[g] for l, w in W0.items()}, {l: v[g] for l, v in b0.items()})  # noqa: E731
+    paths = path_params(lambda: manual_bp.Family([member(g) for g in range(G)]), spec, X, T, members[0].batches,
+                        reference)  # fmt: skip
+    return [
+        [path_row(m.arch, name, p[:, g], reference[:, g]) for name, p in paths.items()] for g, m in enumerate(members)
+    ]
 
 
 def linear_bound(w_m, w_r, tol):
@@ -203,26 +166,6 @@ def linear_bound(w_m, w_r, tol):
         abs_r, err = np.abs(w_r), np.abs(w_m - w_r)
         used = np.max(err / (tol.atol * np.maximum(1.0, abs_r.max(axis=1, keepdims=True)) + tol.rtol * abs_r), axis=1)
     return used, err.max(axis=1)
-
-
-def costs_at(net, w, X, T):
-    """(C_T, S) of every member at the parameters ``w`` (G, P): ``trajectory.cost_at`` for the stack."""
-    W, b = unflatten_family(w, net)
-    with np.errstate(all="ignore"):
-        fwd = manual_bp.backprop.forward(W, b, net.act, X)
-        z_L, s = fwd.z[net.L], net.scale(X.shape[-2])
-        return net.cost.fn(fwd.a[net.L], T, z_L).sum(axis=-1) * s, np.abs(z_L).max(axis=-1).sum(axis=-1) * s
-
-
-def unflatten_family(w, net):
-    """Stacked (W, b) dicts shaped like ``net``'s, as views of the (G, P) array ``w``."""
-    W, b, i = {}, {}, 0
-    for l in sorted(net.W):
-        for d, src in ((W, net.W[l]), (b, net.b[l])):
-            n = src[0].size
-            d[l] = w[:, i : i + n].reshape(src.shape)
-            i += n
-    return W, b
 
 
 def family_trajectory(members, net, ref, X, T, Xt, Tt):
@@ -235,7 +178,7 @@ def family_trajectory(members, net, ref, X, T, Xt, Tt):
     batches = members[0].batches  # shared: the family has one schedule
     W0, b0 = net.params()
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):  # diverging runs
-        m_params, m_costs = manual_family_trajectory(spec, net, X, T, batches)
+        m_params, m_costs = manual_trajectory(spec, net, X, T, batches)  # (steps, G, P), (steps, G)
     topt = ref.optimizer(spec.eta, spec.momentum)
     flat_t = ref.flat_parameters()  # (G, P), updated in place by torch.optim
     on_cpu = flat_t.device.type == "cpu"
@@ -262,7 +205,7 @@ def family_trajectory(members, net, ref, X, T, Xt, Tt):
         w_m = m_params[step - 1]
         used, err = linear_bound(w_m, w_r, trajectory_tolerance(dtype, step))
         with np.errstate(all="ignore"):
-            c_at, s_at = costs_at(net, w_r, X, T)
+            c_at, s_at = cost_at(net, w_r, net.W, net.b, X, T)  # (G,), (G,)
         ct = None if full else ref.total_cost(Xt, Tt)
         for g in range(G):
             if full and rows[g]:  # this step's forward pass ran at the parameters after the previous one
@@ -281,20 +224,9 @@ def family_trajectory(members, net, ref, X, T, Xt, Tt):
                 with np.errstate(over="ignore", invalid="ignore"):
                     res, status, detail, drift, _ = j(step, w_m[g], w_r[g])
             at_r[g].append((float(c_at[g]), float(s_at[g])) if status in ("pass", "kink") else None)
+            cost_torch = np.nan if full else float(ct[g])
             rows[g].append(
-                dict(
-                    arch=members[g].arch,
-                    step=step,
-                    cost_manual=m_costs[step - 1, g],
-                    cost_torch=np.nan if full else float(ct[g]),
-                    max_param_diff=res.max_abs_err,
-                    shadow_drift=drift,
-                    tol_used=res.tol_used,
-                    cost_tol_used=np.nan,
-                    status=status,
-                    detail=detail,
-                    passed=res.passed,
-                )
+                step_row(members[g].arch, step, m_costs[step - 1, g], cost_torch, res, drift, status, detail)
             )
     if full and len(m_params):
         ct = ref.total_cost(Xt, Tt)

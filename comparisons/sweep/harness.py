@@ -12,11 +12,21 @@ import torch
 
 import manual_bp
 from comparisons.common.spec import make_problem
+from comparisons.sweep.flat import flat_params, fresh_net
 from comparisons.sweep.start import GRAD_COLUMNS, row, start_rows
-from comparisons.sweep.trajectory import TRAJ_COLUMNS, flat_params, fresh_net, trajectory_rows
+from comparisons.sweep.trajectory import TRAJ_COLUMNS, trajectory_rows
 from torch_ref import TorchMLP
 
-__all__ = ["GRAD_COLUMNS", "TRAJ_COLUMNS", "build", "check_spec", "path_row", "path_rows", "sampled_for_paths"]
+__all__ = [
+    "GRAD_COLUMNS",
+    "TRAJ_COLUMNS",
+    "build",
+    "check_spec",
+    "path_params",
+    "path_row",
+    "path_rows",
+    "sampled_for_paths",
+]
 
 # One architecture in PATH_SHARE also trains through train() and through MLP.gradients +
 # SGD.step, which must reproduce TrainStep's trajectory bit for bit (same arithmetic, same order).
@@ -43,23 +53,29 @@ def sampled_for_paths(spec):
     return spec.seed % PATH_SHARE == 0
 
 
-def path_rows(arch, spec, W0, b0, X, T, batches, reference):
-    """train() and MLP.gradients + SGD.step against TrainStep's parameters after every step, bit for bit."""
-    rows = []
+def path_params(new_net, spec, X, T, batches, reference):
+    """{path: its parameters after every step, shaped like ``reference``} for train() and for
+    MLP.gradients + SGD.step, each training a fresh ``new_net()`` (an MLP, or a Family of them)."""
+    out = {}
     for name in ("train()", "gradients+SGD.step"):
-        net = fresh_net(spec, W0, b0)
-        opt = manual_bp.SGD(spec.eta, spec.momentum)
-        params = np.empty_like(reference)  # (steps, P)
+        net, opt = new_net(), manual_bp.SGD(spec.eta, spec.momentum)
+        params = np.empty_like(reference)  # (steps, P), or (steps, G, P)
         with np.errstate(all="ignore"):  # a diverging run overflows alike on every path
             for n, idx in enumerate(batches):
                 if name == "train()":
                     manual_bp.train(net, X, T, opt, [idx])
                 else:
-                    gW, gb = net.gradients(X[idx], T[idx])
+                    gW, gb = net.gradients(X[..., idx, :], T[..., idx, :])
                     opt.step(net, gW, gb)
                 params[n] = flat_params(net.W, net.b)
-        rows.append(path_row(arch, name, params, reference))
-    return rows
+        out[name] = params
+    return out
+
+
+def path_rows(arch, spec, W0, b0, X, T, batches, reference):
+    """train() and MLP.gradients + SGD.step against TrainStep's parameters after every step, bit for bit."""
+    paths = path_params(lambda: fresh_net(spec, W0, b0), spec, X, T, batches, reference)
+    return [path_row(arch, name, params, reference) for name, params in paths.items()]
 
 
 def path_row(arch, name, params, reference):

@@ -28,6 +28,8 @@ from comparisons.common.tolerances import (
     cost_tolerance,
     trajectory_tolerance,
 )
+from comparisons.sweep.flat import flat_params, flatten_manual, unflatten
+from comparisons.sweep.shadow import Shadow
 
 TRAJ_COLUMNS = [
     "arch",
@@ -45,117 +47,20 @@ TRAJ_COLUMNS = [
 KINKED = ("relu", "leaky_relu")
 
 
-def flat_params(W, b):
-    """W^2, b^2, …, W^L, b^L in one vector: torch's parameter order."""
-    return np.concatenate([x for l in sorted(W) for x in (W[l].ravel(), b[l].ravel())])
-
-
-def unflatten(flat, W0, b0):
-    """(W, b) dicts shaped like W0, b0, as views of ``flat``."""
-    W, b, i = {}, {}, 0
-    for l in sorted(W0):
-        for d, src in ((W, W0[l]), (b, b0[l])):
-            d[l] = flat[i : i + src.size].reshape(src.shape)
-            i += src.size
-    return W, b
-
-
-def fresh_net(spec, W0, b0):
-    """A manual_bp.MLP of ``spec`` starting from copies of (W0, b0)."""
-    W, b = {l: w.copy() for l, w in W0.items()}, {l: v.copy() for l, v in b0.items()}
-    return manual_bp.MLP(W, b, list(spec.activations), spec.cost)
-
-
-def flatten_manual(net):
-    """Re-seat W^l, b^l of ``net`` as views of one vector, in torch's order, and return it.
-
-    manual_bp's SGD updates in place, so the vector holds the current parameters at every
-    step, as ``TorchMLP.flat_parameters`` does for torch: each step's comparison reads both
-    without copying.
-    """
-    flat = flat_params(net.W, net.b)
-    W, b = unflatten(flat, net.W, net.b)
-    net.W.update(W)
-    net.b.update(b)
-    return flat
-
-
-def rounding_scale(net, X, T):
-    """The magnitude of the terms each entry of ∂C/∂W^l, ∂C/∂b^l adds up: backprop on absolute values.
-
-    |δ^L| is bounded by |a^L| + |t| (times |σ'(z^L)| where σ' is not cancelled), then
-    |δ^l| = (|δ^{l+1}| |W^{l+1}|) ⊙ |σ'(z^l)| as in eq (5), and (2), (3) sum |δ^l|ᵀ|a^{l−1}| and |δ^l|.
-    A gradient's rounding error is eps times these sums, not eps times the gradient: where its terms
-    cancel, two implementations differ by far more than one ulp of the result.
-    """
-    fwd = manual_bp.backprop.forward(net.W, net.b, net.act, X)
-    L, act = net.L, net.act
-    d = np.abs(fwd.a[L]) + np.abs(T)  # (K, n_L)
-    if net.cost.link != act[L].name and act[L].elementwise:
-        d = d * np.abs(act[L].prime(fwd.z[L], fwd.a[L]))
-    sW, sb = {}, {}
-    for l in range(L, 1, -1):
-        sW[l] = d.T @ np.abs(fwd.a[l - 1])  # (n_l, n_{l-1})
-        sb[l] = d.sum(axis=0)  # (n_l,)
-        if l > 2:
-            d = (d @ np.abs(net.W[l])) * np.abs(act[l - 1].prime(fwd.z[l - 1], fwd.a[l - 1]))  # (K, n_{l-1})
-    return sW, sb
-
-
-class Shadow:
-    """A second manual_bp run moved by one rounding error at the start and again after every step.
-
-    How far it drifts from the main manual run, D_n = max_i |shadow_i − w_i|, measures how much
-    this trajectory amplifies rounding-sized differences made along the way — as the two sides
-    make them at every step.  Each nudge moves a parameter w by ±eps·(|w| + √K·η·s), s being the
-    rounding scale of its gradient (``rounding_scale``) and √K the typical growth of a rounding
-    error summed over the K examples of the batch, with random signs.  (A perturbation of
-    the start alone can decay through a contracting stretch and miss an expansion later; one ulp
-    of w misses the rounding of a gradient whose terms cancel.)  It is started only where the
-    linear bound is exceeded, replayed from the shared start, then kept in lockstep.
-    """
-
-    def __init__(self, spec, W0, b0, batches, X, T, steps):
-        self.rng = np.random.default_rng([spec.seed, 3])
-        self.eps, self.eta = float(np.finfo(np.dtype(spec.dtype)).eps), spec.eta
-        self.net = fresh_net(spec, W0, b0)
-        self.train_step = manual_bp.TrainStep(self.net, manual_bp.SGD(spec.eta, spec.momentum))
-        self.X, self.T = X, T
-        self.nudge(None)
-        for idx in batches[:steps]:
-            self.step(idx)
-
-    def nudge(self, idx):
-        """Every parameter moved by one rounding error of its update, up or down at random."""
-        sW, sb = rounding_scale(self.net, self.X[idx], self.T[idx]) if idx is not None else ({}, {})
-        for d, s in ((self.net.W, sW), (self.net.b, sb)):
-            for l, p in d.items():
-                size = np.abs(p) + np.sqrt(len(idx) if idx is not None else 1) * self.eta * s.get(l, 0.0)
-                p += (self.rng.choice([-self.eps, self.eps], size=p.shape) * size).astype(p.dtype)
-
-    def step(self, idx):
-        with np.errstate(all="ignore"):
-            self.train_step(self.X[idx], self.T[idx])
-            self.nudge(idx)
-
-    def drift(self, w_main):
-        """D_n: the shadow's largest distance from the main run."""
-        return float(np.max(np.abs(flat_params(self.net.W, self.net.b) - w_main)))
-
-
 def manual_trajectory(spec, net, X, T, batches):
-    """Train manual_bp alone: its parameters after each step (steps, P) and C_T after each step.
+    """Train manual_bp alone: its parameters after each step (steps, P) and C_T after each step (steps,).
 
+    A ``manual_bp.Family`` trains every member at once: (steps, G, P) and (steps, G).
     The whole manual run comes first and torch's after it, rather than step by step in
     turn: alternating the two libraries every step cost 14 % more time (caches).
     """
     train_step = manual_bp.TrainStep(net, manual_bp.SGD(spec.eta, spec.momentum))
     full = spec.batch == spec.K
     flat = flatten_manual(net)  # W^2, b^2, …, W^L, b^L, updated in place by every step
-    params = np.empty((len(batches), flat.size), flat.dtype)  # (steps, P)
-    costs = np.empty(len(batches))  # (steps,)
+    params = np.empty((len(batches), *flat.shape), flat.dtype)  # (steps, P) or (steps, G, P)
+    costs = np.empty((len(batches), *flat.shape[:-1]))  # (steps,) or (steps, G)
     for n, idx in enumerate(batches):
-        train_step(X[idx], T[idx])  # forward, (4), (5), (2), (3), w ← w − η∇C
+        train_step(X[..., idx, :], T[..., idx, :])  # forward, (4), (5), (2), (3), w ← w − η∇C
         params[n] = flat
         if full and n:  # this step's forward pass ran at the parameters after the previous one
             costs[n - 1] = train_step.batch_cost()
@@ -272,14 +177,13 @@ def cost_at(net, w, W0, b0, X, T):
 
     S = Σ_k max_j |z_j^L[k]| bounds the terms a cost adds up (logsumexp(z) − z_t for the cross-entropy,
     softplus(z) − t z for the binary one): once trained, C_T is their small difference, and its
-    rounding error is eps times them, not eps times C_T.
+    rounding error is eps times them, not eps times C_T.  For a family, w is (G, P) and both are (G,).
     """
     W, b = unflatten(w, W0, b0)
     with np.errstate(all="ignore"):
         fwd = manual_bp.backprop.forward(W, b, net.act, X)
-        z_L = fwd.z[net.L]
-        c = float(net.cost.fn(fwd.a[net.L], T, z_L).sum() * net.scale(len(X)))
-        return c, float(np.abs(z_L).max(axis=1).sum() * net.scale(len(X)))
+        z_L, s = fwd.z[net.L], net.scale(X.shape[-2])
+        return net.cost.fn(fwd.a[net.L], T, z_L).sum(axis=-1) * s, np.abs(z_L).max(axis=-1).sum(axis=-1) * s
 
 
 def trajectory_rows(arch, spec, net, ref, X, T, batches, Xt=None, Tt=None, keep=None):
@@ -314,27 +218,22 @@ def trajectory_rows(arch, spec, net, ref, X, T, batches, Xt=None, Tt=None, keep=
             w_r = flat_t.detach().cpu().numpy()
         with np.errstate(over="ignore", invalid="ignore"):
             res, status, detail, drift, tol = judge(step, m_params[step - 1], w_r)
-        costs_at_r.append(cost_at(net, w_r, W0, b0, X, T) if status in ("pass", "kink") else None)
-        rows.append(
-            dict(
-                arch=arch,
-                step=step,
-                cost_manual=m_costs[step - 1],
-                cost_torch=np.nan if full else ref.total_cost(Xt, Tt),
-                max_param_diff=res.max_abs_err,
-                shadow_drift=drift,
-                tol_used=res.tol_used,
-                cost_tol_used=np.nan,
-                status=status,
-                detail=detail,
-                passed=res.passed,
-            )
-        )
+        at_r = tuple(map(float, cost_at(net, w_r, W0, b0, X, T))) if status in ("pass", "kink") else None
+        costs_at_r.append(at_r)  # as Python floats: judge_costs' arithmetic in float64, also for float32 runs
+        rows.append(step_row(arch, step, m_costs[step - 1], np.nan if full else ref.total_cost(Xt, Tt), res, drift,
+                             status, detail))  # fmt: skip
     if full and rows:
         rows[-1]["cost_torch"] = ref.total_cost(Xt, Tt)
 
     judge_costs(rows, costs_at_r, np.dtype(spec.dtype), lambda step: judge.forward_overflows(m_params[step - 1]))
     return rows
+
+
+def step_row(arch, step, cost_manual, cost_torch, res, drift, status, detail):
+    """One trajectories.csv row: C_T on each side after the step, the parameters' check, the verdict."""
+    return dict(arch=arch, step=step, cost_manual=cost_manual, cost_torch=cost_torch, max_param_diff=res.max_abs_err,
+                shadow_drift=drift, tol_used=res.tol_used, cost_tol_used=np.nan, status=status, detail=detail,
+                passed=res.passed)  # fmt: skip
 
 
 def judge_costs(rows, costs_at_r, dtype, forward_overflows):

@@ -1,0 +1,48 @@
+"""A network's parameters as one vector in torch's order, W^2, b^2, …, W^L, b^L, and back.
+
+A family's parameters are a (G, P) array, a row per member; every function here takes either.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import manual_bp
+
+
+def flat_params(W, b):
+    """W^2, b^2, …, W^L, b^L in one vector, torch's parameter order; a family's (G, P), a row per member."""
+    lead = W[min(W)].ndim - 2  # the leading axes of a family's stack: none for one network
+    return np.concatenate([x.reshape(*x.shape[:lead], -1) for l in sorted(W) for x in (W[l], b[l])], axis=-1)
+
+
+def unflatten(flat, W0, b0):
+    """(W, b) dicts shaped like W0, b0, as views of ``flat`` (P,), or of a family's (G, P)."""
+    lead = flat.ndim - 1
+    W, b, i = {}, {}, 0
+    for l in sorted(W0):
+        for d, src in ((W, W0[l]), (b, b0[l])):
+            n = int(np.prod(src.shape[lead:]))  # one member's entries
+            d[l] = flat[..., i : i + n].reshape(src.shape)  # a view: only the last axis is split
+            i += n
+    return W, b
+
+
+def fresh_net(spec, W0, b0):
+    """A manual_bp.MLP of ``spec`` starting from copies of (W0, b0)."""
+    W, b = {l: w.copy() for l, w in W0.items()}, {l: v.copy() for l, v in b0.items()}
+    return manual_bp.MLP(W, b, list(spec.activations), spec.cost)
+
+
+def flatten_manual(net):
+    """Re-seat W^l, b^l of ``net`` as views of one vector, in torch's order, and return it.
+
+    manual_bp's SGD updates in place, so the vector holds the current parameters at every
+    step, as ``TorchMLP.flat_parameters`` does for torch: each step's comparison reads both
+    without copying.
+    """
+    flat = flat_params(net.W, net.b)
+    W, b = unflatten(flat, net.W, net.b)
+    net.W.update(W)
+    net.b.update(b)
+    return flat
