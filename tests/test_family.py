@@ -202,3 +202,16 @@ def test_a_family_sweep_gives_the_same_bytes_for_any_jobs_and_records_its_family
         runs[jobs] = {f: (out / f).read_bytes() for f in ("gradients.csv", "trajectories.csv")}
     assert runs[1] == runs[2]
     assert "--family 4 --jobs 1" in (tmp_path / "jobs1" / "summary.md").read_text()
+
+
+def test_a_family_torch_refuses_is_checked_one_by_one_with_its_crash_rows(monkeypatch):
+    group = sample_specs(2, 5, "float64", 3, family=2)
+
+    def refuse(*args, **kwargs):
+        raise ValueError("planted: torch refuses the stack")
+
+    monkeypatch.setattr(fam, "TorchFamily", refuse)
+    seen = []
+    monkeypatch.setattr(fam, "check_spec", lambda i, s, device="cpu": seen.append(i) or ([], []))
+    fam.check_family(4, group)
+    assert seen == [4, 5]

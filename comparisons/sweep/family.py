@@ -67,8 +67,11 @@ def check_family(first, specs, device="cpu"):
     """
     if len(specs) == 1 or len({family_key(s) for s in specs}) > 1:
         return [check_spec(first + i, s, device) for i, s in enumerate(specs)]
+    spec = specs[0]
     try:
         members = [Member.build(first + i, s) for i, s in enumerate(specs)]
+        net = manual_bp.Family([m.net for m in members])
+        ref = TorchFamily(net.W, net.b, list(spec.activations), spec.cost, device=device)
     except (MemoryError, torch.OutOfMemoryError):
         raise
     except Exception:  # a spec one side refuses: its own crash row, as alone
@@ -77,9 +80,6 @@ def check_family(first, specs, device="cpu"):
     T = np.stack([m.T for m in members])  # (G, K, n_L)
     pristine = (X.copy(), T.copy())
     Xm, Tm = read_only(X), read_only(T)  # manual_bp's
-    spec = specs[0]
-    net = manual_bp.Family([m.net for m in members])
-    ref = TorchFamily(net.W, net.b, list(spec.activations), spec.cost, device=device)
     Xt, Tt = ref.tensor(X.copy()), ref.tensor(T.copy())  # torch's own
     grads, trajs = [[] for _ in members], [[] for _ in members]
     try:
