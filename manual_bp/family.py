@@ -15,22 +15,20 @@ from .network import MLP
 
 
 class Family(MLP):
-    """G ``MLP``s of the same sizes, activations, cost, reduction and dtype, as one stacked network."""
+    """G ``MLP``s of the same sizes, activations, cost, reduction and dtype, as one stacked network (of copies)."""
 
     def __init__(self, members):
         members = list(members)
         if not members or not all(isinstance(m, MLP) and not isinstance(m, Family) for m in members):
             raise ValueError("a family is made of one or more manual_bp.MLP networks")
         first = members[0]
-        for g, m in enumerate(members[1:], start=2):
-            if (m.sizes, m.activations, m.cost.name, m.reduction, m.dtype) != (
-                first.sizes,
-                first.activations,
-                first.cost.name,
-                first.reduction,
-                first.dtype,
-            ):
-                raise ValueError(f"family member {g} is {m!r}, member 1 is {first!r}: they must share all but weights")
+        shared = ("sizes", "activations", "cost", "reduction", "dtype")
+        for g, m in enumerate(members[1:], start=1):
+            for field in shared:
+                mine, theirs = str(getattr(m, field)), str(getattr(first, field))
+                if mine != theirs:
+                    raise ValueError(f"family member {g} has {field} {mine}, member 0 has {theirs}: the members of a "
+                                     "family share all but their weights")  # fmt: skip
         self.G = len(members)
         self.W = {l: np.stack([m.W[l] for m in members]) for l in first.W}  # (G, n_l, n_{l-1})
         self.b = {l: np.stack([m.b[l] for m in members]) for l in first.b}  # (G, n_l)
@@ -44,15 +42,16 @@ class Family(MLP):
         """
         n_1, n_L = self.sizes[0], self.sizes[-1]
         X, T = np.asarray(X), None if T is None else np.asarray(T)
-        if X.ndim != 3 or X.shape[0] != self.G:
-            raise ValueError(
-                f"X must have shape (G, K, {n_1}) with G = {self.G} (one (K, n_1) per member), got {X.shape}"
-            )
-        if T is not None and (T.ndim != 3 or T.shape[0] != self.G):
-            raise ValueError(
-                f"T must have shape (G, K, {n_L}) with G = {self.G} (one (K, n_L) per member), got {T.shape}"
-            )
-        checked = [validate.check_data(X[g], None if T is None else T[g], n_1, n_L, self.dtype) for g in range(self.G)]
+        if X.ndim != 3 or X.shape[0] != self.G or X.shape[2] != n_1 or X.shape[1] < 1:
+            raise ValueError(f"X must have shape (G, K, {n_1}) with G = {self.G}, K >= 1, got {X.shape}")
+        if T is not None and T.shape != (self.G, X.shape[1], n_L):
+            raise ValueError(f"T must have shape ({self.G}, {X.shape[1]}, {n_L}) to match X, got {T.shape}")
+        checked = []
+        for g in range(self.G):
+            try:
+                checked.append(validate.check_data(X[g], None if T is None else T[g], n_1, n_L, self.dtype))
+            except ValueError as e:
+                raise ValueError(f"member {g}: {e}") from None
         if X.dtype != self.dtype:
             X = np.stack([x for x, _ in checked])
         if T is not None and T.dtype != self.dtype:
@@ -68,7 +67,7 @@ class Family(MLP):
         return c.sum(axis=-1) * self.scale(X.shape[-2])  # (G,)
 
     def member(self, g):
-        """Member g (0-based) as an MLP of its own, from copies of its parameters."""
+        """Member g (0-based, as in the list the family was made from) as an MLP of its own, from copies."""
         W = {l: w[g] for l, w in self.W.items()}
         b = {l: v[g] for l, v in self.b.items()}
         return MLP(W, b, self.activations, self.cost.name, self.reduction)

@@ -80,7 +80,7 @@ def test_an_argument_error_imports_no_heavy_module(tmp_path):
 
 
 def test_cuda_on_a_cpu_only_torch_is_refused_before_torch_is_imported(tmp_path):
-    from comparisons.sweep.cli import cpu_only_torch
+    from comparisons.sweep.device import cpu_only_torch
 
     if not cpu_only_torch():
         pytest.skip("this torch is built with CUDA: it must be imported to know whether a GPU is there")

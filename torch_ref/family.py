@@ -56,12 +56,31 @@ class TorchFamily(nn.Module):
         return nn.Parameter(torch.tensor(np.asarray(x), device=self.device))  # a bit-for-bit copy
 
     def tensor(self, x):
-        """``x`` as a tensor of the family's dtype on its device."""
+        """``x`` as a tensor of the family's dtype on its device (a tensor is returned as it is)."""
+        if isinstance(x, torch.Tensor):
+            return x
         return torch.as_tensor(np.asarray(x), dtype=self.W["2"].dtype, device=self.device)
+
+    def check_data(self, X, T=None):
+        """X (G, K, n_1) and T (G, K, n_L) as tensors; ValueError naming a wrong shape.  Arrays are also checked
+        member by member as TorchMLP checks them; tensors (the training loops pass them) for their shapes only."""
+        n_1, n_L = self.W["2"].shape[-1], self.W[str(self.L)].shape[-2]
+        if np.ndim(X) != 3 or np.shape(X)[0] != self.G or np.shape(X)[2] != n_1 or np.shape(X)[1] < 1:
+            raise ValueError(f"X must have shape (G, K, {n_1}) with G = {self.G}, K >= 1, got {tuple(np.shape(X))}")
+        K = np.shape(X)[1]
+        if T is not None and tuple(np.shape(T)) != (self.G, K, n_L):
+            raise ValueError(f"T must have shape ({self.G}, {K}, {n_L}) to match X, got {tuple(np.shape(T))}")
+        if not isinstance(X, torch.Tensor) or not (T is None or isinstance(T, torch.Tensor)):
+            for g in range(self.G):
+                try:
+                    validate.check_data(np.asarray(X[g]), None if T is None else np.asarray(T[g]), n_1, n_L, self.dtype)
+                except ValueError as e:
+                    raise ValueError(f"member {g}: {e}") from None
+        return self.tensor(X), None if T is None else self.tensor(T)
 
     def forward(self, X, retain=True):
         """z[l] (G, K, n_l), with retained grad, and a[l] for every layer, from X (G, K, n_1)."""
-        a, z = {1: X}, {}
+        a, z = {1: self.check_data(X)[0]}, {}
         for l in range(2, self.L + 1):
             W, b = self.W[str(l)], self.b[str(l)]
             z[l] = torch.baddbmm(b.unsqueeze(1), a[l - 1], W.mT)  # (G, K, n_l): each member's own W^l, b^l
@@ -72,6 +91,7 @@ class TorchFamily(nn.Module):
 
     def costs(self, X, T):
         """C_k of every member and example as a (G, K) tensor, with the forward pass."""
+        X, T = self.check_data(X, T)
         z, a = self.forward(X)
         return _costs(self.cost, z[self.L], a[self.L], T), z
 

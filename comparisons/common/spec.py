@@ -180,8 +180,8 @@ def sample_specs(n, seed, dtype="float64", steps=100, family=1):
         return [sample_spec(rng, dtype, steps) for _ in range(n)]
     specs = []
     while len(specs) < n:
-        specs += family_of(sample_spec(rng, dtype, steps), family, rng)
-    return specs[:n]
+        specs += family_of(sample_spec(rng, dtype, steps), min(family, n - len(specs)), rng)
+    return specs
 
 
 def family_of(spec, G, rng):

@@ -37,11 +37,13 @@ HISTORY_COPIES = 2
 STEP_SECONDS = 2.5e-4  # one step of both sides with its comparison on the smallest nets (340 µs measured)
 SAMPLED_STEP_SECONDS = 4e-4  # the same, averaged over sampled specs (sgd's C_T on all of X, shadows: 560 µs measured)
 SPEC_SECONDS = 2e-3  # building one small spec and its gradient and δ checks (3.5 ms measured)
-# A family's architecture: its share of the stacked training and of the per-member checks, measured
-# with families of 32 on one core under load 3.6: 0.59 ms at --steps 0, 6.3 ms at --steps 100 (57 µs an
-# architecture-step); rounded down, so that the estimate errs low.
-FAMILY_SPEC_SECONDS = 3e-4
-FAMILY_STEP_SECONDS = 3e-5
+# A family's architecture: its share of the stacked training and of the per-member checks, and the
+# report's writing of its rows, which the parent does alone.  Measured with families of 32, 3,000
+# architectures of 100 steps: 32 s at --jobs 1 and 18.6 s at --jobs 2, i.e. 8.8 ms of checks (divided
+# among the processes) and 0.9 ms of writing per architecture; rounded down, so that the estimate errs low.
+FAMILY_SPEC_SECONDS = 5e-4
+FAMILY_STEP_SECONDS = 7e-5
+ROW_WRITE_SECONDS = 8e-6  # one trajectory row written to the report, in the parent
 SAMPLE_SECONDS = 3e-5  # sampling one spec (59 µs measured)
 FLOP_RATE = 5e10  # flop/s of both sides' GEMMs, above what 2 cores reach, so that time errs low
 
@@ -98,13 +100,17 @@ def sweep_needs(archs, steps, jobs, cluster=False, family=1):
     unit = max(POOL_CHUNK, family)  # architectures a pool round trip carries: a chunk of specs, or a family
     ahead = max(CLUSTER_WINDOW, family) if cluster else (POOL_WINDOW * workers + 1) * unit if workers else family
     need += archs * ARCH_BYTES + min(archs, ahead) * (SPEC_BYTES + steps * ROW_BYTES)
-    seconds = archs * SAMPLE_SECONDS + archs * spec_s / max(1, min(jobs, os.cpu_count() or 1))
+    seconds = archs * (SAMPLE_SECONDS + steps * ROW_WRITE_SECONDS) + archs * spec_s / max(
+        1, min(jobs, os.cpu_count() or 1)
+    )
     return need, seconds
 
 
 def check_sweep_fits(args):
     """Refuse `sweep` past the limits, naming --archs, --steps and --jobs."""
-    need, seconds = sweep_needs(args.archs, args.steps, args.jobs, args.scheduler is not None, args.family or 1)
+    family = min(args.family or 1, args.archs)
+    need, seconds = sweep_needs(args.archs, args.steps, args.jobs, args.scheduler is not None, family)
     what = f"--archs {args.archs} with --steps {args.steps}" + (f" and --jobs {args.jobs}" if args.jobs > 1 else "")
+    what += f" in families of {family}" if family > 1 else ""
     refuse_if_over(what, need, seconds, args.max_memory, args.max_time)
     return need

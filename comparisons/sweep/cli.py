@@ -17,6 +17,7 @@ from comparisons.common.argtypes import int_at_least
 from comparisons.common.errors import UsageError
 from comparisons.common.limits import DEFAULT_MAX_TIME, duration, memory_size
 from comparisons.common.spec import DTYPES
+from comparisons.sweep.device import check_device
 
 SWEEP_DOC = """`deltacheck sweep`: random architectures, gradients, δ and trajectories, written as a report."""
 CUDA_FAMILY = 64  # --family's default with --device cuda: a stack big enough that the GPU's launches pay
@@ -104,38 +105,6 @@ def command_line(args):
     )
 
 
-def cpu_only_torch():
-    """torch's version when the installed torch is a CPU-only build, read from torch/version.py without
-    importing torch (which takes seconds); None when it may have CUDA, or cannot be read."""
-    import ast
-    import importlib.util
-    import pathlib
-
-    spec = importlib.util.find_spec("torch")
-    try:
-        tree = ast.parse((pathlib.Path(spec.origin).parent / "version.py").read_text())
-    except (AttributeError, TypeError, OSError, SyntaxError):
-        return None
-    values = {}
-    for node in tree.body:
-        target = node.targets[0] if isinstance(node, ast.Assign) else getattr(node, "target", None)
-        if isinstance(target, ast.Name) and isinstance(getattr(node, "value", None), ast.Constant):
-            values[target.id] = node.value.value
-    return values.get("__version__") if "cuda" in values and values["cuda"] is None else None
-
-
-def check_device(device):
-    """``device`` usable (CUDA's TF32 off), else UsageError; a CPU-only torch is refused before torch is imported."""
-    version = cpu_only_torch() if device == "cuda" else None
-    if version:
-        raise UsageError(f"--device cuda: CUDA is not available here (torch {version}, built for CPU only)")
-    from comparisons.sweep.runner import set_device
-
-    problem = set_device(device)
-    if problem:
-        raise UsageError(problem)
-
-
 def run_sweep(args):
     from comparisons.common.reportio import check_out_dir
     from comparisons.sweep.budget import check_sweep_fits
@@ -143,7 +112,7 @@ def run_sweep(args):
     out = check_out_dir(args.out)  # the arguments first: a bad one answers before torch is imported
     if args.scheduler and args.jobs != 1:
         raise UsageError("--jobs with --scheduler: the cluster's workers take the place of local processes; give one")
-    args.family = family_size(args)  # the device's default made explicit, for the report too
+    args.family = min(family_size(args), args.archs)  # the device's default made explicit, for the report too
     need = check_sweep_fits(args)  # before anything is sampled, imported or written
     check_device(args.device)
 
@@ -180,7 +149,7 @@ def sample_with_progress(args):
     with Bar(total=args.archs, desc="sampling", unit="arch", disable=args.no_progress) as bar:
         while len(specs) < args.archs:
             spec = sample_spec(rng, args.dtype, args.steps)
-            new = family_of(spec, G, rng)[: args.archs - len(specs)] if G > 1 else [spec]
+            new = family_of(spec, min(G, args.archs - len(specs)), rng) if G > 1 else [spec]
             specs += new
             bar.update(len(new))
     return specs
@@ -240,11 +209,13 @@ def register_sweep_bench(sub):
     p.add_argument("--archs", type=int_at_least(1), default=1000, help="random architectures (default 1000)")
     p.add_argument("--seed", type=int_at_least(0), default=0, help="seed of the architecture sampler (default 0)")
     p.add_argument("--steps", type=int_at_least(1), default=100, help="training steps per architecture (default 100)")
-    p.add_argument("--family", type=int_at_least(2), default=32, help="architectures per family (default 32)")
+    p.add_argument("--family", type=int_at_least(2), default=32,
+                   help="architectures per family, at least 2 (default 32; G times fewer shapes)")  # fmt: skip
     p.add_argument("--single", type=int_at_least(1), default=100,
                    help="architectures checked one at a time for (c), the first specs (default 100)")  # fmt: skip
     p.add_argument("--repeat", type=int_at_least(1), default=3,
                    help="interleaved rounds of (a), (b) and (c); the fastest of each is kept (default 3)")  # fmt: skip
+    add_limits(p)
     p.set_defaults(run=run_sweep_bench)
 
 
@@ -259,10 +230,21 @@ def throughput_doc():
 def run_sweep_bench(args):
     import pandas as pd
 
+    from comparisons.common.limits import refuse_if_over
+    from comparisons.sweep.budget import sweep_needs
+
+    args.family, single = min(args.family, args.archs), min(args.single, args.archs)
+    runs = [sweep_needs(args.archs, args.steps, jobs, False, args.family) for jobs in (1, 2, 2)]  # (a) as a run
+    runs.append(sweep_needs(single, args.steps, 1))
+    need = max(b for b, _ in runs)
+    seconds = args.repeat * sum(t for _, t in runs)
+    what = f"--archs {args.archs} with --steps {args.steps}, --repeat {args.repeat} and --single {single}"
+    refuse_if_over(what, need, seconds, args.max_memory, args.max_time)
+
     from comparisons.sweep.throughput import load, measure
 
     before = load()
-    rows, failing = measure(args.archs, args.seed, args.steps, args.repeat, args.family, min(args.single, args.archs))
+    rows, failing = measure(args.archs, args.seed, args.steps, args.repeat, args.family, single)
     print(
         f"{args.archs} architectures × {args.steps} steps, float64, families of {args.family}, 1 torch thread per "
         f"process, {os.cpu_count()} cores, load average {before:.2f} before and {load():.2f} after; "
@@ -279,6 +261,9 @@ def run_sweep_bench(args):
 
 
 SELFTEST_DOC = """`deltacheck selftest`: plant bugs into manual_bp, one at a time, and show which check catches each.
+
+Each bug is run on two paths: one architecture at a time, and families of 4 grown from the same specs and
+trained as stacks (`sweep --family`); on the family path architectures are counted member by member.
 
 Exit 0 only when every planted bug is caught and the unmutated manual_bp passes every check on
 the same architectures; 1 otherwise.  Writes selftest.md and selftest.csv into --out.

@@ -13,6 +13,7 @@ import sys
 import numpy as np
 import torch
 
+from comparisons.common.argtypes import int_at_least
 from comparisons.common.checks import compare
 from comparisons.common.spec import sample_specs
 from comparisons.common.tolerances import gradient_tolerance
@@ -45,12 +46,22 @@ def measure(n, seed):
     return worst, alarms, caught, planted
 
 
-if __name__ == "__main__":
-    given = [int(a) for a in sys.argv[1:3]]
-    n, seed = (given + [3000, 0][len(given) :])[:2]
-    worst, alarms, caught, planted = measure(n, seed)
-    print(f"{n} float32 architectures (seed {seed}): clean code's largest oracle_used {worst:.3f}, "
+def main(argv=None):
+    """Print the figures; exit 2 with one line on bad arguments (argparse's)."""
+    import argparse
+
+    p = argparse.ArgumentParser(prog="python -m comparisons.sweep.oracle_power", description=__doc__.splitlines()[0])
+    p.add_argument("archs", nargs="?", type=int_at_least(1), default=3000, help="architectures (default 3000)")
+    p.add_argument("seed", nargs="?", type=int_at_least(0), default=0, help="sampler seed (default 0)")
+    args = p.parse_args(argv)
+    worst, alarms, caught, planted = measure(args.archs, args.seed)
+    print(f"{args.archs} float32 architectures (seed {args.seed}): clean code's largest oracle_used {worst:.3f}, "
           f"{len(alarms)} above 1; 1e-5 in the largest entry of dC_T/dW^L caught in {caught} of {planted} "
-          f"({caught / planted:.1%})")  # fmt: skip
+          f"({caught / max(planted, 1):.1%})")  # fmt: skip
     for used, spec in alarms:
         print(f"  {used:.3f} {spec}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -164,8 +164,9 @@ def _summary(command, args, specs, tally, v):
         f"- {args.archs} random architectures from seed {args.seed}, dtype {args.dtype}, "
         f"{args.steps} training steps each"
         + (
-            f", in families of {args.family} that differ only in their seed, each family trained as one stack on "
-            "both sides (every member's spec still reproduces alone with `deltacheck check`)"
+            f", in {-(-args.archs // args.family)} families of up to {args.family} that differ only in their seed "
+            "(so as many distinct shapes; the breakdowns below count architectures, not shapes), each family "
+            "trained as one stack on both sides (every member's spec still reproduces alone with `deltacheck check`)"
             if (getattr(args, "family", None) or 1) > 1
             else ""
         ),

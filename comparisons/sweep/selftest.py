@@ -130,7 +130,8 @@ def markdown(command, clean, outcomes, n_specs):
         "SGD.step off TrainStep's trajectory), shape, crash, trajectory (parameters or C_T after a step) — "
         "and `archs_needed` how many architectures it took. `expected` names the checks meant to see it. "
         f"Path `one architecture` checks each spec alone; path `family` trains families of {SELFTEST_FAMILY} "
-        "specs that differ only in their seed as stacks on both sides (`deltacheck sweep --family`).",
+        "specs that differ only in their seed as stacks on both sides (`deltacheck sweep --family`), grown from "
+        f"the same specs, so its `archs_needed` counts members: up to {SELFTEST_FAMILY} per spec.",
         "",
         table.to_markdown(index=False),
         "",
