@@ -36,7 +36,7 @@ def members(spec, G, seed=1):
     return fspecs, nets, X, T, problems[0][4]
 
 
-@settings(max_examples=40)
+@settings(max_examples=25)
 @given(spec=specs(max_K=8), G=st.integers(1, 5), momentum=st.sampled_from([0.0, 0.9]))
 def test_a_manual_family_is_its_members_bit_for_bit(spec, G, momentum):
     _, nets, X, T, _ = members(spec, G)
@@ -59,7 +59,7 @@ def test_a_manual_family_is_its_members_bit_for_bit(spec, G, momentum):
         assert all(np.array_equal(family.W[l][g], net.W[l]) and np.array_equal(family.b[l][g], net.b[l]) for l in net.W)
 
 
-@settings(max_examples=40)
+@settings(max_examples=25)
 @given(spec=specs(max_K=8), G=st.integers(1, 5), dtype=st.sampled_from(["float64", "float32"]))
 def test_torch_batched_equals_unbatched_to_rounding(spec, G, dtype):
     """TorchFamily against G TorchMLPs: start within the gradient tolerance, 5 steps within the trajectory's."""
@@ -165,7 +165,7 @@ def verdicts(grads, traj):
 def test_the_family_harness_gives_each_member_the_verdicts_check_spec_gives(dtype):
     sgd = ArchSpec(sizes=(5, 6, 4, 3), activations=("relu", "tanh", "softmax"), cost="cross_entropy", K=12,
                    dtype=dtype, optimizer="sgd", batch_size=5, eta=0.05, steps=25, seed=9, targets="soft")  # fmt: skip
-    groups = [sample_specs(16, 11, dtype, 25, family=4)[i : i + 4] for i in range(0, 16, 4)]
+    groups = [sample_specs(12, 11, dtype, 25, family=4)[i : i + 4] for i in range(0, 12, 4)]
     groups.append(family_of(sgd, 4, np.random.default_rng(0)))
     first = 0
     for group in groups:
