@@ -11,24 +11,13 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from . import validate
-from .model import ACTIVATIONS
+from .model import ACTIVATIONS, example_costs
 
 # The same modules as TorchMLP's, but softmax over the last axis: the units of a (G, K, n_L) stack.
 FAMILY_ACTIVATIONS = dict(ACTIVATIONS, softmax=lambda: nn.Softmax(dim=-1))
-
-
-def _costs(cost, z_L, a_L, t):
-    """C_k of every member and example, (G, K), from torch.nn.functional (cross-entropies from z^L)."""
-    if cost == "squared_error":
-        return 0.5 * F.mse_loss(a_L, t, reduction="none").sum(dim=-1)
-    if cost == "binary_cross_entropy":
-        return F.binary_cross_entropy_with_logits(z_L, t, reduction="none").sum(dim=-1)
-    G, K, n_L = z_L.shape
-    return F.cross_entropy(z_L.reshape(G * K, n_L), t.reshape(G * K, n_L), reduction="none").view(G, K)
 
 
 class TorchFamily(nn.Module):
@@ -93,7 +82,7 @@ class TorchFamily(nn.Module):
         """C_k of every member and example as a (G, K) tensor, with the forward pass."""
         X, T = self.check_data(X, T)
         z, a = self.forward(X)
-        return _costs(self.cost, z[self.L], a[self.L], T), z
+        return example_costs(self.cost, z[self.L], a[self.L], T), z
 
     def losses(self, X, T):
         """C_T of every member (or C_T / K), (G,), with the forward pass."""

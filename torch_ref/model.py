@@ -40,6 +40,16 @@ def _loss_from_z(cost, z_L, a_L, t):
     raise ValueError(f"unknown cost {cost!r}")
 
 
+def example_costs(cost, z_L, a_L, t):
+    """C_k of every example, the unreduced losses summed over the output units: (K,), or (G, K) for a stack."""
+    if cost == "squared_error":
+        return 0.5 * F.mse_loss(a_L, t, reduction="none").sum(dim=-1)
+    if cost == "binary_cross_entropy":
+        return F.binary_cross_entropy_with_logits(z_L, t, reduction="none").sum(dim=-1)
+    n_L = z_L.shape[-1]  # F.cross_entropy takes (N, n_L): a stack's examples are flattened and put back
+    return F.cross_entropy(z_L.reshape(-1, n_L), t.reshape(-1, n_L), reduction="none").view(z_L.shape[:-1])
+
+
 def _loss_from_a(cost, a_L, t):
     """The same C_T written as a function of a^L, for ∂C/∂a^L."""
     if cost == "squared_error":
@@ -132,14 +142,7 @@ class TorchMLP(nn.Module):
         """C_k for every example, shape (K,): the unreduced losses summed over the output units."""
         with torch.no_grad():
             z, a = self.forward(X, retain=False)
-            t = self.tensor(T)
-            if self.cost == "squared_error":
-                c = 0.5 * F.mse_loss(a[self.L], t, reduction="none").sum(dim=1)
-            elif self.cost == "binary_cross_entropy":
-                c = F.binary_cross_entropy_with_logits(z[self.L], t, reduction="none").sum(dim=1)
-            else:
-                c = F.cross_entropy(z[self.L], t, reduction="none")
-            return c.cpu().numpy()
+            return example_costs(self.cost, z[self.L], a[self.L], self.tensor(T)).cpu().numpy()
 
     def total_cost(self, X, T):
         """C_T (or its mean) as a float."""

@@ -169,18 +169,20 @@ def sample_spec(rng, dtype="float64", steps=100):
     )
 
 
-def sample_specs(n, seed, dtype="float64", steps=100, family=1):
-    """``n`` specs from numpy.random.default_rng(seed), in order.
+def sample_specs(n, seed, dtype="float64", steps=100, family=1, progress=None):
+    """``n`` specs from numpy.random.default_rng(seed), in order; ``progress(k)`` told of every k sampled.
 
     With ``family`` G > 1 they come in families of G (the last one maybe shorter): each sampled spec
     is followed by G − 1 that differ from it in their seed alone (``family_of``).
     """
     rng = np.random.default_rng(seed)
-    if family == 1:
-        return [sample_spec(rng, dtype, steps) for _ in range(n)]
     specs = []
     while len(specs) < n:
-        specs += family_of(sample_spec(rng, dtype, steps), min(family, n - len(specs)), rng)
+        spec = sample_spec(rng, dtype, steps)
+        new = family_of(spec, min(family, n - len(specs)), rng) if family > 1 else [spec]
+        specs += new
+        if progress is not None:
+            progress(len(new))
     return specs
 
 

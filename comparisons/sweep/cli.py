@@ -139,20 +139,11 @@ def run_sweep(args):
 
 def sample_with_progress(args):
     """``sample_specs(args.archs, args.seed, args.dtype, args.steps, G)``, with a bar: a million specs take a minute."""
-    import numpy as np
-
-    from comparisons.common.spec import family_of, sample_spec
+    from comparisons.common.spec import sample_specs
     from comparisons.sweep.console import Bar
 
-    rng, G = np.random.default_rng(args.seed), family_size(args)
-    specs = []
     with Bar(total=args.archs, desc="sampling", unit="arch", disable=args.no_progress) as bar:
-        while len(specs) < args.archs:
-            spec = sample_spec(rng, args.dtype, args.steps)
-            new = family_of(spec, min(G, args.archs - len(specs)), rng) if G > 1 else [spec]
-            specs += new
-            bar.update(len(new))
-    return specs
+        return sample_specs(args.archs, args.seed, args.dtype, args.steps, family_size(args), bar.update)
 
 
 def register_check(sub):

@@ -33,7 +33,7 @@ from comparisons.sweep.harness import (
     read_only,
     sampled_for_paths,
 )
-from comparisons.sweep.start import Oracle, compare_start, delta_terms
+from comparisons.sweep.start import Oracle, compare_start
 from comparisons.sweep.trajectory import Judge, cost_at, judge_costs, manual_trajectory, step_row
 from torch_ref import TorchFamily
 
@@ -60,6 +60,14 @@ class Member:
         return cls(arch, spec, manual_bp.MLP(W, b, list(spec.activations), spec.cost), X, T, batches)
 
 
+def build_family(first, specs, device="cpu"):
+    """(members, manual_bp.Family, torch_ref.TorchFamily, X (G, K, n_1), T (G, K, n_L)) from the shared start."""
+    members = [Member.build(first + i, s) for i, s in enumerate(specs)]
+    net = manual_bp.Family([m.net for m in members])
+    ref = TorchFamily(net.W, net.b, list(specs[0].activations), specs[0].cost, device=device)
+    return members, net, ref, np.stack([m.X for m in members]), np.stack([m.T for m in members])
+
+
 def check_family(first, specs, device="cpu"):
     """[(gradient rows, trajectory rows)] of archs first, first + 1, …: those ``check_spec`` gives each.
 
@@ -69,15 +77,11 @@ def check_family(first, specs, device="cpu"):
         return [check_spec(first + i, s, device) for i, s in enumerate(specs)]
     spec = specs[0]
     try:
-        members = [Member.build(first + i, s) for i, s in enumerate(specs)]
-        net = manual_bp.Family([m.net for m in members])
-        ref = TorchFamily(net.W, net.b, list(spec.activations), spec.cost, device=device)
+        members, net, ref, X, T = build_family(first, specs, device)
     except (MemoryError, torch.OutOfMemoryError):
         raise
     except Exception:  # a spec one side refuses: its own crash row, as alone
         return [check_spec(first + i, s, device) for i, s in enumerate(specs)]
-    X = np.stack([m.X for m in members])  # (G, K, n_1)
-    T = np.stack([m.T for m in members])  # (G, K, n_L)
     pristine = (X.copy(), T.copy())
     Xm, Tm = read_only(X), read_only(T)  # manual_bp's
     Xt, Tt = ref.tensor(X.copy()), ref.tensor(T.copy())  # torch's own
@@ -116,7 +120,7 @@ def member_part(x, g, G):
 def family_start(members, net, ref, X, T, Xt, Tt):
     """Each member's start rows (``compare_start``) from one stacked pass of each side."""
     G = len(members)
-    oracles = family_oracles(net, X, T) if net.dtype == np.float32 else [None] * G
+    oracles = Oracle.of(net, X, T) if net.dtype == np.float32 else [None] * G
     gW, gb = net.gradients(X, T)
     manual = dict(W=gW, b=gb, delta=net.deltas(X, T), C_k=net.costs(X, T), C_T=net.total_cost(X, T))
     rW, rb, rdelta = ref.gradients(Xt, Tt)
@@ -130,23 +134,6 @@ def family_start(members, net, ref, X, T, Xt, Tt):
         r_g["C_T"] = float(r_g["C_T"])
         rows.append(compare_start(m.arch, m_g, r_g, net.dtype, oracles[g]))
     return rows
-
-
-def family_oracles(net, X, T):
-    """Each member's float64 oracle (``start.Oracle``) from one float64 TorchFamily on the upcast problem."""
-    up = lambda d: {l: v.astype(np.float64) for l, v in d.items()}  # noqa: E731
-    W64 = up(net.W)
-    ref = TorchFamily(W64, up(net.b), net.activations, net.cost.name)
-    X64, T64 = X.astype(np.float64), T.astype(np.float64)
-    W, b, delta = ref.gradients(ref.tensor(X64), ref.tensor(T64))
-    C_T = ref.total_cost(ref.tensor(X64), ref.tensor(T64))
-    with torch.no_grad():
-        z, a = ref.forward(ref.tensor(X64), retain=False)
-    z, a = ({l: v.numpy() for l, v in d.items()} for d in (z, a))
-    terms = delta_terms(W64, net.act, net.cost, z, a, T64)  # eqs (4), (5) on magnitudes: stacks broadcast
-    each = lambda d, g: {l: v[g] for l, v in d.items()}  # noqa: E731
-    return [Oracle(each(W, g), each(b, g), each(delta, g), float(C_T[g]), each(a, g), each(terms, g))
-            for g in range(net.G)]  # fmt: skip
 
 
 def family_path_rows(members, W0, b0, X, T, reference):

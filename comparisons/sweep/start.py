@@ -10,9 +10,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+import manual_bp
 from comparisons.common.checks import compare
 from comparisons.common.tolerances import F32_ORACLE_FLOOR, F32_ORACLE_RATIO, cost_tolerance, gradient_tolerance
-from torch_ref import TorchMLP
+from torch_ref import TorchFamily, TorchMLP
 
 GRAD_COLUMNS = [
     "arch",
@@ -85,17 +86,22 @@ class Oracle:
 
     @classmethod
     def of(cls, net, X, T):
-        """The oracle of ``net`` (a float32 manual_bp.MLP) on X, T."""
+        """The oracle of ``net`` (a float32 manual_bp.MLP) on X, T; of a manual_bp.Family, a list, one per member."""
         up = lambda d: {l: v.astype(np.float64) for l, v in d.items()}  # noqa: E731
-        W64 = up(net.W)
-        ref = TorchMLP(W64, up(net.b), net.activations, net.cost.name)
+        W64, stacked = up(net.W), isinstance(net, manual_bp.Family)
+        ref = (TorchFamily if stacked else TorchMLP)(W64, up(net.b), net.activations, net.cost.name)
         X64, T64 = X.astype(np.float64), T.astype(np.float64)
         W, b, delta = ref.gradients(X64, T64)
+        C_T = ref.total_cost(X64, T64)
         with torch.no_grad():
             z, a = ref.forward(X64, retain=False)
         z, a = ({l: v.numpy() for l, v in d.items()} for d in (z, a))
-        terms = delta_terms(W64, net.act, net.cost, z, a, T64)
-        return cls(W, b, delta, ref.total_cost(X64, T64), a, terms)
+        terms = delta_terms(W64, net.act, net.cost, z, a, T64)  # eqs (4), (5) on magnitudes: stacks broadcast
+        if not stacked:
+            return cls(W, b, delta, C_T, a, terms)
+        each = lambda d, g: {l: v[g] for l, v in d.items()}  # noqa: E731
+        return [cls(each(W, g), each(b, g), each(delta, g), float(C_T[g]), each(a, g), each(terms, g))
+                for g in range(net.G)]  # fmt: skip
 
     def used(self, tensor, l, m, r):
         """max over entries of |m − o| / (RATIO·max|r − o| + FLOOR·eps32·(|o| + s)): ≤ 1 passes."""

@@ -16,25 +16,20 @@ from __future__ import annotations
 import os
 import time
 
-import numpy as np
 import torch
 
 import manual_bp
 from comparisons.common.spec import sample_specs
-from comparisons.sweep.family import Member
+from comparisons.sweep.family import build_family
 from comparisons.sweep.runner import family_groups, init_worker, iter_results
-from torch_ref import TorchFamily
 
 
 def bare_training(specs, family):
     """Seconds for both stacked trainings of every family: build, then plain optimizer loops."""
     t0 = time.perf_counter()
     for group in family_groups(specs, family):
-        members = [Member.build(0, s) for s in group]
+        members, net, ref, X, T = build_family(0, group)
         spec, batches = group[0], members[0].batches
-        net = manual_bp.Family([m.net for m in members])
-        X, T = np.stack([m.X for m in members]), np.stack([m.T for m in members])
-        ref = TorchFamily(net.W, net.b, list(spec.activations), spec.cost)
         step = manual_bp.TrainStep(net, manual_bp.SGD(spec.eta, spec.momentum))
         for idx in batches:
             step(X[..., idx, :], T[..., idx, :])
