@@ -125,8 +125,10 @@ class TorchFamily(nn.Module):
         return torch.optim.SGD(self.parameters(), lr=eta, momentum=momentum)
 
     def parameter_list(self):
-        """W^2, b^2, …, W^L, b^L: the order of ``flat_parameters``' rows."""
-        return [p for l in range(2, self.L + 1) for p in (self.W[str(l)], self.b[str(l)])]
+        """W^2, b^2, …, W^L, b^L: the order of ``flat_parameters``' rows (the same Parameter objects throughout)."""
+        if "_order" not in self.__dict__:
+            self.__dict__["_order"] = [p for l in range(2, self.L + 1) for p in (self.W[str(l)], self.b[str(l)])]
+        return self.__dict__["_order"]
 
     def flat_gradients(self):
         """Each parameter's .grad from the last backward pass as one (G, P) array, ``flat_parameters``' order."""

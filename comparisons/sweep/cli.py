@@ -21,6 +21,7 @@ from comparisons.sweep.device import check_device
 
 SWEEP_DOC = """`deltacheck sweep`: random architectures, gradients, δ and trajectories, written as a report."""
 CUDA_FAMILY = 64  # --family's default with --device cuda: a stack big enough that the GPU's launches pay
+MAX_AUTO_JOBS = 8  # --jobs's default: a process per core up to this (each holds torch, ~250 MB)
 CPU_FAMILY = 10  # --family's default on the CPU: 100 distinct shapes per 1,000 architectures, 10 times the speed
 CHECK_DOC = """`deltacheck check --spec JSON`: one architecture, every check printed (the reproducer)."""
 
@@ -40,7 +41,9 @@ def register_sweep(sub):
     p.add_argument("--seed", type=int_at_least(0), default=0, help="seed of the architecture sampler (default 0)")
     p.add_argument("--steps", type=int_at_least(0), default=100, help="training steps per architecture (default 100)")
     p.add_argument("--dtype", choices=DTYPES, default="float64", help="precision of both sides (default float64)")
-    p.add_argument("--jobs", type=int_at_least(1), default=1, help="processes; results are identical to --jobs 1")
+    p.add_argument("--jobs", type=int_at_least(1), default=None,
+                   help="processes (default: one per core, up to 8, for a run of more than one family; "
+                   "results are identical to --jobs 1)")  # fmt: skip
     p.add_argument(
         "--scheduler",
         type=scheduler_address,
@@ -64,6 +67,13 @@ def register_sweep(sub):
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_limits(p)
     p.set_defaults(run=run_sweep)
+
+
+def default_jobs(args):
+    """One process per core (at most MAX_AUTO_JOBS), but one for a single family or a cluster run."""
+    if args.scheduler or args.archs <= args.family:
+        return 1
+    return max(1, min(os.cpu_count() or 1, MAX_AUTO_JOBS, -(-args.archs // args.family)))
 
 
 def family_size(args):
@@ -99,7 +109,7 @@ def scheduler_address(text):
 def command_line(args):
     """The canonical command that reproduces this run."""
     where = f"--scheduler {shlex.quote(args.scheduler)}" if args.scheduler else f"--jobs {args.jobs}"
-    family = f" --family {family_size(args)}" if family_size(args) > 1 else ""
+    family = f" --family {family_size(args)}"
     return (
         "deltacheck sweep " + f"--archs {args.archs} --seed {args.seed} --steps {args.steps} "
         f"--dtype {args.dtype}{family} {where} --device {args.device} --out {shlex.quote(str(args.out))}"
@@ -111,9 +121,10 @@ def run_sweep(args):
     from comparisons.sweep.budget import check_sweep_fits
 
     out = check_out_dir(args.out)  # the arguments first: a bad one answers before torch is imported
-    if args.scheduler and args.jobs != 1:
+    if args.scheduler and args.jobs not in (None, 1):
         raise UsageError("--jobs with --scheduler: the cluster's workers take the place of local processes; give one")
     args.family = min(family_size(args), args.archs)  # the device's default made explicit, for the report too
+    args.jobs = args.jobs or default_jobs(args)
     need = check_sweep_fits(args)  # before anything is sampled, imported or written
     check_device(args.device)
 

@@ -145,7 +145,7 @@ class LocalSteps:
                            grad_used=used["gradient"][i, g], param_used=used["parameters"][i, g],
                            velocity_used=used["velocity"][i, g] if momentum else np.nan, cost_used=used["cost"][i, g],
                            torch_moved=lim["moved"][i, g], drift=np.nan)  # fmt: skip
-                row["tol_used"] = float(np.nanmax([row[_col(c)] for c in CHECKS]))
+                row["tol_used"] = max(float(row[_col(c)]) for c in CHECKS if row[_col(c)] == row[_col(c)])  # NaN: none
                 step_rows.append(self.verdict(row, g, rec, {k: v[i] for k, v in lim.items()}))
             out.append(step_rows)
         return out
