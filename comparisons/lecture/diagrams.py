@@ -39,11 +39,8 @@ def font(lang):
 
 
 def _positions(sizes):
-    """(x, y) of unit j of layer l, layers left to right, units top to bottom, centred."""
-    top = max(sizes)
-    return {
-        (l, j): (l - 1, (top - 1) / 2 - j + (n - 1) / 2 - (n - 1)) for l, n in enumerate(sizes, 1) for j in range(n)
-    }
+    """(x, y) of unit j of layer l: layers left to right, units top to bottom, each layer centred on y = 0."""
+    return {(l, j): (l - 1, (n - 1) / 2 - j) for l, n in enumerate(sizes, 1) for j in range(n)}
 
 
 def network(sizes, W, a, delta, path, lang="en", k=1):
@@ -51,10 +48,7 @@ def network(sizes, W, a, delta, path, lang="en", k=1):
 
     ``a`` {l: (n_l,)} with a[1] = x, ``delta`` {l: (n_l,)} for l ≥ 2, ``W`` {l: (n_l, n_{l−1})}.
     """
-    pos = {
-        key: (x, y + (max(sizes) - 1) / 2 - (sizes[key[0] - 1] - 1) / 2 + (sizes[key[0] - 1] - 1) / 2)
-        for key, (x, y) in _positions(sizes).items()
-    }
+    pos = _positions(sizes)
     L = len(sizes)
     height = max(3.2, 0.6 * max(sizes) + 1.6)
     with font(lang):
