@@ -79,8 +79,10 @@ def read(path):
     path = pathlib.Path(path)
     try:
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise ValueError(f"{path}: cannot be read ({e.__class__.__name__}: {e.strerror or e})") from None
+    except OSError as e:
+        raise ValueError(f"{path}: cannot be read ({e.strerror})") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: cannot be read (not UTF-8 text)") from None
     try:
         if path.suffix.lower() == ".json":
             raw = json.loads(text, parse_float=Decimal, parse_int=Decimal)

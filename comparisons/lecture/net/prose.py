@@ -110,8 +110,8 @@ STRINGS = {"en": EN, "ja": JA}
 
 EN["slips"] = {
     "no_sigma_prime_4": "σ'(z^L) left out of (4): δ^L = ∂C/∂a^L",
-    "no_sigma_prime_5": "σ'(z^l) left out of (5): δ^l = Σ_j δ_j^{l+1} w_ji^{l+1}",
-    "w_not_transposed_5": "w_ij^{l+1} for w_ji^{l+1} in (5) (W^{l+1} not transposed)",
+    "no_sigma_prime_5": "σ'(z^l) left out of (5): δ^l = Σ_j δ_j^{{l+1}} w_ji^{{l+1}}",
+    "w_not_transposed_5": "w_ij^{{l+1}} for w_ji^{{l+1}} in (5) (W^{{l+1}} not transposed)",
     "C_1_for_C_T": "C_1 for C_T: the update from example 1 alone, not the sum over k",
     "no_half": "C_k without ½: every gradient doubled",
     "mean_for_sum": "the mean over k for the sum C_T = Σ_k C_k",
@@ -124,8 +124,8 @@ EN["slips"] = {
 }
 JA["slips"] = {
     "no_sigma_prime_4": "(4) の σ'(z^L) の掛け忘れ(δ^L = ∂C/∂a^L)",
-    "no_sigma_prime_5": "(5) の σ'(z^l) の掛け忘れ(δ^l = Σ_j δ_j^{l+1} w_ji^{l+1})",
-    "w_not_transposed_5": "(5) で w_ji^{l+1} の代わりに w_ij^{l+1}(W^{l+1} の転置忘れ)",
+    "no_sigma_prime_5": "(5) の σ'(z^l) の掛け忘れ(δ^l = Σ_j δ_j^{{l+1}} w_ji^{{l+1}})",
+    "w_not_transposed_5": "(5) で w_ji^{{l+1}} の代わりに w_ij^{{l+1}}(W^{{l+1}} の転置忘れ)",
     "C_1_for_C_T": "C_T の代わりに C_1(k についての和をとらず 1 番目のデータだけで更新)",
     "no_half": "C_k の ½ の付け忘れ(勾配がすべて 2 倍)",
     "mean_for_sum": "和 C_T = Σ_k C_k の代わりに k についての平均",

@@ -55,7 +55,8 @@ def _pass(W, b, acts, cost, X, T, slip):
         d = g * acts[L].prime(z[L], a[L])  # (4)
     delta = {L: d}
     for l in range(L - 1, 1, -1):
-        Wn = W[l + 1].T if slip == "w_not_transposed_5" else W[l + 1]  # only square W^{l+1} gets here
+        square = W[l + 1].shape[0] == W[l + 1].shape[1]
+        Wn = W[l + 1].T if slip == "w_not_transposed_5" and square else W[l + 1]  # the slip fits square W only
         back = delta[l + 1] @ Wn  # (K, n_l): Σ_j δ_j^{l+1} w_ji^{l+1}
         delta[l] = back if slip == "no_sigma_prime_5" else back * acts[l].prime(z[l], a[l])  # (5)
     return z, a, C, delta
@@ -80,8 +81,6 @@ def applies(nf, slip):
 
 def solve(nf, slip=None):
     """Every number of the lesson for the NetFile ``nf``, with ``slip`` (a key of SLIPS) or none."""
-    if slip == "w_not_transposed_5" and any(nf.W[l].shape[0] != nf.W[l].shape[1] for l in range(3, nf.L + 1)):
-        return None
     acts = {l: get_activation(a) for l, a in zip(range(2, nf.L + 1), nf.activations)}
     cost = get_cost(nf.cost)
     W = {l: w.copy() for l, w in nf.W.items()}
