@@ -14,9 +14,8 @@ import numpy as np
 import pytest
 
 from comparisons import cli
-from comparisons.lecture.net import claims, slips
+from comparisons.lecture.net import claims, lesson, slips
 from comparisons.lecture.net import file as net_file
-from comparisons.lecture.net import lesson
 
 MAZUR = "examples/lectures/mazur_2_2_2.toml"
 
@@ -67,7 +66,7 @@ def plain(sizes, W, b, X, T, eta, steps):
     sig = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731  (|z| < 10 here)
     L = len(sizes)
     W, b, hist = {l: w.copy() for l, w in W.items()}, {l: v.copy() for l, v in b.items()}, []
-    for n in range(steps + 1):
+    for _n in range(steps + 1):
         a, z = {1: X}, {}
         for l in range(2, L + 1):
             z[l] = np.einsum("ji,ki->kj", W[l], a[l - 1]) + b[l]
@@ -195,7 +194,7 @@ def test_a_claim_one_unit_off_in_its_last_digit_is_wrong_and_one_rounded_right_i
 
 def test_toml_and_json_files_give_the_same_lesson(tmp_path):
     nf_toml = net_file.read(MAZUR)
-    raw = {k: v for k, v in net_file.tomllib.loads(pathlib.Path(MAZUR).read_text()).items()}
+    raw = dict(net_file.tomllib.loads(pathlib.Path(MAZUR).read_text()).items())
     p = tmp_path / "mazur_2_2_2.json"
     p.write_text(json.dumps(raw, ensure_ascii=False))
     nf_json = net_file.read(p)
