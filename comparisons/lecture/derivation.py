@@ -6,7 +6,7 @@ import numpy as np
 
 from comparisons.lecture import formulas
 from comparisons.lecture.chain_rule_slide import FIRST, SECOND_CORRECTED, SECOND_PRINTED, term
-from comparisons.lecture.markdown import four, md_table, png, signed
+from comparisons.lecture.markdown import four, md_table, par, png, signed
 
 CONTRIBUTIONS_PER_LINE = 6
 
@@ -67,7 +67,7 @@ def worked(S, run):
     ]
     out += ["```", "", S["worked_d2"], "", "```text"]
     out += [
-        f"δ_{i + 1}^2 = ({signed([(w.delta3[0], f' × {four(W3[0, i])}'), (w.delta3[1], f' × {four(W3[1, i])}')])}) "
+        f"δ_{i + 1}^2 = ({signed([(w.delta3[0], f' × {par(W3[0, i])}'), (w.delta3[1], f' × {par(W3[1, i])}')])}) "
         f"× {four(w.sp2[i])} = {four(w.back[i])} × {four(w.sp2[i])} = {four(w.delta2[i])}"
         for i in range(len(w.delta2))
     ]
@@ -76,7 +76,7 @@ def worked(S, run):
     out += [
         f"{S['term_sum']} = {signed([(w.term1, ''), (w.term2, '')])} = {four(w.term1 + w.term2)}",
         f"(δ_1^3 w_11^3 + δ_2^3 w_21^3) σ'(z_1^2) x_1 = "
-        f"({signed([(w.delta3[0], f' × {four(w.w11_3)}'), (w.delta3[1], f' × {four(w.w21_3)}')])}) "
+        f"({signed([(w.delta3[0], f' × {par(w.w11_3)}'), (w.delta3[1], f' × {par(w.w21_3)}')])}) "
         f"× {four(w.sp2[0])} × {w.x[0]:g} = {four(w.factored)}",
         f"δ_1^2 x_1 = {four(w.delta2[0])} × {w.x[0]:g} = {four(w.dCk_dw)}",
         "```",

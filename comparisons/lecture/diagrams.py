@@ -39,8 +39,14 @@ def font(lang):
 
 
 def _positions(sizes):
-    """(x, y) of unit j of layer l: layers left to right, units top to bottom, each layer centred on y = 0."""
-    return {(l, j): (l - 1, (n - 1) / 2 - j) for l, n in enumerate(sizes, 1) for j in range(n)}
+    """(x, y) of unit j of layer l: layers left to right, units top to bottom, each layer spread and centred on 0.
+
+    The widest layer has its units 1 apart; a narrower one spreads over 60 % of that height (at most 3 apart),
+    so that the edges into it fan out and their numbers do not pile up.
+    """
+    top = max(sizes)
+    gap = {n: 1.0 if n == top or n == 1 else min(3.0, 0.6 * (top - 1) / (n - 1)) for n in sizes}
+    return {(l, j): (l - 1, gap[n] * ((n - 1) / 2 - j)) for l, n in enumerate(sizes, 1) for j in range(n)}
 
 
 def network(sizes, W, a, delta, path, lang="en", k=1):
@@ -72,7 +78,7 @@ def network(sizes, W, a, delta, path, lang="en", k=1):
                         ),
                     )
                     if l > 2 and labelled:
-                        t = 0.18  # near the unit it leaves, where the edges have not crossed yet
+                        t = 0.3  # nearer the unit it leaves, before the edges cross
                         ax.text(
                             x1 + t * (x0 - x1),
                             y1 + t * (y0 - y1),
@@ -86,9 +92,10 @@ def network(sizes, W, a, delta, path, lang="en", k=1):
             ax.plot(x, y, "o", ms=22, mfc="white", mec="k", zorder=3)
             name = f"$x_{{{j + 1}}}$" if l == 1 else f"$a_{{{j + 1}}}^{{{l}}}$"
             ax.text(x, y, name, ha="center", va="center", fontsize=7, zorder=4)
-            ax.text(x, y + 0.2, f"{a[l][j]:.3g}", ha="center", fontsize=7, color="0.3")
+            above = dict(textcoords="offset points", ha="center", fontsize=7)
+            ax.annotate(f"{a[l][j]:.3g}", (x, y), xytext=(0, 13), va="bottom", color="0.3", **above)
             if l >= 2:
-                ax.text(x, y - 0.3, f"δ={delta[l][j]:.3g}", ha="center", fontsize=7, color="C3")
+                ax.annotate(f"δ={delta[l][j]:.3g}", (x, y), xytext=(0, -13), va="top", color="C3", **above)
         if lang == "ja":
             title = (
                 f"δ は出力層から入力層へ逆向きに伝わる(k = {k})\n"

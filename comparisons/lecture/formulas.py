@@ -105,7 +105,7 @@ DERIVATIONS = {
     r"= \Bigl(\sum_j \delta_j^{l+1} w_{ji}^{l+1}\Bigr)\,\sigma'(z_i^l)",
 }
 SIGMOID_BOUND = (
-    r"\sigma'(z) = \sigma(z)\bigl(1 - \sigma(z)\bigr) \le \tfrac14 \quad (= \tfrac14 \text{ only at } z = 0)"
+    r"\sigma'(z) = \sigma(z)\bigl(1 - \sigma(z)\bigr) \le \tfrac14 = \sigma'(0)"
     r"\qquad\Rightarrow\qquad |\delta_i^l| \le \tfrac14 \sum_j |\delta_j^{l+1}|\,|w_{ji}^{l+1}|"
 )
 SUM_GRADIENT = (

@@ -70,3 +70,8 @@ def signed(terms):
         body = f"{four(abs(x))}{rest}"
         out.append((f"−{body}" if x < 0 else body) if n == 0 else f"{sign} {body}")
     return " ".join(out)
+
+
+def par(x):
+    """``four(x)`` as a factor after ×: a negative number in parentheses."""
+    return f"({four(x)})" if x < 0 else four(x)

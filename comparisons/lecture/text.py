@@ -12,7 +12,7 @@ import numpy as np
 
 from comparisons.lecture import appendix, derivation, formulas, practice
 from comparisons.lecture.data import side_by_side
-from comparisons.lecture.markdown import arch, four, md_table, png, signed
+from comparisons.lecture.markdown import arch, four, md_table, png, signed, tr
 from comparisons.lecture.prose import STRINGS
 from comparisons.lecture.training import SIZES
 
@@ -21,6 +21,9 @@ def render(run, lang, versions, files):
     """The whole report in ``lang`` ('en' or 'ja')."""
     S = STRINGS[lang]
     lines = [S["title"], "", S["intro"].format(command=run.command), S["versions"].format(**versions), ""]
+    failed = [tr(S, name) for name, ok in run.checks.items() if not ok]
+    if failed:  # the appendix has the tables; a failure is said before the lesson too
+        lines += [S["failed_note"].format(bad=len(failed), n=len(run.checks), names=", ".join(failed)), ""]
     lines += [S["contents"], ""]
     lines += _notation(S, run) + _data(S, run, lang) + _forward(S, run)
     lines += derivation.hell(S, run) + derivation.equations(S, run, lang) + derivation.worked(S, run)

@@ -6,6 +6,7 @@ EN = dict(
     "learning works, part 3). Every number in it was computed by `{command}`, and every one of them was "
     "recomputed independently by PyTorch's automatic differentiation; how they were checked is in the appendix.",
     versions="Python {py}, NumPy {np}, PyTorch {torch}.",
+    failed_note="**{bad} of the {n} checks FAILED**: {names}. The numbers below may be wrong; see appendix A.",
     contents="Contents: 1 notation · 2 the example · 3 the forward pass for image 1 · 4 微分地獄 (differentiation "
     "hell), as printed and corrected · 5 the unit error δ and equations (1)–(5), derived · 6 the worked example "
     "by hand · 7 training · 8 why backpropagation is fast · appendix: the checks.",
