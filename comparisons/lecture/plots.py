@@ -7,6 +7,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.collections import LineCollection, PatchCollection
 from matplotlib.patches import Rectangle
 
 from comparisons.common.reportio import save_png
@@ -53,19 +54,22 @@ def dataset(X, digits, path, lang="en"):
     """The images as an 8×8 mosaic, every pixel framed so that a shifted 1 is told from a centred one."""
     L = LABELS[lang]
     n = int(np.ceil(np.sqrt(len(X))))
+    mosaic = np.full((n * (ROWS + 2), n * (COLS + 1)), np.nan)  # white gaps; a row of room for the label
+    cells, frames = [], []
     with font(lang):
         fig, ax = plt.subplots(figsize=(6, 8))
         for k in range(len(X)):
             r, c = divmod(k, n)
             top, left = r * (ROWS + 2) + 1, c * (COLS + 1)
-            img = X[k].reshape(ROWS, COLS)  # (4, 3)
-            for (i, j), v in np.ndenumerate(img):
-                ax.add_patch(Rectangle((left + j, top + i), 1, 1, fc="k" if v else "w", ec="0.6", lw=0.4))
-            ax.add_patch(Rectangle((left, top), COLS, ROWS, fill=False, ec="k", lw=0.8))
-            ax.text(left + COLS / 2, top - 0.25, f"{k + 1}: {digits[k]}", fontsize=6, ha="center")
-        ax.set_xlim(-0.5, n * (COLS + 1))
-        ax.set_ylim(n * (ROWS + 2), -0.5)
-        ax.set_aspect("equal")
+            mosaic[top : top + ROWS, left : left + COLS] = X[k].reshape(ROWS, COLS)  # (4, 3)
+            x0, y0 = left - 0.5, top - 0.5  # pixel (i, j) covers [left + j ± ½] × [top + i ± ½]
+            cells += [[(x0, y0 + i), (x0 + COLS, y0 + i)] for i in range(1, ROWS)]
+            cells += [[(x0 + j, y0), (x0 + j, y0 + ROWS)] for j in range(1, COLS)]
+            frames.append(Rectangle((x0, y0), COLS, ROWS, fill=False, ec="k", lw=0.8))
+            ax.text(left + 1, top - 0.8, f"{k + 1}: {digits[k]}", fontsize=6, ha="center")
+        ax.imshow(mosaic, cmap="gray_r", vmin=0, vmax=1)
+        ax.add_collection(LineCollection(cells, colors="0.6", linewidths=0.4))
+        ax.add_collection(PatchCollection(frames, match_original=True))
         ax.set_axis_off()
         ax.set_title(L["images"].format(K=len(X)))
         fig.tight_layout()
