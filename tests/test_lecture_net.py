@@ -172,17 +172,19 @@ def test_a_planted_wrong_number_is_named_with_its_right_value_and_slip(text, sli
     assert "**wrong**" in row and words in row and f"{right:.6f}" in row
 
 
-def test_a_wrong_index_and_c1_for_ct_are_named(tmp_path):
+def test_a_wrong_index_c1_for_ct_and_a_wrong_sign_are_named(tmp_path):
     p, raw = random_file(tmp_path)
     nf = net_file.read(p)
     ls = lesson.run(nf)
     swapped = _claim_of(nf, ls, "", q=claims.Quantity("dw", l=3, j=2, i=1))
     c1 = _claim_of(nf, ls, "C_1")
-    raw["claims"] = {"∂C_T/∂w_12^3": swapped, "C_T": c1}
+    flipped = -_claim_of(nf, ls, "δ_2^3[2]")
+    raw["claims"] = {"∂C_T/∂w_12^3": swapped, "C_T": c1, "δ_2^3[2]": flipped}
     p.write_text(json.dumps(raw))
-    v1, v2 = lesson.run(net_file.read(p)).verdicts
+    v1, v2, v3 = lesson.run(net_file.read(p)).verdicts
     assert not v1.ok and ("swapped", dict(l=3, j=1, i=2)) in v1.slips
     assert not v2.ok and ("C_1_cost", {}) in v2.slips
+    assert not v3.ok and v3.slips == [("sign", {})]
 
 
 def test_a_claim_one_unit_off_in_its_last_digit_is_wrong_and_one_rounded_right_is_right():

@@ -37,7 +37,7 @@ def run(args):
             write_text(stage / MD[lang].format(stem=nf.name), text.render(ls, lang, command, png))
             network(ls, lang, stage / png)
     wrong = [v.claim.text for v in ls.verdicts if not v.ok]
-    disagree = [c[0] for c in ls.checks if not c[3]]
+    disagree = [text.label(text.STRINGS["en"], c[0]) for c in ls.checks if not c[3]]
     print(
         f"{nf.name}: {len(ls.checks) - len(disagree)} of {len(ls.checks)} numbers agree with autograd"
         + (f", {len(ls.verdicts) - len(wrong)} of {len(ls.verdicts)} stated numbers right" if ls.verdicts else "")

@@ -33,7 +33,8 @@ class Lesson:
     gW: dict  # {l: (n_l, n_{l−1})}: ∂C_T/∂W^l by (2)
     gb: dict  # {l: (n_l,)}: ∂C_T/∂b^l by (3)
     C_T: list  # C_T before the first step and after each
-    checks: list  # (what, max abs difference, tolerance name, passed): manual_bp against autograd
+    checks: list  # (what, max abs difference, tolerance name, passed): manual_bp against autograd; what is a
+    # quantity's name, or ("after", "W" or "b", l, n) for the parameters after step n, or ("paths", j, l, i)
     paths: list  # (units j_l … j_L, term) of the chain-rule expansion of the chosen weight, example 1
     verdicts: list  # claims.Verdict per claim
 
@@ -92,8 +93,8 @@ def run(nf):
         tol = trajectory_tolerance(np.float64, n)
         tW, tb = ref.weights(), ref.biases()
         name = f"trajectory_tolerance(float64, {n})"
-        checks += [_row(f"W^{l} after step {n}", net.W[l], tW[l], tol, name) for l in net.W]
-        checks += [_row(f"b^{l} after step {n}", net.b[l], tb[l], tol, name) for l in net.b]
+        checks += [_row(("after", "W", l, n), net.W[l], tW[l], tol, name) for l in net.W]
+        checks += [_row(("after", "b", l, n), net.b[l], tb[l], tol, name) for l in net.b]
     sp = {l: net.act[l].prime(fwd.z[l], fwd.a[l]) if net.act[l].name != "softmax" else None for l in delta}
     sol = Solution(fwd.z, dict(fwd.a), C, delta, params)
     sol.sp = sp
@@ -101,7 +102,7 @@ def run(nf):
     if paths:
         l, j, i = nf.weight
         expected = delta[l][0, j - 1] * fwd.a[l - 1][0, i - 1]  # (2) for example 1
-        checks.append(_row(f"Σ paths = δ_{j}^{l} a_{i}^{l - 1} (k = 1)", sum(t for _, t in paths), expected, GRAD_F64))
+        checks.append(_row(("paths", j, l, i), sum(t for _, t in paths), expected, GRAD_F64))
     found = slips.all_slips(nf)
     verdicts = [net_claims.check(c, sol, found, nf.sizes, len(nf.X), nf.steps) for c in nf.claims]
     return Lesson(nf, sol, gW, gb, costs, checks, paths, verdicts)

@@ -9,7 +9,7 @@ EN = dict(
     claims_bad="; **{bad} of the {c} numbers stated in the file are wrong** (section 7)",
     command="Written by `{command}`.",
     net_h="## 1. The network",
-    net="{arch} network (layers l = 1 … {L}), activation {acts}, cost {cost}, {K} example(s), learning rate "
+    net="A {arch} network (layers l = 1 … {L}); activation: {acts}; cost: {cost}; {K} example(s); learning rate "
     "η = {eta}, {steps} step(s) of gradient descent on C_T = Σ_k C_k. w_ji^l is the weight from unit i of "
     "layer l−1 to unit j of layer l, so W^l has n_l rows and n_{{l−1}} columns:",
     data="The examples (row k is x[k]) and their targets t[k]:",
@@ -35,6 +35,9 @@ EN = dict(
     step1="Step 1, every parameter: w ← w − η ∂C_T/∂w with η = {eta}:",
     later="The parameters after each step, and C_T there:",
     after="after step {n}",
+    initial="initial",
+    after_check="{what}^{l} after step {n}",
+    paths_check="Σ paths = δ_{j}^{l} a_{i}^{l1} (k = 1)",
     ct_col="C_T",
     check_h="## 7. Checks",
     check="Each quantity by manual_bp against PyTorch autograd (torch.optim.SGD for the steps): the largest "
@@ -55,17 +58,17 @@ EN = dict(
 
 JA = dict(
     title="# {title}: 誤差逆伝播法を手で計算する",
-    ok="以下の数値はすべて manual_bp(講義の式そのまま)で計算し、PyTorch の自動微分と照合して一致しました"
-    "(照合 {n} 件){claims}。",
+    ok="以下の数値はすべて manual_bp（講義の式そのまま）で計算し、PyTorch の自動微分と照合して一致しました"
+    "（照合 {n} 件）{claims}。",
     fail="**照合または記載値のうち {bad} 件が {n} 件中で一致しません**。末尾の表を見てください。",
     claims_ok="。ファイルに書かれた {c} 個の値もすべて正しい値です",
-    claims_bad="。ファイルに書かれた {c} 個の値のうち **{bad} 個が誤り** です(7 節)",
+    claims_bad="。ファイルに書かれた {c} 個の値のうち **{bad} 個が誤り** です（7 節）",
     command="作成コマンド: `{command}`",
     net_h="## 1. ネットワーク",
-    net="{arch} のネットワーク(第 1 層〜第 {L} 層)、活性化関数 {acts}、コスト {cost}、学習データ {K} 個、"
+    net="{arch} のネットワーク（第 1 層〜第 {L} 層）、活性化関数 {acts}、コスト {cost}、学習データ {K} 個、"
     "学習係数 η = {eta}、C_T = Σ_k C_k に対する勾配降下法 {steps} 回。w_ji^l は第 l−1 層のユニット i から"
     "第 l 層のユニット j への重みなので、W^l は n_l 行 n_{{l−1}} 列です:",
-    data="学習データ(k 行目が x[k])と正解 t[k]:",
+    data="学習データ（k 行目が x[k]）と正解 t[k]:",
     fwd_h="## 2. 順伝播",
     fwd="a^1 = x から z_j^l = Σ_i w_ji^l a_i^{{l−1}} + b_j^l、a_j^l = σ(z_j^l) を順に計算します。k = {k} 番目のデータ:",
     cost_line="C_{k} = {formula} = {C}",
@@ -77,21 +80,24 @@ JA = dict(
     d5="**(5)** 逆漸化式 δ_i^l = (Σ_j δ_j^{{l+1}} w_ji^{{l+1}}) · σ'(z_i^l):",
     grad_h="## 4. (2)・(3) による勾配",
     grad="∂C_T/∂w_ji^l = Σ_k δ_j^l[k] a_i^{{l−1}}[k] (2)、∂C_T/∂b_j^l = Σ_k δ_j^l[k] (3){sum_note}:",
-    one_example="(データが 1 個なので和は 1 項だけ)",
+    one_example="（データが 1 個なので和は 1 項だけ）",
     chain_h="## 5. 同じ勾配を連鎖律だけで: {w}",
-    chain="δ を使わなければ、∂C_1/∂{w} は重みからコストへ至るすべての経路についての和になります(スライドの"
-    "「微分地獄」)。各経路の項は、行き着く出力ユニットの δ^L に、通過する重みと σ' と a_{i}^{l1} を掛けたものです:",
-    chain_sum="{n} 本の経路の和 = {total} = δ_{j}^{l} · a_{i}^{l1} = {d} × {a}(式 (2))。",
-    chain_more="… ほか {more} 本(和は {n} 本すべてについて)。",
-    chain_none="(出力層が成分ごとの関数でないため、経路ごとの σ' に分けて書けません。)",
+    chain="δ を使わなければ、∂C_1/∂{w} は重みからコストへ至るすべての経路についての和になります（スライドの"
+    "「微分地獄」）。各経路の項は、行き着く出力ユニットの δ^L に、通過する重みと σ' と a_{i}^{l1} を掛けたものです:",
+    chain_sum="{n} 本の経路の和 = {total} = δ_{j}^{l} · a_{i}^{l1} = {d} × {a}（式 (2)）。",
+    chain_more="… ほか {more} 本（和は {n} 本すべてについて）。",
+    chain_none="（出力層が成分ごとの関数でないため、経路ごとの σ' に分けて書けません。）",
     step_h="## 6. 勾配降下法: Δw = −η ∂C_T/∂w",
-    step1="1 回目の更新、すべてのパラメータについて w ← w − η ∂C_T/∂w(η = {eta}):",
+    step1="1 回目の更新、すべてのパラメータについて w ← w − η ∂C_T/∂w（η = {eta}）:",
     later="各更新後のパラメータと、そのときの C_T:",
     after="{n} 回更新後",
+    initial="初期値",
+    after_check="{n} 回更新後の {what}^{l}",
+    paths_check="経路の和 = δ_{j}^{l} a_{i}^{l1}（k = 1）",
     ct_col="C_T",
     check_h="## 7. 検算",
-    check="各量を manual_bp と PyTorch の自動微分(更新は torch.optim.SGD)で計算し、差の絶対値の最大と、"
-    "守るべき許容誤差(`comparisons/common/tolerances.py`)を並べました。",
+    check="各量を manual_bp と PyTorch の自動微分（更新は torch.optim.SGD）で計算し、差の絶対値の最大と、"
+    "守るべき許容誤差（`comparisons/common/tolerances.py`）を並べました。",
     check_cols=["量", "差の絶対値の最大", "許容誤差", "一致"],
     claims_h="### ファイルに書かれた値",
     claims_cols=["値", "記載", "正しい値", "記載の桁に丸めると", "判定", "考えられる誤り"],
@@ -121,18 +127,39 @@ EN["slips"] = {
     "C_1_gradient": "∂C_1 for ∂C_T: example 1's gradient for the sum over k",
     "C_1_cost": "C_1 for C_T: example 1's cost for the sum over k",
     "one_update_fewer": "the value after {m} updates, not {n}",
+    "sign": "the sign: ∂C/∂a^L = t − a for a − t (every δ and gradient flips)",
 }
 JA["slips"] = {
-    "no_sigma_prime_4": "(4) の σ'(z^L) の掛け忘れ(δ^L = ∂C/∂a^L)",
-    "no_sigma_prime_5": "(5) の σ'(z^l) の掛け忘れ(δ^l = Σ_j δ_j^{{l+1}} w_ji^{{l+1}})",
-    "w_not_transposed_5": "(5) で w_ji^{{l+1}} の代わりに w_ij^{{l+1}}(W^{{l+1}} の転置忘れ)",
-    "C_1_for_C_T": "C_T の代わりに C_1(k についての和をとらず 1 番目のデータだけで更新)",
-    "no_half": "C_k の ½ の付け忘れ(勾配がすべて 2 倍)",
+    "no_sigma_prime_4": "(4) の σ'(z^L) の掛け忘れ（δ^L = ∂C/∂a^L）",
+    "no_sigma_prime_5": "(5) の σ'(z^l) の掛け忘れ（δ^l = Σ_j δ_j^{{l+1}} w_ji^{{l+1}}）",
+    "w_not_transposed_5": "(5) で w_ji^{{l+1}} の代わりに w_ij^{{l+1}}（W^{{l+1}} の転置忘れ）",
+    "C_1_for_C_T": "C_T の代わりに C_1（k についての和をとらず 1 番目のデータだけで更新）",
+    "no_half": "C_k の ½ の付け忘れ（勾配がすべて 2 倍）",
     "mean_for_sum": "和 C_T = Σ_k C_k の代わりに k についての平均",
-    "plus_eta": "w − η ∂C_T/∂w の代わりに w + η ∂C_T/∂w(更新の符号)",
-    "swapped": "w_{j}{i}^{l} の代わりに w_{i}{j}^{l}(添字の取り違え)",
+    "plus_eta": "w − η ∂C_T/∂w の代わりに w + η ∂C_T/∂w（更新の符号）",
+    "swapped": "w_{j}{i}^{l} の代わりに w_{i}{j}^{l}（添字の取り違え）",
     "layer": "第 {l} 層の代わりに第 {other} 層",
-    "C_1_gradient": "∂C_T の代わりに ∂C_1(1 番目のデータの勾配だけ)",
-    "C_1_cost": "C_T の代わりに C_1(1 番目のデータのコストだけ)",
+    "C_1_gradient": "∂C_T の代わりに ∂C_1（1 番目のデータの勾配だけ）",
+    "C_1_cost": "C_T の代わりに C_1（1 番目のデータのコストだけ）",
     "one_update_fewer": "{n} 回ではなく {m} 回更新した値",
+    "sign": "符号の誤り: ∂C/∂a^L を a − t ではなく t − a にした（δ と勾配の符号がすべて逆）",
+}
+
+EN["names"] = {
+    "sigmoid": "the sigmoid",
+    "squared_error": "the squared error C_k = ½ Σ_j (t_j − a_j^L)²",
+    "binary_cross_entropy": "the binary cross-entropy",
+    "cross_entropy": "the cross-entropy",
+}
+JA["names"] = {
+    "sigmoid": "シグモイド関数",
+    "tanh": "tanh",
+    "relu": "ReLU",
+    "leaky_relu": "Leaky ReLU",
+    "identity": "恒等関数",
+    "softplus": "softplus",
+    "softmax": "ソフトマックス関数",
+    "squared_error": "2乗誤差 C_k = ½ Σ_j (t_j − a_j^L)²",
+    "binary_cross_entropy": "2値の交差エントロピー",
+    "cross_entropy": "交差エントロピー",
 }

@@ -20,6 +20,25 @@ def factor(x):
     return f"({num(x)})" if x < 0 else num(x)
 
 
+def label(S, what):
+    """A cross-check's name in the lesson's language."""
+    if isinstance(what, str):
+        return what
+    if what[0] == "after":
+        return S["after_check"].format(what=what[1], l=what[2], n=what[3])
+    _, j, l, i = what
+    return S["paths_check"].format(j=j, l=l, i=i, l1=l - 1)
+
+
+def signed(terms):
+    """(number, rest) pairs as a sum written on paper: + or − before each, from the number's sign."""
+    out = []
+    for n, (x, rest) in enumerate(terms):
+        body = f"{num(abs(x))}{rest}"
+        out.append((f"−{body}" if x < 0 else body) if n == 0 else f"{'−' if x < 0 else '+'} {body}")
+    return " ".join(out)
+
+
 def _matrix(M):
     return "[" + "; ".join(", ".join(num(x) for x in row) for row in M) + "]"
 
@@ -44,10 +63,18 @@ def render(ls, lang, command, picture):
 
 
 def _network(S, nf):
-    acts = ", ".join(dict.fromkeys(nf.activations))
+    acts = ", ".join(S["names"].get(a, a) for a in dict.fromkeys(nf.activations))
     out = [S["net_h"], ""]
     out += [
-        S["net"].format(arch=arch(nf.sizes), L=nf.L, acts=acts, cost=nf.cost, K=len(nf.X), eta=nf.eta, steps=nf.steps)
+        S["net"].format(
+            arch=arch(nf.sizes),
+            L=nf.L,
+            acts=acts,
+            cost=S["names"].get(nf.cost, nf.cost),
+            K=len(nf.X),
+            eta=nf.eta,
+            steps=nf.steps,
+        )
     ]
     out += ["", "```text"]
     out += [f"W^{l} = {_matrix(nf.W[l])}    b^{l} = {_vec(nf.b[l])}" for l in nf.W] + [
@@ -67,10 +94,8 @@ def _forward(S, nf, s):
         out += [S["fwd"].format(k=k + 1), "", "```text"]
         for l in range(2, nf.L + 1):
             for j in range(nf.sizes[l - 1]):
-                terms = " + ".join(
-                    f"{factor(nf.W[l][j, i])} × {factor(s.a[l - 1][k, i])}" for i in range(nf.sizes[l - 2])
-                )
-                out.append(f"z_{j + 1}^{l} = {terms} + {num(nf.b[l][j])} = {num(s.z[l][k, j])}")
+                terms = [(nf.W[l][j, i], f" × {factor(s.a[l - 1][k, i])}") for i in range(nf.sizes[l - 2])]
+                out.append(f"z_{j + 1}^{l} = {signed(terms + [(nf.b[l][j], '')])} = {num(s.z[l][k, j])}")
                 out.append(f"a_{j + 1}^{l} = σ({num(s.z[l][k, j])}) = {num(s.a[l][k, j])}")
         if nf.cost == "squared_error":
             formula = " + ".join(f"½({num(nf.T[k, j])} − {num(s.a[nf.L][k, j])})²" for j in range(nf.sizes[-1]))
@@ -168,8 +193,8 @@ def _steps(S, ls):
     out += ["```", "", S["later"], "", "```text"]
     for n in range(min(nf.steps, SHOWN_STEPS) + 1):
         W, b = ls.sol.params[n]
-        label = "initial" if n == 0 else S["after"].format(n=n)
-        out.append(f"{label}: C_T = {num(ls.C_T[n])}")
+        head = S["initial"] if n == 0 else S["after"].format(n=n)
+        out.append(f"{head}: C_T = {num(ls.C_T[n])}")
         out += [f"  W^{l} = {_matrix(W[l])}    b^{l} = {_vec(b[l])}" for l in W]
     if nf.steps > SHOWN_STEPS:
         out.append(f"{S['after'].format(n=nf.steps)}: C_T = {num(ls.C_T[-1])}")
@@ -178,7 +203,7 @@ def _steps(S, ls):
 
 def _checks(S, ls):
     yn = lambda b: S["yes"] if b else S["no"]  # noqa: E731
-    rows = [(what, err(d), f"`{tol}`", yn(ok)) for what, d, tol, ok in ls.checks]
+    rows = [(label(S, what), err(d), f"`{tol}`", yn(ok)) for what, d, tol, ok in ls.checks]
     out = [S["check_h"], "", S["check"], ""] + md_table(S["check_cols"], rows) + [""]
     if not ls.verdicts:
         return out
