@@ -178,4 +178,6 @@ def check(claim, lesson_solution, slip_solutions, sizes, K, steps):
         for key, kw, q in neighbours(claim.q, sizes, K, steps)
         if agrees(claim.value, value(q, lesson_solution))
     ]
+    if claim.q.kind in ("delta", "dw", "db") and agrees(claim.value, -right):
+        found.append(("sign", {}))  # t − a for a − t: every δ, hence every gradient, changes sign
     return Verdict(claim, right, False, found)
