@@ -119,7 +119,7 @@ def printed(md):
     out["full total"], out["full w11_new"] = number(check.group(1)), number(check.group(2))
     out["full sum term 1"] = number(re.search(rf"^\| Σ_k term 1 \| {NUM} \|", app, flags=re.M).group(1))
     out["full total printed"] = number(re.search(rf"^\| total, as printed \| {NUM} \|", app, flags=re.M).group(1))
-    out["full dC1"] = number(re.search(rf"The slide's ∂C_1/∂w_11\^2 = {NUM} against", app).group(1))
+    out["full dC1"] = number(re.search(rf"update vector, ∂C_1/∂w_11\^2 = {NUM};", app).group(1))
     return out
 
 

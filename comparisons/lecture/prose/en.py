@@ -141,7 +141,7 @@ EN.update(
         "Update every parameter, Δw = −η ∂C_T/∂w, Δb = −η ∂C_T/∂b, and repeat.",
     ],
     in_code="In the code (`manual_bp/backprop.py`) the 64 images are the rows of a matrix, so W^l multiplies from "
-    "the right, transposed; each line is one equation for all images at once:",
+    "the right, transposed; each equation is computed for all images at once:",
     eq_tag="# equation {e}",
 )
 
@@ -267,7 +267,7 @@ EN.update(
     not_agrees="**does not agree**",
     initial_w="initial weights",
     trained_w="weights after training",
-    a_c1="The slide's ∂C_1/∂w_11^2 = {c1} against ∂C_T/∂w_11^2 = {ct}.",
+    a_c1="In the first row of the slides' update vector, ∂C_1/∂w_11^2 = {c1}; the ∂C_T/∂w_11^2 meant there is {ct}.",
     a_worked_h="### A.4 The worked example against manual_bp",
     worked_check="The hand computation of image {k} (δ^2, δ^3), Σ_k δ_1^2[k] x_1[k] = {total} and the updated "
     "w_11^2 = {w11} equal manual_bp's δ and its first `SGD` step to rounding (`GRAD_F64`): {ok}.",
