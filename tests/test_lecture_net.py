@@ -61,8 +61,11 @@ def test_mazurs_published_figures_come_out_to_the_printed_digits(tmp_path, capsy
     assert "順伝播" in ja and "0.35891648" in ja and (tmp_path / "mazur_2_2_2_network.ja.png").exists()
 
 
-def plain(sizes, W, b, X, T, eta, steps):
-    """A sigmoid network with ½ squared error, written out here: z, a, δ, ∂C_T and the parameters per step."""
+def plain(sizes, W, b, X, T, eta, steps, scale=1.0, mean=False):
+    """A sigmoid network with scale × ½ squared error, written out here: z, a, δ, ∂C_T, the parameters per step.
+
+    C_T = Σ_k C_k, or its mean over k with ``mean``.
+    """
     sig = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731  (|z| < 10 here)
     L = len(sizes)
     W, b, hist = {l: w.copy() for l, w in W.items()}, {l: v.copy() for l, v in b.items()}, []
@@ -71,13 +74,22 @@ def plain(sizes, W, b, X, T, eta, steps):
         for l in range(2, L + 1):
             z[l] = np.einsum("ji,ki->kj", W[l], a[l - 1]) + b[l]
             a[l] = sig(z[l])
-        d = {L: (a[L] - T) * a[L] * (1 - a[L])}
+        r = 1 / len(X) if mean else 1.0
+        d = {L: scale * (a[L] - T) * a[L] * (1 - a[L])}
         for l in range(L - 1, 1, -1):
             d[l] = np.einsum("kj,ji->ki", d[l + 1], W[l + 1]) * a[l] * (1 - a[l])
-        gW = {l: np.einsum("kj,ki->ji", d[l], a[l - 1]) for l in d}
-        gb = {l: d[l].sum(0) for l in d}
+        gW = {l: r * np.einsum("kj,ki->ji", d[l], a[l - 1]) for l in d}
+        gb = {l: r * d[l].sum(0) for l in d}
         hist.append(
-            dict(z=z, a=a, d=d, gW=gW, gb=gb, C_T=0.5 * ((T - a[L]) ** 2).sum(), W={l: w.copy() for l, w in W.items()})
+            dict(
+                z=z,
+                a=a,
+                d=d,
+                gW=gW,
+                gb=gb,
+                C_T=r * scale * 0.5 * ((T - a[L]) ** 2).sum(),
+                W={l: w.copy() for l, w in W.items()},
+            )
         )
         for l in W:
             W[l] = W[l] - eta * gW[l]
@@ -85,7 +97,7 @@ def plain(sizes, W, b, X, T, eta, steps):
     return hist
 
 
-def random_file(tmp_path, sizes=(3, 4, 3, 2), K=3, steps=3, seed=1, claims_=None, suffix=".json"):
+def random_file(tmp_path, sizes=(3, 4, 3, 2), K=3, steps=3, seed=1, claims_=None, suffix=".json", **extra):
     rng = np.random.default_rng(seed)
     W = {str(l): rng.normal(0, 1, (sizes[l - 1], sizes[l - 2])).round(3).tolist() for l in range(2, len(sizes) + 1)}
     b = {str(l): rng.normal(0, 0.5, sizes[l - 1]).round(3).tolist() for l in range(2, len(sizes) + 1)}
@@ -100,6 +112,7 @@ def random_file(tmp_path, sizes=(3, 4, 3, 2), K=3, steps=3, seed=1, claims_=None
         W=W,
         b=b,
         claims=claims_ or {},
+        **extra,
     )
     p = tmp_path / f"net{suffix}"
     p.write_text(json.dumps(raw))
@@ -124,6 +137,31 @@ def test_every_number_of_a_deeper_lesson_matches_a_plain_computation(tmp_path):
     # the chain-rule expansion of w_11^2 in a 3-4-3-2 network: 3·2 paths, summing to δ_1^2 x_1
     assert len(ls.paths) == 6
     np.testing.assert_allclose(sum(t for _, t in ls.paths), h0["d"][2][0, 0] * nf.X[0, 0], rtol=1e-12)
+
+
+def test_cost_scale_and_the_mean_over_examples_follow_a_plain_computation(tmp_path, capsys):
+    """Σ_j (t_j − a_j)² without ½ (cost_scale = 2) and C_T as the mean over k, as some published examples write."""
+    p, raw = random_file(tmp_path, cost_scale=2, reduction="mean")
+    nf = net_file.read(p)
+    ls = lesson.run(nf)
+    hist = plain(nf.sizes, nf.W, nf.b, nf.X, nf.T, nf.eta, nf.steps, scale=2.0, mean=True)
+    for n in range(nf.steps + 1):
+        np.testing.assert_allclose(ls.C_T[n], hist[n]["C_T"], rtol=1e-13)
+        np.testing.assert_allclose(ls.sol.params[n][0][2], hist[n]["W"][2], rtol=1e-13)
+    np.testing.assert_allclose(ls.sol.delta[2], hist[0]["d"][2], rtol=1e-12)
+    np.testing.assert_allclose(ls.gW[3], hist[0]["gW"][3], rtol=1e-12)
+    assert ls.passed
+    right = slips.solve(nf, None)  # the slip engine, with nothing slipped, under the same conventions
+    np.testing.assert_allclose(right.C.sum() * right.reduce, hist[0]["C_T"], rtol=1e-13)
+    np.testing.assert_allclose(right.params[-1][0][2], hist[-1]["W"][2], rtol=1e-13)
+    # a lecturer who summed where the file says mean is told so
+    raw["claims"] = {"C_T": round(3 * hist[0]["C_T"], 6), "w_11^3 after 1 step": round(float(hist[1]["W"][3][0, 0]), 6)}
+    p.write_text(json.dumps(raw))
+    v_sum, v_ok = lesson.run(net_file.read(p)).verdicts
+    assert not v_sum.ok and ("mean_for_sum", {}) in v_sum.slips and v_ok.ok
+    assert cli.main(["lecture", "--net", str(p), "--out", str(tmp_path / "o"), "--lang", "en"]) == 1
+    md = (tmp_path / "o" / "net.md").read_text()
+    assert "C_T = (1/3) Σ_k C_k = " in md and "Here C_k is 2 times the cost above" in md
 
 
 def test_the_slip_engine_without_a_slip_is_the_lesson_and_each_slip_changes_it(tmp_path):
@@ -251,3 +289,14 @@ def test_a_bad_file_is_one_line_exit_2_and_writes_nothing(text, message, tmp_pat
 def test_a_missing_file_is_exit_2(tmp_path, capsys):
     assert cli.main(["lecture", "--net", str(tmp_path / "none.toml"), "--out", str(tmp_path / "o")]) == 2
     assert re.search(r"none\.toml: cannot be read", capsys.readouterr().err)
+
+
+def test_the_shipped_own_example_states_numbers_a_plain_computation_confirms():
+    nf = net_file.read("examples/lectures/own_2_2_2.toml")
+    hist = plain(nf.sizes, nf.W, nf.b, nf.X, nf.T, nf.eta, nf.steps)
+    stated = {c.text: float(c.value) for c in nf.claims}
+    assert abs(stated["C_T"] - hist[0]["C_T"]) <= 5e-7
+    assert abs(stated["w_11^3 after 2 steps"] - hist[2]["W"][3][0, 0]) <= 5e-7
+    assert abs(stated["δ_2^2[2]"] - hist[0]["d"][2][1, 1]) <= 5e-7
+    ls = lesson.run(nf)
+    assert ls.passed and len(ls.verdicts) == 12 and all(v.ok for v in ls.verdicts)

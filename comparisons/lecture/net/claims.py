@@ -102,17 +102,17 @@ def value(q, s):
     """The number ``q`` names in the solution ``s`` (slips.Solution or the lesson's own)."""
     k = q.k - 1
     if q.kind == "C_T":
-        return float(s.C.sum())
+        return float(s.C.sum() * s.reduce)
     if q.kind == "C_k":
         return float(s.C[k])
     if q.kind in ("z", "a", "delta"):
         return float(getattr(s, q.kind)[q.l][k, q.j - 1])
     if q.kind == "dw":
         d = s.delta[q.l][:, q.j - 1] * s.a[q.l - 1][:, q.i - 1]  # (K,): (2) per example
-        return float(d.sum() if q.k == 0 else d[k])
+        return float(d.sum() * s.reduce if q.k == 0 else d[k])
     if q.kind == "db":
         d = s.delta[q.l][:, q.j - 1]  # (K,): (3) per example
-        return float(d.sum() if q.k == 0 else d[k])
+        return float(d.sum() * s.reduce if q.k == 0 else d[k])
     W, b = s.params[q.after or 0]  # params[0]: the initial ones
     return float(W[q.l][q.j - 1, q.i - 1] if q.kind == "w" else b[q.l][q.j - 1])
 

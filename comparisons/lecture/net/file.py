@@ -6,6 +6,8 @@ TOML (or JSON with the same keys)::
     sizes = [2, 2, 2]              # n_1 … n_L
     activations = "sigmoid"        # one name, or one per layer l = 2 … L
     cost = "squared_error"         # C_k = ½ Σ_j (t_j − a_j^L)²
+    cost_scale = 1                 # optional: C_k = cost_scale × that (2: Σ_j (t_j − a_j^L)², no ½)
+    reduction = "sum"              # optional: C_T = Σ_k C_k (the lecture's), or "mean": (1/K) Σ_k C_k
     eta = 0.5                      # η
     steps = 1                      # updates shown, each on C_T = Σ_k C_k (full batch)
     X = [[0.05, 0.10]]             # (K, n_1): row k is example k
@@ -42,7 +44,22 @@ except ModuleNotFoundError:  # Python 3.10
 
 from comparisons.lecture.net.claims import Claim, parse_name
 
-KEYS = {"title", "sizes", "activations", "cost", "eta", "steps", "X", "T", "W", "b", "weight", "claims"}
+KEYS = {
+    "title",
+    "sizes",
+    "activations",
+    "cost",
+    "cost_scale",
+    "reduction",
+    "eta",
+    "steps",
+    "X",
+    "T",
+    "W",
+    "b",
+    "weight",
+}
+KEYS |= {"claims"}
 REQUIRED = ["sizes", "activations", "cost", "eta", "steps", "X", "T", "W", "b"]
 MAX_UNITS = 16  # a network one writes out by hand: at most 16 units in a layer …
 MAX_LAYERS = 6  # … 6 layers …
@@ -67,6 +84,8 @@ class NetFile:
     steps: int
     weight: tuple  # (l, j, i), 1-based
     claims: list = field(default_factory=list)
+    scale: float = 1.0  # C_k = scale × the cost: 2 for Σ_j (t_j − a_j)² without ½, 2/n_L for the mean over units
+    reduction: str = "sum"  # C_T = Σ_k C_k (the lecture's), or "mean": (1/K) Σ_k C_k
 
     @property
     def L(self):
@@ -192,6 +211,11 @@ def parse(raw, name="net"):
             raise ValueError(f"claims: {text!r} = {v!r} is not a number")
         parsed.append(Claim(text, parse_name(text, sizes, K, steps), Decimal(v)))
     title = str(raw.get("title", name))
-    return NetFile(
-        name, title, sizes, acts, raw["cost"], W, b, X, T, eta, steps, (weight.l, weight.j, weight.i), parsed
-    )
+    scale = _number(raw.get("cost_scale", 1), "cost_scale")
+    if scale <= 0:
+        raise ValueError(f"cost_scale = {raw['cost_scale']}: must be > 0")
+    reduction = raw.get("reduction", "sum")
+    if reduction not in ("sum", "mean"):
+        raise ValueError(f'reduction = {reduction!r}: expected "sum" (C_T = Σ_k C_k) or "mean"')
+    where = (weight.l, weight.j, weight.i)
+    return NetFile(name, title, sizes, acts, raw["cost"], W, b, X, T, eta, steps, where, parsed, scale, reduction)

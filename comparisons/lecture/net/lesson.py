@@ -65,38 +65,40 @@ def chain_rule_paths(sol, W, weight, k=0):
 
 def run(nf):
     """The lesson for the NetFile ``nf``."""
-    net = MLP(nf.W, nf.b, nf.activations, nf.cost)
-    ref = TorchMLP(weights=nf.W, biases=nf.b, activations=nf.activations, cost=nf.cost)
+    # cost_scale s multiplies C_k, hence every δ and gradient, exactly; a step of η on s·C is a step of s·η on C.
+    s = nf.scale
+    net = MLP(nf.W, nf.b, nf.activations, nf.cost, reduction=nf.reduction)
+    ref = TorchMLP(weights=nf.W, biases=nf.b, activations=nf.activations, cost=nf.cost, reduction=nf.reduction)
     fwd = net.forward(nf.X)
-    delta = net.deltas(nf.X, nf.T)  # (4), then (5)
-    gW, gb = net.gradients(nf.X, nf.T)  # (2), (3) summed over k
-    C = net.costs(nf.X, nf.T)  # (K,)
-    rW, rb, rdelta = ref.gradients(nf.X, nf.T)
+    delta = {l: s * d for l, d in net.deltas(nf.X, nf.T).items()}  # (4), then (5); δ^l[k] of C_k
+    gW, gb = (_times(s, g) for g in net.gradients(nf.X, nf.T))  # (2), (3) summed (or averaged) over k
+    C = s * net.costs(nf.X, nf.T)  # (K,)
+    rW, rb, rdelta = (_times(s, g) for g in ref.gradients(nf.X, nf.T))
     z_t, a_t = ref.forward(nf.X, retain=False)
     checks = [
         *(_row(f"z^{l}", fwd.z[l], z_t[l].detach().numpy(), GRAD_F64) for l in sorted(delta)),
         *(_row(f"a^{l}", fwd.a[l], a_t[l].detach().numpy(), GRAD_F64) for l in sorted(delta)),
-        _row("C_k", C, ref.costs(nf.X, nf.T), GRAD_F64),
+        _row("C_k", C, s * ref.costs(nf.X, nf.T), GRAD_F64),
         *(_row(f"δ^{l}", delta[l], rdelta[l], GRAD_F64) for l in sorted(delta, reverse=True)),
         *(_row(f"∂C_T/∂W^{l}", gW[l], rW[l], GRAD_F64) for l in gW),
         *(_row(f"∂C_T/∂b^{l}", gb[l], rb[l], GRAD_F64) for l in gb),
     ]
     params = [_copy(net)]
-    costs = [net.total_cost(nf.X, nf.T)]
-    opt, opt_t = SGD(nf.eta), ref.optimizer(nf.eta)
+    costs = [s * net.total_cost(nf.X, nf.T)]
+    opt, opt_t = SGD(s * nf.eta), ref.optimizer(s * nf.eta)
     everyone = [np.arange(len(nf.X))]
     for n in range(1, nf.steps + 1):
         opt.step(net, *net.gradients(nf.X, nf.T))  # w ← w − η ∂C_T/∂w
         ref.train_steps(nf.X, nf.T, opt_t, everyone)  # torch.optim.SGD on autograd's gradient
         params.append(_copy(net))
-        costs.append(net.total_cost(nf.X, nf.T))
+        costs.append(s * net.total_cost(nf.X, nf.T))
         tol = trajectory_tolerance(np.float64, n)
         tW, tb = ref.weights(), ref.biases()
         name = f"trajectory_tolerance(float64, {n})"
         checks += [_row(("after", "W", l, n), net.W[l], tW[l], tol, name) for l in net.W]
         checks += [_row(("after", "b", l, n), net.b[l], tb[l], tol, name) for l in net.b]
     sp = {l: net.act[l].prime(fwd.z[l], fwd.a[l]) if net.act[l].name != "softmax" else None for l in delta}
-    sol = Solution(fwd.z, dict(fwd.a), C, delta, params)
+    sol = Solution(fwd.z, dict(fwd.a), C, delta, params, net.scale(len(nf.X)))
     sol.sp = sp
     paths = chain_rule_paths(sol, nf.W, nf.weight) if _elementwise_below_L(net) else []
     if paths:
@@ -106,6 +108,10 @@ def run(nf):
     found = slips.all_slips(nf)
     verdicts = [net_claims.check(c, sol, found, nf.sizes, len(nf.X), nf.steps) for c in nf.claims]
     return Lesson(nf, sol, gW, gb, costs, checks, paths, verdicts)
+
+
+def _times(s, d):
+    return {l: s * v for l, v in d.items()}
 
 
 def _elementwise_below_L(net):

@@ -32,23 +32,24 @@ class Solution:
     z: dict  # {l: (K, n_l)}
     a: dict  # {l: (K, n_l)}, a[1] = X
     C: np.ndarray  # (K,): C_k
-    delta: dict  # {l: (K, n_l)}
+    delta: dict  # {l: (K, n_l)}: δ^l[k] of C_k
     params: list  # [(W, b)] before the first step, then after each
+    reduce: float = 1.0  # C_T and ∂C_T are the sum over k times this: 1, or 1/K for the mean
 
 
-def _pass(W, b, acts, cost, X, T, slip):
+def _pass(W, b, acts, cost, X, T, slip, scale=1.0):
     """z, a, C_k and δ at W, b: the forward pass, then (4) and (5), with ``slip``."""
     L = max(W)
     z, a = {}, {1: X}
     for l in range(2, L + 1):
         z[l] = a[l - 1] @ W[l].T + b[l]  # (K, n_l): z_j^l = Σ_i w_ji^l a_i^{l−1} + b_j^l, a row per example
         a[l] = acts[l].fn(z[l])
-    C = cost.fn(a[L], T, z[L])  # (K,)
-    g = cost.grad_a(a[L], T)  # (K, n_L): ∂C/∂a^L
+    C = scale * cost.fn(a[L], T, z[L])  # (K,): C_k, times the file's cost_scale
+    g = scale * cost.grad_a(a[L], T)  # (K, n_L): ∂C/∂a^L
     if slip == "no_half" and cost.name == "squared_error":
         C, g = 2 * C, 2 * g
     if cost.link == acts[L].name:
-        d = cost.linked_delta(a[L], T)  # σ' cancelled analytically: there is no σ' to forget
+        d = scale * cost.linked_delta(a[L], T)  # σ' cancelled analytically: there is no σ' to forget
     elif slip == "no_sigma_prime_4" or acts[L].name == "softmax":
         d = g if slip == "no_sigma_prime_4" else acts[L].vjp(z[L], a[L], g)
     else:
@@ -85,21 +86,22 @@ def solve(nf, slip=None):
     cost = get_cost(nf.cost)
     W = {l: w.copy() for l, w in nf.W.items()}
     b = {l: v.copy() for l, v in nf.b.items()}
-    first = _pass(W, b, acts, cost, nf.X, nf.T, slip)
+    first = _pass(W, b, acts, cost, nf.X, nf.T, slip, nf.scale)
     params = [({l: w.copy() for l, w in W.items()}, {l: v.copy() for l, v in b.items()})]
     rows = slice(0, 1) if slip == "C_1_for_C_T" else slice(None)
     sign = 1.0 if slip == "plus_eta" else -1.0
-    scale = 1.0 / len(nf.X) if slip == "mean_for_sum" else 1.0
+    K = len(nf.X)
+    reduce = 1.0 / K if nf.reduction == "mean" else 1.0
+    if slip == "mean_for_sum":  # the other reduction: the mean for the sum, or the sum for the mean
+        reduce = 1.0 if nf.reduction == "mean" else 1.0 / K
     for _ in range(nf.steps):
-        _, a, _, delta = _pass(W, b, acts, cost, nf.X, nf.T, slip)
+        _, a, _, delta = _pass(W, b, acts, cost, nf.X, nf.T, slip, nf.scale)
         for l in W:
-            W[l] += sign * nf.eta * scale * (delta[l][rows].T @ a[l - 1][rows])  # (2) summed over k
-            b[l] += sign * nf.eta * scale * delta[l][rows].sum(axis=0)  # (3) summed over k
+            W[l] += sign * nf.eta * reduce * (delta[l][rows].T @ a[l - 1][rows])  # (2) summed over k
+            b[l] += sign * nf.eta * reduce * delta[l][rows].sum(axis=0)  # (3) summed over k
         params.append(({l: w.copy() for l, w in W.items()}, {l: v.copy() for l, v in b.items()}))
     z, a, C, delta = first
-    if slip == "mean_for_sum":  # ∂(C_T/K)/∂z^l[k] = δ^l[k]/K: the sums (2), (3) become means
-        C, delta = C / len(nf.X), {l: d / len(nf.X) for l, d in delta.items()}
-    return Solution(z, a, C, delta, params)
+    return Solution(z, a, C, delta, params, reduce)
 
 
 def all_slips(nf):

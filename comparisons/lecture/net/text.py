@@ -77,13 +77,9 @@ def _network(S, nf):
         )
     ]
     out += ["", "```text"]
-    out += [f"W^{l} = {_matrix(nf.W[l])}    b^{l} = {_vec(nf.b[l])}" for l in nf.W] + [
-        "```",
-        "",
-        S["data"],
-        "",
-        "```text",
-    ]
+    out += [f"W^{l} = {_matrix(nf.W[l])}    b^{l} = {_vec(nf.b[l])}" for l in nf.W] + ["```", ""]
+    out += [S["scale_note"].format(s=num(nf.scale)), ""] if nf.scale != 1 else []
+    out += [S["data"], "", "```text"]
     out += [f"x[{k + 1}] = {_vec(x)}    t[{k + 1}] = {_vec(t)}" for k, (x, t) in enumerate(zip(nf.X, nf.T))]
     return out + ["```", ""]
 
@@ -99,10 +95,13 @@ def _forward(S, nf, s):
                 out.append(f"a_{j + 1}^{l} = σ({num(s.z[l][k, j])}) = {num(s.a[l][k, j])}")
         if nf.cost == "squared_error":
             formula = " + ".join(f"½({num(nf.T[k, j])} − {num(s.a[nf.L][k, j])})²" for j in range(nf.sizes[-1]))
+            formula = formula if nf.scale == 1 else f"{num(nf.scale)} × ({formula})"
         else:
             formula = nf.cost
         out += [S["cost_line"].format(k=k + 1, formula=formula, C=num(s.C[k])), "```", ""]
-    return out + [S["total"].format(C_T=num(s.C.sum())), ""]
+    C_T = num(s.C.sum() * s.reduce)
+    total = S["total_mean"].format(K=len(nf.X), C_T=C_T) if nf.reduction == "mean" else S["total"].format(C_T=C_T)
+    return out + [total, ""]
 
 
 def _deltas(S, nf, s):
@@ -118,7 +117,8 @@ def _deltas(S, nf, s):
                 out.append(f"δ_{j + 1}^{L} = {d}")
             else:
                 a, t, sp = (factor(v) for v in (s.a[L][k, j], nf.T[k, j], s.sp[L][k, j]))
-                out.append(f"δ_{j + 1}^{L} = ({a} − {t}) × {sp} = {d}")
+                times = "" if nf.scale == 1 else f"{num(nf.scale)} × "
+                out.append(f"δ_{j + 1}^{L} = {times}({a} − {t}) × {sp} = {d}")
         out += ["```", ""]
         if L > 2:
             out += [S["d5"].format(), "", "```text"]
@@ -136,15 +136,15 @@ def _gradients(S, ls):
     nf, s = ls.nf, ls.sol
     K = len(nf.X)
     out = [S["grad_h"], "", S["grad"].format(sum_note=S["one_example"] if K == 1 else ""), "", "```text"]
+    mean = f"(1/{K}) " if nf.reduction == "mean" else ""
     for l in nf.W:
         for j, i in ((j, i) for j in range(nf.sizes[l - 1]) for i in range(nf.sizes[l - 2])):
             if K == 1:
                 d, a = factor(s.delta[l][0, j]), factor(s.a[l - 1][0, i])
                 out.append(f"∂C_T/∂w_{j + 1}{i + 1}^{l} = {d} × {a} = {num(ls.gW[l][j, i])}")
             else:
-                out.append(
-                    f"∂C_T/∂w_{j + 1}{i + 1}^{l} = Σ_k δ_{j + 1}^{l}[k] a_{i + 1}^{l - 1}[k] = {num(ls.gW[l][j, i])}"
-                )
+                terms = f"{mean}Σ_k δ_{j + 1}^{l}[k] a_{i + 1}^{l - 1}[k]"
+                out.append(f"∂C_T/∂w_{j + 1}{i + 1}^{l} = {terms} = {num(ls.gW[l][j, i])}")
         out += [f"∂C_T/∂b_{j + 1}^{l} = {num(ls.gb[l][j])}" for j in range(nf.sizes[l - 1])]
     return out + ["```", ""]
 
