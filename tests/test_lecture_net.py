@@ -300,3 +300,18 @@ def test_the_shipped_own_example_states_numbers_a_plain_computation_confirms():
     assert abs(stated["δ_2^2[2]"] - hist[0]["d"][2][1, 1]) <= 5e-7
     ls = lesson.run(nf)
     assert ls.passed and len(ls.verdicts) == 12 and all(v.ok for v in ls.verdicts)
+
+
+def test_a_bad_file_is_refused_before_torch_is_imported(tmp_path):
+    import subprocess
+    import sys
+
+    p = tmp_path / "bad.toml"
+    p.write_text("sizes = [2, 2")
+    code = (
+        "import sys; from comparisons.cli import main; "
+        f"rc = main(['lecture', '--net', {str(p)!r}, '--out', {str(tmp_path / 'o')!r}]); "
+        "print(rc, 'torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["2", "False"]
