@@ -32,7 +32,10 @@ def mazur_by_hand():
     d2 = [(d3[0] * W3[0][i] + d3[1] * W3[1][i]) * h[i] * (1 - h[i]) for i in range(2)]
     w3 = [[W3[j][i] - 0.5 * d3[j] * h[i] for i in range(2)] for j in range(2)]
     w2 = [[W2[j][i] - 0.5 * d2[j] * x[i] for i in range(2)] for j in range(2)]
-    return dict(h=h, o=o, E=E, w3=w3, w2=w2)
+    h1 = [s(w2[j][0] * x[0] + w2[j][1] * x[1] + b2) for j in range(2)]  # the biases stay, as in Mazur's post
+    o1 = [s(w3[j][0] * h1[0] + w3[j][1] * h1[1] + b3) for j in range(2)]
+    E1 = sum(0.5 * (t[j] - o1[j]) ** 2 for j in range(2))
+    return dict(h=h, o=o, E=E, w3=w3, w2=w2, E1=E1)
 
 
 def test_mazurs_published_figures_come_out_to_the_printed_digits(tmp_path, capsys):
@@ -50,6 +53,8 @@ def test_mazurs_published_figures_come_out_to_the_printed_digits(tmp_path, capsy
     W, _ = ls.sol.params[1]
     np.testing.assert_allclose(W[3], m["w3"], rtol=1e-14)
     np.testing.assert_allclose(W[2], m["w2"], rtol=1e-14)
+    np.testing.assert_allclose(ls.C_T[1], m["E1"], rtol=1e-14)  # update_biases = false: only W^l moved
+    np.testing.assert_array_equal(ls.sol.params[1][1][2], [0.35, 0.35])
     assert cli.main(["lecture", "--net", MAZUR, "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "16 of 16 numbers agree with autograd, 14 of 14 stated numbers right" in out

@@ -13,6 +13,7 @@ TOML (or JSON with the same keys)::
     X = [[0.05, 0.10]]             # (K, n_1): row k is example k
     T = [[0.01, 0.99]]             # (K, n_L)
     weight = "w_11^2"              # optional: the weight whose chain rule is written out
+    update_biases = true           # optional: false keeps every b^l as given (only the weights learn)
     [W]                            # W^l as (n_l, n_{l−1}): row j, column i is w_ji^l
     2 = [[0.15, 0.20], [0.25, 0.30]]
     3 = [[0.40, 0.45], [0.50, 0.55]]
@@ -59,7 +60,7 @@ KEYS = {
     "b",
     "weight",
 }
-KEYS |= {"claims"}
+KEYS |= {"claims", "update_biases"}
 REQUIRED = ["sizes", "activations", "cost", "eta", "steps", "X", "T", "W", "b"]
 MAX_UNITS = 16  # a network one writes out by hand: at most 16 units in a layer …
 MAX_LAYERS = 6  # … 6 layers …
@@ -86,6 +87,7 @@ class NetFile:
     claims: list = field(default_factory=list)
     scale: float = 1.0  # C_k = scale × the cost: 2 for Σ_j (t_j − a_j)² without ½, 2/n_L for the mean over units
     reduction: str = "sum"  # C_T = Σ_k C_k (the lecture's), or "mean": (1/K) Σ_k C_k
+    update_biases: bool = True  # False: the biases stay as given (as in Mazur's example), only W^l is trained
 
     @property
     def L(self):
@@ -217,5 +219,10 @@ def parse(raw, name="net"):
     reduction = raw.get("reduction", "sum")
     if reduction not in ("sum", "mean"):
         raise ValueError(f'reduction = {reduction!r}: expected "sum" (C_T = Σ_k C_k) or "mean"')
+    update_biases = raw.get("update_biases", True)
+    if not isinstance(update_biases, bool):
+        raise ValueError(f"update_biases = {update_biases!r}: expected true or false")
     where = (weight.l, weight.j, weight.i)
-    return NetFile(name, title, sizes, acts, raw["cost"], W, b, X, T, eta, steps, where, parsed, scale, reduction)
+    return NetFile(
+        name, title, sizes, acts, raw["cost"], W, b, X, T, eta, steps, where, parsed, scale, reduction, update_biases
+    )

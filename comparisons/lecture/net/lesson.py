@@ -87,8 +87,14 @@ def run(nf):
     costs = [s * net.total_cost(nf.X, nf.T)]
     opt, opt_t = SGD(s * nf.eta), ref.optimizer(s * nf.eta)
     everyone = [np.arange(len(nf.X))]
+    if not nf.update_biases:  # only the weights learn: torch.optim.SGD skips a parameter without a gradient
+        for l in nf.b:
+            ref.linear[str(l)].bias.requires_grad_(False)
     for n in range(1, nf.steps + 1):
-        opt.step(net, *net.gradients(nf.X, nf.T))  # w ← w − η ∂C_T/∂w
+        gW_n, gb_n = net.gradients(nf.X, nf.T)
+        if not nf.update_biases:
+            gb_n = {l: np.zeros_like(g) for l, g in gb_n.items()}
+        opt.step(net, gW_n, gb_n)  # w ← w − η ∂C_T/∂w
         ref.train_steps(nf.X, nf.T, opt_t, everyone)  # torch.optim.SGD on autograd's gradient
         params.append(_copy(net))
         costs.append(s * net.total_cost(nf.X, nf.T))

@@ -98,7 +98,8 @@ def solve(nf, slip=None):
         _, a, _, delta = _pass(W, b, acts, cost, nf.X, nf.T, slip, nf.scale)
         for l in W:
             W[l] += sign * nf.eta * reduce * (delta[l][rows].T @ a[l - 1][rows])  # (2) summed over k
-            b[l] += sign * nf.eta * reduce * delta[l][rows].sum(axis=0)  # (3) summed over k
+            if nf.update_biases:
+                b[l] += sign * nf.eta * reduce * delta[l][rows].sum(axis=0)  # (3) summed over k
         params.append(({l: w.copy() for l, w in W.items()}, {l: v.copy() for l, v in b.items()}))
     z, a, C, delta = first
     return Solution(z, a, C, delta, params, reduce)

@@ -188,8 +188,10 @@ def _steps(S, ls):
         for j, i in ((j, i) for j in range(nf.sizes[l - 1]) for i in range(nf.sizes[l - 2])):
             g = factor(ls.gW[l][j, i])
             out.append(f"w_{j + 1}{i + 1}^{l} = {num(W0[l][j, i])} − {num(nf.eta)} × {g} = {num(W1[l][j, i])}")
-        for j in range(nf.sizes[l - 1]):
+        for j in range(nf.sizes[l - 1]) if nf.update_biases else ():
             out.append(f"b_{j + 1}^{l} = {num(b0[l][j])} − {num(nf.eta)} × {factor(ls.gb[l][j])} = {num(b1[l][j])}")
+    if not nf.update_biases:
+        out.append(S["fixed_biases"])
     out += ["```", "", S["later"], "", "```text"]
     for n in range(min(nf.steps, SHOWN_STEPS) + 1):
         W, b = ls.sol.params[n]
