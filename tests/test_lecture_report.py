@@ -297,3 +297,18 @@ def test_timings_only_with_verbose_and_a_progress_bar_for_long_training(tmp_path
     assert "path enumeration" not in quiet and "training (manual_bp, then torch)" not in quiet
     assert "width 2 depth 1: path enumeration" in loud and "training (manual_bp, then torch)" in loud
     assert "training" not in off
+
+
+def test_each_report_embeds_the_figures_labelled_in_its_language(report):
+    _, out = report
+    en = (out / "lecture.md").read_text(encoding="utf-8")
+    ja = (out / "lecture.ja.md").read_text(encoding="utf-8")
+    for name in ("lecture_dataset", "lecture_training", "lecture_paths", "lecture_network", "lecture_graph"):
+        assert f"]({name}.png)" in en and f"]({name}.ja.png)" in ja, name
+        assert f"]({name}.ja.png)" not in en and f"]({name}.png)" not in ja, name
+    from matplotlib import font_manager
+
+    from comparisons.lecture.diagrams import font
+
+    with font("ja"):  # matplotlib-fontja's IPAex Gothic, found without falling back to a font without kana
+        assert font_manager.findfont("IPAexGothic", fallback_to_default=False).endswith("ipaexg.ttf")

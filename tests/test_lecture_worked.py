@@ -185,3 +185,40 @@ def test_a_pocket_calculator_reproduces_the_update_from_the_printed_digits(md):
     assert abs((got["w2_1_1"] - ETA * got["total"]) - got["w11_new"]) <= 5e-4
     z = sum(got[f"w2_1_{i}"] for i in (1, 2, 3, 4, 6, 7, 9, 10, 11, 12)) + got["b2_1"]  # image 1's black pixels
     assert abs(z - got["z2_1"]) <= 1e-3
+
+
+def test_the_training_and_speed_numbers_of_the_lesson_match_a_plain_computation():
+    """Section 7's jumps of C_T and δ's shrinking, section 8's operation counts, recomputed here."""
+    from comparisons.lecture import dynamics
+    from comparisons.lecture.training import lecture_net, run
+
+    rng = np.random.default_rng(0)
+    W, b = {}, {}
+    for l, (n, m) in zip((2, 3), ((3, 12), (2, 3))):
+        W[l] = rng.standard_normal((n, m)) / np.sqrt(m)
+        b[l] = 0.1 * rng.standard_normal(n)
+    X, T, digits = lecture_data.dataset()
+    sig = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731  (|z| < 10 here)
+    history = []
+    for step in range(61):
+        a2 = sig(X @ W[2].T + b[2])
+        a3 = sig(a2 @ W[3].T + b[3])
+        history.append(0.5 * np.sum((T - a3) ** 2))
+        d3 = (a3 - T) * a3 * (1 - a3)
+        d2 = (d3 @ W[3]) * a2 * (1 - a2)
+        if step == 0:
+            shrink = np.abs(d2).mean() / np.abs(d3).mean()
+        W[3], b[3] = W[3] - ETA * d3.T @ a2, b[3] - ETA * d3.sum(0)
+        W[2], b[2] = W[2] - ETA * d2.T @ X, b[2] - ETA * d2.sum(0)
+    up = [n for n in range(1, 61) if history[n] > history[n - 1]]
+    worst = max(up, key=lambda n: history[n] / history[n - 1])
+    held = lecture_data.held_out_images()
+    r = dynamics.rises(run(0, ETA, 60, X, T, digits, (held.X, held.digits)).costs["C_T_manual_bp"])
+    assert (r.count, r.first, r.last, r.worst_step) == (len(up), up[0], up[-1], worst) and r.count > 0
+    assert np.isclose(r.worst_ratio, history[worst] / history[worst - 1], rtol=1e-9)
+    s0 = dynamics.saturation(lecture_net(0), X, T)
+    assert np.isclose(s0.mean_abs_delta[2] / s0.mean_abs_delta[3], shrink, rtol=1e-12) and shrink < 1
+    g = dynamics.gradient_cost([12, 3, 2])
+    forward = 12 * 3 + 3 * 2
+    assert (g.params, g.forward, g.finite_differences) == (47, forward, 2 * 47 * forward)
+    assert g.backprop == forward + 2 + (2 * 3 + 3) + (3 * 12 + 2 * 3)  # + (4), (5), (2)
