@@ -59,19 +59,20 @@ def png(name, lang):
     return f"{name}.png" if lang == "en" else f"{name}.ja.png"
 
 
-def signed(terms):
+def signed(terms, fmt=None):
     """A sum written as on paper: ``terms`` are (number, rest) pairs, each number's sign becomes + or −.
 
-    signed([(0.5, ""), (-0.25, " × 2")]) is "0.5000 − 0.2500 × 2".
+    signed([(0.5, ""), (-0.25, " × 2")]) is "0.5000 − 0.2500 × 2"; ``fmt`` formats a number (default ``four``).
     """
+    fmt = fmt or four
     out = []
     for n, (x, rest) in enumerate(terms):
-        sign = "−" if x < 0 else "+"
-        body = f"{four(abs(x))}{rest}"
-        out.append((f"−{body}" if x < 0 else body) if n == 0 else f"{sign} {body}")
+        body = f"{fmt(abs(x))}{rest}"
+        out.append((f"−{body}" if x < 0 else body) if n == 0 else f"{'−' if x < 0 else '+'} {body}")
     return " ".join(out)
 
 
-def par(x):
-    """``four(x)`` as a factor after ×: a negative number in parentheses."""
-    return f"({four(x)})" if x < 0 else four(x)
+def par(x, fmt=None):
+    """``fmt(x)`` (default ``four``) as a factor after ×: a negative number in parentheses."""
+    fmt = fmt or four
+    return f"({fmt(x)})" if x < 0 else fmt(x)

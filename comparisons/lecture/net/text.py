@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from comparisons.lecture.markdown import arch, err, md_table
+from comparisons.lecture.markdown import arch, err, md_table, par
+from comparisons.lecture.markdown import signed as markdown_signed
 from comparisons.lecture.net import claims as net_claims
 from comparisons.lecture.net.prose import STRINGS
 
@@ -17,7 +18,7 @@ def num(x):
 
 def factor(x):
     """``num(x)`` as a factor of a product or a sum: a negative number in parentheses."""
-    return f"({num(x)})" if x < 0 else num(x)
+    return par(x, num)
 
 
 def label(S, what):
@@ -31,12 +32,8 @@ def label(S, what):
 
 
 def signed(terms):
-    """(number, rest) pairs as a sum written on paper: + or − before each, from the number's sign."""
-    out = []
-    for n, (x, rest) in enumerate(terms):
-        body = f"{num(abs(x))}{rest}"
-        out.append((f"−{body}" if x < 0 else body) if n == 0 else f"{'−' if x < 0 else '+'} {body}")
-    return " ".join(out)
+    """(number, rest) pairs as a sum written on paper, each number to 9 digits."""
+    return markdown_signed(terms, num)
 
 
 def _matrix(M):
