@@ -10,7 +10,7 @@ EN = dict(
     command="Written by `{command}`.",
     net_h="## 1. The network",
     net="A {arch} network (layers l = 1 … {L}); activation: {acts}; cost: {cost}; {K} example(s); learning rate "
-    "η = {eta}, {steps} step(s) of gradient descent on C_T = Σ_k C_k. w_ji^l is the weight from unit i of "
+    "η = {eta}; {steps} step(s) of gradient descent on C_T = Σ_k C_k. w_ji^l is the weight from unit i of "
     "layer l−1 to unit j of layer l, so W^l has n_l rows and n_{{l−1}} columns:",
     data="The examples (row k is x[k]) and their targets t[k]:",
     fwd_h="## 2. The forward pass",
