@@ -42,6 +42,11 @@ def register(sub):
         help="network n_1-…-n_L on which path enumeration is checked against backprop (default 12-3-2, "
         "the lecture's, on its images); refused when it has too many paths",
     )
+    p.add_argument(
+        "--net",
+        metavar="FILE",
+        help="a lecturer's own small network (TOML or JSON, docs/lecture.md): its lesson, cross-checked, instead",
+    )
     p.add_argument("--verbose", action="store_true", help="print the measured times of path enumeration on stderr")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (shown only for runs of a few seconds)")
     p.set_defaults(run=run)
@@ -84,6 +89,10 @@ def command_line(args):
 
 
 def run(args):
+    if args.net is not None:
+        from comparisons.lecture.net.cli import run as net_run
+
+        return net_run(args)
     from comparisons.common.reportio import atomic_dir, check_out_dir
 
     check_steps(args.steps, args.max_steps)  # the arguments first: a bad one answers before torch is imported
