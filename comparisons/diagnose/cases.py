@@ -20,8 +20,9 @@ LECTURE_K = 64
 SIZES_K = (LECTURE_K, 1, 10)  # --sizes: the lecture's K, a single example, and a small batch
 MAX_LAYERS, MAX_SIZE = 32, 4096  # --sizes: far past a hand-written backprop's test
 MAX_PARAMS = 10_000_000  # --sizes: 80 MB of float64 weights, each copied a few times: seconds, not minutes
-# (L, square, K > 1) for random network i, cycled: L ≥ 4 comes first, so --archs 1 has one.
-PLAN = [(4, False, True), (4, True, True), (5, False, False), (3, True, False), (2, False, True), (5, True, True)]
+# (L, square, K > 1) for random network i, cycled: equal widths first, so that a transposed W or a wrong layer
+# index runs and is named by its values even with --archs 1; L ≥ 4 too, so that eq (5) is applied twice.
+PLAN = [(4, True, True), (4, False, True), (5, False, False), (3, True, False), (2, False, True), (5, True, True)]
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from comparisons.diagnose import conventions
+from comparisons.diagnose import conventions, notebook
 from comparisons.diagnose.wire import MAX_LOCAL, Closed, Failed, Frame, Loaded, Raised, plain, recv, send
 
 PACKAGE = Path(__file__).resolve().parents[1]  # comparisons/: never the user's code
@@ -50,11 +50,13 @@ def watch_parent(ppid):
 
 
 def is_user_file(filename):
-    """True for a frame of the user's code: not the standard library, site-packages or deltacheck."""
-    if filename.startswith("<"):
+    """True for a frame of the user's code: not the standard library, an installed library, Cython or deltacheck."""
+    if filename.startswith("<") or filename.endswith((".pyx", ".pxd", ".pxi")):
         return False
-    p = str(Path(filename).resolve())
-    return not p.startswith(SYSTEM) and not p.startswith(str(PACKAGE))
+    path = Path(filename).resolve()
+    p = str(path)
+    library = {"site-packages", "dist-packages"} & set(path.parts)
+    return not library and not p.startswith(SYSTEM) and not p.startswith(str(PACKAGE))
 
 
 class State:
@@ -141,7 +143,7 @@ def load(state, path, name, forced, shown, module_name, extra_path):
     sys.path[:0] = [str(path.parent)] + ([str(root)] if root != path.parent else [])
     sys.path += [p for p in extra_path if p not in sys.path]
     module_name = module_name or (dotted if root != path.parent else "")
-    module = None
+    module, notes = None, []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if module_name:
@@ -151,6 +153,10 @@ def load(state, path, name, forced, shown, module_name, extra_path):
                 module = None  # not importable by name here (a test module, say): load the file instead
             if module is not None and Path(getattr(module, "__file__", "") or "").resolve() != path.resolve():
                 module = None  # another module of that name: the file is the one meant
+        if module is None and path.suffix == ".ipynb":
+            module, notes = notebook.run(path, shown, "deltacheck_user", lambda e: raised(e, state).error)
+            if isinstance(module, str):
+                return Failed(module)
         if module is None:
             spec = importlib.util.spec_from_file_location("deltacheck_user", path)
             if spec is None or spec.loader is None:
@@ -173,7 +179,8 @@ def load(state, path, name, forced, shown, module_name, extra_path):
         v = getattr(module, key, None)
         consts[key] = v if v is None or isinstance(v, str) else plain(v)
     r = state.runner
-    return Loaded(conv, target, consts, module.__doc__ or "", r.depth, r.signature, r.names)
+    names = dict(r.names, notebook=notes) if notes else r.names
+    return Loaded(conv, target, consts, module.__doc__ or "", r.depth, r.signature, names)
 
 
 def call(state, op, W, b, X, T):

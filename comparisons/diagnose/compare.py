@@ -38,6 +38,7 @@ class Ref:
     a: dict
     L: int
     K: int
+    tol: object = TOL  # the bound: float64's, or float32's where the user's code computes in float32
 
 
 def reference(case):
@@ -69,25 +70,25 @@ def rel_err(m, r):
     return float(np.max(np.abs(m - r)) / max(float(np.max(np.abs(r))), 1e-300)) if r.size else 0.0
 
 
-def check(m, r):
-    """Classify ``m`` against the reference ``r``."""
+def check(m, r, tol=TOL):
+    """Classify ``m`` against the reference ``r`` within ``tol``."""
     if m is None:
         return Check("missing", np.inf, np.inf)
     if m.shape != r.shape:
-        if r.ndim == 2 and m.shape == r.shape[::-1] and compare(m.T, r, TOL).passed:
+        if r.ndim == 2 and m.shape == r.shape[::-1] and compare(m.T, r, tol).passed:
             return Check("transposed", np.inf, np.inf, m.shape)
         return Check("shape", np.inf, np.inf, m.shape)
     if not np.all(np.isfinite(m)):
         return Check("nonfinite", np.inf, np.inf, m.shape, bad=nonfinite_text(m))
-    res = compare(m, r, TOL)
+    res = compare(m, r, tol)
     err = rel_err(m, r)
     if res.passed:
         return Check("ok", err, res.tol_used, m.shape)
-    if r.ndim == 2 and r.shape[0] == r.shape[1] and compare(m.T, r, TOL).passed:
+    if r.ndim == 2 and r.shape[0] == r.shape[1] and compare(m.T, r, tol).passed:
         return Check("transposed", err, res.tol_used, m.shape)
     rr = float(np.sum(r * r))
     c = float(np.sum(m * r)) / rr if rr > 0 else 0.0
-    if c != 0 and abs(c - 1) > 1e-6 and compare(m, c * r, TOL).passed:
+    if c != 0 and abs(c - 1) > 1e-6 and compare(m, c * r, tol).passed:
         return Check("factor", err, res.tol_used, m.shape, c)
     return Check("value", err, res.tol_used, m.shape)
 
@@ -101,7 +102,7 @@ def nonfinite_text(m):
 
 def factor_text(c, K):
     """'−1', '1/K = 1/64', '2' or the number."""
-    for value, text in ((-1.0, "−1"), (1.0 / K, f"1/K = 1/{K}"), (2.0, "2"), (0.5, "1/2")):
+    for value, text in ((-1.0, "−1"), (1.0 / K, f"1/K = 1/{K}"), (float(K), f"K = {K}"), (2.0, "2"), (0.5, "1/2")):
         if abs(c - value) <= 1e-9 * abs(value):
             return text
     return f"{c:.4g}"
@@ -150,7 +151,7 @@ def scan(out, ref, notes=None):
     for name, d in (("delta", delta), ("dW", dW), ("db", db)):
         if d is not None:
             for l in range(2, L + 1):
-                checks[name, l] = check(d.get(l), ref.__dict__[name][l])
+                checks[name, l] = check(d.get(l), ref.__dict__[name][l], ref.tol)
                 if checks[name, l].status == "shape":
                     checks[name, l].note = (notes or {}).get((name, l), "")
     grads_ok = all(c.status == "ok" for (n, _), c in checks.items() if n != "delta")
@@ -176,8 +177,12 @@ def _layer_finding(l, checks, ref, has_delta, grads_ok):
     cw, cb = checks["dW", l], checks["db", l]
     if cw.status == "ok" and cb.status == "ok":
         return None
-    mean = 1.0 / ref.K
-    if ref.K > 1 and all(c.status == "factor" and abs(c.factor - mean) <= 1e-9 * mean for c in (cw, cb)):
+    for_all = [c.factor for c in (cw, cb) if c.status == "factor"]
+    if (
+        ref.K > 1
+        and len(for_all) == 2
+        and any(all(abs(f - m) <= 1e-9 * m for f in for_all) for m in (1 / ref.K, ref.K))
+    ):
         return Finding("2", l, lead("2", l) + f"{phrase('dW', l, cw, ref)}, and db^{l} likewise (eq (3))", "dW", cw)
     wrong = ("value", "factor", "nonfinite", "missing")
     inferred = not has_delta and cw.status in wrong and cb.status in wrong
@@ -204,6 +209,14 @@ def _layer_finding(l, checks, ref, has_delta, grads_ok):
         return Finding("2", l, lead("2", l) + f"{phrase('dW', l, cw, ref)}{also}", "dW", cw)
     why = f"δ^{l} agrees" if has_delta else f"dW^{l} agrees"
     return Finding("3", l, lead("3", l) + f"{phrase('db', l, cb, ref)}; {why}", "db", cb)
+
+
+def lowest_precision(raw):
+    """np.float32 when any array in the user's result is float32 (or float16), else np.float64."""
+    if isinstance(raw, np.ndarray):
+        return np.float32 if raw.dtype.kind == "f" and raw.dtype.itemsize < 8 else np.float64
+    items = raw.values() if isinstance(raw, dict) else raw if isinstance(raw, (list, tuple)) else ()
+    return np.float32 if any(lowest_precision(v) is np.float32 for v in items) else np.float64
 
 
 def largest(checks):

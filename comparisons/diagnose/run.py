@@ -40,6 +40,7 @@ def check(
         cases = plan(archs, seed, settings.activation, settings.cost, sizes, loaded.depth, settings.output)
         verdict = diagnose(session, cases, settings)
     verdict.output = session.output  # after the child has ended: its output is complete
+    verdict.notes += [f"note: {target.shown}: {n}; the cells after it ran" for n in loaded.names.get("notebook", [])]
     if loaded.depth and not sizes:
         used = ", ".join(dict.fromkeys("-".join(map(str, c.spec.sizes)) for c in cases))
         verdict.notes.append(f"note: {loaded.signature} fixes the depth at L = {loaded.depth}: diagnosed on {used}")

@@ -52,8 +52,8 @@ def parse_target(text, shown=None):
     shown = shown or file
     if not path.is_file():
         raise UsageError(f"{shown}: no such file" if not path.exists() else f"{shown}: not a file")
-    if path.suffix != ".py":  # what the child would find only after torch is imported here
-        raise UsageError(f"{shown}: cannot be imported as Python source")
+    if path.suffix not in (".py", ".ipynb"):  # what the child would find only after torch is imported here
+        raise UsageError(f"{shown}: cannot be imported as Python source (a .py file or a .ipynb notebook)")
     return Target(path.resolve(), name, shown)
 
 

@@ -11,8 +11,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from comparisons.common.errors import UsageError
-from comparisons.diagnose.compare import SYMBOL, Finding, largest, reference, scan
+from comparisons.common.tolerances import GRAD_F32
+from comparisons.diagnose.compare import SYMBOL, Finding, largest, lowest_precision, reference, scan
 from comparisons.diagnose.crash import crash_finding, no_result_of, trace_lines
 from comparisons.diagnose.hints import crash_hint, hint
 from comparisons.diagnose.isolation import NoResult
@@ -21,7 +24,11 @@ from comparisons.diagnose.wire import Raised
 REL_ERR = "rel err = max|yours − autograd's| / max|autograd's| over the whole tensor, not entry by entry"
 SYMBOL_ORDER = ["delta", "dW", "db"]  # at each layer, the order backprop computes them
 EXIT = {"pass": 0, "fail": 1, "error": 2}
-NAMED = re.compile(r"(?<![\w∂])(dW|db|W|b)\^(\d+)(?![\d}]|\)ᵀ)")  # not inside (W^3)ᵀ
+NAMED = re.compile(r"(?<![\w∂])(dW|db|W|b|δ)\^(\d+)(?![\d}]|\)ᵀ)")  # not inside (W^3)ᵀ
+FLOAT32 = (
+    "note: your code computes in float32: judged against the float32 bound (|yours − autograd's| ≤ "
+    f"{GRAD_F32.atol:g}·max(1, max|autograd's|) + {GRAD_F32.rtol:g}·|autograd's|), autograd in float64 the oracle"
+)
 
 
 @dataclass
@@ -36,6 +43,7 @@ class CaseResult:
     has_delta: bool = False
     mutated: list = field(default_factory=list)
     nonfinite: list = field(default_factory=list)  # ('dW^2', 'NaN in 6 of 6 entries'), in backprop's order
+    float32: bool = False
 
 
 @dataclass
@@ -84,7 +92,7 @@ def annotate(text, names):
     seen = set()
 
     def sub(m):
-        key = (m.group(1), int(m.group(2)))
+        key = ("delta" if m.group(1) == "δ" else m.group(1), int(m.group(2)))
         if key in names and key not in seen:
             seen.add(key)
             return f"{m.group(0)} ({names[key]})"
@@ -106,8 +114,10 @@ def run_case(session, case, settings):
         none = no_result_of(reply, session)
         if none:
             raise none
-        f = crash_finding(reply, ref, session, settings)
+        f = crash_finding(reply, ref, session)
         return CaseResult(case, f, reply, crash_hint(f, reply, ref))
+    float32 = lowest_precision(reply.raw) is np.float32
+    ref.tol = GRAD_F32 if float32 else ref.tol
     dW, db, delta, shape_notes = session.convert(reply, case.spec.sizes, settings.scale(case.K))
     finding, checks = scan((dW, db, delta), ref, shape_notes)
     res = CaseResult(
@@ -115,6 +125,7 @@ def run_case(session, case, settings):
         finding,
         has_delta=delta is not None,
         mutated=mutated,
+        float32=float32,
         nonfinite=[
             (f"{SYMBOL[n]}^{l}", c.bad)
             for (n, l), c in sorted(checks.items(), key=lambda nc: (-nc[0][1], SYMBOL_ORDER.index(nc[0][0])))
@@ -163,6 +174,9 @@ def judge(session, results, stopped=None, n_cases=None):
     """The verdict from the CaseResults of the networks run, and (NoResult, index, case) where it stopped."""
     n_cases = n_cases or len(results)
     notes = session.convention.mutation_notes(session.loaded, sorted({m for r in results for m in r.mutated}))
+    notes += [FLOAT32] if any(r.float32 for r in results) else []
+    built = session.loaded.names.get("built")
+    notes += [f"note: {built}"] if built else []
     failing = [r for r in results if r.finding]
     if stopped and not [r for r in failing if r.crash is None]:
         return _no_result(session, stopped, n_cases, results, notes)

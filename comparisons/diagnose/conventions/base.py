@@ -41,3 +41,58 @@ def ordinal(k):
     """1 -> '1st', 2 -> '2nd', 11 -> '11th'."""
     suffix = "th" if 10 <= k % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(k % 10, "th")
     return f"{k}{suffix}"
+
+
+def role(param):
+    """'input', 'output', 'hidden', 'hidden_list', 'dtype' or None: what a constructor parameter sets, by its name."""
+    n = param.name.lower()
+    if "input" in n or n in ("d", "n_x", "n_in"):
+        return "input"
+    if "class" in n or "output" in n or n in ("c", "n_y", "n_out"):
+        return "output"
+    if "hidden" in n:
+        return "hidden_list" if n.endswith("s") or "list" in n or "dims" in n else "hidden"
+    return "dtype" if n == "dtype" else None
+
+
+def keyword_build(cls, name, **fixed):
+    """(kwargs(sizes), depth, signature, note) for a constructor called by keyword: input_dim=, hidden_dim(s)=, …
+
+    ``fixed`` sets parameters by name where the constructor has them (reg=0.0); a dtype
+    parameter gets np.float64.  Unusable when a required parameter has no role.
+    """
+    try:
+        params = [
+            p for p in inspect.signature(cls).parameters.values() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        ]
+    except (TypeError, ValueError):
+        params = []
+    roles = {p.name: role(p) for p in params}
+    kinds = set(roles.values())
+    unknown = [p.name for p in params if roles[p.name] is None and p.name not in fixed and p.default is p.empty]
+    if unknown or not {"input", "output"} <= kinds or not kinds & {"hidden", "hidden_list"}:
+        sig = ", ".join(p.name for p in params)
+        raise Unusable(
+            f"cannot tell how to build {name}({sig}): it is built by keyword as {name}(input_dim=…, "
+            "hidden_dim=… or hidden_dims=[…], num_classes=…)"
+            + (f"; {', '.join(unknown)} has no default" * bool(unknown))
+        )
+
+    def kwargs(sizes):
+        out = {k: v for k, v in fixed.items() if k in roles}
+        for k, r in roles.items():
+            value = {
+                "input": int(sizes[0]),
+                "output": int(sizes[-1]),
+                "hidden": int(sizes[1]) if len(sizes) == 3 else None,
+                "hidden_list": [int(n) for n in sizes[1:-1]],
+                "dtype": np.float64,
+            }.get(r)
+            if value is not None:
+                out[k] = value
+        return out
+
+    depth = 0 if "hidden_list" in kinds else 3
+    shown = ", ".join(f"{k}=…" for k, r in roles.items() if r in ("input", "output", "hidden", "hidden_list"))
+    note = f"built with dtype=np.float64, which {name} takes" if "dtype" in kinds else ""
+    return kwargs, depth, f"{name}({shown})", note

@@ -20,6 +20,8 @@ from comparisons.diagnose.conventions.lecture import as_array
 from comparisons.diagnose.wire import Called, Opaque, plain
 
 NAME = "dlfs"
+MEAN = True  # gradient(x, t) is of the loss averaged over the batch
+FORWARD = "z"  # predict(x) returns the scores z^L
 DEFAULT_ACTIVATION = "relu"  # chapter 5's TwoLayerNet: Affine, Relu, Affine, SoftmaxWithLoss
 DEFAULT_COST = "cross_entropy"
 POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
@@ -95,20 +97,7 @@ class Runner:
 
     def check(self, net, sizes):
         """Unusable unless net.params holds W1, b1, … of the convention's shapes."""
-        label = f"{self.name}({', '.join(map(repr, self.args(sizes)))})"
-        params = getattr(net, "params", None)
-        if not isinstance(params, dict):
-            raise Unusable(f"{label}.params must be a dict of W1, b1, …, got {type(params).__name__}")
-        for i in range(1, len(sizes)):
-            for key, want in ((f"W{i}", (sizes[i - 1], sizes[i])), (f"b{i}", (sizes[i],))):
-                arr = params.get(key)
-                if not isinstance(arr, np.ndarray) or arr.size != int(np.prod(want)) or arr.ndim > 2:
-                    raise Unusable(
-                        f"{label}.params[{key!r}] has shape {np.shape(arr) if arr is not None else 'none (missing)'}"
-                        f"; the dlfs convention has {'(n_{l-1}, n_l)' if key[0] == 'W' else '(n_l,)'} = {want}"
-                    )
-                if key[0] == "W" and arr.shape != want:
-                    raise Unusable(f"{label}.params[{key!r}] has shape {arr.shape}; the dlfs convention has {want}")
+        check_params(net, sizes, f"{self.name}({', '.join(map(repr, self.args(sizes)))})", NAME)
 
     def write(self, net, W, b):
         """(W^l)ᵀ and b^l into the user's own arrays: the layers that refer to them see the new values."""
@@ -141,6 +130,23 @@ class Runner:
         if callable(getattr(net, "loss", None)):
             out["loss"] = plain(net.loss(X.copy(), T.copy()))
         return out
+
+
+def check_params(net, sizes, label, conv):
+    """Unusable unless net.params holds W1, b1, … as (n_{l−1}, n_l) and (n_l,): ゼロから作る's and CS231n's layout."""
+    params = getattr(net, "params", None)
+    if not isinstance(params, dict):
+        raise Unusable(f"{label}.params must be a dict of W1, b1, …, got {type(params).__name__}")
+    for i in range(1, len(sizes)):
+        for key, want in ((f"W{i}", (sizes[i - 1], sizes[i])), (f"b{i}", (sizes[i],))):
+            arr = params.get(key)
+            if not isinstance(arr, np.ndarray) or arr.size != int(np.prod(want)) or arr.ndim > 2:
+                raise Unusable(
+                    f"{label}.params[{key!r}] has shape {np.shape(arr) if arr is not None else 'none (missing)'}"
+                    f"; the {conv} convention has {'(n_{l-1}, n_l)' if key[0] == 'W' else '(n_l,)'} = {want}"
+                )
+            if key[0] == "W" and arr.shape != want:
+                raise Unusable(f"{label}.params[{key!r}] has shape {arr.shape}; the {conv} convention has {want}")
 
 
 def convert(raw, sizes, what, loaded, scale):

@@ -1,0 +1,180 @@
+"""CS231n's convention: a class with ``params`` and ``loss(X, y=None)``, or the layer functions of layers.py.
+
+The class (TwoLayerNet, FullyConnectedNet): params['W{i}'] is (W^{i+1})ᵀ, shape (n_{l−1}, n_l)
+— the course's (D, H) — and params['b{i}'] is b^{i+1} (n_l,); ``loss(X, y)`` takes X (N, D),
+one row per example, and integer labels y, and returns (loss, grads) for the softmax
+cross-entropy averaged over the N examples; ``loss(X)`` returns the scores z^L.  It is built by
+keyword with reg = 0 (and dtype=np.float64 where the constructor takes a dtype).
+
+The layer functions: affine_forward(x, w, b) -> (out, cache), affine_backward(dout, cache) ->
+(dx, dw, db), relu_forward(x) -> (out, cache), relu_backward(dout, cache) -> dx and, if the file
+has it, softmax_loss(x, y) -> (loss, dx).  deltacheck chains them into the network, so the
+dout each backward receives is δ^l / N and every equation is seen apart.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+
+from comparisons.diagnose.conventions import dlfs
+from comparisons.diagnose.conventions.base import changed, keyword_build, returned_names
+from comparisons.diagnose.wire import Called, plain
+
+NAME = "cs231n"
+DEFAULT_ACTIVATION = "relu"
+DEFAULT_COST = "cross_entropy"  # softmax_loss: softmax output, cross-entropy averaged over N
+MEAN = True
+FORWARD = "z"  # loss(X) returns the scores z^L
+LAYERS = ("affine_forward", "affine_backward", "relu_forward", "relu_backward")
+
+
+def accepts(obj):
+    """A class with ``loss`` and no ``gradient`` / ``backprop``, or a module with the layer functions."""
+    if inspect.ismodule(obj):
+        return all(callable(getattr(obj, f, None)) for f in LAYERS)
+    return inspect.isclass(obj) and callable(getattr(obj, "loss", None)) and not _other(obj)
+
+
+def _other(cls):
+    return any(callable(getattr(cls, m, None)) for m in ("gradient", "backprop"))
+
+
+def Runner(obj, name):
+    """The class runner or the layer-function runner."""
+    return LayerRunner(obj, name) if inspect.ismodule(obj) else ClassRunner(obj, name)
+
+
+class ClassRunner:
+    """Child side: builds the class by keyword, writes (W^l)ᵀ and b^l into params, calls loss(X, y) once."""
+
+    def __init__(self, cls, name):
+        self.cls, self.name, self.layers = cls, name, False
+        self.build_kw, self.depth, self.signature, built = keyword_build(cls, name, reg=0.0)
+        returned = returned_names(cls.loss)
+        self.names = {"returns": [returned[-1] if len(returned) == 2 else "grads"], "built": built}
+
+    def build(self, sizes):
+        """The user's network for ``sizes``, its params checked against the convention."""
+        net = self.cls(**self.build_kw(sizes))
+        dlfs.check_params(net, sizes, f"{self.name}(…)", NAME)
+        return net
+
+    def write(self, net, W, b):
+        """(W^l)ᵀ and b^l into the user's own arrays."""
+        for l in range(2, max(W) + 1):
+            net.params[f"W{l - 1}"][...] = W[l].T
+            net.params[f"b{l - 1}"][...] = b[l].reshape(net.params[f"b{l - 1}"].shape)
+
+    def call(self, net, W, b, X, T):
+        """loss(X, y) with the integer labels of T: its grads, and the parameters it changed."""
+        self.write(net, W, b)
+        out = net.loss(X.copy(), T.argmax(axis=1))
+        grads = out[1] if isinstance(out, tuple) and len(out) == 2 else out
+        mutated, post = [], {}
+        for l in range(2, max(W) + 1):
+            if changed(W[l].T.astype(net.params[f"W{l - 1}"].dtype), net.params[f"W{l - 1}"]):
+                mutated.append(f"params['W{l - 1}']")
+                post[l] = np.array(net.params[f"W{l - 1}"], dtype=np.float64).T
+        return Called(plain(grads), mutated, post)
+
+    def probe(self, net, W, b, X, T):
+        """loss(X): the scores; loss(X, y)'s loss."""
+        self.write(net, W, b)
+        out = {"forward": plain(net.loss(X.copy()))}
+        res = net.loss(X.copy(), T.argmax(axis=1))
+        if isinstance(res, tuple) and len(res) == 2:
+            out["loss"] = plain(res[0])
+        return out
+
+
+def _softmax_loss(x, y):
+    """The course's softmax_loss, for a file that does not define its own: (loss, dx), averaged over N."""
+    p = np.exp(x - x.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    N = x.shape[0]
+    loss = -np.log(p[np.arange(N), y]).sum() / N
+    p[np.arange(N), y] -= 1
+    return loss, p / N
+
+
+class LayerRunner:
+    """Child side: the file's layer functions chained into the network, forward then backward."""
+
+    depth, signature = 0, ""
+
+    def __init__(self, module, name):
+        self.m, self.name, self.layers = module, name, True
+        own = getattr(module, "softmax_loss", None)
+        self.loss = own if callable(own) else _softmax_loss
+        self.names = {"softmax_loss": callable(own)}
+
+    def call(self, net, W, b, X, T):
+        """{'dw': {l: …}, 'db': …, 'dx': {l: the dout affine_backward receives}} as the functions return them."""
+        m, L = self.m, max(W)
+        a, caches = X.copy(), {}
+        for l in range(2, L + 1):  # (1), examples as rows: a^{l−1} (W^l)ᵀ + b^l
+            a, caches[l] = m.affine_forward(a, W[l].T.copy(), b[l].copy())
+            if l < L:
+                a, caches[l, "relu"] = m.relu_forward(a)
+        _, dout = self.loss(a, T.argmax(axis=1))  # (4) / N
+        dw, db, dx = {}, {}, {}
+        for l in range(L, 1, -1):
+            if l < L:
+                dout = m.relu_backward(dout, caches[l, "relu"])  # (5) / N: ⊙ σ'(z^l)
+            dx[l] = dout
+            dout, dw[l], db[l] = m.affine_backward(dout, caches[l])  # (2), (3) / N, and (W^l)ᵀ δ^l for (5)
+        return Called(plain({"dw": dw, "db": db, "dx": dx}))
+
+    def probe(self, net, W, b, X, T):
+        """Nothing to detect: the layers are relu and the loss softmax_loss."""
+        return {}
+
+
+def convert(raw, sizes, what, loaded, scale):
+    """(dW, db, δ or None, notes): the class's grads as ゼロから作る's; the layers' dw, db, dout each × N."""
+    if not (isinstance(raw, dict) and set(raw) == {"dw", "db", "dx"}):
+        return dlfs.convert(raw, sizes, what, loaded, scale)
+    L, notes, out = len(sizes), {}, []
+    for key, sym in (("dw", "dW"), ("db", "db"), ("dx", "delta")):
+        d = {}
+        for l, v in raw[key].items():
+            arr = dlfs.as_array(v, lambda got, l=l, key=key: f"{what}: {key} at layer {l} is {got}")
+            want = {"dW": (sizes[l - 2], sizes[l - 1]), "db": (sizes[l - 1],), "delta": None}[sym]
+            if sym == "dW" and arr.shape in (want, want[::-1]):
+                arr = arr.T  # dw is (D, M) = (n_{l−1}, n_l): the lecture's (n_l, n_{l−1}) transposed
+            elif sym == "db" and arr.shape == (1, want[0]):
+                arr = arr.reshape(-1)
+            elif want and arr.shape != want:
+                notes[sym, l] = f"{names(loaded, L)[sym, l]} has shape {arr.shape}, expected {want}"
+            d[l] = arr * scale
+        out.append(d)
+    return out[0], out[1], out[2], notes
+
+
+def mutation_notes(loaded, mutated):
+    """The note for parameters loss changed while it ran."""
+    if not mutated:
+        return []
+    return [
+        f"note: {loaded.name}.loss changes {', '.join(mutated)} while it runs; deltacheck writes the parameters "
+        "again before every call, but the Solver would see them changed"
+    ]
+
+
+def callee(loaded):
+    """How the user's code is named in a verdict."""
+    return "the layer functions" if loaded.name in LAYERS else f"{loaded.name}.loss"
+
+
+def names(loaded, L):
+    """The user's names: grads['W1'] beside dW^2; for the layers, which function returned which."""
+    if loaded.name not in LAYERS:
+        return dlfs.names(loaded, L)
+    out = {}
+    for l in range(2, L + 1):
+        out["dW", l], out["db", l] = f"affine_backward's dw for W{l - 1}", f"affine_backward's db for b{l - 1}"
+        out["delta", l] = f"relu_backward's dx at layer {l - 1}"
+    out["delta", L] = "softmax_loss's dx" if loaded.names.get("softmax_loss") else f"the dout of affine {L - 1}"
+    return out
