@@ -9,23 +9,12 @@ memory limit.  Exit 0: it agrees; 1: a wrong result; 2: no result, or unusable i
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 from comparisons.common.argtypes import int_at_least, positive_float
-from comparisons.diagnose.limits import DEFAULT_MAX_MEMORY, DEFAULT_TIMEOUT, parse_size
+from comparisons.diagnose.limits import DEFAULT_ARCHS, DEFAULT_MAX_MEMORY, DEFAULT_TIMEOUT, memory_limit
 
 GALLERY_DOC = """`deltacheck gallery --out DIR`: diagnose every file of examples/mistakes/ and write DIR/mistakes.md."""
-
-DEFAULT_ARCHS = 6  # as comparisons.diagnose.run.DEFAULT_ARCHS, kept here so that --help imports nothing heavy
-
-
-def memory_size(text):
-    """An argparse type: '2G', '512M', '1.5GiB' or a number of bytes, at least 256M."""
-    try:
-        return parse_size(text)
-    except ValueError as e:
-        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def register(sub):
@@ -42,7 +31,7 @@ def register_diagnose(sub):
     p.add_argument("target", metavar="FILE.py[:NAME]", help="your file, and the function or class in it")
     p.add_argument(
         "--convention",
-        choices=["lecture", "nielsen", "dlfs"],
+        choices=["lecture", "nielsen", "dlfs", "cs231n", "dlai"],
         default=None,
         help="how your code is called (default: told by what the file defines)",
     )
@@ -80,7 +69,7 @@ def register_diagnose(sub):
     )
     p.add_argument(
         "--max-memory",
-        type=memory_size,
+        type=memory_limit,
         default=DEFAULT_MAX_MEMORY,
         metavar="SIZE",
         help=f"address space of the process running your code, e.g. 512M (default {DEFAULT_MAX_MEMORY >> 30}G)",

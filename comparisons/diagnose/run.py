@@ -6,11 +6,9 @@ Shared by the `deltacheck diagnose` command, the gallery and the Python API.
 from __future__ import annotations
 
 from comparisons.diagnose.cases import parse_sizes, plan
-from comparisons.diagnose.limits import DEFAULT_MAX_MEMORY, DEFAULT_TIMEOUT
+from comparisons.diagnose.limits import DEFAULT_ARCHS, DEFAULT_MAX_MEMORY, DEFAULT_TIMEOUT, MAX_OUTPUT
 from comparisons.diagnose.session import Session
 from comparisons.diagnose.settings import resolve
-
-DEFAULT_ARCHS = 6
 
 
 def check(
@@ -40,6 +38,12 @@ def check(
         cases = plan(archs, seed, settings.activation, settings.cost, sizes, loaded.depth, settings.output)
         verdict = diagnose(session, cases, settings)
     verdict.output = session.output  # after the child has ended: its output is complete
+    if session.child.output.too_much.is_set() and verdict.status != "error":  # the flood ended before it was seen
+        verdict.status, verdict.eq, verdict.layer = "error", "", 0
+        verdict.headline = (
+            f"NO RESULT: {session.what} printed more than {MAX_OUTPUT >> 20} MiB; its result is not taken"
+        )
+        verdict.hint = "print less, or nothing, inside backprop"
     verdict.notes += [f"note: {target.shown}: {n}; the cells after it ran" for n in loaded.names.get("notebook", [])]
     if loaded.depth and not sizes:
         used = ", ".join(dict.fromkeys("-".join(map(str, c.spec.sizes)) for c in cases))
