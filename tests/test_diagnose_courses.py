@@ -9,8 +9,6 @@ import json
 import textwrap
 from pathlib import Path
 
-import pytest
-
 from comparisons import check_backprop
 from comparisons.diagnose.child import is_user_file
 

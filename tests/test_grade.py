@@ -15,7 +15,8 @@ CORRECT = (EXAMPLES / "correct.py").read_text(encoding="utf-8")
 HOSTILE = {  # student -> what their backprop does before it returns the right gradients
     "loops": "    while True:\n        pass\n",
     "exits": "    import os\n    os._exit(3)\n",
-    "deletes": "    import glob, os\n    [os.remove(f) for f in glob.glob('*') + glob.glob('../*') if os.path.isfile(f)]\n",
+    "deletes": "    import glob, os\n"
+    "    [os.remove(f) for f in glob.glob('*') + glob.glob('../*') if os.path.isfile(f)]\n",
     "floods": "    print('x' * (10 << 20))\n",
 }
 
