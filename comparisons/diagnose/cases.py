@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from comparisons.common.argtypes import widths
 from comparisons.common.errors import UsageError
 from comparisons.common.spec import ArchSpec
 from manual_bp import COSTS, validate
@@ -115,11 +116,9 @@ def parse_sizes(texts, depth=0, signature="", flag="--sizes"):
         for item in str(text).split(","):
             item = item.strip()
             try:
-                s = tuple(int(n, 10) for n in item.split("-"))
-            except ValueError:
-                raise UsageError(f"{flag} {item!r}: write the widths n_1-…-n_L as integers, e.g. 12-3-2") from None
-            if len(s) < 2 or min(s) < 1:
-                raise UsageError(f"{flag} {item}: needs at least 2 layers of at least 1 unit, e.g. 12-3-2")
+                s = widths(item)
+            except ValueError as e:
+                raise UsageError(f"{flag} {e}") from None
             if len(s) > MAX_LAYERS or max(s) > MAX_SIZE:
                 raise UsageError(f"{flag} {item}: at most {MAX_LAYERS} layers of at most {MAX_SIZE} units")
             n_params = sum(m * n + n for m, n in zip(s[:-1], s[1:]))

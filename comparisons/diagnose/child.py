@@ -15,13 +15,12 @@ import linecache
 import os
 import resource
 import sys
-import threading
-import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 
+from comparisons.common.lifeline import tie_to_parent
 from comparisons.diagnose import conventions, notebook
 from comparisons.diagnose.wire import MAX_LOCAL, Closed, Failed, Frame, Loaded, Raised, plain, recv, send
 
@@ -36,17 +35,6 @@ def set_limits(max_memory, cpu_seconds):
         resource.setrlimit(resource.RLIMIT_AS, (max_memory, max_memory))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-
-def watch_parent(ppid):
-    """End this process as soon as its parent is gone (the parent was killed, say)."""
-
-    def loop():
-        while os.getppid() == ppid:
-            time.sleep(0.2)
-        os._exit(70)
-
-    threading.Thread(target=loop, daemon=True).start()
 
 
 def is_user_file(filename):
@@ -218,7 +206,7 @@ def serve(req, rep):
 
 def main():
     req, rep, max_memory, cpu, ppid = map(int, sys.argv[1:6])
-    watch_parent(ppid)
+    tie_to_parent(ppid)  # ends with its parent, however the parent ends
     set_limits(max_memory, cpu)
     serve(req, rep)
 
