@@ -19,7 +19,7 @@ COMMANDS = [
     "comparisons.bench.cli",
     "comparisons.lecture.cli",
     "comparisons.diagnose.cli",
-    "comparisons.diagnose.grade.cli",
+    "comparisons.grade.cli",
 ]
 
 

@@ -171,7 +171,7 @@ def test_convention_flag_picks_between_what_a_file_defines(capsys, tmp_path):
         (
             "class Net:\n    def __init__(self, input_size, hidden_size, output_size):\n        pass\n"
             "    def gradient(self, x, t):\n        pass\n",
-            "Net(12, 3, 2).params must be a dict of W1, b1, …, got NoneType",
+            "Net(input_size=12, hidden_size=3, output_size=2).params must be a dict of W1, b1, …, got NoneType",
         ),
         (
             "class Net:\n    def backprop(self, x, y):\n        pass\n    def gradient(self, x, t):\n        pass\n",

@@ -26,7 +26,7 @@ from comparisons.diagnose.wire import MAX_LOCAL, Closed, Failed, Frame, Loaded, 
 
 PACKAGE = Path(__file__).resolve().parents[1]  # comparisons/: never the user's code
 SYSTEM = tuple({str(Path(p).resolve()) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)})
-FRAMES_WITH_LOCALS = 4  # the innermost frames whose numbers are kept (a RecursionError has a thousand)
+FRAMES_WITH_LOCALS = 1  # the innermost frame's numbers are kept: the shapes on the line that raised
 
 
 def set_limits(max_memory, cpu_seconds):
@@ -61,25 +61,17 @@ def _one_line(e):
     return f"{type(e).__name__}: {msg}" if msg else type(e).__name__
 
 
-def _params(state):
-    """id -> the user's name of every parameter array of the network being run."""
-    params = getattr(state.net, "params", None)
-    return {id(v): k for k, v in params.items()} if isinstance(params, dict) else {}
-
-
-def _locals(frame, params):
-    """A frame's locals that are numbers (and self's), as plain values; the parameters self refers to."""
-    out, refs = {}, {}
+def _locals(frame):
+    """A frame's locals that are numbers (and self's), as plain values: the shapes a crash is named by."""
+    out = {}
     for name, v in list(frame.f_locals.items())[:60]:
         if name == "self":
             for attr, a in list(getattr(v, "__dict__", {}).items())[:60]:
-                if id(a) in params:
-                    refs[attr] = params[id(a)]
                 if isinstance(a, (np.ndarray, list, dict, tuple, int)):
                     out[f"self.{attr}"] = plain(a, limit=MAX_LOCAL)
         elif isinstance(v, (np.ndarray, list, dict, tuple, int, float, np.number)):
             out[name] = plain(v, limit=MAX_LOCAL)
-    return out, refs
+    return out
 
 
 COMPOUND = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.For, ast.While, ast.If, ast.With, ast.Try)
@@ -109,15 +101,14 @@ def raised(e, state):
         if is_user_file(f.f_code.co_filename):
             entries.append((f, tb.tb_lineno))
         tb = tb.tb_next
-    params, frames, trace = _params(state), [], []
+    frames, trace = [], []
     for i, (f, lineno) in enumerate(entries):
         file = str(Path(f.f_code.co_filename).resolve())
         line = linecache.getline(f.f_code.co_filename, lineno).strip()
         trace.append((file, lineno, f.f_code.co_name, line))
         if i >= len(entries) - FRAMES_WITH_LOCALS:
-            loc, refs = _locals(f, params)
             stmt = _statement(f.f_code.co_filename, lineno)
-            frames.append(Frame(file, f.f_code.co_name, lineno, line, f.f_code.co_firstlineno, loc, refs, stmt))
+            frames.append(Frame(file, f.f_code.co_name, lineno, line, f.f_code.co_firstlineno, _locals(f), {}, stmt))
     k = getattr(state.runner, "k", -1)
     return Raised(_one_line(e), type(e).__name__, frames, trace, k, state.stage)
 

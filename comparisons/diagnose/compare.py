@@ -15,7 +15,6 @@ import numpy as np
 from comparisons.common.checks import compare
 from comparisons.common.spec import make_problem
 from comparisons.common.tolerances import gradient_tolerance
-from comparisons.diagnose.wording import delta_eq, delta_lead, lead, recurrence_wrong
 from torch_ref import TorchMLP
 
 TOL = gradient_tolerance(np.float64)
@@ -63,6 +62,28 @@ class Check:
     factor: float = 1.0  # status factor: m = factor · r
     bad: str = ""  # status nonfinite: "NaN", "inf" or "NaN and inf", and in how many entries
     note: str = ""  # status shape: the shape in the user's own terms ("nabla_b[-1] has shape (2,), expected (2, 1)")
+
+
+def delta_eq(l, L):
+    """The equation that makes δ^l: (4) at the output layer, (5) below it."""
+    return "4" if l == L else "5"
+
+
+def lead(eq, l, L=None):
+    """'eq (4) fails at the output layer l = 3: ' or 'eq (N) fails at layer l = 2: '."""
+    if eq == "4" and l == L:
+        return f"eq (4) fails at the output layer l = {L}: "
+    return f"eq ({eq}) fails at layer l = {l}: "
+
+
+def delta_lead(l, L):
+    """The lead for a wrong δ^l."""
+    return lead(delta_eq(l, L), l, L)
+
+
+def recurrence_wrong(l):
+    """The blame when δ^{l+1} agrees and δ^l does not."""
+    return f" while δ^{l + 1} agrees — the recurrence from layer {l + 1} to {l} is wrong"
 
 
 def rel_err(m, r):

@@ -19,7 +19,6 @@ import inspect
 import numpy as np
 
 from comparisons.diagnose.conventions import dlfs
-from comparisons.diagnose.conventions.base import changed, keyword_build, returned_names
 from comparisons.diagnose.wire import Called, plain
 
 NAME = "cs231n"
@@ -46,38 +45,15 @@ def Runner(obj, name):
     return LayerRunner(obj, name) if inspect.ismodule(obj) else ClassRunner(obj, name)
 
 
-class ClassRunner:
-    """Child side: builds the class by keyword, writes (W^l)ᵀ and b^l into params, calls loss(X, y) once."""
+class ClassRunner(dlfs.Runner):
+    """Child side: built by keyword with reg = 0, (W^l)ᵀ and b^l written into params, loss(X, y) called once."""
 
-    def __init__(self, cls, name):
-        self.cls, self.name, self.layers = cls, name, False
-        self.build_kw, self.depth, self.signature, built = keyword_build(cls, name, reg=0.0)
-        returned = returned_names(cls.loss)
-        self.names = {"returns": [returned[-1] if len(returned) == 2 else "grads"], "built": built}
+    METHOD, FIXED = "loss", {"reg": 0.0}
 
-    def build(self, sizes):
-        """The user's network for ``sizes``, its params checked against the convention."""
-        net = self.cls(**self.build_kw(sizes))
-        dlfs.check_params(net, sizes, f"{self.name}(…)", NAME)
-        return net
-
-    def write(self, net, W, b):
-        """(W^l)ᵀ and b^l into the user's own arrays."""
-        for l in range(2, max(W) + 1):
-            net.params[f"W{l - 1}"][...] = W[l].T
-            net.params[f"b{l - 1}"][...] = b[l].reshape(net.params[f"b{l - 1}"].shape)
-
-    def call(self, net, W, b, X, T):
-        """loss(X, y) with the integer labels of T: its grads, and the parameters it changed."""
-        self.write(net, W, b)
-        out = net.loss(X.copy(), T.argmax(axis=1))
-        grads = out[1] if isinstance(out, tuple) and len(out) == 2 else out
-        mutated, post = [], {}
-        for l in range(2, max(W) + 1):
-            if changed(W[l].T.astype(net.params[f"W{l - 1}"].dtype), net.params[f"W{l - 1}"]):
-                mutated.append(f"params['W{l - 1}']")
-                post[l] = np.array(net.params[f"W{l - 1}"], dtype=np.float64).T
-        return Called(plain(grads), mutated, post)
+    def gradients(self, net, X, T):
+        """The grads of loss(X, y), with the integer labels of T."""
+        out = net.loss(X, T.argmax(axis=1))
+        return out[1] if isinstance(out, tuple) and len(out) == 2 else out
 
     def probe(self, net, W, b, X, T):
         """loss(X): the scores; loss(X, y)'s loss."""
@@ -105,7 +81,7 @@ class LayerRunner:
     depth, signature = 0, ""
 
     def __init__(self, module, name):
-        self.m, self.name, self.layers = module, name, True
+        self.m, self.name = module, name
         own = getattr(module, "softmax_loss", None)
         self.loss = own if callable(own) else _softmax_loss
         self.names = {"softmax_loss": callable(own)}

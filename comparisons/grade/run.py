@@ -12,11 +12,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from comparisons.common.errors import UsageError
-from comparisons.diagnose.grade import submissions
-from comparisons.diagnose.grade.rubric import score
-from comparisons.diagnose.run import check
-from comparisons.diagnose.session import Target
+from comparisons.diagnose.api import check_backprop
+from comparisons.grade import submissions
+from comparisons.grade.rubric import score
 
 
 @dataclass
@@ -44,15 +42,14 @@ def grade_one(sub, shares, archs, seed, timeout, max_memory):
     if sub.copy is None:
         headline = text = f"{sub.shown}: no .py or .ipynb file in it"
     else:
-        try:
-            v = check(Target(sub.copy, "", sub.shown), archs=archs, seed=seed, timeout=timeout, max_memory=max_memory)
-            convention, status, eq, layer, hint = v.loaded.convention, v.status, v.eq, v.layer, v.hint
-            hint = v.headline if status == "error" else hint  # no result: the reason, in the hint's column
-            headline, text = v.headline, f"{v.header}\n{v.text()}"
-        except UsageError as e:
-            headline = text = hint = f"UNUSABLE: {e}"
+        v = check_backprop(str(sub.copy), archs=archs, seed=seed, timeout=timeout, max_memory=max_memory)
+        status = "unusable" if v.loaded is None else v.status
+        convention, eq, layer, headline = getattr(v.loaded, "convention", ""), v.eq, v.layer, v.headline
+        hint = v.headline if status in ("error", "unusable") else v.hint  # no result: the reason, in its column
+        text = "\n".join(t for t in (v.header, v.text()) if t)
     seconds = time.monotonic() - start
-    text, headline = (t.replace(str(sub.scratch / "class") + "/", "") for t in (text, headline))  # the copy's folder
+    where = str(sub.scratch / "class") + "/"  # the copy's folder: shown as in the class folder
+    text, headline, hint = (t.replace(where, "") for t in (text, headline, hint))
     points, out_of = score(shares, status, eq)
     return Row(sub.student, sub.shown, convention, status, eq, layer, hint, seconds, points, out_of, headline, text)
 

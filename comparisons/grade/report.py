@@ -6,7 +6,7 @@ import csv
 import io
 import json
 
-from comparisons.diagnose.grade.rubric import EQUATIONS, TITLE, held
+from comparisons.grade.rubric import EQUATIONS, TITLE, held
 
 COLUMNS = ["student", "file", "convention", "verdict", "equation", "layer", "hint", "seconds", "score", "out_of"]
 VERDICT_JA = {"pass": "合格", "fail": "誤りあり", "error": "結果なし", "unusable": "実行できず"}

@@ -42,8 +42,8 @@ def register(sub):
 
 def run(args):
     from comparisons.common.reportio import atomic_dir, check_out_dir, write_text
-    from comparisons.diagnose.grade import report, rubric
-    from comparisons.diagnose.grade.run import grade
+    from comparisons.grade import report, rubric
+    from comparisons.grade.run import grade
 
     shares = rubric.load(args.rubric)
     out = check_out_dir(args.out)
