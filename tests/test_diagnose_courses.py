@@ -167,3 +167,19 @@ def test_library_and_cython_frames_are_never_the_users():
     assert not is_user_file("/home/me/.venv/lib/python3.11/site-packages/foo/bar.py")
     assert not is_user_file("numpy/random/mtrand.pyx")
     assert is_user_file(str(EXAMPLES / "correct.py"))
+
+
+def test_a_dlai_notebook_without_the_courses_dnn_utils_gets_the_courses_own(tmp_path):
+    body = DEEP_NN[DEEP_NN.index("def initialize_parameters_deep") :]  # its sigmoid, relu, … come from dnn_utils
+    head = (
+        "import numpy as np\nfrom dnn_utils import sigmoid, sigmoid_backward, relu, relu_backward\n%load_ext autoreload"
+    )
+    nb = {"cells": [{"cell_type": "code", "source": s} for s in (head, body)]}
+    v = check_backprop(str(write(tmp_path, nb, "Building_your_Deep_Neural_Network.ipynb")), archs=1)
+    assert v.passed and v.loaded.convention == "dlai", v.text()
+    assert "note: dnn_utils's sigmoid, relu, sigmoid_backward, relu_backward are not in your files" in v.text()
+    assert "cell 1 raises ModuleNotFoundError: No module named 'dnn_utils'" in v.text()
+    wrong = body.replace("dA_prev = np.dot(W.T, dZ)", "dA_prev = np.dot(W, dZ)")  # a missing transpose
+    nb["cells"][1]["source"] = wrong
+    v = check_backprop(str(write(tmp_path, nb, "wrong.ipynb")), archs=1)
+    assert v.status == "fail" and v.eq == "5", v.text()

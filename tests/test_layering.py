@@ -2,8 +2,8 @@
 
 manual_bp never imports torch, torch_ref never imports manual_bp; in comparisons/ each feature
 (sweep, lecture, diagnose, bench, grade) leans on common/, manual_bp and torch_ref only, never on
-another feature (grade on diagnose's public API alone), and no library module imports a CLI module; torch_ref starts from
-bit-identical copies of manual_bp's arrays.
+another feature (grade on diagnose's public API alone), and no library module imports a CLI module;
+torch_ref starts from bit-identical copies of manual_bp's arrays.
 """
 
 import ast

@@ -40,7 +40,11 @@ class Runner:
     def __init__(self, module, name):
         if not accepts(module):
             raise Unusable(f"{name}: needs both L_model_forward(X, parameters) and L_model_backward(AL, Y, caches)")
-        self.m, self.name, self.names = module, name, {}
+        given = {n: f for n, f in GIVEN.items() if not callable(getattr(module, n, None))}
+        vars(module).update(given)  # the course's dnn_utils, where the folder handed in lacks it
+        self.m, self.name = module, name
+        what = f"dnn_utils's {', '.join(given)} are not in your files: the course's own stand in"
+        self.names = {"built": what} if given else {}
 
     def call(self, net, W, b, X, T):
         """grads of L_model_backward as returned; the parameters either function changed."""
@@ -54,6 +58,31 @@ class Runner:
         """AL of L_model_forward, one row per example, to detect σ."""
         AL, _ = self.m.L_model_forward(X.T.copy(), _parameters(W, b))
         return {"forward": plain(np.asarray(AL).T)}
+
+
+def _sigmoid(Z):
+    return 1 / (1 + np.exp(-Z)), Z
+
+
+def _relu(Z):
+    return np.maximum(0, Z), Z
+
+
+def _sigmoid_backward(dA, Z):
+    s = 1 / (1 + np.exp(-Z))
+    return dA * s * (1 - s)
+
+
+def _relu_backward(dA, Z):
+    return dA * (Z > 0)
+
+
+GIVEN = {  # dnn_utils.py, which the course hands out: (A, cache=Z) forward, dZ = dA ⊙ g'(Z) backward
+    "sigmoid": _sigmoid,
+    "relu": _relu,
+    "sigmoid_backward": _sigmoid_backward,
+    "relu_backward": _relu_backward,
+}
 
 
 def _parameters(W, b):
