@@ -9,6 +9,8 @@ import json
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from comparisons import check_backprop
 from comparisons.diagnose.child import is_user_file
 
@@ -183,3 +185,16 @@ def test_a_dlai_notebook_without_the_courses_dnn_utils_gets_the_courses_own(tmp_
     nb["cells"][1]["source"] = wrong
     v = check_backprop(str(write(tmp_path, nb, "wrong.ipynb")), archs=1)
     assert v.status == "fail" and v.eq == "5", v.text()
+
+
+@pytest.mark.parametrize(
+    "course, base, module", [(0, "cs231n/fc_net.py", "my_fc_net"), (1, "dlai/deep_nn.py", "my_deep_nn")]
+)
+def test_the_documented_ten_line_adapters_pass_around_the_courses_code(tmp_path, course, base, module):
+    docs = (ROOT / "docs" / "diagnose.md").read_text(encoding="utf-8")
+    adapters = docs.split("## Adapters")[1].split("\n## ")[0].split("```python\n")[1:]
+    source = adapters[course].split("```")[0]
+    assert len([ln for ln in source.splitlines() if ln.strip()]) <= 14  # ten lines, with imports and settings
+    (tmp_path / f"{module}.py").write_text((EXAMPLES / base).read_text(encoding="utf-8"), encoding="utf-8")
+    v = check_backprop(str(write(tmp_path, source, "adapter.py")), archs=1)
+    assert v.passed and v.loaded.convention == "lecture", v.text()
