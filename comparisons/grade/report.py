@@ -71,47 +71,44 @@ def feedback(row, shares, lang="en"):
     if lang == "ja":
         head = [f"# {row.student} さんへのフィードバック", "", f"提出ファイル: `{row.file}`", ""]
         head.append(f"判定: {VERDICT_JA[row.verdict]}　得点: {_number(row.points)} / {_number(row.out_of)}")
-        head += ["", _summary_ja(row), ""]
+        head += ["", summary(row, "ja"), ""]
         table = [f"- {EQ_JA[e]}: {'○' if e in ok else '×'}（{_number(shares[e] * (e in ok))} 点）" for e in EQUATIONS]
         tail = ["", "診断の全文（deltacheck diagnose の出力）:", ""]
     else:
         head = [f"# Feedback for {row.student}", "", f"File: `{row.file}`", ""]
         head.append(f"Verdict: {row.verdict}; score {_number(row.points)} / {_number(row.out_of)}")
-        head += ["", _summary_en(row), ""]
+        head += ["", summary(row, "en"), ""]
         table = [f"- {TITLE[e]}: {_number(shares[e] if e in ok else 0)} of {_number(shares[e])}" for e in EQUATIONS]
         tail = ["", "The whole diagnosis (as `deltacheck diagnose` prints it):", ""]
     return "\n".join(head + table + tail + ["```", row.text, "```"]) + "\n"
 
 
-def _summary_en(r):
-    if r.verdict == "pass":
-        return "Every gradient agrees with PyTorch autograd: eqs (2)–(5) hold on every network tried."
-    if r.verdict == "fail" and r.equation in EQUATIONS:
-        return (
-            f"Eq ({r.equation}) fails at layer l = {r.layer}; the equations before it in backprop's order hold. "
-            "Fix it and run deltacheck diagnose again: a second mistake behind it would show then."
-        )
-    if r.verdict == "fail":
-        return "Your code raises an exception or computes a wrong forward pass: fix that first (see the traceback)."
-    if r.verdict == "error":
-        return "Your code gave no result (it hung, ended its process, ran out of memory or printed without end)."
-    return "Your submission could not be run as any of the conventions deltacheck reads."
+SUMMARY = {  # what the verdict means for the student, by case: pass, placed (a named equation), fail, error, unusable
+    "en": {
+        "pass": "Every gradient agrees with PyTorch autograd: eqs (2)–(5) hold on every network tried.",
+        "placed": "Eq ({eq}) fails at layer l = {layer}; the equations before it in backprop's order hold. "
+        "Fix it and run deltacheck diagnose again: a second mistake behind it would show then.",
+        "fail": "Your code raises an exception or computes a wrong forward pass: fix that first (see the traceback).",
+        "error": "Your code gave no result (it hung, ended its process, ran out of memory or printed without end).",
+        "unusable": "Your submission could not be run as any of the conventions deltacheck reads.",
+    },
+    "ja": {
+        "pass": "すべての勾配が PyTorch の自動微分と一致しました。"
+        "試したどのネットワークでも式 (2)〜(5) が成り立ちます。",
+        "placed": "第 {layer} 層で{eq_ja}が成り立っていません。誤差逆伝播法で先に計算する式は正しく計算できています。"
+        "ここを直してからもう一度 deltacheck diagnose を実行してください。ほかに誤りがあれば、そのときに見つかります。",
+        "fail": "コードが例外を出したか、順伝播の計算が違っています。まずトレースバックが示す行を直してください。",
+        "error": "結果が返りませんでした（無限ループ、プロセスの終了、メモリ不足、または大量の出力）。",
+        "unusable": "deltacheck が読める書き方（講義、Nielsen、ゼロから作る、CS231n、deeplearning.ai）"
+        "では実行できませんでした。",
+    },
+}
 
 
-def _summary_ja(r):
-    if r.verdict == "pass":
-        return "すべての勾配が PyTorch の自動微分と一致しました。試したどのネットワークでも式 (2)〜(5) が成り立ちます。"
-    if r.verdict == "fail" and r.equation in EQUATIONS:
-        return (
-            f"第 {r.layer} 層で{EQ_JA[r.equation]}が成り立っていません。誤差逆伝播法で先に計算する式は正しく"
-            "計算できています。ここを直してからもう一度 deltacheck diagnose を実行してください。"
-            "ほかに誤りがあれば、そのときに見つかります。"
-        )
-    if r.verdict == "fail":
-        return "コードが例外を出したか、順伝播の計算が違っています。まずトレースバックが示す行を直してください。"
-    if r.verdict == "error":
-        return "結果が返りませんでした（無限ループ、プロセスの終了、メモリ不足、または大量の出力）。"
-    return "deltacheck が読める書き方（講義、Nielsen、ゼロから作る、CS231n、deeplearning.ai）では実行できませんでした。"
+def summary(r, lang):
+    """One paragraph on what the verdict means, in ``lang``."""
+    case = "placed" if r.verdict == "fail" and r.equation in EQUATIONS else r.verdict
+    return SUMMARY[lang][case].format(eq=r.equation, layer=r.layer, eq_ja=EQ_JA.get(r.equation, ""))
 
 
 def gradescope(row, shares):
