@@ -198,3 +198,30 @@ def test_the_documented_ten_line_adapters_pass_around_the_courses_code(tmp_path,
     (tmp_path / f"{module}.py").write_text((EXAMPLES / base).read_text(encoding="utf-8"), encoding="utf-8")
     v = check_backprop(str(write(tmp_path, source, "adapter.py")), archs=1)
     assert v.passed and v.loaded.convention == "lecture", v.text()
+
+
+LAYER_UTILS = """
+from layers import affine_backward, affine_forward, relu_backward, relu_forward, softmax_loss
+
+
+def affine_relu_forward(x, w, b):
+    a, fc_cache = affine_forward(x, w, b)
+    out, relu_cache = relu_forward(a)
+    return out, (fc_cache, relu_cache)
+
+
+def affine_relu_backward(dout, cache):
+    fc_cache, relu_cache = cache
+    da = relu_backward(dout, relu_cache)
+    return affine_backward(da, fc_cache)
+"""
+
+
+def test_cs231n_layer_utils_is_run_through_its_own_affine_relu_functions(tmp_path):
+    write(tmp_path, FC_NET.split("class FullyConnectedNet")[0], "layers.py")
+    v = check_backprop(str(write(tmp_path, LAYER_UTILS, "layer_utils.py")), archs=1)
+    assert v.passed and v.loaded.convention == "cs231n", v.text()
+    wrong = LAYER_UTILS.replace("da = relu_backward(dout, relu_cache)", "da = dout")
+    v = check_backprop(str(write(tmp_path, wrong, "layer_utils.py")), archs=1)
+    assert v.status == "fail" and (v.eq, v.layer) == ("5", 2), v.text()
+    assert "dW^2 (affine_relu_backward's dw for W1)" in v.headline

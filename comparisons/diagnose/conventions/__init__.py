@@ -58,7 +58,7 @@ def _convention_of(obj, forced):
 def _module_convention(module, forced):
     """dlai or cs231n when the module defines (at least one of) their functions, else None."""
     own = {n for n, _ in _defined_here(module)}
-    for conv, funcs in (("dlai", dlai.FUNCTIONS), ("cs231n", cs231n.LAYERS)):
+    for conv, funcs in (("dlai", dlai.FUNCTIONS), ("cs231n", cs231n.LAYERS + cs231n.FUSED)):
         if forced in (None, conv) and CONVENTIONS[conv].accepts(module) and own & set(funcs):
             return conv
     return None

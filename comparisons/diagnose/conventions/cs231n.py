@@ -27,6 +27,7 @@ DEFAULT_COST = "cross_entropy"  # softmax_loss: softmax output, cross-entropy av
 MEAN = True
 FORWARD = "z"  # loss(X) returns the scores z^L
 LAYERS = ("affine_forward", "affine_backward", "relu_forward", "relu_backward")
+FUSED = ("affine_relu_forward", "affine_relu_backward")  # layer_utils.py's
 
 
 def accepts(obj):
@@ -84,24 +85,32 @@ class LayerRunner:
         self.m, self.name = module, name
         own = getattr(module, "softmax_loss", None)
         self.loss = own if callable(own) else _softmax_loss
-        self.names = {"softmax_loss": callable(own)}
+        # layer_utils.py: its affine_relu_forward/backward carry the hidden layers, δ^l inside them unseen
+        self.fused = all(getattr(getattr(module, f, None), "__module__", "") == module.__name__ for f in FUSED)
+        self.names = {"softmax_loss": callable(own), "fused": self.fused}
 
     def call(self, net, W, b, X, T):
         """{'dw': {l: …}, 'db': …, 'dx': {l: the dout affine_backward receives}} as the functions return them."""
         m, L = self.m, max(W)
         a, caches = X.copy(), {}
         for l in range(2, L + 1):  # (1), examples as rows: a^{l−1} (W^l)ᵀ + b^l
+            if self.fused and l < L:
+                a, caches[l] = m.affine_relu_forward(a, W[l].T.copy(), b[l].copy())
+                continue
             a, caches[l] = m.affine_forward(a, W[l].T.copy(), b[l].copy())
             if l < L:
                 a, caches[l, "relu"] = m.relu_forward(a)
         _, dout = self.loss(a, T.argmax(axis=1))  # (4) / N
         dw, db, dx = {}, {}, {}
         for l in range(L, 1, -1):
+            if self.fused and l < L:
+                dout, dw[l], db[l] = m.affine_relu_backward(dout, caches[l])
+                continue
             if l < L:
                 dout = m.relu_backward(dout, caches[l, "relu"])  # (5) / N: ⊙ σ'(z^l)
             dx[l] = dout
             dout, dw[l], db[l] = m.affine_backward(dout, caches[l])  # (2), (3) / N, and (W^l)ᵀ δ^l for (5)
-        return Called(plain({"dw": dw, "db": db, "dx": dx}))
+        return Called(plain({"dw": dw, "db": db, "dx": dx if len(dx) == L - 1 else {}}))
 
     def probe(self, net, W, b, X, T):
         """Nothing to detect: the layers are relu and the loss softmax_loss."""
@@ -126,7 +135,7 @@ def convert(raw, sizes, what, loaded, scale):
                 notes[sym, l] = f"{names(loaded, L)[sym, l]} has shape {arr.shape}, expected {want}"
             d[l] = arr * scale
         out.append(d)
-    return out[0], out[1], out[2], notes
+    return out[0], out[1], out[2] or None, notes
 
 
 def mutation_notes(loaded, mutated):
@@ -153,4 +162,8 @@ def names(loaded, L):
         out["dW", l], out["db", l] = f"affine_backward's dw for W{l - 1}", f"affine_backward's db for b{l - 1}"
         out["delta", l] = f"relu_backward's dx at layer {l - 1}"
     out["delta", L] = "softmax_loss's dx" if loaded.names.get("softmax_loss") else f"the dout of affine {L - 1}"
+    if loaded.names.get("fused"):
+        out.update({("dW", l): f"affine_relu_backward's dw for W{l - 1}" for l in range(2, L)})
+        out.update({("db", l): f"affine_relu_backward's db for b{l - 1}" for l in range(2, L)})
+        out.update({("delta", l): f"the relu_backward in affine_relu_backward for W{l - 1}" for l in range(2, L)})
     return out
