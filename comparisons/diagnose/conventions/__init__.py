@@ -10,6 +10,7 @@ file defines; a file that fits none is told which came closest and what did not 
 from __future__ import annotations
 
 import inspect
+import re
 
 from comparisons.diagnose.conventions import cs231n, dlai, dlfs, lecture, nielsen
 from comparisons.diagnose.conventions.base import Unusable
@@ -65,8 +66,12 @@ def _module_convention(module, forced):
 
 
 def candidates(module, shown):
-    """'FILE:NAME' of everything in ``module`` that one convention can run."""
-    out = [f"{shown}:{n}" for n, o in _defined_here(module) if _convention_of(o, None)]
+    """'FILE:NAME' of what in ``module`` one convention can run: classes, and functions of (W, b, X, T) named so."""
+    out = [
+        f"{shown}:{n}"
+        for n, o in _defined_here(module)
+        if _convention_of(o, None) and (inspect.isclass(o) or re.search("back|grad|bp", n, re.I))
+    ]
     conv = _module_convention(module, None)
     if conv:
         out.append(f"{shown}:{'L_model_backward' if conv == 'dlai' else 'affine_backward'}")
