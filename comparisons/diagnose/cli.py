@@ -2,7 +2,9 @@
 
 NAME is a function backprop(W, b, X, T) returning (dW, db) or (dW, db, delta), dicts keyed by
 the layer l = 2 … L (the lecture's convention); a class Network(sizes) with backprop(x, y)
-(Nielsen's); or a class with params W1, b1, … and gradient(x, t) (ゼロから作るDeep Learning's).
+(Nielsen's); a class with params W1, b1, … and gradient(x, t) (ゼロから作るDeep Learning's);
+a class with params and loss(X, y=None), or affine_/relu_forward and _backward (CS231n's);
+L_model_forward and L_model_backward (deeplearning.ai's).  FILE may be a .ipynb notebook.
 Without NAME the file says which.  Your code runs in a separate process with a time and a
 memory limit.  Exit 0: it agrees; 1: a wrong result; 2: no result, or unusable input.
 """

@@ -1,8 +1,7 @@
 """The user's code as diagnose sees it: loaded in a child process, called on one network at a time.
 
-``FILE.py[:NAME]`` names the file and, optionally, the function or class in it; without a name
-the file's ``backprop`` function, else its one class with ``backprop(x, y)`` (Nielsen) or
-``gradient(x, t)`` (ゼロから作るDeep Learning) is taken.  Anything that makes the code
+``FILE.py[:NAME]`` (or a notebook, ``FILE.ipynb``) names the file and, optionally, the function
+or class in it; without a name conventions.find picks what the file defines.  Anything that makes the code
 unusable (no file, no import, no target, a constructor that raises) is a UsageError in one
 line; a child that gives no answer at all raises isolation.NoResult.
 """

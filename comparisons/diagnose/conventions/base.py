@@ -1,4 +1,4 @@
-"""What the three conventions share: the child's one-line refusal, and reading names from the user's source."""
+"""What the conventions share: the child's one-line refusal, names read from the user's source, how a class is built."""
 
 from __future__ import annotations
 
