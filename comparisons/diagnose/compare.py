@@ -157,7 +157,7 @@ def phrase(name, l, c, ref):
 class Finding:
     """The first equation that fails on one network."""
 
-    eq: str  # "2", "3", "4", "5", "forward" or "" (unknown)
+    eq: str  # "2", "3", "4", "5", or "" (an exception: no equation)
     layer: int
     text: str  # the verdict sentence
     tensor: str  # delta, dW or db: the tensor whose check named the equation

@@ -7,7 +7,6 @@ alone is named by its traceback and the shapes of the arrays on the line that ra
 
 from __future__ import annotations
 
-import ast
 import re
 import traceback
 from pathlib import Path
@@ -70,20 +69,17 @@ def no_result_of(raised, session):
 OPERAND = re.compile(r"(?<![\w.])((?:self\.)?[A-Za-z_]\w*)(?:\[([\w\s+*'\"-]+)\])?")
 
 
-def _value(node, ints):
-    """An int or str index from constants and the frame's ints (+, −, ×), else None."""
-    if isinstance(node, ast.Constant) and isinstance(node.value, (int, str)):
-        return node.value
-    if isinstance(node, ast.Name):
-        return ints.get(node.id)
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        v = _value(node.operand, ints)
-        return -v if isinstance(v, int) else None
-    if isinstance(node, ast.BinOp) and type(node.op) in (ast.Add, ast.Sub, ast.Mult):
-        a, b = _value(node.left, ints), _value(node.right, ints)
-        if isinstance(a, int) and isinstance(b, int):
-            return {ast.Add: a + b, ast.Sub: a - b, ast.Mult: a * b}[type(node.op)]
-    return None
+INDEX = re.compile(r"\s*(-?)\s*(\d+|\w+|'\w*'|\"\w*\")\s*(?:([+-])\s*(\d+))?\s*")
+
+
+def _index(text, ints):
+    """The value of an index such as l + 1, -l, 'W1' or 2, from the frame's ints; None otherwise."""
+    m = INDEX.fullmatch(text)
+    sign, atom, op, k = m.groups() if m else ("", "", "", "")
+    v = atom.strip("'\"") if atom[:1] in "'\"" and atom else int(atom) if atom.isdigit() else ints.get(atom)
+    if not isinstance(v, int):
+        return v if m and not (sign or op) else None
+    return (-v if sign else v) + (int(k) if op == "+" else -int(k) if op else 0)
 
 
 def shapes(raised):
@@ -97,9 +93,8 @@ def shapes(raised):
         v = frame.locals.get(m.group(1))
         if m.group(2) and isinstance(v, (dict, list)):
             try:
-                key = _value(ast.parse(m.group(2), mode="eval").body, ints)
-                v = v[key] if key is not None else None
-            except (SyntaxError, KeyError, IndexError, TypeError):
+                v = v[_index(m.group(2), ints)]
+            except (KeyError, IndexError, TypeError):
                 v = None
         if isinstance(v, np.ndarray) and v.ndim:
             out.setdefault(m.group(0), f"{m.group(0)} {tuple(v.shape)}")

@@ -22,8 +22,6 @@ GENERIC = {
     "2": "usual causes: a^l where a^{l−1} belongs, the product in the wrong order (transposed), "
     "or the mean over k where C_T sums",
     "3": "usual causes: the bias gradient not summed over the examples k, or averaged where C_T sums",
-    "forward": "the forward pass z^l = W^l a^{l−1} + b^l comes first: "
-    "with examples as rows it reads a^{l−1} (W^l)ᵀ + b^l",
     "": "fix the exception first: the traceback below points at the line",
 }
 FACTOR = {

@@ -142,8 +142,7 @@ def run_case(session, case, settings):
 
 def _case_line(r):
     if r.crash is not None:
-        named = f" in eq ({r.finding.eq}) at l = {r.finding.layer}" if r.finding.eq in "2345" and r.finding.eq else ""
-        return f"raises {r.crash.error.split(':')[0]}{named}"
+        return f"raises {r.crash.error.split(':')[0]}"
     if r.finding is None:
         return f"ok (rel err {r.largest[0]:.1e})"
     c = r.finding.check

@@ -78,32 +78,23 @@ def candidates(module, shown):
     return out
 
 
-def closest(module, shown):
-    """One sentence: the convention the file comes closest to, and what does not fit it."""
+def closest(module):
+    """'closest: …': the convention the file comes closest to, and what does not fit it ('' if none is close)."""
     own = dict(_defined_here(module))
-    funcs = {n for n, o in own.items() if inspect.isfunction(o)}
-    classes = {n: o for n, o in own.items() if inspect.isclass(o)}
-    if funcs & set(dlai.FUNCTIONS):
-        missing = [f for f in dlai.FUNCTIONS if not callable(getattr(module, f, None))]
-        return f"closest: dlai, but {' and '.join(missing)} is missing"
-    if funcs & set(cs231n.LAYERS):
-        missing = [f for f in cs231n.LAYERS if not callable(getattr(module, f, None))]
-        return f"closest: cs231n's layer functions, but {', '.join(missing)} is missing"
-    for n, o in classes.items():
-        fits = _class_conventions(o)
-        if len(fits) > 1:
-            return f"{n} fits {' and '.join(fits)}: say which with --convention"
-        if callable(getattr(o, "loss", None)) or hasattr(o, "params"):
+    for conv, funcs in (("dlai", dlai.FUNCTIONS), ("cs231n's layer functions", cs231n.LAYERS)):
+        missing = [f for f in funcs if not callable(getattr(module, f, None))]
+        if set(own) & set(funcs) and missing:
+            return f"closest: {conv}, but {', '.join(missing)} is missing"
+    for n, o in own.items():
+        if inspect.isclass(o) and (callable(getattr(o, "loss", None)) or hasattr(o, "params")):
             return f"closest: cs231n, but {n} has no loss(X, y=None) method"
-    bad = [n for n in funcs if "backprop" in n.lower() or "backward" in n.lower()]
-    if bad:
-        return f"closest: lecture, but {bad[0]} {lecture.why_not(own[bad[0]])}"
-    return ""
+    bad = [n for n, o in own.items() if inspect.isfunction(o) and re.search("back|grad", n, re.I)]
+    return f"closest: lecture, but {bad[0]} {lecture.why_not(own[bad[0]])}" if bad else ""
 
 
 def refuse(module, shown, lead):
     """Unusable: ``lead``, the conventions, which came closest, what can run, and where the adapters are."""
-    near = closest(module, shown)
+    near = closest(module)
     runnable = candidates(module, shown)
     parts = [
         lead,

@@ -25,7 +25,6 @@ NAME = "cs231n"
 DEFAULT_ACTIVATION = "relu"
 DEFAULT_COST = "cross_entropy"  # softmax_loss: softmax output, cross-entropy averaged over N
 MEAN = True
-FORWARD = "z"  # loss(X) returns the scores z^L
 LAYERS = ("affine_forward", "affine_backward", "relu_forward", "relu_backward")
 FUSED = ("affine_relu_forward", "affine_relu_backward")  # layer_utils.py's
 

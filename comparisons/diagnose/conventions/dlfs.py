@@ -21,7 +21,6 @@ from comparisons.diagnose.wire import Called, Opaque, plain
 
 NAME = "dlfs"
 MEAN = True  # gradient(x, t) is of the loss averaged over the batch
-FORWARD = "z"  # predict(x) returns the scores z^L
 DEFAULT_ACTIVATION = "relu"  # chapter 5's TwoLayerNet: Affine, Relu, Affine, SoftmaxWithLoss
 DEFAULT_COST = "cross_entropy"
 

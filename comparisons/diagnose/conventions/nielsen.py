@@ -22,7 +22,6 @@ from comparisons.diagnose.wire import Called, Opaque, plain
 NAME = "nielsen"
 DEFAULT_ACTIVATION = "sigmoid"
 MEAN = False  # backprop(x, y) is of one example
-FORWARD = "a"  # feedforward(x) returns a^L
 DEFAULT_COST = "squared_error"  # network.py's cost_derivative: a − y, the quadratic cost
 
 
