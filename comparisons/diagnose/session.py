@@ -100,16 +100,6 @@ class Session:
     def call(self, W, b, X, T):
         """Called or Raised for one network; UsageError when the code cannot be run on it."""
         reply = self.child.ask("call", W, b, X, T)
-        return self._check(reply, W)
-
-    def probe(self, W, b, X, T):
-        """What the class computes besides its gradient (forward pass, loss, cost), for detection; {} if none."""
-        reply = self.child.ask("probe", W, b, X, T)
-        if isinstance(reply, (Failed, Raised)):
-            return {"error": getattr(reply, "message", None) or reply.error}
-        return reply
-
-    def _check(self, reply, W):
         if isinstance(reply, Failed):
             raise UsageError(f"{self.target.shown}: {reply.message}")
         if isinstance(reply, Raised) and reply.stage == "build":
@@ -123,13 +113,16 @@ class Session:
             raise UsageError(f"{self.what}: no usable reply ({type(reply).__name__})")
         return reply
 
+    def probe(self, W, b, X, T):
+        """What the class computes besides its gradient (forward pass, loss, cost), for detection; {} if none."""
+        reply = self.child.ask("probe", W, b, X, T)
+        if isinstance(reply, (Failed, Raised)):
+            return {"error": getattr(reply, "message", None) or reply.error}
+        return reply
+
     def convert(self, called, sizes, scale):
         """The user's result as the lecture's (dW, db, delta or None, notes about shapes)."""
         return self.convention.convert(called.raw, list(sizes), self.what, self.loaded, scale)
-
-    def names(self, L):
-        """{('dW', 2): "nabla_w[-2]", …}: the user's names of the lecture's symbols ({} for the lecture's)."""
-        return self.convention.names(self.loaded, L)
 
     @property
     def output(self):

@@ -190,7 +190,7 @@ def judge(session, results, stopped=None, n_cases=None):
         return _pass(results, notes)
     primary = next((r for r in failing if r.crash is None), failing[0])
     f = primary.finding
-    names = session.names(primary.case.L)
+    names = session.convention.names(session.loaded, primary.case.L)
     headline = annotate(f"FAIL: {f.text} [on {primary.case.label()}]", names)
     unnamed = [f"{sym} ({bad})" for sym, bad in primary.nonfinite if f"{sym} contains" not in headline]
     if unnamed:
