@@ -63,6 +63,9 @@ def find(folder, single=False):
             out.append(Submission(p.name, (f.relative_to(folder) if f else Path(p.name)).as_posix(), f))
     if not out:
         raise UsageError(f"{folder}: no submissions (.py or .ipynb files, or one folder per student)")
+    stems = [s.student for s in out]
+    for s in out:  # alice.py and alice.ipynb: two submissions, each named by its file
+        s.student = s.student if stems.count(s.student) == 1 else s.shown.replace("/", "_")
     return out
 
 
