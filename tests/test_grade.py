@@ -72,7 +72,7 @@ def test_hostile_submissions_are_stopped_with_their_reason_and_change_nobody_els
     assert rows["zz_exits"]["verdict"] == "error" and "ended the process (exit status 3" in rows["zz_exits"]["hint"]
     assert rows["zz_floods"]["verdict"] == "error" and "printed more than 1 MiB" in rows["zz_floods"]["hint"]
     # deleting files deletes its own scratch copy's: its result stands, the class folder is untouched
-    assert rows["zz_deletes"]["verdict"] == "pass"
+    assert rows["zz_deletes"]["verdict"] == "pass" and "it deleted 1 file(s) of its copy" in rows["zz_deletes"]["hint"]
     assert (klass / "ada.py").is_file() and len(list(klass.iterdir())) == 9
     assert all(rows[s]["score"] == "0" for s in ("zz_loops", "zz_exits", "zz_floods"))
 

@@ -42,16 +42,26 @@ def grade_one(sub, shares, archs, seed, timeout, max_memory):
     if sub.copy is None:
         headline = text = f"{sub.shown}: no .py or .ipynb file in it"
     else:
+        before = _files(sub.scratch)
         v = check_backprop(str(sub.copy), archs=archs, seed=seed, timeout=timeout, max_memory=max_memory)
+        gone = sorted(before - _files(sub.scratch))  # its own copy's: the class folder is never where it runs
         status = "unusable" if v.loaded is None else v.status
         convention, eq, layer, headline = getattr(v.loaded, "convention", ""), v.eq, v.layer, v.headline
         hint = v.headline if status in ("error", "unusable") else v.hint  # no result: the reason, in its column
         text = "\n".join(t for t in (v.header, v.text()) if t)
+        if gone:
+            note = f"note: it deleted {len(gone)} file(s) of its copy while it ran: {', '.join(gone[:5])}"
+            hint, text = "; ".join(h for h in (hint, note) if h), f"{text}\n{note}"
     seconds = time.monotonic() - start
     where = str(sub.scratch / "class") + "/"  # the copy's folder: shown as in the class folder
     text, headline, hint = (t.replace(where, "") for t in (text, headline, hint))
     points, out_of = score(shares, status, eq)
     return Row(sub.student, sub.shown, convention, status, eq, layer, hint, seconds, points, out_of, headline, text)
+
+
+def _files(scratch):
+    """The files of a staged copy, relative to the class folder."""
+    return {p.relative_to(scratch / "class").as_posix() for p in (scratch / "class").rglob("*") if p.is_file()}
 
 
 def grade(folder, shares, jobs=2, archs=6, seed=0, timeout=60.0, max_memory=2 << 30, single=False):
