@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import sys
 
-from comparisons.common.argtypes import int_at_least, positive_float
-from comparisons.diagnose.limits import DEFAULT_ARCHS, DEFAULT_MAX_MEMORY, DEFAULT_TIMEOUT, memory_limit
+from comparisons.common.argtypes import int_at_least
+from comparisons.diagnose.limits import DEFAULT_ARCHS, add_limits
 
 GALLERY_DOC = """`deltacheck gallery --out DIR`: diagnose every file of examples/mistakes/ and write DIR/mistakes.md."""
 
@@ -63,19 +63,7 @@ def register_diagnose(sub):
         help="run only networks of these widths, each with K = 64, 1 and 10 (repeatable or comma-separated)",
     )
     p.add_argument("--seed", type=int_at_least(0), default=0, help="seed of the random networks and data (default 0)")
-    p.add_argument(
-        "--timeout",
-        type=positive_float,
-        default=DEFAULT_TIMEOUT,
-        help=f"seconds your code may run in all, import included (default {DEFAULT_TIMEOUT:g})",
-    )
-    p.add_argument(
-        "--max-memory",
-        type=memory_limit,
-        default=DEFAULT_MAX_MEMORY,
-        metavar="SIZE",
-        help=f"address space of the process running your code, e.g. 512M (default {DEFAULT_MAX_MEMORY >> 30}G)",
-    )
+    add_limits(p)
     p.set_defaults(run=run_diagnose)
 
 

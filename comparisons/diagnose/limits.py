@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from comparisons.common.argtypes import positive_float
 from comparisons.common.limits import memory_size
 
 DEFAULT_TIMEOUT = 60.0  # seconds of the user's code in all (import and every network)
@@ -11,6 +12,23 @@ DEFAULT_MAX_MEMORY = 2 << 30  # address space of the child: numpy needs ≈ 0.1 
 MIN_MEMORY = 256 << 20  # Python and NumPy alone take ≈ 0.1 GiB of address space
 MAX_OUTPUT = 1 << 20  # bytes the user's code may print before it is stopped: debug prints stay far below
 DEFAULT_ARCHS = 6  # random networks besides the lecture's 12-3-2
+
+
+def add_limits(parser, whose="your code"):
+    """--timeout and --max-memory, as diagnose and grade take them."""
+    parser.add_argument(
+        "--timeout",
+        type=positive_float,
+        default=DEFAULT_TIMEOUT,
+        help=f"seconds {whose} may run in all, import included (default {DEFAULT_TIMEOUT:g})",
+    )
+    parser.add_argument(
+        "--max-memory",
+        type=memory_limit,
+        default=DEFAULT_MAX_MEMORY,
+        metavar="SIZE",
+        help=f"address space of the process running {whose}, e.g. 512M (default {DEFAULT_MAX_MEMORY >> 30}G)",
+    )
 
 
 def memory_limit(text):

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import sys
 
-from comparisons.common.argtypes import int_at_least, positive_float
-from comparisons.diagnose.limits import DEFAULT_ARCHS, DEFAULT_MAX_MEMORY, DEFAULT_TIMEOUT, memory_limit
+from comparisons.common.argtypes import int_at_least
+from comparisons.diagnose.limits import DEFAULT_ARCHS, add_limits
 
 
 def register(sub):
@@ -29,13 +29,7 @@ def register(sub):
     p.add_argument("--rubric", metavar="TOML", default=None, help="shares of eqs (2)–(5) (default 25 points each)")
     p.add_argument("--archs", type=int_at_least(0), default=DEFAULT_ARCHS, help="random networks per submission")
     p.add_argument("--seed", type=int_at_least(0), default=0, help="seed of the random networks (default 0)")
-    p.add_argument(
-        "--timeout",
-        type=positive_float,
-        default=DEFAULT_TIMEOUT,
-        help=f"seconds each submission may run (default {DEFAULT_TIMEOUT:g})",
-    )
-    p.add_argument("--max-memory", type=memory_limit, default=DEFAULT_MAX_MEMORY, metavar="SIZE", help="per submission")
+    add_limits(p, "each submission")
     p.add_argument("--no-timing", action="store_true", help="leave the seconds column empty: byte-identical reruns")
     p.set_defaults(run=run)
 
