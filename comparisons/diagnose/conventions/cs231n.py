@@ -1,15 +1,10 @@
 """CS231n's convention: a class with ``params`` and ``loss(X, y=None)``, or the layer functions of layers.py.
 
-The class (TwoLayerNet, FullyConnectedNet): params['W{i}'] is (W^{i+1})ᵀ, shape (n_{l−1}, n_l)
-— the course's (D, H) — and params['b{i}'] is b^{i+1} (n_l,); ``loss(X, y)`` takes X (N, D),
-one row per example, and integer labels y, and returns (loss, grads) for the softmax
-cross-entropy averaged over the N examples; ``loss(X)`` returns the scores z^L.  It is built by
-keyword with reg = 0 (and dtype=np.float64 where the constructor takes a dtype).
-
-The layer functions: affine_forward(x, w, b) -> (out, cache), affine_backward(dout, cache) ->
-(dx, dw, db), relu_forward(x) -> (out, cache), relu_backward(dout, cache) -> dx and, if the file
-has it, softmax_loss(x, y) -> (loss, dx).  deltacheck chains them into the network, so the
-dout each backward receives is δ^l / N and every equation is seen apart.
+The class (TwoLayerNet, FullyConnectedNet), built by keyword with reg = 0: params['W{i}'] is (W^{i+1})ᵀ,
+the course's (D, H), params['b{i}'] is b^{i+1}; ``loss(X, y)`` with integer labels returns (loss, grads)
+of the softmax cross-entropy averaged over the N rows, ``loss(X)`` the scores z^L.  The layer functions
+(affine_/relu_forward and _backward, softmax_loss if the file has it) are chained into the network by
+deltacheck, so the dout each backward receives, δ^l / N, is seen at every layer.
 """
 
 from __future__ import annotations

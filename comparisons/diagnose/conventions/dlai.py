@@ -1,11 +1,9 @@
 """deeplearning.ai's convention (Course 1, "Building your Deep Neural Network: Step by Step").
 
-``L_model_forward(X, parameters)`` -> (AL, caches) and ``L_model_backward(AL, Y, caches)`` -> grads,
-with the examples as columns: X (n_1, m), Y (n_L, m).  parameters['W{i}'] is the lecture's
-W^{i+1}, (n_l, n_{l−1}) as it is, and parameters['b{i}'] is b^{i+1} as a column (n_l, 1): the
-course counts layers from the first hidden one, so its layer i is the lecture's l = i + 1.
-Hidden layers are relu, the output a sigmoid, and the cost the binary cross-entropy averaged
-over the m examples, so grads['dW{i}'] = ∂C_T/∂W^{i+1} / m: the adapter multiplies by m.
+``L_model_forward(X, parameters)`` -> (AL, caches), ``L_model_backward(AL, Y, caches)`` -> grads, the
+examples as columns.  The course counts layers from the first hidden one: its parameters['W{i}'] is the
+lecture's W^{i+1} (n_l, n_{l−1}) as it is, 'b{i}' a column (n_l, 1).  Relu hidden layers, a sigmoid
+output, the binary cross-entropy averaged over m: grads['dW{i}'] = ∂C_T/∂W^{i+1} / m.
 """
 
 from __future__ import annotations
