@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 import sys
 
-from comparisons.common.argtypes import int_at_least, positive_float
+from comparisons.common.argtypes import int_at_least, positive_float, widths
 from comparisons.common.errors import UsageError
 
 # The most gradient-descent steps run without --max-steps.  Every step's C_T is kept for both
@@ -55,11 +55,9 @@ def register(sub):
 def parse_sizes(text):
     """'12-3-2' as [12, 3, 2]; UsageError for anything else or a network path enumeration refuses."""
     try:
-        sizes = [int(s, 10) for s in text.split("-")]
-    except ValueError:
-        raise UsageError(f"--paths {text!r}: expected layer sizes like 12-3-2") from None
-    if len(sizes) < 2 or min(sizes) < 1:
-        raise UsageError(f"--paths {text!r}: expected at least two layer sizes, each >= 1")
+        sizes = list(widths(text))
+    except ValueError as e:
+        raise UsageError(f"--paths {e}") from None
     from comparisons.lecture.path_sum import check_size  # NumPy only: refused before torch is imported
 
     try:
