@@ -180,16 +180,24 @@ def test_the_start_check_sees_a_planted_relative_error_and_raises_no_alarm_on_th
 
 
 def test_the_rounding_model_counts_the_terms_a_saturated_sigma_prime_cancels():
-    """Behind a saturated tanh 1 − a² is tiny, and one rounding of a moves it by ~u: V must say so."""
+    """Behind a saturated tanh 1 − a² is tiny, and one rounding of a moves it by ~u: S must say so."""
     a = np.tanh(np.array([[12.0]]))
-    s, Vs = rounding.prime("tanh", np.array([[12.0]]), a, np.zeros((1, 1)), np.array([[16.0]]))
-    assert s[0, 0] < 1e-9 and Vs[0, 0] > 1.0  # ≈ (2a)² V_a, far above (σ')²
+    s, Ss = rounding.prime("tanh", np.array([[12.0]]), a, np.zeros((1, 1)), np.array([[4.0]]))
+    assert s[0, 0] < 1e-9 and Ss[0, 0] > 1.0  # ≈ 2a S_a, far above σ'
+
+
+def test_the_rounding_model_neither_underflows_nor_overflows():
+    """Scales are formed without squares: a gradient of 1e−182 (a saturated softplus) keeps a bound of its size."""
+    A, B = np.array([[1e-182, 1e-300]]), np.array([[1e200], [1e-10]])
+    S = rounding.dot(A, B, SA=np.abs(A), SB=np.abs(B))
+    assert 1e18 < S[0, 0] < 1e19 and np.isfinite(S).all()
+    assert rounding.l2(np.array([1e-200]), np.array([1e-200]))[0] == pytest.approx(np.sqrt(2) * 1e-200)
 
 
 def test_the_bound_is_c_u_sqrt_v_and_fails_what_exceeds_it():
     from comparisons.common.checks import agree
 
-    lim = rounding.bound(np.array([[1.0, 4.0]]), np.float64, sides=1)
+    lim = rounding.bound(np.array([[1.0, 2.0]]), np.float64, sides=1)
     np.testing.assert_allclose(lim, rounding.C * 2**-53 * np.array([[1.0, 2.0]]), rtol=1e-6)
     r = np.array([[1.0, 2.0]])
     assert agree(r + 0.5 * lim, r, lim)[0][0] <= 1 < agree(r + 2 * lim, r, lim)[0][0]

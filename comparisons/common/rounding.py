@@ -11,7 +11,8 @@ a strictly sub-Gaussian variable with variance u²/3, so that
 .. math:: P\Big(\big|\textstyle\sum_r c_r\varepsilon_r\big| > \lambda\,u\,\sqrt{V/3}\Big) \le 2e^{-\lambda^2/2},
           \qquad V = \textstyle\sum_r c_r^2 .
 
-V is what this module computes ("variance scale", in units of u²), layer by layer:
+S = √V is what this module computes, in units of u, layer by layer (a sum of squares, taken as ``l2`` of its
+terms throughout, scaled so that no square under- or overflows: values from 1e−300 to 1e300 keep their bound):
 
 - a dot product of n terms p_i (a row of a^{l−1} (W^l)ᵀ, of δ^{l+1} W^{l+1}, or of Σ_k δ a) rounds n
   products and n − 1 partial sums, each at most Σ|p_i|: its own V ≤ n (Σ_i |p_i|)², the standard
@@ -42,10 +43,11 @@ from __future__ import annotations
 import numpy as np
 
 LAMBDA = 7.0
-C = LAMBDA / np.sqrt(3.0)  # the allowed difference is C·u·√V, per side
+C = LAMBDA / np.sqrt(3.0)  # the allowed difference is C·u·S per side, S = √V
 
-# Roundings of each activation's formula, counted relative to |a| (a library function: 2).
 KINKED = ("relu", "leaky_relu")  # σ' jumps at z = 0
+EXPONENTIAL = ("sigmoid", "tanh", "softplus", "softmax")  # their results can underflow
+# Roundings of each activation's formula, counted relative to |a| (a library function: 2).
 FN_ROUNDINGS = {"sigmoid": 4, "tanh": 4, "relu": 0, "leaky_relu": 1, "identity": 0, "softplus": 6, "softmax": 4}
 
 
@@ -54,52 +56,79 @@ def unit_roundoff(dtype):
     return float(np.finfo(np.dtype(dtype)).eps) / 2
 
 
-def bound(V, dtype, sides=2, oracle_dtype=None):
-    """The allowed |m − r| (elementwise): C·u·√(sides·V), plus the oracle's own share and the underflow floor."""
+def bound(S, dtype, sides=2, oracle_dtype=None):
+    """The allowed |m − r| (elementwise): C·u·√sides·S, plus the oracle's own share and the underflow floor."""
     u, tiny = unit_roundoff(dtype), float(np.finfo(np.dtype(dtype)).tiny)
-    var = sides * u * u * V
-    if oracle_dtype is not None:  # float32 against a float64 oracle: the oracle's own rounding too
-        var = var + unit_roundoff(oracle_dtype) ** 2 * V
-    return C * np.sqrt(var) + C * tiny
+    u_all = np.sqrt(sides * u * u + (unit_roundoff(oracle_dtype) ** 2 if oracle_dtype is not None else 0.0))
+    with np.errstate(over="ignore", invalid="ignore"):
+        return C * u_all * S + C * tiny
 
 
-def _sq(x):
-    return x * x
+def l2(*terms):
+    """√(Σ t²) elementwise (broadcasting), by hypot: no square is formed."""
+    out = np.abs(terms[0])
+    for t in terms[1:]:
+        out = np.hypot(out, t)
+    return out
 
 
-def dot(A, B, VA=None, VB=None):
-    """V of A @ B (contracting the last axis of A with the second-last of B), given its inputs' V."""
+def _scale(m):
+    return np.where((m > 0) & np.isfinite(m), m, 1.0)
+
+
+def l2sum(x, axis):
+    """√(Σ x²) along ``axis`` for x ≥ 0, scaled by the largest term."""
+    m = _scale(x.max(axis=axis, keepdims=True))
+    return np.sqrt(np.square(x / m).sum(axis=axis)) * np.squeeze(m, axis)
+
+
+def l2dot(X, Y):
+    """√((X∘X) @ (Y∘Y)) for X, Y ≥ 0, each scaled by its largest entry along the contracted axis.
+
+    Where X's and Y's large entries sit at different k, the products that matter can still underflow once
+    squared; the result then falls below its lower bound (X @ Y)/√n (Cauchy–Schwarz), and X @ Y, an upper
+    bound computed without squares, is taken instead.
+    """
+    r, c = _scale(X.max(axis=-1, keepdims=True)), _scale(Y.max(axis=-2, keepdims=True))
+    fast = np.sqrt(np.square(X / r) @ np.square(Y / c)) * r * c
+    l1 = X @ Y
+    return np.where(fast * np.sqrt(X.shape[-1]) < l1, l1, fast)
+
+
+def dot(A, B, SA=None, SB=None):
+    """S of A @ B (contracting the last axis of A with the second-last of B), given its inputs' S."""
     n = A.shape[-1]
-    V = n * _sq(np.abs(A) @ np.abs(B))  # (…, m, p): n roundings of at most Σ|p_i| each
-    if VA is not None:
-        V += VA @ _sq(B)
-    if VB is not None:
-        V += _sq(A) @ VB
-    return V
+    terms = [np.sqrt(n) * (np.abs(A) @ np.abs(B))]  # n roundings of at most Σ|p_i| each
+    if SA is not None:
+        terms.append(l2dot(SA, np.abs(B)))
+    if SB is not None:
+        terms.append(l2dot(np.abs(A), SB))
+    return l2(*terms)
 
 
-def summed(x, Vx, axis):
-    """V of x.sum(axis): n − 1 partial sums of at most Σ|x| each, plus what each term brings."""
-    n = x.shape[axis]
-    return n * _sq(np.abs(x).sum(axis=axis)) + Vx.sum(axis=axis)
+def summed(x, Sx, axis):
+    """S of x.sum(axis): n − 1 partial sums of at most Σ|x| each, plus what each term brings."""
+    return l2(np.sqrt(x.shape[axis]) * np.abs(x).sum(axis=axis), l2sum(Sx, axis))
 
 
-def product(x, y, Vx, Vy):
-    """V of x ⊙ y (broadcasting)."""
-    return _sq(x * y) + _sq(y) * Vx + _sq(x) * Vy
+def product(x, y, Sx, Sy):
+    """S of x ⊙ y (broadcasting)."""
+    return l2(x * y, np.abs(y) * Sx, np.abs(x) * Sy)
 
 
-def prime(name, z, a, Vz, Va):
-    """(σ'(z), V of σ') for an elementwise activation, σ' counted by the terms it is computed from."""
+def prime(name, z, a, Sz, Sa, floor=0.0):
+    """(σ'(z), S of σ') for an elementwise activation, σ' counted by the terms it is computed from.
+
+    ``floor`` (tiny/u) is the absolute error of a result that underflows, in units of u."""
     if name == "sigmoid":
         s = a * (1.0 - a)
-        return s, 2 * _sq(s) + _sq(1.0 - 2.0 * a) * Va
+        return s, l2(np.sqrt(2.0) * s, floor, np.abs(1.0 - 2.0 * a) * Sa)
     if name == "tanh":
         s = 1.0 - a * a
-        return s, _sq(a * a) + _sq(s) + _sq(2.0 * a) * Va
+        return s, l2(a * a, s, 2.0 * np.abs(a) * Sa)
     if name == "softplus":
         s = np.exp(-np.logaddexp(0.0, -z))  # σ(z), without overflow or a 0 where it is tiny
-        return s, 16 * _sq(s) + _sq(s * (1.0 - s)) * Vz
+        return s, l2(4.0 * s, floor, s * (1.0 - s) * Sz)
     if name == "relu":
         return (z > 0).astype(np.float64), np.zeros_like(z)
     if name == "leaky_relu":
@@ -107,114 +136,118 @@ def prime(name, z, a, Vz, Va):
     return np.ones_like(z), np.zeros_like(z)  # identity
 
 
-def activation(name, z, a, Vz, near_kink=0.0):
-    """V of a = σ(z): the formula's own roundings, and σ'(z)² V_z carried (softmax: its Jacobian, bounded)."""
+def activation(name, z, a, Sz, near_kink=0.0, floor=0.0):
+    """S of a = σ(z): the formula's own roundings, and σ'(z) S_z carried (softmax: its Jacobian, bounded).
+
+    An exponential's result may underflow (torch's sigmoid gives 0 where NumPy's gives a subnormal): ``floor``
+    (tiny/u) counts that absolute error for every function that exponentiates."""
     k = FN_ROUNDINGS[name]
     if name == "softmax":  # z − max z rounds relative to |z − m|, the sum of n exponentials n times
-        n = z.shape[-1]
         shift = np.abs(z - z.max(axis=-1, keepdims=True))
-        carried = _sq(a) * (Vz + (_sq(a) * Vz).sum(axis=-1, keepdims=True))
-        return _sq(a) * (k * k + _sq(shift) + n) + carried
-    s, _ = prime(name, z, a, Vz, np.zeros_like(z))
+        carried = l2(Sz, l2sum(np.abs(a) * Sz, -1)[..., None])
+        return l2(np.abs(a) * l2(k, shift, np.sqrt(z.shape[-1]), carried), floor)
+    s, _ = prime(name, z, a, Sz, np.zeros_like(z))
     if name in KINKED:  # within rounding of the kink either branch may be taken: slope 1 carried there
         s = np.where(np.abs(z) <= near_kink, 1.0, s)
-    return _sq(k * a) + _sq(s) * Vz
+    return l2(k * a, floor if name in EXPONENTIAL else 0.0, s * Sz)
 
 
 class Scales:
-    """V of every quantity of one forward and backward pass at one state, from its values.
+    """S of every quantity of one forward and backward pass at one state, from its values.
 
     W (G, n_l, n_{l−1}), b (G, n_l), X (G, K, n_1), T (G, K, n_L); z, a, delta the values of that pass
     (delta per example: ∂C_k/∂z^l, whatever the reduction; None for the costs alone), every array float64;
-    u the unit roundoff.
+    dtype the computation's.  Leading axes beyond G (a stack of steps) are welcome.
     """
 
-    def __init__(self, W, b, acts, cost, reduction, X, T, z, a, delta, u):
+    def __init__(self, W, b, acts, cost, reduction, X, T, z, a, delta, dtype):
+        u = unit_roundoff(dtype)
+        self.floor = float(np.finfo(np.dtype(dtype)).tiny) / u  # an underflowing result's error, in units of u
         self.L, self.K = max(W), X.shape[-2]
         self.acts, self.cost, self.reduction = dict(zip(range(2, self.L + 1), acts)), cost, reduction
-        self.Vz, self.Va = {}, {1: np.zeros_like(X)}
+        self.Sz, self.Sa = {}, {1: np.zeros_like(X)}
         for l in range(2, self.L + 1):
             ones = np.ones(a[l - 1].shape[:-1] + (1,))
             A = np.concatenate([a[l - 1], ones], axis=-1)  # (G, K, n_{l−1} + 1): the bias as one more term
             B = np.concatenate([W[l], b[l][..., None]], axis=-1).swapaxes(-1, -2)
-            VA = np.concatenate([self.Va[l - 1], 0 * ones], axis=-1)
-            self.Vz[l] = dot(A, B, VA=VA)  # (G, K, n_l)
-            near = C * u * np.sqrt(2 * self.Vz[l])  # |z| within this of 0: either side of a kink
-            self.Va[l] = activation(self.acts[l], z[l], a[l], self.Vz[l], near)
-        self.V_Ck = self._costs(z[self.L], a[self.L], T)  # (G, K)
+            SA = np.concatenate([self.Sa[l - 1], 0 * ones], axis=-1)
+            self.Sz[l] = dot(A, B, SA=SA)  # (G, K, n_l)
+            near = C * u * np.sqrt(2.0) * self.Sz[l]  # |z| within this of 0: either side of a kink
+            self.Sa[l] = activation(self.acts[l], z[l], a[l], self.Sz[l], near, self.floor)
+        self.S_Ck = self._costs(z[self.L], a[self.L], T)  # (G, K)
         s = 1.0 / self.K if reduction == "mean" else 1.0
-        self.V_CT = summed(self._Ck, self.V_Ck, -1) * s * s  # (G,)
-        if reduction == "mean":
-            self.V_CT += 4 * _sq(np.abs(self._Ck).sum(axis=-1)) * s * s
+        self.S_CT = summed(self._Ck, self.S_Ck, -1) * s  # (G,)
+        if reduction == "mean":  # the division by K rounds once more (and moves about in the other side)
+            self.S_CT = l2(self.S_CT, 2.0 * np.abs(self._Ck).sum(axis=-1) * s)
         if delta is None:  # the forward pass and the costs only
             return
-        self.V_delta = self._deltas(W, z, a, T, delta)
-        self.V_W, self.V_b = {}, {}
+        self.S_delta = self._deltas(W, z, a, T, delta)
+        self.S_W, self.S_b = {}, {}
         for l in range(2, self.L + 1):
-            d, Vd = delta[l], self.V_delta[l]
-            self.V_W[l] = dot(d.swapaxes(-1, -2), a[l - 1], VA=Vd.swapaxes(-1, -2), VB=self.Va[l - 1]) * s * s
-            self.V_b[l] = summed(d, Vd, -2) * s * s
-            if reduction == "mean":  # the division by K rounds once more (and moves about in the other side)
-                self.V_W[l] += 4 * _sq(np.abs(d).swapaxes(-1, -2) @ np.abs(a[l - 1])) * s * s
-                self.V_b[l] += 4 * _sq(np.abs(d).sum(axis=-2)) * s * s
+            d, Sd = delta[l], self.S_delta[l]
+            self.S_W[l] = dot(d.swapaxes(-1, -2), a[l - 1], SA=Sd.swapaxes(-1, -2), SB=self.Sa[l - 1]) * s
+            self.S_b[l] = summed(d, Sd, -2) * s
+            if reduction == "mean":
+                self.S_W[l] = l2(self.S_W[l], 2.0 * (np.abs(d).swapaxes(-1, -2) @ np.abs(a[l - 1])) * s)
+                self.S_b[l] = l2(self.S_b[l], 2.0 * np.abs(d).sum(axis=-2) * s)
 
     def _costs(self, z_L, a_L, T):
-        """V of each C_k (G, K), and the values C_k themselves (kept for C_T)."""
-        Vz, Va, n = self.Vz[self.L], self.Va[self.L], T.shape[-1]
+        """S of each C_k (G, K), and the values C_k themselves (kept for C_T)."""
+        Sz, Sa, n = self.Sz[self.L], self.Sa[self.L], T.shape[-1]
         if self.cost == "squared_error":
             d = a_L - T
-            Vd = _sq(d) + Va
             sq = d * d
-            V = n * _sq(sq.sum(axis=-1)) + (_sq(sq) + 4 * sq * Vd).sum(axis=-1)
             self._Ck = 0.5 * sq.sum(axis=-1)
-            return V / 4
-        if self.cost == "binary_cross_entropy":  # softplus(z) − t z per unit
+            return 0.5 * l2(np.sqrt(n) * sq.sum(axis=-1), l2sum(l2(sq, 2.0 * np.abs(d) * l2(d, Sa)), -1))
+        if self.cost == "binary_cross_entropy":
+            # softplus(z) − t z per unit; a library writes softplus as max(z, 0) + log(1 + e^{−|z|}) and the like,
+            # whose terms are |z| and the 1 inside the log: it rounds relative to them, not to the (tiny) result.
             sp = np.logaddexp(0.0, z_L)
-            terms = sp + np.abs(T * z_L)
-            V = n * _sq(terms.sum(axis=-1)) + (36 * _sq(sp) + _sq(T * z_L) + _sq(a_L - T) * Vz).sum(axis=-1)
-            self._Ck = (sp - T * z_L).sum(axis=-1)
-            return V
+            tz = T * z_L
+            self._Ck = (sp - tz).sum(axis=-1)
+            unit = l2(6.0 * sp, 1.0 + np.abs(z_L), tz)
+            parts = np.sqrt(n) * (sp + np.abs(tz)).sum(axis=-1)
+            return l2(parts, l2sum(unit, -1), l2sum(np.abs(a_L - T) * Sz, -1))
         # cross_entropy: (Σ t) logsumexp(z) − Σ t z
         m = z_L.max(axis=-1)
         lse = m + np.log(np.exp(z_L - m[..., None]).sum(axis=-1))
         st = T.sum(axis=-1)
-        V_lse = 4 * _sq(np.abs(m) + np.abs(lse - m)) + n + (_sq(a_L) * _sq(z_L - m[..., None])).sum(axis=-1)
+        S_lse = l2(2.0 * (np.abs(m) + np.abs(lse - m)), np.sqrt(n), l2sum(np.abs(a_L * (z_L - m[..., None])), -1))
         tz = T * z_L
-        V = _sq(st) * V_lse + (1 + n) * _sq(lse * st) + n * _sq(np.abs(tz).sum(axis=-1)) + _sq(lse * st - tz.sum(-1))
-        V += (_sq(a_L * st[..., None] - T) * Vz).sum(axis=-1)
         self._Ck = lse * st - tz.sum(axis=-1)
-        return V
+        return l2(np.abs(st) * S_lse, np.sqrt(1.0 + n) * np.abs(lse * st), np.sqrt(n) * np.abs(tz).sum(axis=-1),
+                  self._Ck, l2sum(np.abs(a_L * st[..., None] - T) * Sz, -1))  # fmt: skip
 
     def _deltas(self, W, z, a, T, delta):
-        """V of δ^L by eq (4) and of δ^{L−1} … δ^2 by eq (5), on magnitudes."""
+        """S of δ^L by eq (4) and of δ^{L−1} … δ^2 by eq (5), on magnitudes."""
         L, name = self.L, self.acts[self.L]
-        Va, Vz = self.Va[L], self.Vz[L]
+        Sa, Sz = self.Sa[L], self.Sz[L]
         link = {"binary_cross_entropy": "sigmoid", "cross_entropy": "softmax"}.get(self.cost)
         if link == name:  # δ^L = a Σt − t (a − t for the binary cost)
             st = T.sum(axis=-1, keepdims=True) if self.cost == "cross_entropy" else 1.0
-            V = {L: _sq(delta[L]) + _sq(a[L] * st) * (1 + T.shape[-1]) + _sq(st) * Va}
+            S = {L: l2(delta[L], np.abs(a[L] * st) * np.sqrt(1.0 + T.shape[-1]), np.abs(st) * Sa)}
         else:  # squared error: g = a − t, then σ' (or softmax's Jacobian)
             g = a[L] - T
-            Vg = _sq(g) + Va
+            Sg = l2(g, Sa)
             if name == "softmax":
                 p = (a[L] * g).sum(axis=-1, keepdims=True)
-                Vp = summed(a[L] * g, product(a[L], g, Va, Vg), -1)[..., None]
+                Sp = summed(a[L] * g, product(a[L], g, Sa, Sg), -1)[..., None]
                 h = g - p
-                V = {L: product(a[L], h, Va, _sq(h) + Vg + Vp)}
+                S = {L: product(a[L], h, Sa, l2(h, Sg, Sp))}
             else:
-                s, Vs = prime(name, z[L], a[L], Vz, Va)
-                V = {L: product(g, s, Vg, Vs)}
+                s, Ss = prime(name, z[L], a[L], Sz, Sa, self.floor)
+                S = {L: product(g, s, Sg, Ss)}
         for l in range(L - 1, 1, -1):
             back = delta[l + 1] @ W[l + 1]  # (G, K, n_l): Σ_j δ_j^{l+1} w_ji^{l+1}
-            Vback = dot(delta[l + 1], W[l + 1], VA=V[l + 1])
-            s, Vs = prime(self.acts[l], z[l], a[l], self.Vz[l], self.Va[l])
-            V[l] = product(back, s, Vback, Vs)
-        return V
+            Sback = dot(delta[l + 1], W[l + 1], SA=S[l + 1])
+            s, Ss = prime(self.acts[l], z[l], a[l], self.Sz[l], self.Sa[l], self.floor)
+            S[l] = product(back, s, Sback, Ss)
+        return S
 
 
-def update(w_new, v_prev, v_new, eta, momentum, V_g):
-    """(V of the new w, V of the new v): v = μ v_prev + g (just g at the first step and without momentum),
+def update(w_new, v_prev, v_new, eta, momentum, S_g):
+    """(S of the new w, S of the new v): v = μ v_prev + g (just g at the first step and without momentum),
     then w − η v; w and v_prev are exact (the state both sides start from)."""
-    V_v = V_g if v_prev is None else _sq(momentum * v_prev) + _sq(v_new) + V_g  # μ v_prev, the sum
-    V_w = _sq(w_new) + _sq(eta * v_new) + eta * eta * V_v  # η v, the difference
-    return V_w, V_v
+    S_v = S_g if v_prev is None else l2(momentum * v_prev, v_new, S_g)  # μ v_prev, the sum
+    S_w = l2(w_new, eta * v_new, eta * S_v)  # η v, the difference
+    return S_w, S_v

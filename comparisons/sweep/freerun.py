@@ -69,9 +69,9 @@ def torch_costs(spec, states, W0, b0, X, T):
             f = lambda d: {l: v.cpu().numpy().astype(np.float64) for l, v in d.items()}  # noqa: E731
             S = rounding.Scales(f64(W), f64(b), list(spec.activations), spec.cost, spec.reduction,
                                 Xs[lo:hi].astype(np.float64), Ts[lo:hi].astype(np.float64), f(z), f(a), None,
-                                rounding.unit_roundoff(dtype))  # fmt: skip
+                                dtype)  # fmt: skip
             C.reshape(-1)[lo:hi] = c.cpu().numpy()
-            limit.reshape(-1)[lo:hi] = rounding.bound(S.V_CT, dtype)
+            limit.reshape(-1)[lo:hi] = rounding.bound(S.S_CT, dtype)
     return C, limit
 
 

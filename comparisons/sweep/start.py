@@ -62,10 +62,10 @@ def limits(spec, net, X, T, values, z, a, sides, oracle_dtype=None):
     with np.errstate(all="ignore"):
         S = rounding.Scales(f(net.W), f(net.b), list(spec.activations), spec.cost, spec.reduction,
                             np.asarray(X, np.float64), np.asarray(T, np.float64), z, a, f(values["delta"]),
-                            rounding.unit_roundoff(spec.dtype))  # fmt: skip
+                            spec.dtype)  # fmt: skip
         lim = lambda V: rounding.bound(V, spec.dtype, sides, oracle_dtype)  # noqa: E731
-        return dict(W={l: lim(V) for l, V in S.V_W.items()}, b={l: lim(V) for l, V in S.V_b.items()},
-                    delta={l: lim(V) for l, V in S.V_delta.items()}, C_k=lim(S.V_Ck), C_T=lim(S.V_CT))  # fmt: skip
+        return dict(W={l: lim(x) for l, x in S.S_W.items()}, b={l: lim(x) for l, x in S.S_b.items()},
+                    delta={l: lim(x) for l, x in S.S_delta.items()}, C_k=lim(S.S_Ck), C_T=lim(S.S_CT))  # fmt: skip
 
 
 def oracle(spec, net, X, T):

@@ -173,14 +173,14 @@ class LocalSteps:
         with np.errstate(all="ignore"):
             S = rounding.Scales(W, b, list(spec.activations), spec.cost, spec.reduction, stack("Xb").astype(np.float64),
                                 stack("Tb").astype(np.float64), f("z"), f("a"),
-                                {l: d * scale for l, d in f("delta").items()}, self.u)  # fmt: skip
-            V_g = flat_params(S.V_W, S.V_b)
+                                {l: d * scale for l, d in f("delta").items()}, self.dtype)  # fmt: skip
+            S_g = flat_params(S.S_W, S.S_b)
             w_r, g_r = stack("w_r").astype(np.float64), stack("g_r").astype(np.float64)
             v_prev = None if first["v_prev"] is None else stack("v_prev").astype(np.float64)
             v_new = g_r if first["v_r"] is None else stack("v_r").astype(np.float64)
-            V_w, V_v = rounding.update(w_r, v_prev, v_new, spec.eta, spec.momentum, V_g)
-            lim = dict(g=rounding.bound(V_g, self.dtype), w=rounding.bound(V_w, self.dtype),
-                       v=rounding.bound(V_v, self.dtype), C=rounding.bound(S.V_CT, self.dtype))  # fmt: skip
+            S_w, S_v = rounding.update(w_r, v_prev, v_new, spec.eta, spec.momentum, S_g)
+            lim = dict(g=rounding.bound(S_g, self.dtype), w=rounding.bound(S_w, self.dtype),
+                       v=rounding.bound(S_v, self.dtype), C=rounding.bound(S.S_CT, self.dtype))  # fmt: skip
             moved = np.abs(w_r - stack("w_prev")) / lim["w"]
             lim["moved"] = np.where(np.isfinite(moved), moved, np.nan).max(axis=-1, initial=0.0)
             finite = [np.isfinite(stack("w_prev")).all(axis=-1)]
