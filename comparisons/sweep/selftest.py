@@ -9,13 +9,12 @@ run: one architecture at a time (``check_spec``) and families trained as stacks
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
+from comparisons.common.progress import Bar
 from comparisons.common.spec import family_of, sample_specs
 from comparisons.sweep.family import check_family
 from comparisons.sweep.harness import check_spec
@@ -79,12 +78,11 @@ def first_catch(units):
     return archs, [], None
 
 
-def run_selftest(n, seed, steps, progress=True):
+def run_selftest(n, seed, steps, progress=None):
     """(clean failures, Outcomes): the unmutated runs' failing architectures, then every mutation's result per path."""
     init_worker()
     pools = {path: spec_pool(n, seed, steps, family) for path, family in PATHS.items()}
-    bar = tqdm(total=(len(MUTATIONS) + 1) * len(PATHS), desc="selftest", unit="run", file=sys.stderr, delay=2.0,
-               disable=not progress)  # fmt: skip
+    bar = Bar(total=(len(MUTATIONS) + 1) * len(PATHS), desc="selftest", unit="run", show=progress)
     clean, outcomes = [], []
     for path, pool in pools.items():
         archs = 0
