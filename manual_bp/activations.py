@@ -85,7 +85,7 @@ class ReLU(Activation):
 
     def prime(self, z, a):
         """1 where z > 0, else 0 (0 at z = 0, as torch.relu's backward)."""
-        return np.heaviside(z, 0)  # (K, n): 1 where z > 0, else 0 (the second argument is its value at z = 0)
+        return (z > 0).astype(z.dtype)  # (K, n): 1.0 where z > 0, else 0.0
 
 
 class LeakyReLU(Activation):
