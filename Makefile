@@ -8,12 +8,12 @@ STAMP := $(VENV)/.installed
 
 install: $(STAMP)
 
-# torch is pinned to 2.13.0 (its CPU build lies on this machine's disk); pip installs it first
-# so that nothing else can pull a multi-GB CUDA build.
-$(STAMP): pyproject.toml
+# pyproject.toml states ranges; constraints.txt pins this repository's exact versions: torch 2.13.0, whose
+# CPU build lies on this machine's disk, installed first so that nothing else can pull a multi-GB CUDA build.
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check torch==2.13.0
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test,notebook,cluster]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt torch
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test,notebook,cluster]'
 	touch $(STAMP)
 
 test: $(STAMP)

@@ -10,6 +10,7 @@ import argparse
 import importlib
 import signal
 import sys
+from importlib import metadata
 
 from comparisons.common.errors import UsageError
 
@@ -34,11 +35,20 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
+def package_version():
+    """deltacheck's installed version, from its metadata (nothing imported)."""
+    try:
+        return metadata.version("deltacheck")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed: pip install -e .)"
+
+
 def build_parser():
     """The parser with every subcommand registered."""
     parser = Parser(
         prog="deltacheck", description="The lecture's δ-backprop (manual_bp) held against PyTorch autograd (torch_ref)."
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
     for name in COMMANDS:

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 
 @dataclass
 class Forward:
@@ -31,17 +33,17 @@ class Forward:
 
 def layer_forward(W, b, act, a_prev):
     r"""One layer: :math:`z_j^l = \sum_i w_{ji}^l a_i^{l-1} + b_j^l,\ a_j^l = \sigma(z_j^l)`."""
-    z = a_prev @ W.mT + b[..., None, :]  # (K, n_{l-1}) @ (n_{l-1}, n_l) -> (K, n_l): row k is W^l a^{l-1}[k] + b^l
+    z = a_prev @ W.mT  # (K, n_{l-1}) @ (n_{l-1}, n_l) -> (K, n_l): row k is W^l a^{l-1}[k]
+    z += b[..., None, :]  # (K, n_l): + b^l, in place on the fresh product (the same sum, no second array)
     return z, act.fn(z)  # (K, n_l), (K, n_l)
 
 
 def forward(W, b, act, X):
     """Forward pass through layers 2 … L, with a^1 = X."""
-    a = {1: X}  # (K, n_1)
-    z = {}
-    for l in range(2, max(W) + 1):
+    a, z = {1: X}, {}  # a[1]: (K, n_1)
+    for l in range(2, len(W) + 2):  # W is keyed l = 2 … L
         z[l], a[l] = layer_forward(W[l], b[l], act[l], a[l - 1])
-    return Forward(z=z, a=a)
+    return Forward(z, a)
 
 
 def forward_from(W, b, act, l, z_l):
@@ -99,7 +101,7 @@ def bias_gradient(delta, per_example=False):
     """
     if per_example:
         return delta  # (K, n_l): (3) for each k
-    return delta.sum(axis=-2)  # (n_l,): (3) summed over k
+    return np.add.reduce(delta, axis=-2)  # (n_l,): (3) summed over k (ndarray.sum's Python wrapper skipped)
 
 
 # Eq (4) — the output layer: δ_j^L = ∂C/∂a_j^L · da_j^L/dz_j^L.
@@ -133,4 +135,5 @@ def hidden_delta(delta_next, W_next, act, z, a):
     transpose moves: δ^l = (δ^{l+1} W^{l+1}) ⊙ σ'(z^l).
     """
     back = delta_next @ W_next  # (K, n_{l+1}) @ (n_{l+1}, n_l) -> (K, n_l): Σ_j δ_j^{l+1} w_ji^{l+1}
-    return back * act.prime(z, a)  # (K, n_l): (5) δ^l = (δ^{l+1} W^{l+1}) ⊙ σ'(z^l)
+    back *= act.prime(z, a)  # (K, n_l): (5) δ^l = (δ^{l+1} W^{l+1}) ⊙ σ'(z^l), in place on the fresh product
+    return back

@@ -37,9 +37,10 @@ class SGD:
 
     def step(self, net, gW, gb):
         """One update of every W[l] and b[l] of ``net`` from the gradients gW, gb."""
-        for l in net.W:
-            self.update(("W", l), net.W[l], gW[l])
-            self.update(("b", l), net.b[l], gb[l])
+        W, b = net.W, net.b
+        for l in W:
+            self.update(("W", l), W[l], gW[l])
+            self.update(("b", l), b[l], gb[l])
 
 
 def full_batch(K, steps):

@@ -88,8 +88,11 @@ def test_a_stall_lasting_a_whole_block_is_seen_and_measured_again():
     assert always_slow.stalls == 3 and always_slow.noisy  # stalled everywhere against the 1-thread reference
 
 
-def test_bench_quick_writes_a_well_formed_report(tmp_path, tiny):
+def test_bench_quick_writes_a_well_formed_report(tmp_path, tiny, capsys):
     assert main(["bench", "--quick", "--case", "12-3-2:16", "--out", str(tmp_path)]) == 0
+    out, err = capsys.readouterr()  # the verdict on stdout, one line per timed case on stderr
+    assert out.startswith("targets met: ") and out.splitlines()[-1] == f"report in {tmp_path}/bench.md"
+    assert err.count("\n") == len(bench.DTYPES) * len(bench.ACTIVATIONS) * len(bench.THREADS) and "targets" not in err
     df = pd.read_csv(tmp_path / "bench.csv")
     assert len(df) == len(bench.DTYPES) * len(bench.ACTIVATIONS) * len(bench.THREADS) * len(bench.SIDES)
     assert set(df["sizes"]) == {"12-3-2"} and set(df["threads"]) == {1, 2}
@@ -132,6 +135,20 @@ def test_bench_refuses_bad_arguments_in_one_line(tmp_path, capsys):
         assert main(["bench", *argv]) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and says in err, err
+
+
+@pytest.mark.parametrize("ratio, status", [(1.0, "met"), (bench.FLOOR_TARGET, "met"), (1.12, "missed")])
+def test_the_floor_target_is_manual_within_1_1_of_the_floor(ratio, status):
+    base = dict(sizes="12-3-2", K=64, dtype="float64", threads=1, noisy=False, split_noisy=False, mem_ok=True)
+    df = pd.DataFrame(
+        [
+            dict(base, side="manual", activation="relu", target_ratio=0.25, fastest_torch="torch_plain",
+                 manual_over_fastest_torch=0.2, gemm_share_pct=90.0, mem_peak_mib=1.0, mem_bound_mib=2.0),
+            dict(base, side="numpy_floor", activation="relu", median_ms=1.0, manual_ratio=ratio),
+        ]
+    )  # fmt: skip
+    floor = [g for g in targets(df) if "NumPy floor" in g["target"]]
+    assert [g["status"] for g in floor] == [status] and "≤ 1.1 at 12-3-2 K=64" in floor[0]["target"]
 
 
 def test_summary_says_met_or_missed_for_each_target():

@@ -410,7 +410,7 @@ def test_gallery_command_is_atomic_deterministic_and_relative(capsys, tmp_path, 
     monkeypatch.setattr(gallery, "EXAMPLES", examples)
     assert cli.main(["gallery", "--archs", "1", "--out", str(tmp_path / "a")]) == 0
     assert cli.main(["gallery", "--archs", "1", "--out", str(tmp_path / "b")]) == 0
-    assert "3 of 3 gallery files diagnosed as intended" in capsys.readouterr().err
+    assert "3 of 3 gallery files diagnosed as intended" in capsys.readouterr().out
     a = (tmp_path / "a" / "mistakes.md").read_bytes()
     assert a == (tmp_path / "b" / "mistakes.md").read_bytes()
     assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["mistakes.md"]

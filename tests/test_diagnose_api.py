@@ -64,6 +64,26 @@ def test_code_that_never_returns_is_an_error_verdict_not_an_exception(tmp_path):
     assert check_backprop(str(p)).headline.startswith("UNUSABLE: ")
 
 
+def test_code_that_cannot_be_run_is_an_error_verdict_and_only_a_wrong_type_raises(monkeypatch, tmp_path):
+    """A missing file, a directory, a non-Python file, a local function: each a verdict, as a failing import is."""
+    monkeypatch.chdir(ROOT)
+    (tmp_path / "notes.txt").write_text("x")
+    for code, says in [
+        ("nothere.py", "nothere.py: no such file"),
+        (tmp_path, "not a file"),
+        (tmp_path / "notes.txt", "cannot be imported as Python source"),
+        (_local(), "is defined inside a function"),
+    ]:
+        v = check_backprop(code)
+        assert v.status == "error" and not v.passed and v.exit_code == 2, (code, v.status)
+        assert v.headline.startswith("UNUSABLE: ") and says in v.headline, v.headline
+        with pytest.raises(AssertionError, match="UNUSABLE"):
+            assert_backprop(code)
+    for wrong in (3, None, b"examples/correct.py", ["examples/correct.py"]):
+        with pytest.raises(TypeError, match="code must be a function, a class or a path"):
+            check_backprop(wrong)
+
+
 def _local():
     def backprop(W, b, X, T):
         return {}, {}
@@ -74,9 +94,6 @@ def _local():
 @pytest.mark.parametrize(
     "args, kwargs, message",
     [
-        ((3,), {}, "code must be a function, a class or a path"),
-        (("nothere.py",), {}, "code: nothere.py: no such file"),
-        ((_local(),), {}, "is defined inside a function"),
         (("examples/correct.py",), {"sizes": "12-3"}, None),
         (("examples/correct.py",), {"sizes": "12"}, "sizes 12: needs at least 2 layers"),
         (("examples/correct.py",), {"cost": "hinge"}, "cost: unknown cost 'hinge'"),

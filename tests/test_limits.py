@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from comparisons import cli
-from comparisons.common import limits
+from comparisons.common import limits, progress
 from comparisons.common.spec import ArchSpec, sample_specs
-from comparisons.sweep import budget, console
+from comparisons.sweep import budget
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ["sweep", "--archs", "4", "--steps", "3", "--seed", "2", "--no-progress"]
@@ -180,23 +180,23 @@ def test_sampling_with_progress_gives_exactly_sample_specs():
     assert sample_with_progress(args) == sample_specs(50, 7, "float32", 3, family=8)
 
 
-def test_a_short_sweep_says_one_line_on_stderr(tmp_path, capsys):
+def test_a_short_sweep_says_its_verdict_on_stdout_and_nothing_on_stderr(tmp_path, capsys):
     assert cli.main([a for a in SMALL if a != "--no-progress"] + ["--out", str(tmp_path)]) == 0
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "architectures pass" in err
+    out, err = capsys.readouterr()
+    assert out.count("\n") == 1 and "architectures pass" in out and err == ""
 
 
 def test_a_slow_sweep_shows_sampling_and_architectures(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(console, "DELAY", 0.0)  # as if each part took longer than the delay
-    assert cli.main([a for a in SMALL if a != "--no-progress"] + ["--out", str(tmp_path)]) == 0
+    monkeypatch.setattr(progress, "DELAY", 0.0)  # as if each part took longer than the delay
+    assert cli.main([a for a in SMALL if a != "--no-progress"] + ["--progress", "--out", str(tmp_path)]) == 0
     err = capsys.readouterr().err
     assert "sampling" in err and "architectures" in err and "4/4" in err
 
 
 def test_a_slow_check_shows_its_estimate_and_the_elapsed_time(capsys, monkeypatch):
-    monkeypatch.setattr(console, "DELAY", 0.0)
+    monkeypatch.setattr(progress, "DELAY", 0.0)
     spec = {**DIVERGING, "eta": 0.01, "steps": 5}
-    assert cli.main(["check", "--spec", json.dumps(spec)]) == 0
+    assert cli.main(["check", "--progress", "--spec", json.dumps(spec)]) == 0
     err = capsys.readouterr().err
     assert "check: about" in err and "estimated" in err and "elapsed" in err
 
@@ -205,8 +205,8 @@ def test_the_ticker_redraws_a_bar_that_does_not_move(capsys, monkeypatch):
     """While one long architecture runs, the elapsed time still moves."""
     import time
 
-    monkeypatch.setattr(console, "DELAY", 0.0)
-    with console.Bar(total=1, desc="architectures") as bar:
+    monkeypatch.setattr(progress, "DELAY", 0.0)
+    with progress.Bar(total=1, desc="architectures", show=True) as bar:
         time.sleep(1.5)
         bar.update()
     err = capsys.readouterr().err

@@ -123,7 +123,6 @@ def run(args):
     print(
         f"targets met: {len(goals) - len(unmet)} of {len(goals)}"
         + "".join(f"\n  {g['status']}: {g['target']}" for g in unmet)
-        + f"\nreport in {out}/bench.md",
-        file=sys.stderr,
+        + f"\nreport in {out}/bench.md"
     )
     return 0

@@ -7,8 +7,10 @@
         assert_backprop(Network)  # AssertionError: FAIL: eq (5) fails at layer l = 2 … / hint: …
 
 ``code`` is a function or class defined at the top level of a module (the child process imports
-that module again), or a path 'FILE.py[:NAME]'.  Bad arguments raise ValueError with one
-sentence naming the parameter; code that cannot be run gives a verdict with status 'error'.
+that module again), or a path 'FILE.py[:NAME]'.  Code that cannot be run (a missing file, one that
+does not import, a function defined inside another) gives a verdict with status 'error', as does
+code that fails at run time; ``code`` of a wrong type raises TypeError, and the other arguments
+raise ValueError with one sentence naming the parameter.
 """
 
 from __future__ import annotations
@@ -28,16 +30,13 @@ from comparisons.diagnose.session import Target, parse_target
 
 
 def _target(code):
-    """The Target for a function, a class or a 'FILE.py[:NAME]' path; ValueError otherwise."""
+    """The Target for a function, a class or a 'FILE.py[:NAME]' path; UsageError when it cannot be run."""
     if isinstance(code, (str, os.PathLike)):
-        try:
-            return parse_target(os.fspath(code))
-        except UsageError as e:
-            raise ValueError(f"code: {e}") from None
+        return parse_target(os.fspath(code))
     if not (inspect.isfunction(code) or inspect.isclass(code)):
-        raise ValueError(f"code must be a function, a class or a path 'FILE.py[:NAME]', got {type(code).__name__}")
+        raise TypeError(f"code must be a function, a class or a path 'FILE.py[:NAME]', got {type(code).__name__}")
     if "<locals>" in code.__qualname__:
-        raise ValueError(
+        raise UsageError(
             f"code: {code.__qualname__} is defined inside a function; deltacheck imports it again in a "
             "separate process, so define it at the top level of a module"
         )
@@ -49,7 +48,7 @@ def _target(code):
         methods = [v for v in vars(code).values() if inspect.isfunction(v)]
         file = methods[0].__code__.co_filename if methods else None
     if not file or not Path(file).is_file():
-        raise ValueError(f"code: {code.__qualname__} has no source file that deltacheck could import again")
+        raise UsageError(f"code: {code.__qualname__} has no source file that deltacheck could import again")
     module = "" if code.__module__ == "__main__" else code.__module__
     extra = tuple(p for p in sys.path if isinstance(p, str) and p)
     return Target(Path(file).resolve(), code.__qualname__, Path(file).name, module, extra)
@@ -107,9 +106,9 @@ def check_backprop(
     those of `deltacheck diagnose`.
     """
     parsed = _check_args(convention, sizes, archs, seed, activation, cost, timeout)
-    target = _target(code)
     memory = _memory(max_memory)
     try:
+        target = _target(code)  # a missing file is a verdict too, as a file that does not import is
         return check(target, convention, activation, cost, archs, seed, parsed, float(timeout), memory, "sizes")
     except UsageError as e:
         if str(e).startswith("sizes "):

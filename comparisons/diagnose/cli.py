@@ -11,8 +11,6 @@ memory limit.  Exit 0: it agrees; 1: a wrong result; 2: no result, or unusable i
 
 from __future__ import annotations
 
-import sys
-
 from comparisons.common.argtypes import int_at_least
 from comparisons.diagnose.limits import DEFAULT_ARCHS, add_limits
 
@@ -106,5 +104,5 @@ def run_gallery(args):
     with atomic_dir(out) as stage:
         write_text(stage / "mistakes.md", text)
     caught = sum(r.caught for r in rows)
-    print(f"{caught} of {len(rows)} gallery files diagnosed as intended; report in {out}/mistakes.md", file=sys.stderr)
+    print(f"{caught} of {len(rows)} gallery files diagnosed as intended; report in {out}/mistakes.md")
     return 0 if caught == len(rows) else 1

@@ -7,6 +7,7 @@ import sys
 
 from comparisons.common.argtypes import int_at_least, positive_float, widths
 from comparisons.common.errors import UsageError
+from comparisons.common.progress import add_progress_flags, chosen
 
 # The most gradient-descent steps run without --max-steps.  Every step's C_T is kept for both
 # implementations and written to lecture_training.csv (≈ 70 bytes a step), and a step of both
@@ -48,7 +49,7 @@ def register(sub):
         help="a lecturer's own small network (TOML or JSON, docs/lecture.md): its lesson, cross-checked, instead",
     )
     p.add_argument("--verbose", action="store_true", help="print the measured times of path enumeration on stderr")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar (shown only for runs of a few seconds)")
+    add_progress_flags(p)
     p.set_defaults(run=run)
 
 
@@ -105,7 +106,7 @@ def run(args):
     # One thread: the network is tiny, and a fixed thread count fixes torch's reduction order,
     # hence every digit of the report, whatever the machine's core count.
     torch.set_num_threads(1)
-    r = lecture_run.run(command_line(args), args.eta, args.steps, args.seed, sizes, progress=not args.no_progress)
+    r = lecture_run.run(command_line(args), args.eta, args.steps, args.seed, sizes, progress=chosen(args))
     with atomic_dir(out) as stage:
         write(stage, r, langs)
     if args.verbose:
@@ -115,7 +116,6 @@ def run(args):
     print(
         f"{len(r.checks) - len(bad)} of {len(r.checks)} lecture checks pass"
         + (f"; failed: {', '.join(bad)}" if bad else "")
-        + f"; report in {out}/{MD[langs[0]]}",
-        file=sys.stderr,
+        + f"; report in {out}/{MD[langs[0]]}"
     )
     return 1 if bad else 0

@@ -6,14 +6,13 @@ full-batch steps Δw = −η ∂C_T/∂w with 学習係数 η.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
 from comparisons.common.checks import compare
+from comparisons.common.progress import Bar
 from comparisons.common.tolerances import trajectory_tolerance
 from comparisons.lecture.data import accuracy
 from manual_bp import MLP, SGD, full_batch, train
@@ -43,9 +42,6 @@ class Training:
     net: MLP  # manual_bp's network after training
 
 
-PROGRESS_DELAY_S = 2.0  # the bar appears only when training has already taken this long
-
-
 def counted(batches, bar):
     """The batches, one by one, moving ``bar`` on after each step."""
     for idx in batches:
@@ -58,20 +54,12 @@ def run(seed, eta, steps, X, T, digits, held, progress=False):
 
     ``held`` is (X, digits) of the held-out images, on which both trained networks are scored.
 
-    With ``progress``, a tqdm bar on stderr counts the steps of both (shown after PROGRESS_DELAY_S).
+    ``progress`` (True, False, or None: only on a terminal): a bar on stderr counts the steps of both.
     """
     net = lecture_net(seed)
     ref = TorchMLP(weights=net.W, biases=net.b, activations=net.activations, cost="squared_error")
     C0 = net.total_cost(X, T)
-    with tqdm(
-        total=2 * steps,
-        desc="training (manual_bp, then torch)",
-        unit="step",
-        file=sys.stderr,
-        delay=PROGRESS_DELAY_S,
-        disable=not progress,
-        leave=False,
-    ) as bar:
+    with Bar(total=2 * steps, desc="training (manual_bp, then torch)", unit="step", show=progress, leave=False) as bar:
         hist_m = [C0] + train(net, X, T, SGD(eta), counted(full_batch(len(X), steps), bar))
         hist_t = [ref.total_cost(X, T)] + ref.train_steps(
             X, T, ref.optimizer(eta), counted(full_batch(len(X), steps), bar)

@@ -11,11 +11,11 @@ import contextlib
 import itertools
 import os
 import shlex
-import sys
 
 from comparisons.common.argtypes import int_at_least
 from comparisons.common.errors import UsageError
 from comparisons.common.limits import DEFAULT_MAX_TIME, duration, memory_size
+from comparisons.common.progress import add_progress_flags, chosen
 from comparisons.common.spec import DTYPES
 from comparisons.sweep.device import check_device
 
@@ -64,7 +64,7 @@ def register_sweep(sub):
     )
     p.add_argument("--out", default="reports", help="output directory (default reports/)")
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="device of the torch side")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_progress_flags(p)
     add_limits(p)
     p.set_defaults(run=run_sweep)
 
@@ -137,24 +137,22 @@ def run_sweep(args):
 
     with terminate_on_signals(), resource_errors(f"--archs {args.archs} with --steps {args.steps}", need), quiet():
         specs = sample_with_progress(args)
-        results = iter_results(specs, args.jobs, args.device, not args.no_progress, args.scheduler, family_size(args))
+        results = iter_results(specs, args.jobs, args.device, chosen(args), args.scheduler, family_size(args))
         with contextlib.closing(results):  # an error, a signal: the workers end here
             first = next(results)  # the workers or the cluster reached, one architecture checked: then the report
             with atomic_dir(out) as stage:
                 verdicts = write_report(stage, command_line(args), args, specs, itertools.chain([first], results))
     n_fail = int((~verdicts["passed"]).sum())
-    print(
-        f"{len(verdicts) - n_fail} of {len(verdicts)} architectures pass; report in {out}/summary.md", file=sys.stderr
-    )
+    print(f"{len(verdicts) - n_fail} of {len(verdicts)} architectures pass; report in {out}/summary.md")
     return 1 if n_fail else 0
 
 
 def sample_with_progress(args):
     """``sample_specs(args.archs, args.seed, args.dtype, args.steps, G)``, with a bar: a million specs take a minute."""
+    from comparisons.common.progress import Bar
     from comparisons.common.spec import sample_specs
-    from comparisons.sweep.console import Bar
 
-    with Bar(total=args.archs, desc="sampling", unit="arch", disable=args.no_progress) as bar:
+    with Bar(total=args.archs, desc="sampling", unit="arch", show=chosen(args)) as bar:
         return sample_specs(args.archs, args.seed, args.dtype, args.steps, family_size(args), bar.update)
 
 
@@ -162,7 +160,7 @@ def register_check(sub):
     p = sub.add_parser("check", help="run one architecture given as JSON and print every check", description=CHECK_DOC)
     p.add_argument("--spec", required=True, help="one line of JSON, as in a report's spec column")
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="device of the torch side")
-    p.add_argument("--no-progress", action="store_true", help="no elapsed-time line")
+    add_progress_flags(p)
     add_limits(p)
     p.set_defaults(run=run_check)
 
@@ -181,11 +179,12 @@ def run_check(args):
     import pandas as pd
 
     from comparisons.common.limits import fmt_seconds, resource_errors
-    from comparisons.sweep.console import Bar, quiet
+    from comparisons.common.progress import Bar
+    from comparisons.sweep.console import quiet
     from comparisons.sweep.runner import run_specs
 
     elapsed = Bar(desc=f"check: about {fmt_seconds(seconds)} estimated", bar_format="{desc}, {elapsed} elapsed",
-                  disable=args.no_progress)  # fmt: skip
+                  show=chosen(args))  # fmt: skip
     with resource_errors("--spec", need), quiet(), elapsed:
         grads, traj = run_specs([spec], 1, args.device, progress=False)
     with pd.option_context("display.width", 200, "display.max_columns", 20):
@@ -285,7 +284,7 @@ def register_selftest(sub):
     p.add_argument("--seed", type=int_at_least(0), default=0, help="seed of the architecture sampler (default 0)")
     p.add_argument("--steps", type=int_at_least(1), default=10, help="training steps per architecture (default 10)")
     p.add_argument("--out", default="reports", help="output directory (default reports/)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_progress_flags(p)
     p.set_defaults(run=run_selftest)
 
 
@@ -296,12 +295,12 @@ def run_selftest(args):
     out = check_out_dir(args.out)
     command = (f"deltacheck selftest --archs {args.archs} --seed {args.seed} --steps {args.steps} "
                f"--out {shlex.quote(str(args.out))}")  # fmt: skip
-    clean, outcomes = selftest.run_selftest(args.archs, args.seed, args.steps, progress=not args.no_progress)
+    clean, outcomes = selftest.run_selftest(args.archs, args.seed, args.steps, progress=chosen(args))
     n_archs = 2 * selftest.SELFTEST_FAMILY * max(1, args.archs // selftest.SELFTEST_FAMILY)
     with atomic_dir(out) as stage:
         write_text(stage / "selftest.md", selftest.markdown(command, clean, outcomes, n_archs))
         write_csv(selftest.table(outcomes), stage / "selftest.csv")
     caught = sum(bool(o.caught) for o in outcomes)
     print(f"{caught} of {len(outcomes)} planted bugs caught; unmutated run "
-          f"{'passes' if not clean else 'FAILS'}; report in {out}/selftest.md", file=sys.stderr)  # fmt: skip
+          f"{'passes' if not clean else 'FAILS'}; report in {out}/selftest.md")  # fmt: skip
     return 0 if selftest.passed(clean, outcomes) else 1

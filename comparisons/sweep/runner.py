@@ -16,8 +16,9 @@ import torch
 
 from comparisons.common.errors import UsageError
 from comparisons.common.lifeline import tie_to_parent
+from comparisons.common.progress import Bar
 from comparisons.sweep.budget import CLUSTER_WINDOW, POOL_CHUNK, POOL_WINDOW
-from comparisons.sweep.console import Bar, quiet
+from comparisons.sweep.console import quiet
 from comparisons.sweep.harness import GRAD_COLUMNS, STEP_COLUMNS, check_family
 
 CONNECT_TIMEOUT = "10s"  # how long --scheduler ADDRESS waits for the scheduler before giving up
@@ -139,7 +140,7 @@ def set_device(device):
     return None
 
 
-def iter_results(specs, jobs=1, device="cpu", progress=True, scheduler=None, family=1):
+def iter_results(specs, jobs=1, device="cpu", progress=None, scheduler=None, family=1):
     """(gradient rows, trajectory rows) of each spec, in spec order, as each is ready: nothing else is kept.
 
     ``family`` G > 1: consecutive groups of G specs sharing all but their seed are trained as stacks
@@ -155,7 +156,7 @@ def iter_results(specs, jobs=1, device="cpu", progress=True, scheduler=None, fam
         done = (_check(job) for job in work)
     else:
         done = _in_pool(work, jobs, device)
-    bar = Bar(total=len(specs), desc="architectures", unit="arch", disable=not progress)
+    bar = Bar(total=len(specs), desc="architectures", unit="arch", show=progress)  # None: only on a terminal
     with contextlib.closing(done), bar:
         for pairs in done:
             for pair in pairs:
@@ -163,7 +164,7 @@ def iter_results(specs, jobs=1, device="cpu", progress=True, scheduler=None, fam
                 bar.update()
 
 
-def run_specs(specs, jobs=1, device="cpu", progress=True, scheduler=None, family=1):
+def run_specs(specs, jobs=1, device="cpu", progress=None, scheduler=None, family=1):
     """(gradients DataFrame, trajectories DataFrame) for ``specs``, in spec order (see iter_results)."""
     grads, trajs = [], []
     for g, t in iter_results(specs, jobs, device, progress, scheduler, family):

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from comparisons.common.progress import Bar
 from comparisons.common.spec import family_of, sample_spec, sample_specs
-from comparisons.sweep.console import Bar
 from comparisons.sweep.harness import check_family
 from comparisons.sweep.mutations import MUTATIONS
 from comparisons.sweep.runner import init_worker
@@ -73,11 +73,11 @@ def facts(traj):
     return "not explained"
 
 
-def run_selftest(n, seed, steps, progress=True):
+def run_selftest(n, seed, steps, progress=None):
     """(clean failures, Outcomes): the unmutated run's failing architectures, then every mutation's result."""
     init_worker()
     pool = units(n, seed, steps)
-    bar = Bar(total=len(MUTATIONS) + 1, desc="selftest", unit="run", disable=not progress)
+    bar = Bar(total=len(MUTATIONS) + 1, desc="selftest", unit="run", show=progress)
     clean, why, first = [], {}, 0
     starts = []
     for specs in pool:
