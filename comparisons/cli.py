@@ -7,11 +7,13 @@ line on stderr and exit code 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import signal
 import sys
 
 from comparisons.common.errors import UsageError
+from comparisons.common.interrupts import terminate_on_signals
 
 # Subcommand modules, in the order `deltacheck --help` lists them.
 COMMANDS = ["comparisons.sweep.cli", "comparisons.bench.cli", "comparisons.lecture.cli", "comparisons.diagnose.cli"]
@@ -43,12 +45,14 @@ def build_parser():
 def main(argv=None):
     """Parse, run, and map bad input to exit code 2."""
     try:
-        args = build_parser().parse_args(argv)
-        return args.run(args)
+        with terminate_on_signals():  # every command: SIGTERM and SIGHUP unwind as Ctrl-C does
+            args = build_parser().parse_args(argv)
+            return args.run(args)
     except UsageError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM / SIGHUP as common.interrupts.Terminated
         signum = getattr(e, "signum", signal.SIGINT)
-        print(f"interrupted ({signal.Signals(signum).name}); previous reports left as they were", file=sys.stderr)
+        with contextlib.suppress(OSError):  # SIGHUP: the terminal may be gone
+            print(f"interrupted ({signal.Signals(signum).name}); previous reports left as they were", file=sys.stderr)
         return 128 + signum

@@ -21,7 +21,7 @@ from pathlib import Path
 from comparisons.common.errors import UsageError
 from comparisons.diagnose.cases import check_settings, parse_sizes
 from comparisons.diagnose.conventions import CONVENTIONS
-from comparisons.diagnose.limits import DEFAULT_MAX_MEMORY, DEFAULT_TIMEOUT, MIN_MEMORY, parse_size
+from comparisons.diagnose.limits import DEFAULT_MAX_MEMORY, DEFAULT_TIMEOUT, MIN_MEMORY, parse_size, refuse_past_limits
 from comparisons.diagnose.run import DEFAULT_ARCHS, check
 from comparisons.diagnose.session import Target, parse_target
 
@@ -81,14 +81,23 @@ def _check_args(convention, sizes, archs, seed, activation, cost, timeout):
                 check_settings(v if name == "activation" else "sigmoid", v if name == "cost" else "squared_error")
             except UsageError as e:
                 raise ValueError(f"{name}: {e}") from None
-    if sizes is None:
-        return ()
-    items = [sizes] if isinstance(sizes, str) else list(sizes)
-    texts = [s if isinstance(s, str) else "-".join(map(str, s)) for s in items]
+    parsed = ()
+    if sizes is not None:
+        if not isinstance(sizes, (str, list, tuple)):
+            raise TypeError(f"sizes must be a string such as '12-3-2', a tuple of widths or a list of them, got "
+                            f"{type(sizes).__name__}")  # fmt: skip
+        one = isinstance(sizes, str) or not any(isinstance(s, (str, list, tuple)) for s in sizes)
+        items = [sizes] if one else sizes
+        texts = [s if isinstance(s, str) else "-".join(map(str, s)) for s in items]
+        try:
+            parsed = parse_sizes(texts, flag="sizes")
+        except (UsageError, TypeError) as e:
+            raise ValueError(str(e)) from None
     try:
-        return parse_sizes(texts, flag="sizes")
-    except (UsageError, TypeError) as e:
+        refuse_past_limits(3 * len(parsed) if parsed else archs + 2, timeout, "sizes" if parsed else "archs", "timeout")
+    except UsageError as e:
         raise ValueError(str(e)) from None
+    return parsed
 
 
 def check_backprop(

@@ -1,6 +1,6 @@
 """The process that runs the user's code: limits first, then the file, then one network per request.
 
-Started by ``isolation.Child`` as ``python -m comparisons.diagnose.child REQ REPLY MAX_MEMORY CPU PARENT``.
+Started by the keeper (``isolation.Child``) as ``python -m comparisons.diagnose.child REQ REPLY MAX_MEMORY CPU``.
 It imports numpy and the conventions, never torch.  Everything the user's code raises,
 SystemExit and MemoryError included, becomes a ``Raised`` reply; a process that dies instead
 is noticed by the parent.
@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from comparisons.diagnose import conventions
-from comparisons.diagnose.wire import MAX_LOCAL, Closed, Failed, Frame, Loaded, Raised, plain, recv, send
+from comparisons.diagnose.wire import MAX_LOCAL, Closed, Corrupt, Failed, Frame, Loaded, Raised, plain, recv, send
 
 PACKAGE = Path(__file__).resolve().parents[1]  # comparisons/: never the user's code
 SYSTEM = tuple({str(Path(p).resolve()) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)})
@@ -190,12 +190,12 @@ def call(state, op, W, b, X, T):
 
 
 def serve(req, rep):
-    """Answer requests until the parent closes the pipe."""
+    """Answer requests until the parent closes the pipe; each reply carries its request's number."""
     state = State()
     while True:
         try:
-            op, args = recv(req, trusted=True)
-        except Closed:
+            seq, (op, args) = recv(req)
+        except (Closed, Corrupt, ValueError, TypeError):
             os._exit(0)
         try:
             reply = load(state, *args) if op == "load" else call(state, op, *args)
@@ -204,14 +204,14 @@ def serve(req, rep):
         except BaseException as e:
             reply = raised(e, state)
         try:
-            send(rep, reply)
+            send(rep, reply, seq)
         except BaseException:
             os._exit(71)  # the reply cannot be sent (no memory left, say): the parent reports no result
 
 
 def main():
-    req, rep, max_memory, cpu, ppid = map(int, sys.argv[1:6])
-    watch_parent(ppid)
+    req, rep, max_memory, cpu = map(int, sys.argv[1:5])
+    watch_parent(os.getppid())  # the keeper: where prctl is missing, the child still ends with it
     set_limits(max_memory, cpu)
     serve(req, rep)
 

@@ -100,7 +100,11 @@ def run_diagnose(args):
         target, args.convention, args.activation, args.cost, args.archs, args.seed, sizes, args.timeout, args.max_memory
     )
     print(verdict.header)
-    print(verdict.text())
+    text = verdict.text()
+    print(text)
+    last = verdict.headline.splitlines()[0]
+    if text.splitlines()[-1] != last:
+        print(last)  # the verdict is the last line, whatever the user's code printed above it
     return verdict.exit_code
 
 
