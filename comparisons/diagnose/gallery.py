@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from comparisons.common.errors import UsageError
+from comparisons.diagnose.isolation import stop_all
 from comparisons.diagnose.run import check
 from comparisons.diagnose.session import Target
 
@@ -84,8 +85,14 @@ def run_gallery(examples=EXAMPLES, archs=6, seed=0, jobs=None):
     """Every gallery file, in order; ``jobs`` files at a time (each in its own child process)."""
     files = gallery_files(examples)
     jobs = jobs or min(4, os.cpu_count() or 1)
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
+    pool = ThreadPoolExecutor(max_workers=jobs)
+    try:
         return list(pool.map(lambda f: diagnose_file(f, archs, seed, examples.parent), files))
+    except BaseException:  # Ctrl-C, SIGTERM: the children end now, so that the threads return at once
+        stop_all()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _cell(text):

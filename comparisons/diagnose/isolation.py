@@ -19,6 +19,7 @@ import select
 import signal
 import subprocess
 import sys
+import threading
 import time
 import unicodedata
 from pathlib import Path
@@ -142,8 +143,19 @@ class Child:
         env["PYTHONPATH"] = path
         cpu = min(int(timeout) + 10, 2**31 - 1)  # the child's CPU-time backstop
         child = [sys.executable, "-m", "comparisons.diagnose.child", str(req_r), str(rep_w), str(max_memory), str(cpu)]
-        _subreaper_on()
-        self.proc = subprocess.Popen(
+        with _LOCK:  # no sweep of another session's may take this keeper, half-started, for an orphan
+            _subreaper_on()
+            self.proc = self._start_keeper(child, req_r, rep_w, out_w, status_w, control_r, cwd, env)
+            _LIVE[self.proc.pid] = self
+        self.started = _start_time(self.proc.pid)
+        for fd in (req_r, rep_w, out_w, status_w, control_r):
+            os.close(fd)
+        self.output = Output(out_r)
+        self.ended = None  # the child's own end, from the keeper: "exit N" or "signal N"
+
+    @staticmethod
+    def _start_keeper(child, req_r, rep_w, out_w, status_w, control_r, cwd, env):
+        return subprocess.Popen(
             [sys.executable, "-I", "-S", str(KEEPER), str(control_r), str(status_w), f"{req_r},{rep_w}", "--", *child],
             stdin=subprocess.DEVNULL,
             stdout=out_w,
@@ -153,12 +165,6 @@ class Child:
             env=env,
             start_new_session=True,  # no signal meant for diagnose's terminal reaches it: the parent ends it
         )
-        _LIVE.add(self.proc.pid)
-        self.started = _start_time(self.proc.pid)
-        for fd in (req_r, rep_w, out_w, status_w, control_r):
-            os.close(fd)
-        self.output = Output(out_r)
-        self.ended = None  # the child's own end, from the keeper: "exit N" or "signal N"
 
     def ask(self, op, *args):
         """The child's reply to (op, args); NoResult when it cannot give one."""
@@ -229,20 +235,25 @@ class Child:
             return NoResult("signal", "ended with the process that watched over it (the code killed its parent)")
         return NoResult("exit", f"ended the process (exit status {code}: os._exit, or a C extension) before returning")
 
+    def stop(self):
+        """Tell the keeper to kill the child and all it started (returns at once; ``kill`` waits)."""
+        control, self.control = self.control, None
+        if control is not None:
+            with contextlib.suppress(OSError):
+                os.close(control)  # the keeper kills every descendant and exits
+
     def kill(self):
         """End the child and everything it started: the keeper kills them all, then the parent checks."""
-        if self.control is not None:
-            with contextlib.suppress(OSError):
-                os.close(self.control)  # the keeper kills every descendant and exits
-            self.control = None
+        self.stop()
         try:
             self.proc.wait(timeout=15)
         except subprocess.TimeoutExpired:  # the keeper stopped (SIGSTOP from the user's code): end it here
             with contextlib.suppress(OSError):
                 os.kill(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
-        _LIVE.discard(self.proc.pid)
-        sweep_orphans(self.started)
+        with _LOCK:
+            _LIVE.pop(self.proc.pid, None)
+            sweep_orphans(self.started)
 
     def close(self):
         """End the child, free its pipes, and read what it printed to the end."""
@@ -256,7 +267,8 @@ class Child:
         if not self.output.closed:
             with contextlib.suppress(OSError):
                 os.close(self.output.fd)
-        _subreaper_off()
+        with _LOCK:
+            _subreaper_off()
 
     def __enter__(self):
         return self
@@ -266,8 +278,15 @@ class Child:
 
 
 KEEPER = Path(__file__).with_name("keeper.py")
-_LIVE = set()  # keepers of the sessions open in this process
+_LIVE = {}  # keeper pid -> its Child, for the sessions open in this process (the gallery runs several in threads)
+_LOCK = threading.Lock()
 _PREVIOUS = []  # this process's subreaper flag before the first open session set it
+
+
+def stop_all():
+    """Stop every open session's child at once (an interrupt): threads waiting on them return."""
+    for child in list(_LIVE.values()):
+        child.stop()
 
 
 def _subreaper_on():

@@ -114,3 +114,14 @@ def check_sweep_fits(args):
     what += f" in families of {family}" if family > 1 else ""
     refuse_if_over(what, need, seconds, args.max_memory, args.max_time)
     return need
+
+
+SELFTEST_FAMILY = 4  # selftest's family path: families of this many grown from each spec of the other path
+
+
+def check_selftest_fits(archs, steps, max_memory, max_time):
+    """Refuse `selftest` past the limits: its unmutated runs alone are a sweep of 2 × --archs specs (both dtypes)
+    one at a time and one of their families; each planted bug then runs until it is caught."""
+    one, t_one = sweep_needs(2 * archs, steps, 1)
+    fam, t_fam = sweep_needs(2 * archs * SELFTEST_FAMILY, steps, 1, False, SELFTEST_FAMILY)
+    refuse_if_over(f"--archs {archs} with --steps {steps}", max(one, fam), t_one + t_fam, max_memory, max_time)

@@ -17,13 +17,12 @@ import pandas as pd
 from tqdm import tqdm
 
 from comparisons.common.spec import family_of, sample_specs
+from comparisons.sweep.budget import SELFTEST_FAMILY
 from comparisons.sweep.family import check_family
 from comparisons.sweep.harness import check_spec
 from comparisons.sweep.mutations import MUTATIONS
 from comparisons.sweep.runner import init_worker
 
-# Members of each family on the family path, grown from each spec of the one-architecture path.
-SELFTEST_FAMILY = 4
 PATHS = {"one architecture": 1, "family": SELFTEST_FAMILY}
 
 
