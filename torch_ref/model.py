@@ -104,18 +104,19 @@ class TorchMLP(nn.Module):
             return x
         return torch.as_tensor(np.asarray(x), dtype=self.linear["2"].weight.dtype, device=self.device)
 
-    def check_data(self, X, T=None):
-        """X (K, n_1) and T (K, n_L) checked as manual_bp checks them, as tensors; ValueError otherwise.
+    def check_data(self, X, T=validate.NO_T):
+        """X (K, n_1) and T (K, n_L) checked as manual_bp checks them, as tensors; ValueError otherwise (T left out:
+        X alone).
 
         Arrays are checked in full (real, finite, the network's dtype; integers are cast).
         Tensors are taken as already checked (``tensor`` made them) but for their shapes,
         which cost nothing to read; the training loops pass tensors at every step.
         """
         n_1, n_L = self.sizes[0], self.sizes[-1]
-        if isinstance(X, torch.Tensor) and (T is None or isinstance(T, torch.Tensor)):
-            validate.check_shapes(tuple(X.shape), None if T is None else tuple(T.shape), n_1, n_L)
-            return X, T
-        X, T = validate.check_data(_array(X), None if T is None else _array(T), n_1, n_L, self.dtype)
+        if isinstance(X, torch.Tensor) and (T is validate.NO_T or isinstance(T, torch.Tensor)):
+            validate.check_shapes(tuple(X.shape), None if T is validate.NO_T else tuple(T.shape), n_1, n_L)
+            return X, None if T is validate.NO_T else T
+        X, T = validate.check_data(_array(X), T if T is validate.NO_T else _array(T), n_1, n_L, self.dtype)
         return self.tensor(X), None if T is None else self.tensor(T)
 
     def forward(self, X, retain=True):

@@ -116,9 +116,9 @@ def parse_sizes(texts, depth=0, signature="", flag="--sizes"):
             try:
                 s = tuple(int(n, 10) for n in item.split("-"))
             except ValueError:
-                raise UsageError(f"{flag} {item!r}: write the widths n_1-…-n_L as integers, e.g. 12-3-2") from None
+                raise UsageError(f"{flag} {item!r}: write the widths n_1-…-n_L as integers, such as 12-3-2") from None
             if len(s) < 2 or min(s) < 1:
-                raise UsageError(f"{flag} {item}: needs at least 2 layers of at least 1 unit, e.g. 12-3-2")
+                raise UsageError(f"{flag} {item}: needs at least 2 layers of at least 1 unit, such as 12-3-2")
             if len(s) > MAX_LAYERS or max(s) > MAX_SIZE:
                 raise UsageError(f"{flag} {item}: at most {MAX_LAYERS} layers of at most {MAX_SIZE} units")
             n_params = sum(m * n + n for m, n in zip(s[:-1], s[1:]))

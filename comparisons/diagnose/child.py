@@ -31,10 +31,13 @@ FRAMES_WITH_LOCALS = 4  # the innermost frames whose numbers are kept (a Recursi
 
 
 def set_limits(max_memory, cpu_seconds):
-    """Address space, CPU time (a backstop behind the parent's wall clock) and no core file."""
-    if max_memory > 0:
-        resource.setrlimit(resource.RLIMIT_AS, (max_memory, max_memory))
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))
+    """Address space, CPU time (a backstop behind the parent's wall clock) and no core file, each within the hard
+    limit this process was given (a soft limit above it would be refused)."""
+    for what, soft, extra in ((resource.RLIMIT_AS, max_memory, 0), (resource.RLIMIT_CPU, cpu_seconds, 5)):
+        hard = resource.getrlimit(what)[1]
+        if soft > 0:
+            room = hard == resource.RLIM_INFINITY
+            resource.setrlimit(what, (soft if room else min(soft, hard), soft + extra if room else hard))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 

@@ -7,6 +7,7 @@ import re
 DEFAULT_TIMEOUT = 60.0  # seconds of the user's code in all (import and every network)
 DEFAULT_MAX_MEMORY = 2 << 30  # address space of the child: numpy needs ≈ 0.1 GiB, torch ≈ 0.7 GiB
 MIN_MEMORY = 256 << 20  # Python and NumPy alone take ≈ 0.1 GiB of address space
+MAX_MEMORY = 1 << 50  # 1 PiB: far past any machine, and still a limit the kernel takes (RLIMIT_AS < 2**63)
 MAX_OUTPUT = 1 << 20  # bytes the user's code may print before it is stopped: debug prints stay far below
 UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 
@@ -19,6 +20,8 @@ def parse_size(text):
     n = int(float(m.group(1)) * UNITS[m.group(2).upper()])
     if n < MIN_MEMORY:
         raise ValueError(f"must be at least 256M (Python and NumPy alone take 0.1G), got {text!r}")
+    if n > MAX_MEMORY:
+        raise ValueError(f"must be at most 1024T (a limit of address space the system can set), got {text!r}")
     return n
 
 
