@@ -5,8 +5,12 @@ earlier report, which must stay byte-identical, and nothing may appear anywhere 
 rows must raise ValueError with one sentence naming the parameter.
 """
 
+import contextlib
+import errno
 import json
 import os
+import resource
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -382,3 +386,55 @@ def test_a_real_process_says_the_same(argv, tmp_path):
     )
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and r.stdout == "", r.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+@contextlib.contextmanager
+def disk_of(limit):
+    """Files past ``limit`` bytes cannot be written while inside (RLIMIT_FSIZE: EFBIG, as a full disk's ENOSPC)."""
+    old_signal = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # the write fails instead of killing the process
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, old_signal)
+
+
+def full_disk(path, *args, **kwargs):
+    """reportio's writers on a disk that fills: half the file, then ENOSPC."""
+    Path(path).write_bytes(b"half")
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+
+DISK_FULL = {  # id: (argv, how the disk fills)
+    "sweep": (["sweep", "--archs", "2", "--steps", "2", "--no-progress"], "limit"),
+    "sweep in families with jobs": (
+        ["sweep", "--archs", "4", "--steps", "2", "--family", "2", "--jobs", "2", "--no-progress"],
+        "limit",
+    ),
+    "lecture": (["lecture", "--steps", "5", "--lang", "en", "--no-progress"], "limit"),
+    "selftest": (["selftest", "--archs", "1", "--steps", "1", "--no-progress"], "ENOSPC"),
+    "gallery": (["gallery", "--archs", "1"], "ENOSPC"),
+}
+
+
+@pytest.mark.parametrize("argv, how", list(DISK_FULL.values()), ids=list(DISK_FULL))
+def test_a_disk_that_fills_is_one_line_exit_2_and_the_earlier_report_kept(argv, how, places, monkeypatch, capsys):
+    out = Path(places["out"])
+    before = everything(out)
+    if how == "ENOSPC":  # the work itself replaced by a small one: what is tested is the writing
+        from comparisons.diagnose import gallery
+        from comparisons.sweep import selftest
+
+        monkeypatch.setattr(selftest, "run_selftest", lambda *a, **k: ([], []))
+        monkeypatch.setattr(gallery, "run_gallery", lambda *a, **k: [])
+        monkeypatch.setattr("comparisons.common.reportio.write_text", full_disk)
+        rc = cli.main([*argv, "--out", str(out)])
+    else:
+        with disk_of(4096):
+            rc = cli.main([*argv, "--out", str(out)])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and err.startswith("error: --out ") and "Traceback" not in err, err
+    assert "the reports there before are left as they were" in err
+    assert everything(out) == before  # no staging folder, no half file, the earlier report byte for byte
