@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import os
 import signal
 import sys
 
@@ -44,6 +45,9 @@ def build_parser():
 
 def main(argv=None):
     """Parse, run, and map bad input to exit code 2."""
+    for stream in (sys.stdout, sys.stderr):  # a terminal that cannot show δ gets \u03b4, not a traceback
+        with contextlib.suppress(AttributeError, ValueError, OSError):
+            stream.reconfigure(errors="backslashreplace")
     try:
         with terminate_on_signals():  # every command: SIGTERM and SIGHUP unwind as Ctrl-C does
             args = build_parser().parse_args(argv)
@@ -56,3 +60,7 @@ def main(argv=None):
         with contextlib.suppress(OSError):  # SIGHUP: the terminal may be gone
             print(f"interrupted ({signal.Signals(signum).name}); previous reports left as they were", file=sys.stderr)
         return 128 + signum
+    except BrokenPipeError:  # stdout piped into a program that stopped reading (| head): quiet, as SIGPIPE would be
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 128 + signal.SIGPIPE

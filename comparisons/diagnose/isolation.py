@@ -219,7 +219,7 @@ class Child:
 
     def _gone(self):
         """NoResult for a child that ended without replying: how it ended, as the keeper saw it."""
-        ready = select.select([self.status], [], [], 5.0)[0]
+        ready = select.select([self.status], [], [], 2.0)[0]
         how = (os.read(self.status, 64).decode(errors="replace").split() if ready else []) or ["gone", "0"]
         kind, code = how[0], int(how[1]) if how[1:] and how[1].lstrip("-").isdigit() else 0
         self.kill()
@@ -232,7 +232,8 @@ class Child:
             }.get(name, "")
             return NoResult("signal", f"was killed by {name}{extra}")
         if kind == "gone":
-            return NoResult("signal", "ended with the process that watched over it (the code killed its parent)")
+            return NoResult("signal", "ended without a word from the process that watched over it (the code stopped or "
+                            "killed its parent)")  # fmt: skip
         return NoResult("exit", f"ended the process (exit status {code}: os._exit, or a C extension) before returning")
 
     def stop(self):
@@ -246,7 +247,7 @@ class Child:
         """End the child and everything it started: the keeper kills them all, then the parent checks."""
         self.stop()
         try:
-            self.proc.wait(timeout=15)
+            self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:  # the keeper stopped (SIGSTOP from the user's code): end it here
             with contextlib.suppress(OSError):
                 os.kill(self.proc.pid, signal.SIGKILL)
