@@ -4,7 +4,8 @@ NAME is a function backprop(W, b, X, T) returning (dW, db) or (dW, db, delta), d
 the layer l = 2 … L (the lecture's convention); a class Network(sizes) with backprop(x, y)
 (Nielsen's); or a class with params W1, b1, … and gradient(x, t) (ゼロから作るDeep Learning's).
 Without NAME the file says which.  Your code runs in a separate process with a time and a
-memory limit; everything it starts ends with the run.  Exit 0: it agrees; 1: a wrong result; 2: no result, or unusable input.
+memory limit; everything it starts ends with the run.  Exit 0: it agrees; 1: a wrong result;
+2: no result, or unusable input.
 """
 
 from __future__ import annotations
