@@ -165,6 +165,10 @@ CLI = {
         ["--max-memory", "at most 1024T"],
     ),
     "diagnose a file named with a colon": (["diagnose", "{out}/colon:name.py"], ["colon:name.py: no such file"]),
+    "gallery --archs a billion": (["gallery", "--archs", "1000000000", "--out", "{out}"], ["--archs 1000000000"]),
+    "bench a case of 1e10 parameters": (["bench", "--case", "100000-100000:100000"], ["--case", "TiB"]),
+    "bench a case past --max-time": (["bench", "--case", "4000-4000-4000:4000"], ["--case", "--max-time"]),
+    "bench --max-memory not a size": (["bench", "--max-memory", "lots"], ["--max-memory"]),
     # the cluster, and JSON built to break the parser
     "sweep --scheduler ucx://": (["sweep", "--scheduler", "ucx://10.0.0.5:8786"], ["--scheduler", "tcp://"]),
     "sweep --scheduler tls://": (["sweep", "--scheduler", "tls://10.0.0.5:8786"], ["--scheduler", "tcp://"]),

@@ -14,6 +14,7 @@ import argparse
 import sys
 
 from comparisons.common.argtypes import int_at_least, positive_float
+from comparisons.common.errors import UsageError
 from comparisons.diagnose.limits import DEFAULT_MAX_MEMORY, DEFAULT_TIMEOUT, parse_size
 
 GALLERY_DOC = """`deltacheck gallery --out DIR`: diagnose every file of examples/mistakes/ and write DIR/mistakes.md."""
@@ -126,6 +127,13 @@ def run_gallery(args):
     from comparisons.common.reportio import atomic_dir, check_out_dir, write_text
 
     out = check_out_dir(args.out)  # before torch is imported: a bad --out answers at once
+    from comparisons.diagnose.limits import refuse_past_limits
+
+    try:
+        refuse_past_limits(args.archs + 2, DEFAULT_TIMEOUT)
+    except UsageError:
+        raise UsageError(f"--archs {args.archs}: the networks of one file would not fit the {DEFAULT_TIMEOUT:g} s "
+                         "each file is given; ask for fewer") from None  # fmt: skip
     from comparisons.diagnose.gallery import EXAMPLES, markdown, run_gallery
 
     rows = run_gallery(EXAMPLES, args.archs, args.seed)
