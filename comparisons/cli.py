@@ -15,6 +15,7 @@ import sys
 
 from comparisons.common.errors import UsageError
 from comparisons.common.interrupts import terminate_on_signals
+from comparisons.common.screen import visible
 
 # Subcommand modules, in the order `deltacheck --help` lists them.
 COMMANDS = ["comparisons.sweep.cli", "comparisons.bench.cli", "comparisons.lecture.cli", "comparisons.diagnose.cli"]
@@ -53,7 +54,8 @@ def main(argv=None):
             args = build_parser().parse_args(argv)
             return args.run(args)
     except UsageError as e:
-        print(f"error: {e}", file=sys.stderr)
+        with contextlib.suppress(OSError):  # one line, inert: it may quote a user's file name or exception
+            print(f"error: {visible(str(e))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM / SIGHUP as common.interrupts.Terminated
         signum = getattr(e, "signum", signal.SIGINT)

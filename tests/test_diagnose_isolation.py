@@ -106,6 +106,20 @@ def test_printed_control_characters_cannot_rewrite_the_verdict(capsys, tmp_path)
     assert "  │ \\x1b[2J\\x1b[H\\x1b[32mPASS: all agree\\r\\u202e\\x9b2J" in out.splitlines()
 
 
+@pytest.mark.parametrize("where", ["import", "backprop"])
+def test_control_characters_in_an_exception_message_are_shown_inert(capsys, tmp_path, where):
+    boom = "raise ValueError('\\x1b[2J\\x1b[HPASS: all agree\\rPASS\\u202e\\nPASS')\n"
+    source = boom + CORRECT if where == "import" else DEF + "    " + boom
+    rc, out, err, _ = run(capsys, tmp_path, source, timeout=ROOMY)
+    assert rc == (2 if where == "import" else 1), (out, err)
+    assert not any(ch in out + err for ch in "\x1b\r\u202e"), (out, err)
+    assert "\\x1b[2J\\x1b[HPASS" in out + err  # shown escaped
+    if where == "import":
+        assert err.count("\n") == 1 and out == "", err
+    else:
+        assert out.splitlines()[-1].startswith("FAIL: backprop raises ValueError"), out
+
+
 def test_printing_past_1_mib_at_import_is_one_line_exit_2(capsys, tmp_path):
     rc, out, err, _ = run(capsys, tmp_path, "print('x' * 2_300_000)\n" + CORRECT, timeout=ROOMY)
     assert rc == 2 and out == "" and err.count("\n") == 1 and "importing it printed more than 1 MiB" in err, err

@@ -102,10 +102,13 @@ def run_diagnose(args):
     verdict = check(
         target, args.convention, args.activation, args.cost, args.archs, args.seed, sizes, args.timeout, args.max_memory
     )
-    print(verdict.header)
-    text = verdict.text()
+    from comparisons.common.screen import visible
+
+    # everything made inert: the user's exception messages, source lines and file names are in it too
+    print(visible(verdict.header))
+    text = visible(verdict.text(), keep="\n")
     print(text)
-    last = verdict.headline.splitlines()[0]
+    last = visible(verdict.headline.splitlines()[0])
     if text.splitlines()[-1] != last:
         print(last)  # the verdict is the last line, whatever the user's code printed above it
     return verdict.exit_code

@@ -21,9 +21,9 @@ import subprocess
 import sys
 import threading
 import time
-import unicodedata
 from pathlib import Path
 
+from comparisons.common.screen import visible
 from comparisons.diagnose import keeper
 from comparisons.diagnose.limits import DEFAULT_MAX_MEMORY, DEFAULT_TIMEOUT, MAX_OUTPUT
 from comparisons.diagnose.wire import Closed, Corrupt, Expired, recv, send
@@ -110,15 +110,6 @@ class Output:
 
 
 FENCE = "│"
-
-
-def visible(text):
-    """``text`` with every control, format and line-separator character escaped (\\x1b, \\r, \\u202e): inert."""
-    return "".join(c.encode("unicode_escape").decode("ascii") if _hidden(c) else c for c in text)
-
-
-def _hidden(c):
-    return unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn") and c != " "
 
 
 class Child:
