@@ -165,6 +165,10 @@ CLI = {
         ["--max-memory", "at most 1024T"],
     ),
     "diagnose a file named with a colon": (["diagnose", "{out}/colon:name.py"], ["colon:name.py: no such file"]),
+    "lecture --eta that overflows float64": (
+        ["lecture", "--eta", "1e308", "--steps", "5", "--no-progress", "--out", "{out}"],
+        ["--eta 1e+308", "overflowed"],
+    ),
     "gallery --archs a billion": (["gallery", "--archs", "1000000000", "--out", "{out}"], ["--archs 1000000000"]),
     "bench a case of 1e10 parameters": (["bench", "--case", "100000-100000:100000"], ["--case", "TiB"]),
     "bench a case past --max-time": (["bench", "--case", "4000-4000-4000:4000"], ["--case", "--max-time"]),
