@@ -302,16 +302,16 @@ def sweep_orphans(since):
 
     They can only be the user's: this process is a subreaper only while a session is open.
     """
+    me = os.getpid()
     for _ in range(100):
         table = keeper.processes()
-        me = os.getpid()
-        mine = [p for p, (pp, st, t) in table.items() if pp == me and t >= since and p not in _LIVE and st != "Z"]
+        mine = [p for p, (pp, _, t) in table.items() if pp == me and t >= since and p not in _LIVE]
         orphans = mine + [d for p in mine for d in keeper.descendants(p, table)]
         if not orphans:
             return
         for pid in orphans:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
-        for pid in mine:
+        for pid in mine:  # zombies too: nobody else will wait for them
             with contextlib.suppress(OSError):
                 os.waitpid(pid, 0)
