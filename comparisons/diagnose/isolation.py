@@ -141,6 +141,7 @@ class Child:
         self.started = _start_time(self.proc.pid)
         for fd in (req_r, rep_w, out_w, status_w, control_r):
             os.close(fd)
+        os.set_blocking(self.req, False)  # a request is written within the deadline, never blocked on
         self.output = Output(out_r)
         self.ended = None  # the child's own end, from the keeper: "exit N" or "signal N"
 
@@ -167,7 +168,10 @@ class Child:
         self.seq += 1
         self.sent_at = time.monotonic()
         try:
-            send(self.req, (op, args), self.seq)
+            send(self.req, (op, args), self.seq, max(self.deadline, self.sent_at + 1.0))
+        except Expired:
+            self.kill()
+            raise NoResult("timeout", f"ran past --timeout {self.timeout:g} s (it stopped reading)") from None
         except OSError:
             raise self._gone() from None
 

@@ -222,11 +222,16 @@ def _dec(x, arrays, depth):
 FIELD_TYPES = {"str": str, "int": int, "list": list, "dict": dict}
 
 
-def send(fd, obj, seq=0):
-    """Write one message to ``fd``."""
+def send(fd, obj, seq=0, deadline=None):
+    """Write one message to ``fd``; Expired past ``deadline`` (time.monotonic; ``fd`` then non-blocking)."""
     view = memoryview(encode(seq, obj))
     while view:
-        view = view[os.write(fd, view) :]
+        if deadline is not None and not select.select([], [fd], [], max(0.0, deadline - time.monotonic()))[1]:
+            raise Expired  # the other side stopped reading
+        try:
+            view = view[os.write(fd, view) :]
+        except BlockingIOError:
+            continue
 
 
 class Closed(Exception):
