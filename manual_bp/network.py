@@ -61,6 +61,9 @@ class MLP:
 
     def costs_from_z(self, l, z_l, T):
         """C_k for every example, as a function of z^l (K, n_l) given for layer l."""
+        l = validate.check_int("l", l, 2)
+        if l > self.L:
+            raise ValueError(f"l must be a layer 2 … {self.L} of this network, got {l}")
         _, T = self.check_data(np.zeros((len(validate.as_array(T, "T")), self.sizes[0]), self.dtype), T)
         z_L, a_L = backprop.forward_from(self.W, self.b, self.act, l, z_l)
         return self.cost.fn(a_L, T, z_L)

@@ -253,6 +253,8 @@ API = {
         lambda: TorchFamily(*stacks(G=2, G3=3), "sigmoid", "squared_error"),
         "W[3] stacks 3 networks but W[2] stacks 2",
     ),
+    "TorchFamily unknown device": (lambda: TorchFamily(*stacks(G=2), "sigmoid", "squared_error", device="tpu"), "device"),
+    "MLP.costs_from_z a layer past L": (lambda: mlp().costs_from_z(9, np.zeros((5, 4)), T), "l must be a layer 2 … 3"),
     "TorchFamily G = 0": (lambda: TorchFamily(*stacks(G=0), "sigmoid", "squared_error"), "G = 0"),
     "TorchFamily 2-D weights": (lambda: TorchFamily(W, b, "sigmoid", "squared_error"), "W[2] must be a stack"),
     "check_backprop archs past the timeout": (
@@ -302,6 +304,8 @@ API_TYPES = {
         lambda: TorchFamily(*(list(d.values()) for d in stacks(2)), "sigmoid", "squared_error"),
         "weights",
     ),  # fmt: skip
+    "TorchMLP step with a string optimizer": (lambda: torch_mlp().step("sgd", X, T), "optimizer"),
+    "TorchMLP optimizer eta a string": (lambda: torch_mlp().optimizer("0.1"), "eta"),
     "check_backprop sizes a number": (lambda: check_backprop("examples/correct.py", sizes=5), "sizes"),
     "check_backprop code a number": (lambda: check_backprop(5), "code"),
     "check_backprop timeout a string": (lambda: check_backprop("examples/correct.py", timeout="5"), "timeout"),

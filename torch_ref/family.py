@@ -34,7 +34,7 @@ class TorchFamily(nn.Module):
         self.activations = validate.check_activations(activations, self.L, FAMILY_ACTIVATIONS)
         self.cost = validate.check_cost(cost, self.activations[-1])
         self.reduction = validate.check_reduction(reduction)
-        self.device = torch.device(device)
+        self.device = validate.check_device(device)
         self.W = nn.ParameterDict({str(l): self._param(weights[l]) for l in range(2, self.L + 1)})
         self.b = nn.ParameterDict({str(l): self._param(biases[l]) for l in range(2, self.L + 1)})
         self.act = nn.ModuleDict({str(l): FAMILY_ACTIVATIONS[self.activations[l - 2]]() for l in range(2, self.L + 1)})
@@ -123,10 +123,13 @@ class TorchFamily(nn.Module):
 
     def optimizer(self, eta, momentum=0.0):
         """One torch.optim.SGD over every stacked W^l, b^l: learning rate η, momentum μ."""
-        return torch.optim.SGD(self.parameters(), lr=eta, momentum=momentum)
+        return torch.optim.SGD(
+            self.parameters(), lr=validate.check_eta(eta), momentum=validate.check_momentum(momentum)
+        )
 
     def step(self, optimizer, X, T):
         """One torch.optim step of every member on its batch; returns each member's C before it, (G,)."""
+        validate.check_optimizer(optimizer)
         optimizer.zero_grad(set_to_none=True)
         C, _ = self.losses(X, T)
         C.sum().backward()

@@ -8,9 +8,11 @@ imports manual_bp.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable, Sequence
 
 import numpy as np
+import torch
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 # Each cost with the output activation it is built for (None: any).
@@ -170,6 +172,43 @@ def _check_batch(i, idx, K):
     if lo < 0 or hi >= K:
         raise ValueError(f"batches[{i}] holds row {hi if hi >= K else lo} but X has {K} rows (0 … {K - 1})")
     return arr
+
+
+def check_eta(eta):
+    """A finite learning rate η > 0."""
+    if isinstance(eta, bool) or not isinstance(eta, numbers.Real):
+        raise WrongType(f"eta must be a finite number > 0, got {type(eta).__name__} {eta!r}")
+    if not np.isfinite(eta) or eta <= 0:
+        raise ValueError(f"eta must be a finite number > 0, got {eta!r}")
+    return float(eta)
+
+
+def check_momentum(mu):
+    """A momentum μ in [0, 1)."""
+    if isinstance(mu, bool) or not isinstance(mu, numbers.Real):
+        raise WrongType(f"momentum must be a number in [0, 1), got {type(mu).__name__} {mu!r}")
+    if not 0 <= mu < 1:
+        raise ValueError(f"momentum must be a number in [0, 1), got {mu!r}")
+    return float(mu)
+
+
+def check_optimizer(optimizer):
+    """A torch.optim optimizer, as ``optimizer(eta)`` gives."""
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise WrongType(f"optimizer must be a torch.optim optimizer, as .optimizer(eta) gives, got "
+                        f"{type(optimizer).__name__}")  # fmt: skip
+    return optimizer
+
+
+def check_device(device):
+    """A torch device that is there."""
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"unknown device {device!r}") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r}: CUDA is not available here (torch {torch.__version__})")
+    return dev
 
 
 def check_stacks(weights, biases):
