@@ -253,7 +253,10 @@ API = {
         lambda: TorchFamily(*stacks(G=2, G3=3), "sigmoid", "squared_error"),
         "W[3] stacks 3 networks but W[2] stacks 2",
     ),
-    "TorchFamily unknown device": (lambda: TorchFamily(*stacks(G=2), "sigmoid", "squared_error", device="tpu"), "device"),
+    "TorchFamily unknown device": (
+        lambda: TorchFamily(*stacks(G=2), "sigmoid", "squared_error", device="tpu"),
+        "unknown device 'tpu'",
+    ),
     "MLP.costs_from_z a layer past L": (lambda: mlp().costs_from_z(9, np.zeros((5, 4)), T), "l must be a layer 2 … 3"),
     "TorchFamily G = 0": (lambda: TorchFamily(*stacks(G=0), "sigmoid", "squared_error"), "G = 0"),
     "TorchFamily 2-D weights": (lambda: TorchFamily(W, b, "sigmoid", "squared_error"), "W[2] must be a stack"),
