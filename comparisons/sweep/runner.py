@@ -84,10 +84,11 @@ def cluster_client(scheduler):
     if scheduler == "local":
         # SIGINT ignored: the worker processes inherit it, so Ctrl-C reaches this process alone, which ends them;
         # their logs silenced but the critical: a worker's failure reaches the run through its futures, and what
-        # nannies log while the run ends them is noise.  Port 0 and no dashboard: two runs at once never clash.
+        # nannies log while the run ends them is noise.  Free ports for the scheduler and its HTTP server (which
+        # starts even without a dashboard, on 8787 unless told): two runs at once never clash.
         with sigint_ignored():
             cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, scheduler_port=0,
-                                   dashboard_address=None, silence_logs=logging.CRITICAL)  # fmt: skip
+                                   dashboard_address=":0", silence_logs=logging.CRITICAL)  # fmt: skip
         return Client(cluster)
     try:
         return Client(scheduler, timeout=CONNECT_TIMEOUT)
