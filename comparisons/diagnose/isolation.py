@@ -119,6 +119,8 @@ class Child:
     """
 
     def __init__(self, cwd, timeout=DEFAULT_TIMEOUT, max_memory=DEFAULT_MAX_MEMORY):
+        if _STOPPING.is_set():
+            raise NoResult("signal", "was not started: the run is being interrupted")
         self.timeout, self.max_memory = timeout, max_memory
         self.deadline = time.monotonic() + timeout
         self.seq, self.sent_at = 0, 0.0
@@ -276,13 +278,20 @@ class Child:
 KEEPER = Path(__file__).with_name("keeper.py")
 _LIVE = {}  # keeper pid -> its Child, for the sessions open in this process (the gallery runs several in threads)
 _LOCK = threading.Lock()
+_STOPPING = threading.Event()
 _PREVIOUS = []  # this process's subreaper flag before the first open session set it
 
 
 def stop_all():
-    """Stop every open session's child at once (an interrupt): threads waiting on them return."""
+    """Stop every open session's child and start no new one until ``resume`` (an interrupt): threads return."""
+    _STOPPING.set()
     for child in list(_LIVE.values()):
         child.stop()
+
+
+def resume():
+    """Let sessions start again after ``stop_all``."""
+    _STOPPING.clear()
 
 
 def _subreaper_on():
