@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from comparisons.common.errors import UsageError
-from comparisons.diagnose.isolation import NoResult, resume, stop_all
+from comparisons.diagnose.isolation import NoResult
+from comparisons.diagnose.orphans import resume, stop_all
 from comparisons.diagnose.run import check
 from comparisons.diagnose.session import Target
 

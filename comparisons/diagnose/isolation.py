@@ -19,12 +19,11 @@ import select
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 from comparisons.common.screen import visible
-from comparisons.diagnose import keeper
+from comparisons.diagnose import orphans
 from comparisons.diagnose.limits import DEFAULT_MAX_MEMORY, DEFAULT_TIMEOUT, MAX_OUTPUT
 from comparisons.diagnose.wire import Closed, Corrupt, Expired, recv, send
 
@@ -119,7 +118,7 @@ class Child:
     """
 
     def __init__(self, cwd, timeout=DEFAULT_TIMEOUT, max_memory=DEFAULT_MAX_MEMORY):
-        if _STOPPING.is_set():
+        if orphans.STOPPING.is_set():
             raise NoResult("signal", "was not started: the run is being interrupted")
         self.timeout, self.max_memory = timeout, max_memory
         self.deadline = time.monotonic() + timeout
@@ -136,11 +135,11 @@ class Child:
         env["PYTHONPATH"] = path
         cpu = min(int(timeout) + 10, 2**31 - 1)  # the child's CPU-time backstop
         child = [sys.executable, "-m", "comparisons.diagnose.child", str(req_r), str(rep_w), str(max_memory), str(cpu)]
-        with _LOCK:  # no sweep of another session's may take this keeper, half-started, for an orphan
-            _subreaper_on()
+        with orphans.LOCK:  # no sweep of another session's may take this keeper, half-started, for an orphan
+            orphans.subreaper_on()
             self.proc = self._start_keeper(child, req_r, rep_w, out_w, status_w, control_r, cwd, env)
-            _LIVE[self.proc.pid] = self
-        self.started = _start_time(self.proc.pid)
+            orphans.LIVE[self.proc.pid] = self
+        self.started = orphans.start_time(self.proc.pid)
         for fd in (req_r, rep_w, out_w, status_w, control_r):
             os.close(fd)
         os.set_blocking(self.req, False)  # a request is written within the deadline, never blocked on
@@ -249,9 +248,9 @@ class Child:
             with contextlib.suppress(OSError):
                 os.kill(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
-        with _LOCK:
-            _LIVE.pop(self.proc.pid, None)
-            sweep_orphans(self.started)
+        with orphans.LOCK:
+            orphans.LIVE.pop(self.proc.pid, None)
+            orphans.sweep_orphans(self.started)
 
     def close(self):
         """End the child, free its pipes, and read what it printed to the end."""
@@ -265,8 +264,8 @@ class Child:
         if not self.output.closed:
             with contextlib.suppress(OSError):
                 os.close(self.output.fd)
-        with _LOCK:
-            _subreaper_off()
+        with orphans.LOCK:
+            orphans.subreaper_off()
 
     def __enter__(self):
         return self
@@ -276,55 +275,3 @@ class Child:
 
 
 KEEPER = Path(__file__).with_name("keeper.py")
-_LIVE = {}  # keeper pid -> its Child, for the sessions open in this process (the gallery runs several in threads)
-_LOCK = threading.Lock()
-_STOPPING = threading.Event()
-_PREVIOUS = []  # this process's subreaper flag before the first open session set it
-
-
-def stop_all():
-    """Stop every open session's child and start no new one until ``resume`` (an interrupt): threads return."""
-    _STOPPING.set()
-    for child in list(_LIVE.values()):
-        child.stop()
-
-
-def resume():
-    """Let sessions start again after ``stop_all``."""
-    _STOPPING.clear()
-
-
-def _subreaper_on():
-    """Make this process a child subreaper while sessions are open: a killed keeper's orphans come here."""
-    if not _LIVE and not _PREVIOUS:
-        _PREVIOUS.append(keeper.is_subreaper())
-        keeper.prctl(keeper.PR_SET_CHILD_SUBREAPER, 1)
-
-
-def _subreaper_off():
-    if not _LIVE and _PREVIOUS:
-        keeper.prctl(keeper.PR_SET_CHILD_SUBREAPER, int(_PREVIOUS.pop()))
-
-
-def _start_time(pid):
-    return keeper.processes().get(pid, (0, "", 0))[2]
-
-
-def sweep_orphans(since):
-    """Kill and reap every process re-parented here that started after ``since`` (a killed keeper's), but keepers.
-
-    They can only be the user's: this process is a subreaper only while a session is open.
-    """
-    me = os.getpid()
-    for _ in range(100):
-        table = keeper.processes()
-        mine = [p for p, (pp, _, t) in table.items() if pp == me and t >= since and p not in _LIVE]
-        orphans = mine + [d for p in mine for d in keeper.descendants(p, table)]
-        if not orphans:
-            return
-        for pid in orphans:
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
-        for pid in mine:  # zombies too: nobody else will wait for them
-            with contextlib.suppress(OSError):
-                os.waitpid(pid, 0)
