@@ -7,12 +7,16 @@ line on stderr and exit code 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import os
 import signal
 import sys
 from importlib import metadata
 
 from comparisons.common.errors import UsageError
+from comparisons.common.interrupts import terminate_on_signals
+from comparisons.common.screen import visible
 
 # Subcommand modules, in the order `deltacheck --help` lists them.
 COMMANDS = [
@@ -58,13 +62,23 @@ def build_parser():
 
 def main(argv=None):
     """Parse, run, and map bad input to exit code 2."""
+    for stream in (sys.stdout, sys.stderr):  # a terminal that cannot show δ gets \u03b4, not a traceback
+        with contextlib.suppress(AttributeError, ValueError, OSError):
+            stream.reconfigure(errors="backslashreplace")
     try:
-        args = build_parser().parse_args(argv)
-        return args.run(args)
+        with terminate_on_signals():  # every command: SIGTERM and SIGHUP unwind as Ctrl-C does
+            args = build_parser().parse_args(argv)
+            return args.run(args)
     except UsageError as e:
-        print(f"error: {e}", file=sys.stderr)
+        with contextlib.suppress(OSError):  # one line, inert: it may quote a user's file name or exception
+            print(f"error: {visible(str(e))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM / SIGHUP as common.interrupts.Terminated
         signum = getattr(e, "signum", signal.SIGINT)
-        print(f"interrupted ({signal.Signals(signum).name}); previous reports left as they were", file=sys.stderr)
+        with contextlib.suppress(OSError):  # SIGHUP: the terminal may be gone
+            print(f"interrupted ({signal.Signals(signum).name}); previous reports left as they were", file=sys.stderr)
         return 128 + signum
+    except BrokenPipeError:  # stdout piped into a program that stopped reading (| head): quiet, as SIGPIPE would be
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 128 + signal.SIGPIPE

@@ -18,9 +18,14 @@ class Family(MLP):
     """G ``MLP``s of the same sizes, activations, cost, reduction and dtype, as one stacked network (of copies)."""
 
     def __init__(self, members):
+        if not isinstance(members, (list, tuple)):
+            raise validate.WrongType(f"members must be a list of manual_bp.MLP networks, got {type(members).__name__}")
         members = list(members)
-        if not members or not all(isinstance(m, MLP) and not isinstance(m, Family) for m in members):
-            raise ValueError("a family is made of one or more manual_bp.MLP networks")
+        if not members:
+            raise ValueError("members is empty: a family is made of one or more manual_bp.MLP networks")
+        for g, m in enumerate(members):
+            if not isinstance(m, MLP) or isinstance(m, Family):
+                raise validate.WrongType(f"members[{g}] must be a manual_bp.MLP, got {type(m).__name__}")
         first = members[0]
         shared = ("sizes", "activations", "cost", "reduction", "dtype")
         for g, m in enumerate(members[1:], start=1):
@@ -35,32 +40,35 @@ class Family(MLP):
         self.L, self.act, self.cost = first.L, first.act, first.cost
         self.reduction, self.dtype = first.reduction, first.dtype
 
-    def check_data(self, X, T=None):
+    def check_data(self, X, T=validate.NO_T):
         """X (G, K, n_1) and T (G, K, n_L), each member's checked as ``MLP.check_data`` checks it.
 
         Arrays already of the network's dtype are returned as they are (a read-only X stays read-only).
         """
         n_1, n_L = self.sizes[0], self.sizes[-1]
-        X, T = np.asarray(X), None if T is None else np.asarray(T)
+        X = validate.as_array(X, "X")
+        T = validate.NO_T if T is validate.NO_T else validate.as_array(T, "T")
         if X.ndim != 3 or X.shape[0] != self.G or X.shape[2] != n_1 or X.shape[1] < 1:
             raise ValueError(f"X must have shape (G, K, {n_1}) with G = {self.G}, K >= 1, got {X.shape}")
-        if T is not None and T.shape != (self.G, X.shape[1], n_L):
+        if T is not validate.NO_T and T.shape != (self.G, X.shape[1], n_L):
             raise ValueError(f"T must have shape ({self.G}, {X.shape[1]}, {n_L}) to match X, got {T.shape}")
         checked = []
         for g in range(self.G):
             try:
-                checked.append(validate.check_data(X[g], None if T is None else T[g], n_1, n_L, self.dtype))
+                checked.append(validate.check_data(X[g], T if T is validate.NO_T else T[g], n_1, n_L, self.dtype))
             except ValueError as e:
                 raise ValueError(f"member {g}: {e}") from None
         if X.dtype != self.dtype:
             X = np.stack([x for x, _ in checked])
-        if T is not None and T.dtype != self.dtype:
+        if T is validate.NO_T:
+            return X, None
+        if T.dtype != self.dtype:
             T = np.stack([t for _, t in checked])
         return X, T
 
     def total_cost(self, X, T, check=True):
         """C_T of every member, shape (G,)."""
-        if check:
+        if validate.check_bool("check", check):
             X, T = self.check_data(X, T)
         fwd = backprop.forward(self.W, self.b, self.act, X)
         c = self.cost.fn(fwd.a[self.L], T, fwd.z[self.L])  # (G, K)
@@ -77,6 +85,7 @@ class Family(MLP):
 
     def member(self, g):
         """Member g (0-based, as in the list the family was made from) as an MLP of its own, from copies."""
+        g = validate.check_member(g, self.G)
         W = {l: w[g] for l, w in self.W.items()}
         b = {l: v[g] for l, v in self.b.items()}
         return MLP(W, b, self.activations, self.cost.name, self.reduction)

@@ -40,8 +40,8 @@ class MLP:
         """The activation names of layers 2 … L."""
         return [self.act[l].name for l in range(2, self.L + 1)]
 
-    def check_data(self, X, T=None):
-        """X (K, n_1) and T (K, n_L) checked and in the network's dtype; ValueError otherwise."""
+    def check_data(self, X, T=validate.NO_T):
+        """X (K, n_1) and T (K, n_L) checked and in the network's dtype; ValueError otherwise (T left out: X alone)."""
         return validate.check_data(X, T, self.sizes[0], self.sizes[-1], self.dtype)
 
     def scale(self, K):
@@ -61,13 +61,16 @@ class MLP:
 
     def costs_from_z(self, l, z_l, T):
         """C_k for every example, as a function of z^l (K, n_l) given for layer l."""
-        _, T = self.check_data(np.zeros((len(T), self.sizes[0]), self.dtype), T)
+        l = validate.check_int("l", l, 2)
+        if l > self.L:
+            raise ValueError(f"l must be a layer 2 … {self.L} of this network, got {l}")
+        _, T = self.check_data(np.zeros((len(validate.as_array(T, "T")), self.sizes[0]), self.dtype), T)
         z_L, a_L = backprop.forward_from(self.W, self.b, self.act, l, z_l)
         return self.cost.fn(a_L, T, z_L)
 
     def total_cost(self, X, T, check=True):
         """C_T = Σ_k C_k (or its mean over k with reduction='mean'); ``check=False`` for data already checked."""
-        if check:
+        if validate.check_bool("check", check):
             X, T = self.check_data(X, T)
         fwd = backprop.forward(self.W, self.b, self.act, X)
         c = self.cost.fn(fwd.a[self.L], T, fwd.z[self.L])  # (K,)
@@ -86,6 +89,7 @@ class MLP:
         ∂C_k/∂b^l (K, n_l) are returned; the reduction does not apply to them.
         """
         X, T = self.check_data(X, T)
+        per_example = validate.check_bool("per_example", per_example)
         fwd = backprop.forward(self.W, self.b, self.act, X)
         delta = backprop.deltas(self.W, self.act, self.cost, fwd, T)
         s = 1.0 if per_example else self.scale(X.shape[-2])  # K: rows of X

@@ -37,6 +37,7 @@ class SGD:
 
     def step(self, net, gW, gb):
         """One update of every W[l] and b[l] of ``net`` from the gradients gW, gb."""
+        validate.check_net(net)
         W, b = net.W, net.b
         for l in W:
             self.update(("W", l), W[l], gW[l])
@@ -57,6 +58,8 @@ def train(net, X, T, optimizer, batches):
     Each step is ``TrainStep``: the arithmetic of ``net.gradients`` then ``optimizer.step``,
     with buffers reused and the data checked once, here.
     """
+    validate.check_net(net)
+    validate.check_optimizer(optimizer)
     X, T = net.check_data(X, T)
     batches = validate.check_batches(batches, X.shape[-2])  # a list: all of them before the first update
     step = TrainStep(net, optimizer)

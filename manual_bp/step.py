@@ -11,7 +11,7 @@ here too.
 
 from __future__ import annotations
 
-from . import backprop
+from . import backprop, validate
 
 
 class TrainStep:
@@ -22,7 +22,7 @@ class TrainStep:
     """
 
     def __init__(self, net, optimizer):
-        self.net, self.optimizer = net, optimizer
+        self.net, self.optimizer = validate.check_net(net), validate.check_optimizer(optimizer)
         self.last = None  # (z^L, a^L, T) of the last batch, at the parameters before its update
 
     def __call__(self, X, T):

@@ -5,7 +5,12 @@ earlier report, which must stay byte-identical, and nothing may appear anywhere 
 rows must raise ValueError with one sentence naming the parameter.
 """
 
+import contextlib
+import errno
 import json
+import os
+import resource
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -14,9 +19,9 @@ import numpy as np
 import pytest
 import torch
 
-from comparisons import cli
-from manual_bp import MLP, SGD, full_batch, init_params, train
-from torch_ref import TorchMLP
+from comparisons import assert_backprop, check_backprop, cli
+from manual_bp import MLP, SGD, Family, TrainStep, full_batch, init_params, train
+from torch_ref import TorchFamily, TorchMLP
 
 ROOT = Path(__file__).resolve().parents[1]
 OK = dict(sizes=[4, 3, 2], activations=["tanh", "sigmoid"], cost="squared_error", K=4, steps=2)
@@ -130,6 +135,52 @@ CLI = {
     "bench --threads not an integer": (["bench", "--threads", "two"], ["--threads"]),
     "bench --out is a file": (["bench", "--out", "{file}"], ["--out", "is a file"]),
     "bench unknown option": (["bench", "--fast"], ["--fast"]),
+    # --out, resolved and checked before any work
+    "sweep --out a symbolic link loop": (["sweep", "--out", "{loop}"], ["--out", "loops"]),
+    "sweep --out below a symbolic link loop": (["sweep", "--out", "{loop}/sub"], ["--out", "loops"]),
+    "sweep --out a dangling symbolic link": (["sweep", "--out", "{dangling}"], ["--out", "which does not exist"]),
+    "sweep --out below a dangling link": (["sweep", "--out", "{dangling}/sub"], ["--out", "which does not exist"]),
+    "sweep --out a name over 255 bytes": (["sweep", "--out", "{out}/" + "x" * 256], ["--out", "longer than 255 bytes"]),
+    "lecture --out a symbolic link loop": (["lecture", "--out", "{loop}"], ["--out", "loops"]),
+    "selftest --out a dangling symbolic link": (["selftest", "--out", "{dangling}"], ["--out", "does not exist"]),
+    "gallery --out a name over 255 bytes": (["gallery", "--out", "あ" * 90], ["--out", "longer than 255 bytes"]),
+    "bench --out a symbolic link loop": (["bench", "--out", "{loop}"], ["--out", "loops"]),
+    # selftest and diagnose: refused from their arguments, before any work
+    "selftest --archs a billion": (["selftest", "--archs", "1000000000", "--out", "{out}"], ["--archs 1000000000"]),
+    "selftest --steps a billion": (["selftest", "--steps", "1000000000", "--out", "{out}"], ["--steps 1000000000"]),
+    "selftest longer than --max-time": (
+        ["selftest", "--archs", "100000", "--max-time", "1m", "--out", "{out}"],
+        ["--archs 100000", "--max-time"],
+    ),
+    "diagnose --archs 1e8 in 20 s": (
+        ["diagnose", "{correct}", "--archs", "100000000", "--timeout", "20"],
+        ["--archs 100000000", "--timeout 20"],
+    ),
+    "diagnose --sizes past --timeout": (
+        ["diagnose", "{correct}", "--sizes", "4-4,5-5,6-6", "--timeout", "0.5"],
+        ["--sizes", "--timeout 0.5"],
+    ),
+    "diagnose --max-memory past what the system limits": (
+        ["diagnose", "{correct}", "--max-memory", "100000000T"],
+        ["--max-memory", "at most 1024T"],
+    ),
+    "diagnose a file named with a colon": (["diagnose", "{out}/colon:name.py"], ["colon:name.py: no such file"]),
+    "lecture --eta that overflows float64": (
+        ["lecture", "--eta", "1e308", "--steps", "5", "--no-progress", "--out", "{out}"],
+        ["--eta 1e+308", "overflowed"],
+    ),
+    "gallery --archs a billion": (["gallery", "--archs", "1000000000", "--out", "{out}"], ["--archs 1000000000"]),
+    "bench a case of 1e10 parameters": (["bench", "--case", "100000-100000:100000"], ["--case", "TiB"]),
+    "bench a case past --max-time": (["bench", "--case", "4000-4000-4000:4000"], ["--case", "--max-time"]),
+    "bench --max-memory not a size": (["bench", "--max-memory", "lots"], ["--max-memory"]),
+    # the cluster, and JSON built to break the parser
+    "sweep --scheduler ucx://": (["sweep", "--scheduler", "ucx://10.0.0.5:8786"], ["--scheduler", "tcp://"]),
+    "sweep --scheduler tls://": (["sweep", "--scheduler", "tls://10.0.0.5:8786"], ["--scheduler", "tcp://"]),
+    "check --spec nested 5,000 deep": (["check", "--spec", "[" * 5000 + "]" * 5000], ["--spec", "nested too deep"]),
+    "check --spec an object nested 5,000 deep": (
+        ["check", "--spec", '{"a":' * 5000 + "1" + "}" * 5000],
+        ["--spec", "nested too deep"],
+    ),
 }
 
 W, b = init_params([3, 4, 2], seed=0)
@@ -190,6 +241,33 @@ API = {
     "TorchMLP K = 0": (lambda: torch_mlp().gradients(np.zeros((0, 3)), np.zeros((0, 2))), "K >= 1"),
     "TorchMLP T of the wrong shape": (lambda: torch_mlp().total_cost(X, np.zeros((4, 2))), "T must have shape"),
     "TorchMLP X float32 into a float64 net": (lambda: torch_mlp().gradients(X.astype(np.float32), T), "X has dtype"),
+    "manual_bp MLP.init dtype floaty": (lambda: MLP.init([3, 2], "sigmoid", "squared_error", dtype="floaty"), "dtype"),
+    "manual_bp Family.member past G": (lambda: Family([mlp(), mlp()]).member(99), "g must be a member index 0 … 1"),
+    "manual_bp Family.member negative": (lambda: Family([mlp(), mlp()]).member(-1), "g must be"),
+    "manual_bp Family of none": (lambda: Family([]), "members is empty"),
+    "manual_bp gradients ragged X": (lambda: mlp().gradients([[1, 2, 3], [1, 2]], T[:2]), "X is ragged"),
+    "manual_bp MLP ragged W": (lambda: mlp(weights={2: [[1.0, 2.0, 3.0], [1.0]], 3: W[3]}), "W[2] is ragged"),
+    "manual_bp MLP keys of two types": (lambda: mlp(weights={2: W[2], "3": W[3]}), "keyed l = 2 … 3"),
+    "TorchMLP ragged X": (lambda: torch_mlp().gradients([[1, 2, 3], [1, 2]], T[:2]), "X is ragged"),
+    "TorchFamily stacks of different G": (
+        lambda: TorchFamily(*stacks(G=2, G3=3), "sigmoid", "squared_error"),
+        "W[3] stacks 3 networks but W[2] stacks 2",
+    ),
+    "TorchFamily unknown device": (
+        lambda: TorchFamily(*stacks(G=2), "sigmoid", "squared_error", device="tpu"),
+        "unknown device 'tpu'",
+    ),
+    "MLP.costs_from_z a layer past L": (lambda: mlp().costs_from_z(9, np.zeros((5, 4)), T), "l must be a layer 2 … 3"),
+    "TorchFamily G = 0": (lambda: TorchFamily(*stacks(G=0), "sigmoid", "squared_error"), "G = 0"),
+    "TorchFamily 2-D weights": (lambda: TorchFamily(W, b, "sigmoid", "squared_error"), "W[2] must be a stack"),
+    "check_backprop archs past the timeout": (
+        lambda: check_backprop(str(ROOT / "examples" / "correct.py"), archs=10**8, timeout=20),
+        "archs: 100000002 networks",
+    ),
+    "check_backprop max_memory past what the system limits": (
+        lambda: check_backprop(str(ROOT / "examples" / "correct.py"), max_memory="100000000T"),
+        "max_memory",
+    ),
     "TorchMLP train_steps past the rows": (
         lambda: (lambda r: r.train_steps(X, T, r.optimizer(0.1), full_batch(6, 1)))(torch_mlp()),
         "batches[0] holds row 5",
@@ -197,26 +275,93 @@ API = {
 }
 
 
+def stacks(G, G3=None):
+    """Stacked W and b of a 3-4-2 family of G members (W[3] of G3)."""
+    G3 = G if G3 is None else G3
+    return {2: np.zeros((G, 4, 3)), 3: np.zeros((G3, 2, 4))}, {2: np.zeros((G, 4)), 3: np.zeros((G3, 2))}
+
+
+# id: (a call with an argument of the wrong type, the argument's name the one sentence must hold).
+API_TYPES = {
+    "manual_bp MLP.init dtype None": (lambda: MLP.init([3, 2], "sigmoid", "squared_error", dtype=None), "dtype"),
+    "manual_bp MLP.init activations a number": (lambda: MLP.init([3, 2], 5, "squared_error"), "activations"),
+    "manual_bp MLP.init cost None": (lambda: MLP.init([3, 2], "sigmoid", None), "cost"),
+    "manual_bp MLP weights a list": (lambda: mlp(weights=[W[2], W[3]]), "weights"),
+    "manual_bp gradients T None": (lambda: mlp().gradients(X, None), "T must be an array"),
+    "manual_bp gradients X a string": (lambda: mlp().gradients("X", T), "X must be an array"),
+    "manual_bp gradients per_example a string": (lambda: mlp().gradients(X, T, per_example="yes"), "per_example"),
+    "manual_bp deltas T None": (lambda: mlp().deltas(X, None), "T must be an array"),
+    "manual_bp Family.member a string": (lambda: Family([mlp(), mlp()]).member("0"), "g must be"),
+    "manual_bp Family of a number": (lambda: Family(5), "members"),
+    "manual_bp Family of strings": (lambda: Family(["a"]), "members[0]"),
+    "manual_bp train a string optimizer": (lambda: train(mlp(), X, T, "sgd", full_batch(5, 2)), "optimizer"),
+    "manual_bp train a dict net": (lambda: train({}, X, T, SGD(0.1), full_batch(5, 2)), "net must be"),
+    "manual_bp TrainStep a string optimizer, at construction": (lambda: TrainStep(mlp(), "sgd"), "optimizer"),
+    "manual_bp TrainStep a dict net, at construction": (lambda: TrainStep({}, SGD(0.1)), "net must be"),
+    "manual_bp SGD eta a string": (lambda: SGD("0.1"), "eta"),
+    "manual_bp full_batch steps None": (lambda: full_batch(5, None), "steps"),
+    "TorchMLP weights a list": (lambda: torch_mlp(weights=[W[2], W[3]]), "weights"),
+    "TorchMLP gradients T None": (lambda: torch_mlp().gradients(X, None), "T must be an array"),
+    "TorchMLP cost None": (lambda: torch_mlp(cost=None), "cost"),
+    "TorchFamily lists": (
+        lambda: TorchFamily(*(list(d.values()) for d in stacks(2)), "sigmoid", "squared_error"),
+        "weights",
+    ),  # fmt: skip
+    "TorchMLP step with a string optimizer": (lambda: torch_mlp().step("sgd", X, T), "optimizer"),
+    "TorchMLP optimizer eta a string": (lambda: torch_mlp().optimizer("0.1"), "eta"),
+    "check_backprop sizes a number": (lambda: check_backprop("examples/correct.py", sizes=5), "sizes"),
+    "check_backprop code a number": (lambda: check_backprop(5), "code"),
+    "check_backprop timeout a string": (lambda: check_backprop("examples/correct.py", timeout="5"), "timeout"),
+    "assert_backprop activation a list": (lambda: assert_backprop("examples/correct.py", activation=[]), "activation"),
+}
+
+
+@pytest.mark.parametrize("call, names", list(API_TYPES.values()), ids=list(API_TYPES))
+def test_api_wrong_type_is_a_type_error_of_one_sentence_naming_the_parameter(call, names):
+    with pytest.raises(TypeError) as e:
+        call()
+    msg = str(e.value)
+    assert names in msg and "\n" not in msg and msg.count(". ") == 0, msg
+    assert isinstance(e.value, ValueError)  # as every check raised before: `except ValueError` still catches it
+
+
 @pytest.fixture
 def places(tmp_path):
-    """{out}: a directory with an earlier report in it; {file}: a plain file."""
+    """{out}: a directory with an earlier report in it; {file}: a plain file; {loop}: a symbolic link loop;
+    {dangling}: a link to nothing; {correct}: examples/correct.py."""
     out = tmp_path / "reports"
     out.mkdir()
     (out / "summary.md").write_text("# an earlier report\n")
     (out / "gradients.csv").write_bytes(b"arch,tensor\n0,W\n")
     (tmp_path / "a_file").write_text("x")
-    return dict(out=str(out), file=str(tmp_path / "a_file"))
+    (tmp_path / "loop_a").symlink_to(tmp_path / "loop_b")
+    (tmp_path / "loop_b").symlink_to(tmp_path / "loop_a")
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    return dict(
+        out=str(out),
+        file=str(tmp_path / "a_file"),
+        loop=str(tmp_path / "loop_a"),
+        dangling=str(tmp_path / "dangling"),
+        correct=str(ROOT / "examples" / "correct.py"),
+    )
 
 
 def everything(root):
-    return {str(p.relative_to(root)): (p.read_bytes() if p.is_file() else None) for p in sorted(root.rglob("*"))}
+    """Every path below ``root`` with its bytes (directories and links as None), links not followed."""
+    out = {}
+    for d, dirs, files in os.walk(root):
+        for name in dirs + files:
+            p = Path(d) / name
+            out[str(p.relative_to(root))] = p.read_bytes() if p.is_file() and not p.is_symlink() else None
+    return out
 
 
 @pytest.mark.parametrize("argv, names", list(CLI.values()), ids=list(CLI))
 def test_cli_bad_input_is_one_line_exit_2_and_nothing_written(argv, names, places, tmp_path, capsys):
     if "cuda" in argv and torch.cuda.is_available():
         pytest.skip("this machine has CUDA: --device cuda is not a bad input here")
-    argv = [a.replace("{out}", places["out"]).replace("{file}", places["file"]) for a in argv]
+    for key, value in places.items():
+        argv = [a.replace("{" + key + "}", value) for a in argv]
     if argv[:1] in (["sweep"], ["bench"]) and "--out" not in argv and "--arch" not in argv:
         argv += ["--out", places["out"]]
     before = everything(tmp_path)
@@ -238,7 +383,7 @@ def test_api_bad_input_is_one_sentence_naming_the_parameter(call, names):
 
 
 def test_the_table_is_large_enough():
-    assert len(CLI) + len(API) >= 60
+    assert len(CLI) + len(API) + len(API_TYPES) >= 150
 
 
 @pytest.mark.parametrize(
@@ -256,3 +401,55 @@ def test_a_real_process_says_the_same(argv, tmp_path):
     )
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and r.stdout == "", r.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+@contextlib.contextmanager
+def disk_of(limit):
+    """Files past ``limit`` bytes cannot be written while inside (RLIMIT_FSIZE: EFBIG, as a full disk's ENOSPC)."""
+    old_signal = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # the write fails instead of killing the process
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, old_signal)
+
+
+def full_disk(path, *args, **kwargs):
+    """reportio's writers on a disk that fills: half the file, then ENOSPC."""
+    Path(path).write_bytes(b"half")
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+
+DISK_FULL = {  # id: (argv, how the disk fills)
+    "sweep": (["sweep", "--archs", "2", "--steps", "2", "--no-progress"], "limit"),
+    "sweep in families with jobs": (
+        ["sweep", "--archs", "4", "--steps", "2", "--family", "2", "--jobs", "2", "--no-progress"],
+        "limit",
+    ),
+    "lecture": (["lecture", "--steps", "5", "--lang", "en", "--no-progress"], "limit"),
+    "selftest": (["selftest", "--archs", "1", "--steps", "1", "--no-progress"], "ENOSPC"),
+    "gallery": (["gallery", "--archs", "1"], "ENOSPC"),
+}
+
+
+@pytest.mark.parametrize("argv, how", list(DISK_FULL.values()), ids=list(DISK_FULL))
+def test_a_disk_that_fills_is_one_line_exit_2_and_the_earlier_report_kept(argv, how, places, monkeypatch, capsys):
+    out = Path(places["out"])
+    before = everything(out)
+    if how == "ENOSPC":  # the work itself replaced by a small one: what is tested is the writing
+        from comparisons.diagnose import gallery
+        from comparisons.sweep import selftest
+
+        monkeypatch.setattr(selftest, "run_selftest", lambda *a, **k: ([], []))
+        monkeypatch.setattr(gallery, "run_gallery", lambda *a, **k: [])
+        monkeypatch.setattr("comparisons.common.reportio.write_text", full_disk)
+        rc = cli.main([*argv, "--out", str(out)])
+    else:
+        with disk_of(4096):
+            rc = cli.main([*argv, "--out", str(out)])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and err.startswith("error: --out ") and "Traceback" not in err, err
+    assert "the reports there before are left as they were" in err
+    assert everything(out) == before  # no staging folder, no half file, the earlier report byte for byte

@@ -89,7 +89,8 @@ def test_sizes_lets_a_fixed_function_pass(capsys, tmp_path):
     assert rc == 1  # the random 4-layer network does not fit it
     rc, out, _ = run(capsys, p, "--sizes", "12-3-2", "--sizes", "5-5-5")
     assert rc == 0 and "PASS" in out and "(L = 3, K = 1 … 64)" in out
-    assert [ln.split("(")[0].strip() for ln in out.splitlines()[-6:]] == ["12-3-2"] * 3 + ["5-5-5"] * 3
+    rows = out.splitlines()[-7:-1]  # the last line repeats the verdict
+    assert [ln.split("(")[0].strip() for ln in rows] == ["12-3-2"] * 3 + ["5-5-5"] * 3
 
 
 def test_network_py_planted_sign_is_eq4_in_nielsens_names(capsys, tmp_path):

@@ -42,6 +42,12 @@ def test_update_bugs_fail_every_architecture_whose_torch_parameters_move(outcome
     assert all("never rose above" in why for _, _, why in o.missed)
 
 
+def test_the_selftest_budget_counts_every_planted_bug():
+    from comparisons.sweep import budget
+
+    assert budget.PLANTED == len(mutations.MUTATIONS)
+
+
 def test_mutations_are_undone_after_the_run():
     before = backprop.hidden_delta
     m = next(m for m in mutations.MUTATIONS if m.name == "eq (5) without ⊙ σ'(z^l)")

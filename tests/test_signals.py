@@ -1,4 +1,5 @@
-"""`sweep --jobs 2` stopped by a signal leaves no process, no staged file, and earlier reports intact."""
+"""A command stopped by a signal: one line, 128 + the signal, no process left (the user's code's neither), no staged
+file, and earlier reports intact — `sweep --jobs 2` in every way, every other command by one of the signals."""
 
 import contextlib
 import os
@@ -176,3 +177,86 @@ def test_a_stage_left_by_a_killed_run_is_removed_by_the_next(tmp_path):
         (stage / "summary.md").write_text("new")
     assert not stale.exists() and live.is_dir()
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, "summary.md"])
+
+
+def handles(pid, sig):
+    """Whether process ``pid`` has a handler of its own for ``sig`` now (SigCgt in /proc/PID/status)."""
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("SigCgt:"):
+                return bool(int(line.split()[1], 16) >> (sig - 1) & 1)
+    return False
+
+
+SLEEPER = "import subprocess, sys, time\nsubprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)', {mark!r}], start_new_session=True)\ndef backprop(W, b, X, T):\n    time.sleep(600)\n"  # noqa: E501
+SPEC = '{"sizes":[4,3,2],"activations":["tanh","sigmoid"],"cost":"squared_error","K":4,"steps":3000000}'
+COMMANDS = {  # each long enough to be stopped in its work, by one of the three signals
+    "check": (["check", "--spec", SPEC, "--no-progress"], signal.SIGTERM),
+    "selftest": (["selftest", "--no-progress", "--out", "{out}"], signal.SIGHUP),
+    "gallery": (["gallery", "--out", "{out}"], signal.SIGINT),
+    "lecture": (["lecture", "--steps", "100000", "--no-progress", "--out", "{out}"], signal.SIGTERM),
+    "diagnose": (["diagnose", "{user}", "--timeout", "300"], signal.SIGHUP),
+    "bench": (["bench", "--quick", "--out", "{out}"], signal.SIGHUP),
+}
+
+
+@pytest.mark.parametrize("argv, sig", list(COMMANDS.values()), ids=list(COMMANDS))
+def test_every_command_stopped_by_a_signal_says_so_in_one_line(argv, sig, earlier_report, tmp_path):
+    out, user, mark = tmp_path / "reports", tmp_path / "mine.py", f"deltacheck-signal-test-{tmp_path.name}"
+    copy_report(earlier_report, out)
+    user.write_text(SLEEPER.format(mark=mark))
+    argv = [a.replace("{out}", str(out)).replace("{user}", str(user)) for a in argv]
+    stderr = tmp_path / "stderr"
+    with stderr.open("w") as f:
+        proc = subprocess.Popen([sys.executable, "-m", "comparisons", *argv], cwd=ROOT, stdout=subprocess.DEVNULL,
+                                stderr=f, start_new_session=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not handles(proc.pid, signal.SIGTERM) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        while "{user}" in " ".join(COMMANDS[argv[0]][0]) and not left_behind(mark) and time.monotonic() < deadline:
+            time.sleep(0.05)  # diagnose: the user's code has started its sleeper, which must not outlive the run
+        time.sleep(0.5)  # at work (importing torch, at least): the handlers are this run's
+        procs = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]
+        proc.send_signal(sig)
+        proc.wait(timeout=30)
+        err = stderr.read_text()
+        assert proc.returncode == 128 + sig, err
+        assert err.count("\n") == 1 and f"interrupted ({signal.Signals(sig).name})" in err, err
+        assert gone(procs) == [] and left_behind(mark) == []
+    finally:
+        kill_all([*psutil.Process().children(recursive=True), *left_behind(mark)])
+        proc.wait()
+    assert snapshot(out) == earlier_report
+
+
+def left_behind(mark):
+    """The running processes whose argv holds ``mark``."""
+    found = []
+    for p in psutil.process_iter(["cmdline", "status"]):
+        with contextlib.suppress(psutil.Error):
+            if p.info["status"] != psutil.STATUS_ZOMBIE and mark in " ".join(p.info["cmdline"] or []):
+                found.append(p)
+    return found
+
+
+def test_diagnose_killed_by_sigkill_leaves_none_of_the_users_processes(tmp_path):
+    """SIGKILL: diagnose cannot act, its keeper does (the pipe from its parent closes)."""
+    user, mark = tmp_path / "mine.py", f"deltacheck-signal-test-{tmp_path.name}"
+    user.write_text(SLEEPER.format(mark=mark))
+    argv = [sys.executable, "-m", "comparisons", "diagnose", str(user), "--timeout", "300"]
+    quiet = dict(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(argv, cwd=ROOT, start_new_session=True, **quiet)
+    try:
+        deadline = time.monotonic() + 60
+        while not left_behind(mark) and time.monotonic() < deadline:  # the user's code has started its sleeper
+            time.sleep(0.05)
+        assert left_behind(mark), "the user's sleeper never started"
+        proc.kill()
+        proc.wait()
+        deadline = time.monotonic() + 10
+        while left_behind(mark) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert left_behind(mark) == []
+    finally:
+        kill_all(left_behind(mark))

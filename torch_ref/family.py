@@ -25,9 +25,7 @@ class TorchFamily(nn.Module):
 
     def __init__(self, weights, biases, activations, cost, reduction="sum", device="cpu"):
         super().__init__()
-        if not weights or any(np.ndim(w) != 3 for w in weights.values()):
-            raise ValueError("weights must map each l = 2 … L to a stack of shape (G, n_l, n_{l-1})")
-        G = len(next(iter(weights.values())))
+        weights, biases, G = validate.check_stacks(weights, biases)
         for g in range(G):  # every member checked as TorchMLP checks its parameters
             W, b, dtype = validate.check_params(
                 {l: w[g] for l, w in weights.items()}, {l: v[g] for l, v in biases.items()}
@@ -36,7 +34,7 @@ class TorchFamily(nn.Module):
         self.activations = validate.check_activations(activations, self.L, FAMILY_ACTIVATIONS)
         self.cost = validate.check_cost(cost, self.activations[-1])
         self.reduction = validate.check_reduction(reduction)
-        self.device = torch.device(device)
+        self.device = validate.check_device(device)
         self.W = nn.ParameterDict({str(l): self._param(weights[l]) for l in range(2, self.L + 1)})
         self.b = nn.ParameterDict({str(l): self._param(biases[l]) for l in range(2, self.L + 1)})
         self.act = nn.ModuleDict({str(l): FAMILY_ACTIVATIONS[self.activations[l - 2]]() for l in range(2, self.L + 1)})
@@ -50,22 +48,25 @@ class TorchFamily(nn.Module):
             return x
         return torch.as_tensor(np.asarray(x), dtype=self.W["2"].dtype, device=self.device)
 
-    def check_data(self, X, T=None):
+    def check_data(self, X, T=validate.NO_T):
         """X (G, K, n_1) and T (G, K, n_L) as tensors; ValueError naming a wrong shape.  Arrays are also checked
         member by member as TorchMLP checks them; tensors (the training loops pass them) for their shapes only."""
         n_1, n_L = self.W["2"].shape[-1], self.W[str(self.L)].shape[-2]
+        no_T = T is validate.NO_T
+        X = X if isinstance(X, torch.Tensor) else validate.as_array(X, "X")
+        T = T if no_T or isinstance(T, torch.Tensor) else validate.as_array(T, "T")
         if np.ndim(X) != 3 or np.shape(X)[0] != self.G or np.shape(X)[2] != n_1 or np.shape(X)[1] < 1:
             raise ValueError(f"X must have shape (G, K, {n_1}) with G = {self.G}, K >= 1, got {tuple(np.shape(X))}")
         K = np.shape(X)[1]
-        if T is not None and tuple(np.shape(T)) != (self.G, K, n_L):
+        if not no_T and tuple(np.shape(T)) != (self.G, K, n_L):
             raise ValueError(f"T must have shape ({self.G}, {K}, {n_L}) to match X, got {tuple(np.shape(T))}")
-        if not isinstance(X, torch.Tensor) or not (T is None or isinstance(T, torch.Tensor)):
+        if not isinstance(X, torch.Tensor) or not (no_T or isinstance(T, torch.Tensor)):
             for g in range(self.G):
                 try:
-                    validate.check_data(np.asarray(X[g]), None if T is None else np.asarray(T[g]), n_1, n_L, self.dtype)
+                    validate.check_data(np.asarray(X[g]), T if no_T else np.asarray(T[g]), n_1, n_L, self.dtype)
                 except ValueError as e:
                     raise ValueError(f"member {g}: {e}") from None
-        return self.tensor(X), None if T is None else self.tensor(T)
+        return self.tensor(X), None if no_T else self.tensor(T)
 
     def forward(self, X, retain=True):
         """z[l] (G, K, n_l), with retained grad, and a[l] for every layer, from X (G, K, n_1)."""
@@ -122,7 +123,9 @@ class TorchFamily(nn.Module):
 
     def optimizer(self, eta, momentum=0.0):
         """One torch.optim.SGD over every stacked W^l, b^l: learning rate η, momentum μ."""
-        return torch.optim.SGD(self.parameters(), lr=eta, momentum=momentum)
+        return torch.optim.SGD(
+            self.parameters(), lr=validate.check_eta(eta), momentum=validate.check_momentum(momentum)
+        )
 
     def parameter_list(self):
         """W^2, b^2, …, W^L, b^L: the order of ``flat_parameters``' rows (the same Parameter objects throughout)."""
@@ -147,6 +150,7 @@ class TorchFamily(nn.Module):
         With ``keep`` it also returns the step's forward pass and autograd's δ^l = ∂C/∂z^l, as NumPy
         dicts (z, a, delta), for the rounding model of the comparison.
         """
+        validate.check_optimizer(optimizer)
         optimizer.zero_grad(set_to_none=True)
         C, z, a = self.losses(X, T)
         C.sum().backward()

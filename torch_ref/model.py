@@ -79,12 +79,7 @@ class TorchMLP(nn.Module):
         self.cost = validate.check_cost(cost, self.activations[-1])
         self.reduction = validate.check_reduction(reduction)
         self.L = L
-        try:
-            self.device = torch.device(device)
-        except (RuntimeError, TypeError):
-            raise ValueError(f"unknown device {device!r}") from None
-        if self.device.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError(f"device {device!r}: CUDA is not available here (torch {torch.__version__})")
+        self.device = validate.check_device(device)
         self.dtype = dtype  # the NumPy dtype, float32 or float64
         self.sizes = [W[2].shape[1]] + [W[l].shape[0] for l in range(2, L + 1)]  # [n_1, …, n_L]
         self.linear = nn.ModuleDict()
@@ -104,18 +99,19 @@ class TorchMLP(nn.Module):
             return x
         return torch.as_tensor(np.asarray(x), dtype=self.linear["2"].weight.dtype, device=self.device)
 
-    def check_data(self, X, T=None):
-        """X (K, n_1) and T (K, n_L) checked as manual_bp checks them, as tensors; ValueError otherwise.
+    def check_data(self, X, T=validate.NO_T):
+        """X (K, n_1) and T (K, n_L) checked as manual_bp checks them, as tensors; ValueError otherwise (T left out:
+        X alone).
 
         Arrays are checked in full (real, finite, the network's dtype; integers are cast).
         Tensors are taken as already checked (``tensor`` made them) but for their shapes,
         which cost nothing to read; the training loops pass tensors at every step.
         """
         n_1, n_L = self.sizes[0], self.sizes[-1]
-        if isinstance(X, torch.Tensor) and (T is None or isinstance(T, torch.Tensor)):
-            validate.check_shapes(tuple(X.shape), None if T is None else tuple(T.shape), n_1, n_L)
-            return X, T
-        X, T = validate.check_data(_array(X), None if T is None else _array(T), n_1, n_L, self.dtype)
+        if isinstance(X, torch.Tensor) and (T is validate.NO_T or isinstance(T, torch.Tensor)):
+            validate.check_shapes(tuple(X.shape), None if T is validate.NO_T else tuple(T.shape), n_1, n_L)
+            return X, None if T is validate.NO_T else T
+        X, T = validate.check_data(_array(X), T if T is validate.NO_T else _array(T), n_1, n_L, self.dtype)
         return self.tensor(X), None if T is None else self.tensor(T)
 
     def forward(self, X, retain=True):
@@ -212,13 +208,16 @@ class TorchMLP(nn.Module):
 
     def optimizer(self, eta, momentum=0.0):
         """torch.optim.SGD over W^2, b^2, …, W^L, b^L with learning rate η and momentum μ."""
-        return torch.optim.SGD(self.parameters(), lr=eta, momentum=momentum)
+        return torch.optim.SGD(
+            self.parameters(), lr=validate.check_eta(eta), momentum=validate.check_momentum(momentum)
+        )
 
     def step(self, optimizer, X, T):
         """One torch.optim step on the batch (X, T): autograd's backward, then ``optimizer.step()``.
 
         Returns the batch's C at the parameters before the step, as a float.
         """
+        validate.check_optimizer(optimizer)
         optimizer.zero_grad(set_to_none=True)
         C = self.loss(X, T)[0]
         C.backward()
@@ -227,6 +226,7 @@ class TorchMLP(nn.Module):
 
     def train_steps(self, X, T, optimizer, batches):
         """One optimizer step per index array in ``batches``; returns C after each step on all of X."""
+        validate.check_optimizer(optimizer)
         Xt, Tt = self.check_data(X, T)
         history = []
         for idx in validate.check_batches(batches, len(Xt)):

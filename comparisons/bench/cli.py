@@ -9,6 +9,7 @@ import sys
 
 from comparisons.common.argtypes import int_at_least
 from comparisons.common.errors import UsageError
+from comparisons.common.limits import DEFAULT_MAX_TIME, duration, memory_size
 
 DEFAULT_THREADS = "1,2"
 
@@ -73,7 +74,37 @@ def register(sub):
         metavar="DIR",
         help="directory to write bench.csv and bench.md into, replacing those files (default: reports)",
     )
+    p.add_argument(
+        "--max-memory",
+        type=memory_size,
+        default=None,
+        metavar="SIZE",
+        help="refuse cases estimated to need more memory than SIZE (default: the memory available now)",
+    )
+    p.add_argument("--max-time", type=duration, default=DEFAULT_MAX_TIME, metavar="DURATION",
+                   help="refuse a bench estimated to take longer than DURATION (default: 1h)")  # fmt: skip
     p.set_defaults(run=run)
+
+
+# What a bench needs, from its cases alone, erring low: per case every side (manual, three torch baselines, the
+# NumPy floor) holds its parameters a few times and its (K, n_l) activations, and runs at least warm-up + min_reps
+# steps of 6·K·P flop for each dtype, activation and thread count.
+PROCESS_BYTES = 250 * 2**20  # torch, NumPy and pandas imported
+SIDES, PARAM_COPIES, ACTIVATION_COPIES, FLOP_RATE = 5, 4, 3, 5e10
+RUNS = {"quick": 1 + 4, "full": 3 + 12}  # warm-up + min_reps of timing.QUICK and timing.FULL
+
+
+def check_bench_fits(args, default_ladder):
+    """Refuse cases that would not fit the memory or --max-time, before torch is imported."""
+    from comparisons.common.limits import refuse_if_over
+
+    need, seconds = PROCESS_BYTES, 0.0
+    for sizes, K in args.case or default_ladder:
+        P = sum(n * (m + 1) for m, n in zip(sizes[:-1], sizes[1:]))
+        need = max(need, PROCESS_BYTES + SIDES * 8 * (PARAM_COPIES * P + ACTIVATION_COPIES * K * sum(sizes)))
+        runs = 2 * 2 * len(args.threads) * SIDES * RUNS["quick" if args.quick else "full"]  # dtypes × activations
+        seconds += runs * 6 * K * P / FLOP_RATE
+    refuse_if_over("--case: its sizes and K", need, seconds, args.max_memory, args.max_time)
 
 
 def command_line(args):
@@ -102,6 +133,9 @@ def run(args):
     from comparisons.common.reportio import atomic_dir, check_out_dir
 
     out = check_out_dir(args.out)  # before torch is imported: a bad --out answers at once
+    from comparisons.bench.ladder import LADDER
+
+    check_bench_fits(args, LADDER)
     try:
         import threadpoolctl  # noqa: F401
     except ImportError:

@@ -10,12 +10,11 @@ import numpy as np
 import torch
 
 from comparisons.bench import sides
+from comparisons.bench.ladder import LADDER  # (sizes, K): the lecture's network, then the ladder of the issue
 from comparisons.bench.memory import step_memory
 from comparisons.bench.split import gemm_flops, gemm_step, update_step
 from comparisons.bench.timing import gemm_peak, measure, round_ratio
 
-# (sizes, K): the lecture's network, then the ladder of the issue
-LADDER = [((12, 3, 2), 64), ((784, 100, 10), 64), ((784, 512, 512, 10), 256), ((1024, 1024, 1024, 1024), 512)]
 DTYPES = ("float64", "float32")
 ACTIVATIONS = ("sigmoid", "relu")
 THREADS = (1, 2)  # 1 is the headline: stable; 2 is this machine's core count

@@ -109,6 +109,8 @@ class ArchSpec:
             d = json.loads(text)
         except json.JSONDecodeError as e:
             raise ValueError(f"spec is not valid JSON: {e.msg} at position {e.pos}") from None
+        except RecursionError:
+            raise ValueError("spec is JSON nested too deep to be a spec") from None
         if not isinstance(d, dict):
             raise ValueError("spec must be a JSON object")
         names = {f.name for f in fields(cls)}

@@ -15,7 +15,6 @@ raise ValueError with one sentence naming the parameter.
 
 from __future__ import annotations
 
-import argparse
 import inspect
 import os
 import sys
@@ -24,9 +23,19 @@ from pathlib import Path
 from comparisons.common.errors import UsageError
 from comparisons.diagnose.cases import check_settings, parse_sizes
 from comparisons.diagnose.conventions import CONVENTIONS
-from comparisons.diagnose.limits import DEFAULT_ARCHS, DEFAULT_MAX_MEMORY, DEFAULT_TIMEOUT, memory_limit
+from comparisons.diagnose.limits import (
+    DEFAULT_ARCHS,
+    DEFAULT_MAX_MEMORY,
+    DEFAULT_TIMEOUT,
+    MAX_MEMORY,
+    MIN_MEMORY,
+    memory_limit,
+    refuse_past_limits,
+)
 from comparisons.diagnose.run import check
 from comparisons.diagnose.session import Target, parse_target
+from manual_bp import validate
+from manual_bp.validate import WrongType
 
 
 def _target(code):
@@ -34,7 +43,7 @@ def _target(code):
     if isinstance(code, (str, os.PathLike)):
         return parse_target(os.fspath(code))
     if not (inspect.isfunction(code) or inspect.isclass(code)):
-        raise TypeError(f"code must be a function, a class or a path 'FILE.py[:NAME]', got {type(code).__name__}")
+        raise WrongType(f"code must be a function, a class or a path 'FILE.py[:NAME]', got {type(code).__name__}")
     if "<locals>" in code.__qualname__:
         raise UsageError(
             f"code: {code.__qualname__} is defined inside a function; deltacheck imports it again in a "
@@ -55,37 +64,58 @@ def _target(code):
 
 
 def _memory(max_memory):
-    """Bytes from a size such as '2G' or a number of bytes, at least MIN_MEMORY; ValueError otherwise."""
-    try:
-        if isinstance(max_memory, bool) or not isinstance(max_memory, (int, str)):
-            raise argparse.ArgumentTypeError(f"must be a number of bytes or a size such as '2G', got {max_memory!r}")
-        return memory_limit(str(max_memory))
-    except argparse.ArgumentTypeError as e:
-        raise ValueError(f"max_memory {e}") from None
+    if isinstance(max_memory, str):
+        try:
+            return memory_limit(max_memory)
+        except ValueError as e:
+            raise ValueError(f"max_memory {e}") from None
+    if isinstance(max_memory, bool) or not isinstance(max_memory, int):
+        raise WrongType(f"max_memory must be a number of bytes or a size such as '2G', got {type(max_memory).__name__}")
+    if max_memory < MIN_MEMORY or max_memory > MAX_MEMORY:
+        raise ValueError(
+            f"max_memory must be a number of bytes from {MIN_MEMORY} to {MAX_MEMORY} or a size such as '2G', got "
+            f"{max_memory!r}"
+        )
+    return max_memory
 
 
 def _check_args(convention, sizes, archs, seed, activation, cost, timeout):
+    if convention is not None and not isinstance(convention, str):
+        raise WrongType(f"convention must be one of {', '.join(CONVENTIONS)} or None, got {type(convention).__name__}")
     if convention is not None and convention not in CONVENTIONS:
         raise ValueError(f"convention must be one of {', '.join(CONVENTIONS)} or None, got {convention!r}")
     for name, v in (("archs", archs), ("seed", seed)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-            raise ValueError(f"{name} must be an integer >= 0, got {v!r}")
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout < float("inf"):
+        validate.check_int(name, v, 0)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise WrongType(f"timeout must be a finite number of seconds > 0, got {type(timeout).__name__}")
+    if not 0 < timeout < float("inf"):
         raise ValueError(f"timeout must be a finite number of seconds > 0, got {timeout!r}")
     for name, v in (("activation", activation), ("cost", cost)):
+        if v is not None and not isinstance(v, str):
+            raise WrongType(f"{name} must be a name such as 'sigmoid' or 'squared_error', or None, got "
+                            f"{type(v).__name__}")  # fmt: skip
         if v is not None:
             try:
                 check_settings(v if name == "activation" else "sigmoid", v if name == "cost" else "squared_error")
             except UsageError as e:
                 raise ValueError(f"{name}: {e}") from None
-    if sizes is None:
-        return ()
-    items = [sizes] if isinstance(sizes, str) else list(sizes)
-    texts = [s if isinstance(s, str) else "-".join(map(str, s)) for s in items]
+    parsed = ()
+    if sizes is not None:
+        if not isinstance(sizes, (str, list, tuple)):
+            raise WrongType(f"sizes must be a string such as '12-3-2', a tuple of widths or a list of them, got "
+                            f"{type(sizes).__name__}")  # fmt: skip
+        one = isinstance(sizes, str) or not any(isinstance(s, (str, list, tuple)) for s in sizes)
+        items = [sizes] if one else sizes
+        texts = [s if isinstance(s, str) else "-".join(map(str, s)) for s in items]
+        try:
+            parsed = parse_sizes(texts, flag="sizes")
+        except (UsageError, TypeError) as e:
+            raise ValueError(str(e)) from None
     try:
-        return parse_sizes(texts, flag="sizes")
-    except (UsageError, TypeError) as e:
+        refuse_past_limits(3 * len(parsed) if parsed else archs + 2, timeout, "sizes" if parsed else "archs", "timeout")
+    except UsageError as e:
         raise ValueError(str(e)) from None
+    return parsed
 
 
 def check_backprop(

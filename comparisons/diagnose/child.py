@@ -1,6 +1,6 @@
 """The process that runs the user's code: limits first, then the file, then one network per request.
 
-Started by ``isolation.Child`` as ``python -m comparisons.diagnose.child REQ REPLY MAX_MEMORY CPU PARENT``.
+Started by the keeper (``isolation.Child``) as ``python -m comparisons.diagnose.child REQ REPLY MAX_MEMORY CPU``.
 It imports numpy and the conventions, never torch.  Everything the user's code raises,
 SystemExit and MemoryError included, becomes a ``Raised`` reply; a process that dies instead
 is noticed by the parent.
@@ -22,7 +22,7 @@ import numpy as np
 
 from comparisons.common.lifeline import tie_to_parent
 from comparisons.diagnose import conventions, notebook
-from comparisons.diagnose.wire import MAX_LOCAL, Closed, Failed, Frame, Loaded, Raised, plain, recv, send
+from comparisons.diagnose.wire import MAX_LOCAL, Closed, Corrupt, Failed, Frame, Loaded, Raised, plain, recv, send
 
 PACKAGE = Path(__file__).resolve().parents[1]  # comparisons/: never the user's code
 SYSTEM = tuple({str(Path(p).resolve()) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)})
@@ -30,10 +30,13 @@ FRAMES_WITH_LOCALS = 1  # the innermost frame's numbers are kept: the shapes on 
 
 
 def set_limits(max_memory, cpu_seconds):
-    """Address space, CPU time (a backstop behind the parent's wall clock) and no core file."""
-    if max_memory > 0:
-        resource.setrlimit(resource.RLIMIT_AS, (max_memory, max_memory))
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))
+    """Address space, CPU time (a backstop behind the parent's wall clock) and no core file, each within the hard
+    limit this process was given (a soft limit above it would be refused)."""
+    for what, soft, extra in ((resource.RLIMIT_AS, max_memory, 0), (resource.RLIMIT_CPU, cpu_seconds, 5)):
+        hard = resource.getrlimit(what)[1]
+        if soft > 0:
+            room = hard == resource.RLIM_INFINITY
+            resource.setrlimit(what, (soft if room else min(soft, hard), soft + extra if room else hard))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
@@ -176,12 +179,12 @@ def call(state, op, W, b, X, T):
 
 
 def serve(req, rep):
-    """Answer requests until the parent closes the pipe."""
+    """Answer requests until the parent closes the pipe; each reply carries its request's number."""
     state = State()
     while True:
         try:
-            op, args = recv(req, trusted=True)
-        except Closed:
+            seq, (op, args) = recv(req)
+        except (Closed, Corrupt, ValueError, TypeError):
             os._exit(0)
         try:
             reply = load(state, *args) if op == "load" else call(state, op, *args)
@@ -190,14 +193,14 @@ def serve(req, rep):
         except BaseException as e:
             reply = raised(e, state)
         try:
-            send(rep, reply)
+            send(rep, reply, seq)
         except BaseException:
             os._exit(71)  # the reply cannot be sent (no memory left, say): the parent reports no result
 
 
 def main():
-    req, rep, max_memory, cpu, ppid = map(int, sys.argv[1:6])
-    tie_to_parent(ppid)  # ends with its parent, however the parent ends
+    req, rep, max_memory, cpu = map(int, sys.argv[1:5])
+    tie_to_parent(os.getppid())  # the keeper: where prctl is missing, the child still ends with it
     set_limits(max_memory, cpu)
     serve(req, rep)
 

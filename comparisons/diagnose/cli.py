@@ -6,13 +6,15 @@ the layer l = 2 … L (the lecture's convention); a class Network(sizes) with ba
 a class with params and loss(X, y=None), or affine_/relu_forward and _backward (CS231n's);
 L_model_forward and L_model_backward (deeplearning.ai's).  FILE may be a .ipynb notebook.
 Without NAME the file says which.  Your code runs in a separate process with a time and a
-memory limit.  Exit 0: it agrees; 1: a wrong result; 2: no result, or unusable input.
+memory limit; everything it starts ends with the run.  Exit 0: it agrees; 1: a wrong result;
+2: no result, or unusable input.
 """
 
 from __future__ import annotations
 
 from comparisons.common.argtypes import int_at_least
-from comparisons.diagnose.limits import DEFAULT_ARCHS, add_limits
+from comparisons.common.errors import UsageError
+from comparisons.diagnose.limits import DEFAULT_ARCHS, DEFAULT_TIMEOUT, add_limits
 
 GALLERY_DOC = """`deltacheck gallery --out DIR`: diagnose every file of examples/mistakes/ and write DIR/mistakes.md."""
 
@@ -76,8 +78,15 @@ def run_diagnose(args):
     verdict = check(
         target, args.convention, args.activation, args.cost, args.archs, args.seed, sizes, args.timeout, args.max_memory
     )
-    print(verdict.header)
-    print(verdict.text())
+    from comparisons.common.screen import visible
+
+    # everything made inert: the user's exception messages, source lines and file names are in it too
+    print(visible(verdict.header))
+    text = visible(verdict.text(), keep="\n")
+    print(text)
+    last = visible(verdict.headline.splitlines()[0])
+    if text.splitlines()[-1] != last:
+        print(last)  # the verdict is the last line, whatever the user's code printed above it
     return verdict.exit_code
 
 
@@ -97,6 +106,13 @@ def run_gallery(args):
     from comparisons.common.reportio import atomic_dir, check_out_dir, write_text
 
     out = check_out_dir(args.out)  # before torch is imported: a bad --out answers at once
+    from comparisons.diagnose.limits import refuse_past_limits
+
+    try:
+        refuse_past_limits(args.archs + 2, DEFAULT_TIMEOUT)
+    except UsageError:
+        raise UsageError(f"--archs {args.archs}: the networks of one file would not fit the {DEFAULT_TIMEOUT:g} s "
+                         "each file is given; ask for fewer") from None  # fmt: skip
     from comparisons.diagnose.gallery import EXAMPLES, markdown, run_gallery
 
     rows = run_gallery(EXAMPLES, args.archs, args.seed)

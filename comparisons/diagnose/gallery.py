@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from comparisons.common.errors import UsageError
+from comparisons.diagnose.isolation import NoResult
+from comparisons.diagnose.orphans import resume, stop_all
 from comparisons.diagnose.run import check
 from comparisons.diagnose.session import Target
 
@@ -66,7 +68,7 @@ def diagnose_file(path, archs=6, seed=0, root=ROOT):
     shown = path.relative_to(root).as_posix()
     try:
         verdict = check(Target(path, "", shown), archs=archs, seed=seed)
-    except UsageError as e:
+    except (UsageError, NoResult) as e:  # NoResult: not started, the run being interrupted
         return Row(shown, "", "", "", None, str(e))
     expected = str(verdict.loaded.constants.get("EXPECTED_EQUATION") or "")
     mistake = mistake_of(verdict.loaded.doc) if expected else CORRECT.get(path.name, "none")
@@ -87,8 +89,15 @@ def run_gallery(examples=EXAMPLES, archs=6, seed=0, jobs=None):
     """Every gallery file, in order; ``jobs`` files at a time (each in its own child process)."""
     files = gallery_files(examples)
     jobs = jobs or min(4, os.cpu_count() or 1)
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
+    pool = ThreadPoolExecutor(max_workers=jobs)
+    try:
         return list(pool.map(lambda f: diagnose_file(f, archs, seed, examples.parent), files))
+    except BaseException:  # Ctrl-C, SIGTERM: the children end now and no new one starts, so the threads return
+        stop_all()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        resume()
 
 
 def _cell(text):

@@ -6,7 +6,7 @@ Shared by the `deltacheck diagnose` command, the gallery and the Python API.
 from __future__ import annotations
 
 from comparisons.diagnose.cases import parse_sizes, plan
-from comparisons.diagnose.limits import DEFAULT_ARCHS, DEFAULT_MAX_MEMORY, DEFAULT_TIMEOUT
+from comparisons.diagnose.limits import DEFAULT_ARCHS, DEFAULT_MAX_MEMORY, DEFAULT_TIMEOUT, refuse_past_limits
 from comparisons.diagnose.session import Session
 from comparisons.diagnose.settings import resolve
 
@@ -28,6 +28,9 @@ def check(
     ``sizes`` are tuples already parsed; their depth is checked here against a class that fixes it.
     The verdict carries ``header`` (the command and settings), ``settings`` and ``loaded``.
     """
+    dashes = "--" if flag.startswith("--") else ""
+    networks = 3 * len(sizes) if sizes else archs + 2
+    refuse_past_limits(networks, timeout, f"{dashes}sizes" if sizes else f"{dashes}archs {archs}", f"{dashes}timeout")
     with Session(target, convention, timeout, max_memory) as session:
         from comparisons.diagnose.verdict import diagnose  # torch: imported while the child loads the user's code
 

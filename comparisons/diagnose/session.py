@@ -33,8 +33,8 @@ def split_target(text):
     """'FILE.py[:NAME]' -> (FILE.py, NAME or ''); UsageError for an empty or malformed NAME."""
     text = str(text)
     path, sep, name = text.rpartition(":")
-    if not sep or not path or "/" in name or "\\" in name:
-        return text, ""
+    if not sep or not path or "/" in name or "\\" in name or name.endswith(".py") or Path(text).exists():
+        return text, ""  # a file whose name holds a colon (colon:name.py) is a file, not FILE:NAME
     if not Path(path).exists():
         raise UsageError(f"{path}: no such file")
     if not name:

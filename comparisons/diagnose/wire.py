@@ -1,16 +1,20 @@
 """What crosses between diagnose and the child process that runs the user's code.
 
-Messages are length-prefixed pickles on two pipes of their own.  The parent unpickles with an
-allow-list (numpy arrays and this module's records), so nothing the user's code leaves in a
-message can run code in the parent; ``plain`` turns whatever the user returned into lists,
-dicts and float arrays before it is sent.
+Messages are length-prefixed JSON on two pipes of their own, with numeric arrays in NumPy's
+``.npy`` format read back with ``allow_pickle=False``: no format that can run code crosses,
+in either direction.  Only this module's records, builtin containers, numbers, strings and
+numeric arrays are encoded; anything else the user's code returns arrives as an Opaque.  A
+message that does not decode to exactly that (garbage, a forged header, an answer out of
+turn) is Corrupt.  ``plain`` turns whatever the user returned into lists, dicts and float
+arrays before it is sent.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import io
+import json
 import os
-import pickle
 import select
 import struct
 import time
@@ -18,21 +22,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-HEADER = struct.Struct("<Q")
+HEADER = struct.Struct("<4sQQ")  # MAGIC, bytes of JSON, bytes of arrays
+MAGIC = b"dcw1"
 MAX_MESSAGE = 1 << 30  # a reply larger than this is not a gradient of a small network
+MAX_DEPTH = 64  # nesting of one message: plain() keeps three levels, the records add a few
 MAX_ARRAY = 10_000_000  # entries of one array kept from the user's result
 MAX_LOCAL = 1_000_000  # entries of one array kept from a frame's locals (a training set left there is not evidence)
 MAX_ITEMS = 256  # entries of one list or dict kept from the user's side
-ALLOWED = {
-    ("numpy", "ndarray"),
-    ("numpy", "dtype"),
-    ("numpy._core.multiarray", "_reconstruct"),
-    ("numpy._core.multiarray", "scalar"),
-    ("numpy._core.numeric", "_frombuffer"),
-    ("numpy.core.multiarray", "_reconstruct"),
-    ("numpy.core.multiarray", "scalar"),
-    ("numpy.core.numeric", "_frombuffer"),
-}
 
 
 @dataclass
@@ -129,12 +125,113 @@ def plain(x, depth=0, limit=MAX_ARRAY):
     return Opaque(type(x).__name__, text)
 
 
-def send(fd, obj):
-    """Write one message to ``fd``."""
-    data = pickle.dumps(obj, protocol=5)
-    view = memoryview(HEADER.pack(len(data)) + data)
+def encode(seq, obj):
+    """One message: the request's sequence number and ``obj``, as JSON and .npy bytes."""
+    arrays = []
+
+    def enc(x, depth=0):
+        if depth > MAX_DEPTH:
+            raise ValueError("a message nested too deep")
+        if x is None or isinstance(x, (bool, str)):
+            return x
+        if isinstance(x, np.bool_):
+            return bool(x)
+        if isinstance(x, (int, np.integer)):
+            return int(x)
+        if isinstance(x, (float, np.floating)):
+            return float(x)
+        if isinstance(x, np.ndarray) and not x.dtype.hasobject:
+            arrays.append(x)
+            return {"nd": len(arrays) - 1}
+        if isinstance(x, (list, tuple)):
+            items = [enc(v, depth + 1) for v in x]
+            return {"tuple": items} if isinstance(x, tuple) else items
+        if isinstance(x, dict):
+            return {"dict": [[enc(k, depth + 1), enc(v, depth + 1)] for k, v in x.items()]}
+        if type(x) in RECORDS.values():
+            fields = {f.name: enc(getattr(x, f.name), depth + 1) for f in dataclasses.fields(x)}
+            return {"rec": type(x).__name__, "fields": fields}
+        return {"rec": "Opaque", "fields": {"type": type(x).__name__, "text": ""}}
+
+    text = json.dumps({"seq": seq, "body": enc(obj)}, separators=(",", ":")).encode()
+    blobs, offsets, at = [], [], 0
+    for a in arrays:
+        buf = io.BytesIO()
+        np.save(buf, a, allow_pickle=False)
+        blobs.append(buf.getvalue())
+        offsets.append([at, len(blobs[-1])])
+        at += len(blobs[-1])
+    index = json.dumps(offsets).encode()
+    return HEADER.pack(MAGIC, len(text) + 1 + len(index), at) + text + b"\n" + index + b"".join(blobs)
+
+
+def decode(data, n_json):
+    """(seq, obj) from one message's bytes; Corrupt for anything but what ``encode`` writes."""
+    try:
+        text, index = data[:n_json].split(b"\n", 1)
+        message, offsets = json.loads(text), json.loads(index)
+        blob = memoryview(data)[n_json:]
+        arrays = [_array(blob, o) for o in offsets]
+        if not isinstance(message, dict) or set(message) != {"seq", "body"} or type(message["seq"]) is not int:
+            raise Corrupt("not a message")
+        return message["seq"], _dec(message["body"], arrays, 0)
+    except Corrupt:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, RecursionError, OverflowError, EOFError) as e:
+        raise Corrupt(f"{type(e).__name__}: {e}") from None
+
+
+def _array(blob, o):
+    at, n = o
+    if not (isinstance(at, int) and isinstance(n, int) and at >= 0 and n >= 0 and at + n <= len(blob)):
+        raise Corrupt("an array outside the message")
+    a = np.load(io.BytesIO(blob[at : at + n]), allow_pickle=False)
+    if a.dtype.kind not in "biuf":
+        raise Corrupt(f"an array of dtype {a.dtype}")
+    return a
+
+
+def _dec(x, arrays, depth):
+    if depth > MAX_DEPTH:
+        raise Corrupt("nested too deep")
+    if x is None or isinstance(x, (bool, int, float, str)):
+        return x
+    if isinstance(x, list):
+        return [_dec(v, arrays, depth + 1) for v in x]
+    if not isinstance(x, dict) or len(x) not in (1, 2):
+        raise Corrupt("an object of unknown form")
+    if set(x) == {"nd"} and type(x["nd"]) is int and 0 <= x["nd"] < len(arrays):
+        return arrays[x["nd"]]
+    if set(x) == {"tuple"} and isinstance(x["tuple"], list):
+        return tuple(_dec(v, arrays, depth + 1) for v in x["tuple"])
+    if set(x) == {"dict"} and isinstance(x["dict"], list):
+        pairs = [_dec(p, arrays, depth + 1) for p in x["dict"]]
+        if not all(isinstance(p, list) and len(p) == 2 and isinstance(p[0], (str, int, tuple)) for p in pairs):
+            raise Corrupt("a dict of unknown form")
+        return dict(pairs)
+    if set(x) == {"rec", "fields"} and x["rec"] in RECORDS and isinstance(x["fields"], dict):
+        cls = RECORDS[x["rec"]]
+        fields = {k: _dec(v, arrays, depth + 1) for k, v in x["fields"].items()}
+        kinds = {f.name: FIELD_TYPES.get(f.type, object) for f in dataclasses.fields(cls)}
+        if set(fields) != set(kinds) or not all(isinstance(fields[k], kinds[k]) for k in fields):
+            raise Corrupt(f"a {cls.__name__} of unknown form")
+        return cls(**fields)
+    raise Corrupt("an object of unknown form")
+
+
+FIELD_TYPES = {"str": str, "int": int, "list": list, "dict": dict}
+
+
+def send(fd, obj, seq=0, deadline=None):
+    """Write one message to ``fd``; Expired past ``deadline`` (time.monotonic; ``fd`` then non-blocking)."""
+    view = memoryview(encode(seq, obj))
     while view:
-        view = view[os.write(fd, view) :]
+        if deadline is not None and not select.select([], [fd], [], max(0.0, deadline - time.monotonic()))[1]:
+            raise Expired  # the other side stopped reading
+        try:
+            view = view[os.write(fd, view) :]
+        except BlockingIOError:
+            continue
 
 
 class Closed(Exception):
@@ -158,22 +255,24 @@ def _read(fd, n, deadline):
     return b"".join(chunks)
 
 
-def recv(fd, deadline=None, trusted=False):
-    """Read one message from ``fd``; Closed at end of file, Expired past ``deadline`` (time.monotonic)."""
-    (n,) = HEADER.unpack(_read(fd, HEADER.size, deadline))
-    if n > MAX_MESSAGE:
-        raise Closed
-    data = _read(fd, n, deadline)
-    return pickle.loads(data) if trusted else _Unpickler(io.BytesIO(data)).load()
+def recv(fd, deadline=None, seq=None):
+    """(seq, obj) of one message from ``fd``; Closed at end of file, Expired past ``deadline`` (time.monotonic).
+
+    Corrupt when the message is not one ``send`` wrote, or (``seq`` given) answers another request.
+    """
+    magic, n_json, n_arrays = HEADER.unpack(_read(fd, HEADER.size, deadline))
+    if magic != MAGIC:
+        raise Corrupt(f"a message starting {magic!r}")
+    if n_json + n_arrays > MAX_MESSAGE:
+        raise Corrupt(f"a header announcing {n_json + n_arrays} bytes")
+    got, obj = decode(_read(fd, n_json + n_arrays, deadline), n_json)
+    if seq is not None and got != seq:
+        raise Corrupt(f"an answer to request {got} where {seq} was asked")
+    return got, obj
 
 
-class _Unpickler(pickle.Unpickler):
-    """Unpickles numpy arrays, builtin containers and this module's records only."""
-
-    def find_class(self, module, name):
-        if (module, name) in ALLOWED or (module == __name__ and name in _RECORDS):
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a reply")
+class Corrupt(Exception):
+    """A message that is not one of deltacheck's: the user's code wrote into the pipe, say."""
 
 
-_RECORDS = {c.__name__ for c in (Opaque, Frame, Raised, Called, Loaded, Failed)}
+RECORDS = {c.__name__: c for c in (Opaque, Frame, Raised, Called, Loaded, Failed)}

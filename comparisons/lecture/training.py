@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from comparisons.common.checks import compare
+from comparisons.common.errors import UsageError
 from comparisons.common.progress import Bar
 from comparisons.common.tolerances import trajectory_tolerance
 from comparisons.lecture.data import accuracy
@@ -59,7 +60,10 @@ def run(seed, eta, steps, X, T, digits, held, progress=False):
     net = lecture_net(seed)
     ref = TorchMLP(weights=net.W, biases=net.b, activations=net.activations, cost="squared_error")
     C0 = net.total_cost(X, T)
-    with Bar(total=2 * steps, desc="training (manual_bp, then torch)", unit="step", show=progress, leave=False) as bar:
+    with (
+        Bar(total=2 * steps, desc="training (manual_bp, then torch)", unit="step", show=progress, leave=False) as bar,
+        np.errstate(over="ignore", invalid="ignore"),
+    ):  # an η that overflows is refused below, not warned
         hist_m = [C0] + train(net, X, T, SGD(eta), counted(full_batch(len(X), steps), bar))
         hist_t = [ref.total_cost(X, T)] + ref.train_steps(
             X, T, ref.optimizer(eta), counted(full_batch(len(X), steps), bar)
@@ -67,6 +71,9 @@ def run(seed, eta, steps, X, T, digits, held, progress=False):
     hist_m, hist_t = np.array(hist_m), np.array(hist_t)  # (steps + 1,): step 0 is the start
     tol = trajectory_tolerance(np.float64, steps)
     rW, rb = ref.weights(), ref.biases()
+    if not all(np.isfinite(p).all() for p in [*net.W.values(), *net.b.values(), *rW.values(), *rb.values()]):
+        raise UsageError(f"--eta {eta:g}: gradient descent overflowed float64 within {steps} steps (the weights "
+                         "reached inf or NaN); take a smaller η")  # fmt: skip
     res = [compare(net.W[l], rW[l], tol) for l in net.W] + [compare(net.b[l], rb[l], tol) for l in net.b]
     costs = pd.DataFrame(
         {

@@ -115,3 +115,14 @@ def check_sweep_fits(args):
     what += f" in families of {family}" if family > 1 else ""
     refuse_if_over(what, need, seconds, args.max_memory, args.max_time)
     return need
+
+
+SELFTEST_FAMILY = 4  # selftest's families: this many grown from each sampled spec
+PLANTED = 30  # selftest's planted bugs (comparisons/sweep/mutations.py; a test holds the two together)
+
+
+def check_selftest_fits(archs, steps, max_memory, max_time):
+    """Refuse `selftest` past the limits: the unmutated run and each planted bug are a sweep of 2 × --archs specs
+    (both dtypes) in families of SELFTEST_FAMILY."""
+    need, seconds = sweep_needs(2 * archs, steps, 1, False, SELFTEST_FAMILY)
+    refuse_if_over(f"--archs {archs} with --steps {steps}", need, (1 + PLANTED) * seconds, max_memory, max_time)

@@ -103,6 +103,9 @@ def scheduler_address(text):
     """An argparse type: 'local' or a scheduler address such as tcp://10.0.0.5:8786 (host:port alone allowed)."""
     if not text.strip() or any(c.isspace() for c in text):
         raise argparse.ArgumentTypeError(f"expected 'local' or an address like tcp://host:8786, got {text!r}")
+    scheme, sep, _ = text.partition("://")
+    if sep and scheme != "tcp":  # ucx:// and tls:// need a configuration (security, UCX) that deltacheck does not pass
+        raise argparse.ArgumentTypeError(f"only tcp:// addresses or 'local' are supported, got {text!r}")
     return text
 
 
@@ -285,14 +288,18 @@ def register_selftest(sub):
     p.add_argument("--steps", type=int_at_least(1), default=10, help="training steps per architecture (default 10)")
     p.add_argument("--out", default="reports", help="output directory (default reports/)")
     add_progress_flags(p)
+    add_limits(p)
     p.set_defaults(run=run_selftest)
 
 
 def run_selftest(args):
     from comparisons.common.reportio import atomic_dir, check_out_dir, write_csv, write_text
-    from comparisons.sweep import selftest
+    from comparisons.sweep.budget import check_selftest_fits
 
     out = check_out_dir(args.out)
+    check_selftest_fits(args.archs, args.steps, args.max_memory, args.max_time)  # before torch is imported
+    from comparisons.sweep import selftest
+
     command = (f"deltacheck selftest --archs {args.archs} --seed {args.seed} --steps {args.steps} "
                f"--out {shlex.quote(str(args.out))}")  # fmt: skip
     clean, outcomes = selftest.run_selftest(args.archs, args.seed, args.steps, progress=chosen(args))

@@ -9,6 +9,8 @@ import itertools
 import logging
 import multiprocessing
 import os
+import signal
+import threading
 from concurrent.futures import ProcessPoolExecutor
 
 import pandas as pd
@@ -80,14 +82,31 @@ def cluster_client(scheduler):
     except ImportError:
         raise UsageError("--scheduler needs dask.distributed: pip install 'deltacheck[cluster]'") from None
     if scheduler == "local":
-        cluster = LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
-        )
+        # SIGINT ignored: the worker processes inherit it, so Ctrl-C reaches this process alone, which ends them;
+        # their logs silenced but the critical: a worker's failure reaches the run through its futures, and what
+        # nannies log while the run ends them is noise.  Free ports for the scheduler and its HTTP server (which
+        # starts even without a dashboard, on 8787 unless told): two runs at once never clash.
+        with sigint_ignored():
+            cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, scheduler_port=0,
+                                   dashboard_address=":0", silence_logs=logging.CRITICAL)  # fmt: skip
         return Client(cluster)
     try:
         return Client(scheduler, timeout=CONNECT_TIMEOUT)
     except (OSError, TimeoutError, ValueError) as e:
         raise UsageError(f"--scheduler {scheduler}: cannot connect ({type(e).__name__}: {e})") from None
+
+
+@contextlib.contextmanager
+def sigint_ignored():
+    """SIGINT ignored within the block (in the main thread): processes started there keep ignoring it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
 
 
 def windowed(submit, items, window):

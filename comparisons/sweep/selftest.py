@@ -16,11 +16,11 @@ import pandas as pd
 
 from comparisons.common.progress import Bar
 from comparisons.common.spec import family_of, sample_spec, sample_specs
+from comparisons.sweep.budget import SELFTEST_FAMILY
 from comparisons.sweep.harness import check_family
 from comparisons.sweep.mutations import MUTATIONS
 from comparisons.sweep.runner import init_worker
 
-SELFTEST_FAMILY = 4  # members per family, grown from each sampled spec
 MAX_DRAWS = 1000  # specs drawn at most to find one a planted bug can show on (the rarest corner: ~1 in 60)
 
 
