@@ -45,7 +45,7 @@ def test_update_bugs_fail_every_architecture_whose_torch_parameters_move(outcome
 def test_the_selftest_budget_counts_every_planted_bug():
     from comparisons.sweep import budget
 
-    assert budget.PLANTED == len(mutations.MUTATIONS)
+    assert len(mutations.MUTATIONS) == budget.PLANTED
 
 
 def test_mutations_are_undone_after_the_run():
