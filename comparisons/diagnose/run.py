@@ -41,7 +41,7 @@ def check(
         cases = plan(archs, seed, settings.activation, settings.cost, sizes, loaded.depth, settings.output)
         verdict = diagnose(session, cases, settings)
     verdict.output = session.output  # after the child has ended: its output is complete
-    if session.child.output.too_much.is_set():  # how much arrived before the stop varies: none of it is shown
+    if session.child.output.too_much:  # how much arrived before the stop varies: none of it is shown
         verdict.output = ""
     verdict.notes += [f"note: {target.shown}: {n}; the cells after it ran" for n in loaded.names.get("notebook", [])]
     if loaded.depth and not sizes:
