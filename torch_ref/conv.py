@@ -66,6 +66,8 @@ class TorchCNN(nn.Module):
         a, z = {1: self.tensor(X)}, {}
         for l in range(2, self.L + 1):
             z[l] = self.layer[str(l)](a[l - 1])
+            if retain and not z[l].requires_grad and torch.is_grad_enabled():
+                z[l].requires_grad_(True)  # pooling straight on the input: nothing below needs a gradient, δ^l does
             if retain and z[l].requires_grad:
                 z[l].retain_grad()
             a[l] = self.act[str(l)](z[l]) if str(l) in self.act else z[l]
