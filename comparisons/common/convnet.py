@@ -132,7 +132,9 @@ def sample_conv_spec(rng, dtype="float64", steps=10):
     cost = str(rng.choice(list(COSTS)))
     out = str(rng.choice(OUTPUT_ACTIVATIONS[cost]))
     for _ in range(int(rng.integers(0, 3))):
-        layers.append(dict(kind="dense", units=int(rng.integers(1, 13)), activation=str(rng.choice(HIDDEN_ACTIVATIONS))))
+        layers.append(
+            dict(kind="dense", units=int(rng.integers(1, 13)), activation=str(rng.choice(HIDDEN_ACTIVATIONS)))
+        )
     n_L = int(rng.integers(2 if out == "softmax" else 1, 6))
     layers.append(dict(kind="dense", units=n_L, activation=out))
     K = int(rng.integers(1, MAX_K + 1))
@@ -140,10 +142,13 @@ def sample_conv_spec(rng, dtype="float64", steps=10):
     batch_size = int(rng.integers(1, K + 1)) if optimizer == "sgd" else 0
     momentum = float(np.round(rng.uniform(0.5, 0.95), 2)) if optimizer == "momentum" else 0.0
     eta = float(f"{10 ** rng.uniform(-3, -1) / (batch_size or K):.3g}")
+    if optimizer == "momentum":
+        eta = float(f"{eta * (1 - momentum):.3g}")  # momentum multiplies the step by up to 1/(1 − μ)
     targets = "soft" if cost != "squared_error" and rng.random() < 0.25 else "hard"
+    seed, exact = int(rng.integers(0, 2**31 - 1)), bool(rng.random() < EXACT_SHARE)
     return ConvSpec(image=image, layers=tuple(layers), cost=cost, K=K, dtype=dtype, optimizer=optimizer,
-                    batch_size=batch_size, momentum=momentum, eta=eta, steps=steps,
-                    seed=int(rng.integers(0, 2**31 - 1)), targets=targets, exact=bool(rng.random() < EXACT_SHARE))  # fmt: skip
+                    batch_size=batch_size, momentum=momentum, eta=eta, steps=steps, seed=seed, targets=targets,
+                    exact=exact)  # fmt: skip
 
 
 def _pool(rng, h, w):

@@ -62,9 +62,8 @@ def tensor_row(arch, step, tensor, l, m, r, E, dtype, oracle=None):
     if oracle is not None:
         values["oracle_used"] = used(m_arr, oracle, (u + 2 * U64) * np.asarray(E))[0]
         caught = caught or ("oracle" if not values["oracle_used"] <= 1.0 else "")
-    error = (
-        f"{tensor}^{l} off by {err:.3g}, {max(bound_used, values['oracle_used'] or 0):.3g}× its bound" if caught else ""
-    )
+    share = values["oracle_used"] if caught == "oracle" else bound_used
+    error = f"{tensor}^{l} off by up to {err:.3g}, {share:.3g}× its {caught} bound" if caught else ""
     return row(arch, step, tensor, l, shape, caught, error, **values)
 
 
@@ -77,7 +76,7 @@ def read_only(a):
 def magnitudes(spec, ref, X, T, u):
     """(values, scales) of the rounding model at torch's current parameters on (X, T)."""
     mag = Magnitudes(spec.layers, ref.weights(), ref.biases(), X, u)
-    return backward_scale(mag, spec.cost, torch.as_tensor(np.asarray(T, np.float64)))
+    return backward_scale(mag, spec.cost, torch.tensor(np.asarray(T, np.float64)))
 
 
 def start_rows(arch, spec, net, ref, Xm, Tm, Xt, Tt):
