@@ -84,7 +84,9 @@ class Output:
 class Child:
     """One child process; ``ask`` sends a request and waits for the reply within what is left of the time."""
 
-    def __init__(self, cwd, timeout=DEFAULT_TIMEOUT, max_memory=DEFAULT_MAX_MEMORY):
+    def __init__(
+        self, cwd, timeout=DEFAULT_TIMEOUT, max_memory=DEFAULT_MAX_MEMORY, module="comparisons.diagnose.child"
+    ):
         self.timeout, self.max_memory, self.used = timeout, max_memory, 0.0
         req_r, self.req = os.pipe()
         self.rep, rep_w = os.pipe()
@@ -95,8 +97,7 @@ class Child:
         env["PYTHONPATH"] = path
         cpu = min(int(timeout) + 10, 2**31 - 1)  # the child's CPU-time backstop, should the parent die
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "comparisons.diagnose.child", str(req_r), str(rep_w), str(max_memory), str(cpu)]
-            + [str(os.getpid())],
+            [sys.executable, "-m", module, str(req_r), str(rep_w), str(max_memory), str(cpu)] + [str(os.getpid())],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

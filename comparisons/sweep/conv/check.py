@@ -132,7 +132,7 @@ def step_rows(arch, spec, net, ref, Xm, Tm, Xt, Tt, batches):
         c_m, c_t = net.total_cost(Xm, Tm), ref.total_cost(Xt, Tt)
         o = cost_values["C_T"] if dtype == np.float32 else None
         rows.append(tensor_row(arch, n, "C_T", 0, c_m, c_t, cost_E["C_T"], dtype, o))
-        Ew, Ev = step_scale(W0, b0, values["W"], values["b"], E["W"], E["b"], spec.eta, spec.momentum, vel)
+        Ew, Ev = step_scale(W0, b0, values["W"], values["b"], E["W"], E["b"], spec.eta, spec.momentum, vel, u)
         ow, ov = expected_step(W0, b0, values, spec, vel)
         ref.step(opt_t, Xt[idx], Tt[idx])
         step(Xm[idx], Tm[idx])

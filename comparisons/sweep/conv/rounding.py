@@ -10,7 +10,10 @@ the forward pass, eq (4), eq (5') and eqs (2), (3) and the update, with each fac
 - σ' from a (tanh 1 − a², sigmoid a(1 − a)) or z: E(σ') = r·E(a) + 2(|σ'| + r|a|), r = |σ''/σ'| ≤ 2;
 - max pooling: E(z) = the window's largest E(a); avg pooling: the mean of E(a) + (q² + 1)·the mean of |a|;
 - back through a layer: E(∂C/∂a^l) = |W| ⋆ᵀ E(δ^{l+1}) + n'·|W| ⋆ᵀ |δ^{l+1}|, then E(δ^l) = E(g)|σ'| + |g|E(σ') + |δ^l|;
-- ∂C/∂W: Σ E(δ)|a| + |δ|E(a) + N|δ||a| over the N = K·H'·W' (or K) terms it sums; ∂C/∂b alike.
+- ∂C/∂W: Σ E(δ)|a| + |δ|E(a) + N|δ||a| over the N = K·H'·W' (or K) terms it sums; ∂C/∂b alike;
+- the update: E(v) = E(∇C) + 2|μ v| + |v| (μ rounded to the dtype, μv, the sum), E(w') = η E(v) + 2(η|v| + |w'|);
+- every rounding may also underflow: fl(x) = x(1 + ε) + η with |η| ≤ the smallest normal number (flush to
+  zero included), counted once per term (a softmax output of e^{−100} is 0 in float32, 1e−44 in float64).
 
 Two places where rounding moves a value across a discontinuity are part of the model, not excused
 after the fact: a relu / leaky_relu unit whose |z| ≤ 2u·E(z) (with E(z) > 0) may take either slope,
@@ -43,6 +46,12 @@ def unit_roundoff(dtype):
     return float(np.finfo(np.dtype(dtype)).eps) / 2
 
 
+def underflow(u):
+    """An underflow's absolute error in units of u: fl(x) = x(1 + ε) + η, |η| ≤ the smallest normal (or flushed)."""
+    dtype = np.float32 if u == unit_roundoff(np.float32) else np.float64
+    return float(np.finfo(dtype).tiny) / u
+
+
 def t64(x):
     return torch.tensor(np.asarray(x, dtype=np.float64))  # a copy: the inputs may be read-only
 
@@ -60,7 +69,7 @@ class Magnitudes:
     """The forward pass of one network on magnitudes: values (float64) and scales E for every layer."""
 
     def __init__(self, layers, W, b, X, u):
-        self.layers, self.u = layers, u
+        self.layers, self.u, self.floor = layers, u, underflow(u)
         self.W, self.b = {l: t64(w) for l, w in W.items()}, {l: t64(v) for l, v in b.items()}
         self.z, self.a, self.Ez, self.Ea, self.prime, self.Eprime = (
             {},
@@ -86,7 +95,7 @@ class Magnitudes:
                 self.ties[l] = self.undetermined(a, Ea, self.src[l - 1], q, s)
             else:
                 self.z[l] = F.avg_pool2d(a, q, s)
-                self.Ez[l] = F.avg_pool2d(Ea, q, s) + (q * q + 1) * F.avg_pool2d(a.abs(), q, s)
+                self.Ez[l] = F.avg_pool2d(Ea, q, s) + (q * q + 1) * (F.avg_pool2d(a.abs(), q, s) + self.floor)
             self.a[l], self.Ea[l] = self.z[l], self.Ez[l]
             self.src[l] = (self.z[l], self.Ez[l] == 0)
             return
@@ -96,20 +105,20 @@ class Magnitudes:
             n = W[0].numel()  # C·k·k products per unit
             self.z[l] = F.conv2d(a, W, b, stride=s, padding=p)
             M = F.conv2d(a.abs(), W.abs(), b.abs(), stride=s, padding=p)
-            self.Ez[l] = (n + 1) * M + F.conv2d(Ea, W.abs(), stride=s, padding=p)
+            self.Ez[l] = (n + 1) * (M + self.floor) + F.conv2d(Ea, W.abs(), stride=s, padding=p)
             if exact_sums(a, Ea, W, b, M, self.u):
                 self.Ez[l] = torch.zeros_like(M)
         else:
             a, Ea = a.flatten(1), Ea.flatten(1)
             n = W.shape[1]
             self.z[l] = a @ W.T + b
-            self.Ez[l] = (n + 1) * (a.abs() @ W.abs().T + b.abs()) + Ea @ W.abs().T
+            self.Ez[l] = (n + 1) * (a.abs() @ W.abs().T + b.abs() + self.floor) + Ea @ W.abs().T
         name = d["activation"]
         z, Ez = self.z[l], self.Ez[l]
         self.src[l] = (z, Ez == 0)
         if name == "softmax":
             self.a[l] = torch.softmax(z, dim=1)
-            self.Ea[l] = self.a[l] * (2 * Ez.amax(dim=1, keepdim=True) + z.shape[1] + 4)
+            self.Ea[l] = self.a[l] * (2 * Ez.amax(dim=1, keepdim=True) + z.shape[1] + 4) + (z.shape[1] + 4) * self.floor
             return
         a_l, p, pp = act_terms(name, z)
         self.a[l] = a_l
@@ -119,10 +128,10 @@ class Magnitudes:
             else torch.zeros_like(z, dtype=bool)
         )
         slope = torch.where(kink, torch.ones_like(p), p.abs())  # either branch's slope within rounding of the kink
-        self.Ea[l] = slope * Ez + (LIBRARY_ULPS * a_l.abs() if name in SMOOTH else 0)
+        self.Ea[l] = slope * Ez + (LIBRARY_ULPS * (a_l.abs() + self.floor) if name in SMOOTH else 0)
         r = torch.where(p.abs() > 0, (pp / p).abs(), torch.full_like(p, 2.0)).clamp(max=2.0)
         self.prime[l] = p
-        self.Eprime[l] = r * self.Ea[l] + 2 * (p.abs() + r * a_l.abs()) + kink / self.u  # the jump: 1/u units
+        self.Eprime[l] = r * self.Ea[l] + 2 * (p.abs() + r * a_l.abs() + self.floor) + kink / self.u  # the jump: 1/u
 
     def undetermined(self, a, Ea, src, q, s):
         """Per window (unfolded), the units within rounding of its maximum, where more than one is: else 0.
@@ -146,12 +155,12 @@ def exact_sums(a, Ea, W, b, M, u):
     return bool(torch.all(Ea == 0)) and whole(a) and whole(W) and whole(b) and float(M.max()) < 1 / u
 
 
-def output_scale(cost, name, a, Ea, z, Ez, t, prime, Eprime):
+def output_scale(cost, name, a, Ea, z, Ez, t, prime, Eprime, floor):
     """δ^L and E(δ^L), eq (4): a − t for the linked costs, (a − t)σ'(z) or softmax's Jacobian for squared error."""
     if cost in ("binary_cross_entropy", "cross_entropy"):
         st = t.sum(dim=1, keepdim=True) if cost == "cross_entropy" else torch.ones_like(t[:, :1])
         delta = a * st - t
-        return delta, Ea * st.abs() + (t.shape[1] + 2) * (a.abs() * st.abs() + t.abs())
+        return delta, Ea * st.abs() + (t.shape[1] + 2) * (a.abs() * st.abs() + t.abs() + floor)
     g, Eg = a - t, Ea + (a - t).abs()  # ∂C/∂a^L = a − t
     if name == "softmax":
         ag = (a * g).sum(dim=1, keepdim=True)
@@ -159,14 +168,19 @@ def output_scale(cost, name, a, Ea, z, Ez, t, prime, Eprime):
         Eag = (a.abs() * Eg + g.abs() * Ea).sum(dim=1, keepdim=True) + t.shape[1] * (a * g).abs().sum(
             dim=1, keepdim=True
         )
-        return delta, a.abs() * (Eg + Eag) + Ea * (g.abs() + ag.abs()) + 2 * delta.abs()
+        return delta, a.abs() * (Eg + Eag) + Ea * (g.abs() + ag.abs()) + 2 * (delta.abs() + (t.shape[1] + 1) * floor)
     delta = g * prime
-    return delta, Eg * prime.abs() + g.abs() * Eprime + delta.abs()
+    return delta, Eg * prime.abs() + g.abs() * Eprime + delta.abs() + floor
 
 
-def cost_scale(cost, a, Ea, z, Ez, t):
+def cost_scale(cost, a, Ea, z, Ez, t, floor):
     """C_k (K,) and E(C_k): the cost's sum over n_L units, each term's error and the sum's."""
     n = t.shape[1]
+    C, E = _cost_scale(cost, a, Ea, z, Ez, t, n)
+    return C, E + (n + 6) * floor
+
+
+def _cost_scale(cost, a, Ea, z, Ez, t, n):
     if cost == "squared_error":
         d = a - t
         return 0.5 * (d * d).sum(1), (d.abs() * Ea).sum(1) + (n + 3) * 0.5 * (d * d).sum(1)
@@ -186,7 +200,9 @@ def backward_scale(mag, cost, t, reduction="sum"):
     a, Ea, z, Ez = mag.a, mag.Ea, mag.z, mag.Ez
     out_name = layers[-1]["activation"]
     delta, E = {}, {}
-    delta[L], E[L] = output_scale(cost, out_name, a[L], Ea[L], z[L], Ez[L], t, mag.prime.get(L), mag.Eprime.get(L))
+    delta[L], E[L] = output_scale(
+        cost, out_name, a[L], Ea[L], z[L], Ez[L], t, mag.prime.get(L), mag.Eprime.get(L), mag.floor
+    )
     for l in range(L - 1, 1, -1):
         g, Eg = back(layers[l - 1], l, mag, delta[l + 1], E[l + 1], u)
         if layers[l - 2]["kind"] == "pool":
@@ -194,7 +210,7 @@ def backward_scale(mag, cost, t, reduction="sum"):
         else:
             p, Ep = mag.prime[l], mag.Eprime[l]
             delta[l] = g * p
-            E[l] = Eg * p.abs() + g.abs() * Ep + delta[l].abs()
+            E[l] = Eg * p.abs() + g.abs() * Ep + delta[l].abs() + mag.floor
     K = t.shape[0]
     s = 1.0 / K if reduction == "mean" else 1.0
     gW, gb, EW, Eb = {}, {}, {}, {}
@@ -207,17 +223,17 @@ def backward_scale(mag, cost, t, reduction="sum"):
             wg = conv_weight_vjp(shape, d["stride"], d["pad"])
             N = K * dl.shape[2] * dl.shape[3]
             gW[l] = wg(ap, dl)
-            EW[l] = wg(ap.abs(), El) + wg(Eap, dl.abs()) + N * wg(ap.abs(), dl.abs())
-            gb[l], Eb[l] = dl.sum((0, 2, 3)), El.sum((0, 2, 3)) + N * dl.abs().sum((0, 2, 3))
+            EW[l] = wg(ap.abs(), El) + wg(Eap, dl.abs()) + N * (wg(ap.abs(), dl.abs()) + mag.floor)
+            gb[l], Eb[l] = dl.sum((0, 2, 3)), El.sum((0, 2, 3)) + N * (dl.abs().sum((0, 2, 3)) + mag.floor)
         else:
             ap, Eap = ap.flatten(1), Eap.flatten(1)
             gW[l] = dl.T @ ap
-            EW[l] = El.T @ ap.abs() + dl.abs().T @ Eap + K * (dl.abs().T @ ap.abs())
-            gb[l], Eb[l] = dl.sum(0), El.sum(0) + K * dl.abs().sum(0)
+            EW[l] = El.T @ ap.abs() + dl.abs().T @ Eap + K * (dl.abs().T @ ap.abs() + mag.floor)
+            gb[l], Eb[l] = dl.sum(0), El.sum(0) + K * (dl.abs().sum(0) + mag.floor)
         if s != 1.0:
             gW[l], gb[l] = gW[l] * s, gb[l] * s
             EW[l], Eb[l] = EW[l] * s + gW[l].abs(), Eb[l] * s + gb[l].abs()
-    Ck, ECk = cost_scale(cost, a[L], Ea[L], z[L], Ez[L], t)
+    Ck, ECk = cost_scale(cost, a[L], Ea[L], z[L], Ez[L], t, mag.floor)
     CT, ECT = Ck.sum() * s, ECk.sum() * s + (K + 2) * Ck.abs().sum() * s
     np_ = lambda d: {l: v.numpy() for l, v in d.items()}  # noqa: E731
     values = dict(W=np_(gW), b=np_(gb), delta=np_(delta), C_k=Ck.numpy(), C_T=float(CT))
@@ -237,24 +253,24 @@ def back(layer, l, mag, dn, En, u):
     if kind == "dense":
         W = mag.W[l + 1]
         g = (dn @ W).view(a.shape)
-        return g, (En @ W.abs() + W.shape[0] * (dn.abs() @ W.abs())).view(a.shape)
+        return g, (En @ W.abs() + W.shape[0] * (dn.abs() @ W.abs() + mag.floor)).view(a.shape)
     if kind == "conv":
         W, st, pd = mag.W[l + 1], layer["stride"], layer["pad"]
         gi = lambda w, g: torch.nn.grad.conv2d_input(a.shape, w, g, stride=st, padding=pd)  # noqa: E731
         n = W.shape[0] * W.shape[2] * W.shape[3]  # at most F·k·k terms reach one input unit
-        return gi(W, dn), gi(W.abs(), En) + n * gi(W.abs(), dn.abs())
+        return gi(W, dn), gi(W.abs(), En) + n * (gi(W.abs(), dn.abs()) + mag.floor)
     q, s = layer["size"], layer["stride"]
     x = a.detach().clone().requires_grad_(True)
     pooled = (F.max_pool2d if layer["mode"] == "max" else F.avg_pool2d)(x, q, s)
     route = lambda g: torch.autograd.grad(pooled, x, g, retain_graph=True)[0]  # noqa: E731  torch's own routing
     if layer["mode"] == "avg":
-        return route(dn), route(En) + 2 * route(dn.abs())
+        return route(dn), route(En) + 2 * (route(dn.abs()) + mag.floor)
     ties = mag.ties[l + 1]  # (K, C, q², windows): units that may take δ instead of the winner
     spread = F.fold((ties * dn.abs().flatten(2)[:, :, None, :]).flatten(1, 2), a.shape[2:], q, stride=s)
     return route(dn), route(En) + spread / u
 
 
-def step_scale(W, b, gW, gb, EW, Eb, eta, momentum, vel):
+def step_scale(W, b, gW, gb, EW, Eb, eta, momentum, vel, u):
     """E of w' = w − η v, v = μ v_prev + ∇C (v = ∇C without momentum, or at the first step), and E of v."""
     out_w, out_v = {}, {}
     for key, p, g, Eg in [(("W", l), W[l], gW[l], EW[l]) for l in W] + [(("b", l), b[l], gb[l], Eb[l]) for l in b]:
@@ -262,9 +278,9 @@ def step_scale(W, b, gW, gb, EW, Eb, eta, momentum, vel):
         v_prev = vel.get(key)
         if momentum and v_prev is not None:
             v = momentum * np.asarray(v_prev, np.float64) + g
-            Ev = Eg + 2 * (np.abs(momentum * v_prev) + np.abs(g))
+            Ev = Eg + 2 * np.abs(momentum * v_prev) + np.abs(v) + underflow(u)  # μ's rounding, μv's, the sum's
         else:
             v, Ev = g, Eg
         out_v[key] = Ev
-        out_w[key] = eta * Ev + 2 * (eta * np.abs(v) + np.abs(p - eta * v))
+        out_w[key] = eta * Ev + 2 * (eta * np.abs(v) + np.abs(p - eta * v) + underflow(u))  # η's, ηv's, w − ηv's
     return out_w, out_v
