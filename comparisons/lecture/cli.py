@@ -43,6 +43,9 @@ def register(sub):
         "the lecture's, on its images); refused when it has too many paths",
     )
     p.add_argument("--verbose", action="store_true", help="print the measured times of path enumeration on stderr")
+    p.add_argument(
+        "--conv", action="store_true", help="instead: one 6×6 digit worked through a small CNN (δ per layer)"
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar (shown only for runs of a few seconds)")
     p.set_defaults(run=run)
 
@@ -84,6 +87,10 @@ def command_line(args):
 
 
 def run(args):
+    if args.conv:
+        from comparisons.lecture.conv.cli import run_conv_lecture
+
+        return run_conv_lecture(args)
     from comparisons.common.reportio import atomic_dir, check_out_dir
 
     check_steps(args.steps, args.max_steps)  # the arguments first: a bad one answers before torch is imported
