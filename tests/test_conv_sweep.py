@@ -2,31 +2,20 @@
 
 import subprocess
 import sys
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from comparisons.common.convnet import ConvSpec, build_conv, sample_conv_specs
+from comparisons.common.convnet import build_conv, featured_spec, sample_conv_specs
 from comparisons.sweep.conv.check import check_conv_spec, magnitudes, tensor_row
 from comparisons.sweep.conv.mutations import CONV_MUTATIONS
 from comparisons.sweep.conv.rounding import unit_roundoff
 
-# One architecture with every feature a mutation needs: integer images (exact ties), a padded conv, max
-# pooling after the first conv, a stride-2 conv, average pooling not on the input, momentum.
-LAYERS = (
-    dict(kind="conv", filters=3, size=3, stride=1, pad=1, activation="relu"),
-    dict(kind="pool", mode="max", size=2, stride=2),
-    dict(kind="conv", filters=2, size=2, stride=2, pad=1, activation="tanh"),
-    dict(kind="pool", mode="avg", size=2, stride=1),
-    dict(kind="dense", units=4, activation="sigmoid"),
-    dict(kind="dense", units=3, activation="softmax"),
-)
-
 
 def spec_of(dtype, exact=True, **kw):
-    args = dict(image=(2, 8, 8), layers=LAYERS, cost="cross_entropy", K=5, dtype=dtype, optimizer="momentum",
-                momentum=0.9, eta=0.05, steps=2, seed=3, exact=exact)  # fmt: skip
-    return ConvSpec(**{**args, **kw})
+    """The hand-built spec with every feature a bug needs (comparisons.common.convnet.featured_spec)."""
+    return replace(featured_spec(dtype), exact=exact, **kw)
 
 
 def failing(rows):
@@ -51,7 +40,7 @@ def test_the_spec_has_exact_ties_that_the_bound_leaves_to_torchs_rule():
     assert ((w == w.max(axis=-1, keepdims=True)).sum(axis=-1) > 1).any()  # some window holds a tie
     from comparisons.sweep.conv.rounding import Magnitudes
 
-    mag = Magnitudes(list(LAYERS), net.W, net.b, X, unit_roundoff(np.float64))
+    mag = Magnitudes(list(spec_of("float64").layers), net.W, net.b, X, unit_roundoff(np.float64))
     assert not mag.ties[3].any()  # exact sums: no window is left undetermined by rounding
 
 

@@ -166,6 +166,21 @@ def sample_conv_specs(n, seed, dtype="float64", steps=10):
     return [sample_conv_spec(rng, dtype, steps) for _ in range(n)]
 
 
+def featured_spec(dtype="float64", steps=2):
+    """One hand-built spec with every feature a conv bug needs to show: integer images (exact ties), a padded
+    conv, max pooling after the first conv, a padded stride-2 conv, average pooling, momentum."""
+    layers = (
+        dict(kind="conv", filters=3, size=3, stride=1, pad=1, activation="relu"),
+        dict(kind="pool", mode="max", size=2, stride=2),
+        dict(kind="conv", filters=2, size=2, stride=2, pad=1, activation="tanh"),
+        dict(kind="pool", mode="avg", size=2, stride=1),
+        dict(kind="dense", units=4, activation="sigmoid"),
+        dict(kind="dense", units=3, activation="softmax"),
+    )
+    return ConvSpec(image=(2, 8, 8), layers=layers, cost="cross_entropy", K=5, dtype=dtype, optimizer="momentum",
+                    momentum=0.9, eta=0.05, steps=steps, seed=3, exact=True)  # fmt: skip
+
+
 def make_conv_problem(spec):
     """The shared start (W, b, X, T, batches), drawn once in NumPy from spec.seed."""
     dtype = np.dtype(spec.dtype)

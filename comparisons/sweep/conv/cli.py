@@ -47,7 +47,7 @@ def run_conv_sweep(args):
 
 def run_conv_selftest(args):
     """Plant each conv mutation over the same float64 and float32 specs; write selftest_conv.md and .csv."""
-    from comparisons.common.convnet import sample_conv_specs
+    from comparisons.common.convnet import featured_spec, sample_conv_specs
     from comparisons.common.reportio import atomic_dir, check_out_dir, write_csv, write_text
     from comparisons.sweep.conv.mutations import CONV_MUTATIONS
     from comparisons.sweep.conv.run import teeth, teeth_markdown
@@ -56,7 +56,8 @@ def run_conv_selftest(args):
     command = (f"deltacheck selftest --conv --archs {args.archs} --seed {args.seed} --steps {args.steps} "
                f"--out {shlex.quote(str(args.out))}")  # fmt: skip
     pairs = zip(*(sample_conv_specs(args.archs, args.seed, d, args.steps) for d in ("float64", "float32")))
-    specs = [s for pair in pairs for s in pair]
+    featured = [featured_spec(d, args.steps) for d in ("float64", "float32")]  # every bug can show on these
+    specs = featured + [s for pair in pairs for s in pair]
     clean, table = teeth(CONV_MUTATIONS, specs, progress=not args.no_progress)
     with atomic_dir(out) as stage:
         write_text(stage / "selftest_conv.md", teeth_markdown(command, clean, table, len(specs)))

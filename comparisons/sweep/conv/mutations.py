@@ -119,7 +119,7 @@ CONV_MUTATIONS = (
         "average pooling spreads δ without the 1/q²",
         ((pool, "avg_pool_delta", _avg_undivided),),
         ("value",),
-        applies=lambda s: _kinds(s, mode="avg"),
+        applies=lambda s: any(d.get("mode") == "avg" for d in s.layers[1:]),  # on the input, its δ is not compared
     ),
     ConvMutation(
         "stride ignored in ∂C/∂w",
