@@ -266,7 +266,8 @@ def back(layer, l, mag, dn, En, u):
     if layer["mode"] == "avg":
         return route(dn), route(En) + 2 * (route(dn.abs()) + mag.floor)
     ties = mag.ties[l + 1]  # (K, C, q², windows): units that may take δ instead of the winner
-    spread = F.fold((ties * dn.abs().flatten(2)[:, :, None, :]).flatten(1, 2), a.shape[2:], q, stride=s)
+    jump = dn.abs() + u * En  # the δ one side may send instead, with its own rounding
+    spread = F.fold((ties * jump.flatten(2)[:, :, None, :]).flatten(1, 2), a.shape[2:], q, stride=s)
     return route(dn), route(En) + spread / u
 
 
