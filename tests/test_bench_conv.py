@@ -1,8 +1,11 @@
 """bench --conv times the same step on both sides."""
 
 import numpy as np
+import pytest
 
 from comparisons.bench.conv import CASES, problem, same_step
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 def test_both_sides_of_the_conv_bench_take_the_same_step():

@@ -13,6 +13,8 @@ from manual_bp.conv import conv as vconv
 from manual_bp.conv import pool as vpool
 from torch_ref import TorchCNN
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
+
 
 @st.composite
 def conv_case(draw):

@@ -12,6 +12,8 @@ from comparisons.sweep.conv.check import check_conv_spec, magnitudes, tensor_row
 from comparisons.sweep.conv.mutations import CONV_MUTATIONS
 from comparisons.sweep.conv.rounding import unit_roundoff
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
+
 
 def spec_of(dtype, exact=True, **kw):
     """The hand-built spec with every feature a bug needs (comparisons.common.convnet.featured_spec)."""

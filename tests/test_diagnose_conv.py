@@ -10,6 +10,9 @@ import pytest
 from comparisons.diagnose.conv.run import diagnose_conv
 from comparisons.diagnose.conv.verdict import EQUATIONS
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
+
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 FILES = sorted((ROOT / "examples" / "conv").glob("*/*.py"))
 

@@ -1,9 +1,12 @@
 """The worked CNN example: every number recomputed here with plain NumPy loops, independently of manual_bp."""
 
 import numpy as np
+import pytest
 
 from comparisons.lecture.conv.markdown import render
 from comparisons.lecture.conv.worked import image, work
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 def sigmoid(z):
