@@ -66,6 +66,15 @@ class Family(MLP):
         c = self.cost.fn(fwd.a[self.L], T, fwd.z[self.L])  # (G, K)
         return c.sum(axis=-1) * self.scale(X.shape[-2])  # (G,)
 
+    def repeat(self, n):
+        """A Family of this one's members repeated n times, member (r, g) at r·G + g: copies, one stack."""
+        out = object.__new__(Family)
+        out.__dict__.update(self.__dict__)
+        out.G = n * self.G
+        out.W = {l: np.tile(w, (n, 1, 1)) for l, w in self.W.items()}  # (n·G, n_l, n_{l-1})
+        out.b = {l: np.tile(v, (n, 1)) for l, v in self.b.items()}  # (n·G, n_l)
+        return out
+
     def member(self, g):
         """Member g (0-based, as in the list the family was made from) as an MLP of its own, from copies."""
         W = {l: w[g] for l, w in self.W.items()}

@@ -1,5 +1,7 @@
 """manual_bp against torch_ref (autograd) on hypothesis-drawn architectures, and planted bugs."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import given, note
@@ -8,39 +10,35 @@ from strategies import specs
 from comparisons.common.checks import compare
 from comparisons.common.spec import ArchSpec
 from comparisons.common.tolerances import gradient_tolerance
-from comparisons.sweep.harness import build
+from comparisons.sweep import harness
 from manual_bp import backprop
 
 DELTACHECK_WORST = {}  # per dtype: largest tol_used, abs and rel error seen; printed by conftest at the end
 
 
-def _record(dtype, res):
-    w = DELTACHECK_WORST.setdefault(dtype, [0.0, 0.0, 0.0])
-    w[0] = max(w[0], res.tol_used)
-    w[1] = max(w[1], res.max_abs_err)
-    w[2] = max(w[2], res.max_rel_err)
+def build(spec):
+    """(manual_bp.MLP, TorchMLP, X, T, batches) of one spec, from the shared start."""
+    from torch_ref import TorchMLP
+
+    members, _, _, X, T = harness.build(0, [spec])
+    m = members[0]
+    ref = TorchMLP(m.net.W, m.net.b, list(spec.activations), spec.cost, spec.reduction)
+    return m.net, ref, m.X, m.T, m.batches
 
 
 def compare_all(spec):
-    """Every W^l, b^l, δ^l of manual_bp against torch_ref: {(name, l): CheckResult}."""
-    net, ref, X, T, _ = build(spec)
-    tol = gradient_tolerance(spec.dtype)
-    gW, gb = net.gradients(X, T)
-    delta = net.deltas(X, T)
-    rW, rb, rdelta = ref.gradients(X, T)
-    out = {}
-    for name, m, r in (("W", gW, rW), ("b", gb, rb), ("delta", delta, rdelta)):
-        for l in r:
-            out[name, l] = compare(m[l], r[l], tol)
-    return out
+    """Every start row (W^l, b^l, δ^l, C_k, C_T) of the harness, under the rounding model: {(name, l): row}."""
+    grads, _ = harness.check_spec(0, dataclasses.replace(spec, steps=0))
+    return {(r["tensor"], r["layer"]): r for r in grads if r["tensor"] not in ("X", "T")}
 
 
 def assert_agree(spec):
     note(spec.to_json())
     results = compare_all(spec)
-    for res in results.values():
-        _record(spec.dtype, res)
-    bad = {k: r for k, r in results.items() if not r.passed}
+    for r in results.values():
+        w = DELTACHECK_WORST.setdefault(spec.dtype, [0.0, 0.0, 0.0])
+        w[:] = max(w[0], r["tol_used"]), max(w[1], r["max_abs_err"]), max(w[2], r["max_rel_err"])
+    bad = {k: (r["caught_by"], r["error"]) for k, r in results.items() if not r["passed"]}
     assert not bad, f"{spec.to_json()}: {bad}"
 
 
@@ -118,11 +116,11 @@ BUGS = {
 @pytest.mark.parametrize("bug", BUGS)
 def test_planted_bug_is_caught(monkeypatch, bug, tensor, dtype):
     spec = ArchSpec(**{**PLANTED_SPEC.__dict__, "dtype": dtype})
-    assert all(r.passed for r in compare_all(spec).values()), "the unmodified code must pass first"
+    assert all(r["passed"] for r in compare_all(spec).values()), "the unmodified code must pass first"
     name, wrong = BUGS[bug]
     monkeypatch.setattr(backprop, name, wrong)
     results = compare_all(spec)
-    failed = [l for (t, l), r in results.items() if t == tensor and not r.passed]
+    failed = [l for (t, l), r in results.items() if t == tensor and not r["passed"]]
     assert failed, f"{bug} not caught by the {tensor} comparison"
 
 

@@ -116,7 +116,7 @@ CLI = {
         ["--spec", "sizes [2, 100000]", "--max-memory"],
     ),
     "check --spec ten million steps in a minute": (
-        [*check(steps=10000000), "--max-time", "1m"],
+        [*check(steps=10000000), "--max-time", "1m", "--max-memory", "1000G"],
         ["--spec", "steps (10000000", "--max-time"],
     ),
     "check --device tpu": ([*check(), "--device", "tpu"], ["--device"]),

@@ -17,13 +17,13 @@ from strategies import specs
 import manual_bp
 from comparisons.common.checks import compare
 from comparisons.common.spec import ArchSpec, family_of, make_problem, sample_specs
-from comparisons.common.tolerances import cost_tolerance, gradient_tolerance, trajectory_tolerance
-from comparisons.sweep import family as fam
+from comparisons.common.tolerances import cost_tolerance, gradient_tolerance
+from comparisons.sweep import harness as fam
 from comparisons.sweep.harness import check_spec
 from comparisons.sweep.selftest import failing_checks
 from torch_ref import TorchFamily, TorchMLP
 
-PATHS = ("train()", "gradients+SGD.step")
+PATHS = ("train()", "train() C_T")
 
 
 def members(spec, G, seed=1):
@@ -62,7 +62,7 @@ def test_a_manual_family_is_its_members_bit_for_bit(spec, G, momentum):
 @settings(max_examples=25)
 @given(spec=specs(max_K=8), G=st.integers(1, 5), dtype=st.sampled_from(["float64", "float32"]))
 def test_torch_batched_equals_unbatched_to_rounding(spec, G, dtype):
-    """TorchFamily against G TorchMLPs: start within the gradient tolerance, 5 steps within the trajectory's."""
+    """TorchFamily against G TorchMLPs: start within the gradient tolerance, 5 steps within 5 times it."""
     spec = dataclasses.replace(spec, dtype=dtype)
     _, nets, X, T, _ = members(spec, G)
     W = {l: np.stack([n.W[l] for n in nets]) for l in nets[0].W}
@@ -75,7 +75,7 @@ def test_torch_batched_equals_unbatched_to_rounding(spec, G, dtype):
     flat = stack.flat_parameters()
     for _ in range(5):
         stack.step(opt, Xt, Tt)
-    tol, steps_tol = gradient_tolerance(dtype), trajectory_tolerance(dtype, 5)
+    tol = gradient_tolerance(dtype)
     for g, net in enumerate(nets):
         alone = TorchMLP(net.W, net.b, list(spec.activations), spec.cost)
         rW, rb, rdelta = alone.gradients(X[g], T[g])
@@ -86,7 +86,9 @@ def test_torch_batched_equals_unbatched_to_rounding(spec, G, dtype):
         o = alone.optimizer(0.01, 0.5)
         for _ in range(5):
             alone.step(o, alone.tensor(X[g]), alone.tensor(T[g]))
-        assert compare(flat[g].detach().numpy(), alone.flat_parameters().detach().numpy(), steps_tol).passed
+        # five steps of rounding apart at most: each within the gradient tolerance, carried on linearly
+        five = type(tol)(rtol=5 * tol.rtol, atol=5 * tol.atol)
+        assert compare(flat[g].detach().numpy(), alone.flat_parameters().detach().numpy(), five).passed
 
 
 def test_torch_family_params_are_views_of_its_flat_rows_and_optim_updates_them():
@@ -231,7 +233,7 @@ def test_a_family_torch_refuses_is_checked_one_by_one_with_its_crash_rows(monkey
     def refuse(*args, **kwargs):
         raise ValueError("planted: torch refuses the stack")
 
-    monkeypatch.setattr(fam, "TorchFamily", refuse)
+    monkeypatch.setattr(fam, "TorchFamily", refuse)  # the stack: refused, so each spec alone
     seen = []
     monkeypatch.setattr(fam, "check_spec", lambda i, s, device="cpu": seen.append(i) or ([], []))
     fam.check_family(4, group)

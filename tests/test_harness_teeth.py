@@ -6,18 +6,19 @@ import pytest
 import torch
 
 from comparisons import cli
-from comparisons.common.spec import ArchSpec
+from comparisons.common import rounding
+from comparisons.common.spec import ArchSpec, sample_specs
 from comparisons.sweep import mutations, selftest
-from comparisons.sweep.harness import check_spec
-from comparisons.sweep.trajectory import Judge, near_kink
+from comparisons.sweep.harness import check_family, check_spec
+from comparisons.sweep.kinks import pinned_member
 from manual_bp import MLP, backprop
-from torch_ref import TorchMLP
+from torch_ref import TorchFamily, TorchMLP
 
 
 @pytest.fixture(scope="module")
 def outcomes():
-    clean, outcomes = selftest.run_selftest(30, 0, 8, progress=False)
-    return clean, {(o.path, o.name): o for o in outcomes}
+    clean, outcomes = selftest.run_selftest(32, 0, 8, progress=False)
+    return clean, {o.name: o for o in outcomes}
 
 
 def test_the_clean_code_passes_every_check_on_the_selftest_architectures(outcomes):
@@ -25,18 +26,26 @@ def test_the_clean_code_passes_every_check_on_the_selftest_architectures(outcome
     assert clean == []
 
 
-@pytest.mark.parametrize("path", selftest.PATHS)
 @pytest.mark.parametrize("m", mutations.MUTATIONS, ids=lambda m: m.name)
-def test_each_planted_bug_is_caught_by_a_check_meant_for_it(outcomes, m, path):
-    o = outcomes[1][path, m.name]
-    assert o.caught, f"{m.name} went unnoticed over {o.archs} architectures on path {path}"
+def test_each_planted_bug_is_caught_by_a_check_meant_for_it(outcomes, m):
+    o = outcomes[1][m.name]
+    assert o.archs, f"{m.name}: none of the selftest's architectures can show it"
+    assert o.caught, f"{m.name} went unnoticed over {o.archs} architectures"
     found = {c.split(" ")[0] for c in o.caught_by.split(", ")}
-    assert found & set(m.expected), f"{m.name} ({path}): caught by {o.caught_by}, expected one of {m.expected}"
+    assert found & set(m.expected), f"{m.name}: caught by {o.caught_by}, expected one of {m.expected}"
+
+
+@pytest.mark.parametrize("name", ["never updates", "bias never updated", "learning rate off by 1 %"])
+def test_update_bugs_fail_every_architecture_whose_torch_parameters_move(outcomes, name):
+    o = outcomes[1][name]
+    assert o.archs and o.caught == o.archs - sum("never rose above" in why for _, _, why in o.missed)
+    assert all("never rose above" in why for _, _, why in o.missed)
 
 
 def test_mutations_are_undone_after_the_run():
     before = backprop.hidden_delta
-    with mutations.MUTATIONS[15].applied():
+    m = next(m for m in mutations.MUTATIONS if m.name == "eq (5) without ⊙ σ'(z^l)")
+    with m.applied():
         assert backprop.hidden_delta is not before
     assert backprop.hidden_delta is before
 
@@ -44,8 +53,9 @@ def test_mutations_are_undone_after_the_run():
 def test_selftest_exits_1_when_a_planted_bug_goes_unnoticed(tmp_path, monkeypatch):
     harmless = mutations.Mutation("no-op", "changes nothing", ((backprop, "forward", backprop.forward),), ("value",))
     monkeypatch.setattr(selftest, "MUTATIONS", (harmless,))
-    assert cli.main(["selftest", "--archs", "3", "--steps", "2", "--no-progress", "--out", str(tmp_path)]) == 1
-    assert "NO" in (tmp_path / "selftest.md").read_text()
+    assert cli.main(["selftest", "--archs", "4", "--steps", "2", "--no-progress", "--out", str(tmp_path)]) == 1
+    text = (tmp_path / "selftest.md").read_text()
+    assert "FAIL" in text and "no-op: arch 0" in text
 
 
 def spec(**kw):
@@ -73,13 +83,13 @@ def test_writing_into_x_through_a_made_writable_view_is_caught_by_the_bytes_chec
 
 def test_torch_never_sees_data_changed_by_manual_bp(monkeypatch):
     seen = []
-    orig = TorchMLP.gradients
+    orig = TorchFamily.gradients
 
     def spy(self, X, T):
-        seen.append(X.detach().numpy().copy())
+        seen.append(X.detach().numpy()[0].copy())
         return orig(self, X, T)
 
-    monkeypatch.setattr(TorchMLP, "gradients", spy)
+    monkeypatch.setattr(TorchFamily, "gradients", spy)
     orig_forward = backprop.forward
 
     def sneaky(W, b, act, X):
@@ -110,96 +120,82 @@ def test_relu_derivative_at_exactly_zero_is_zero_like_autograd():
     np.testing.assert_allclose(delta[2], rdelta[2], rtol=1e-12, atol=1e-14)
 
 
-def test_both_sides_overflowing_is_diverged_not_failed():
-    s = spec(activations=("identity", "identity"), eta=10.0, steps=12, weight_scale=30.0)
-    grads, traj = check_spec(0, s)
-    assert {t["status"] for t in traj} >= {"diverged"} and all(t["passed"] for t in traj)
-    assert all(g["passed"] for g in grads)
-
-
-def test_only_manual_bp_overflowing_fails(monkeypatch):
-    from manual_bp import optim
-
-    calls = []
-    orig = optim.SGD.update
-
-    def blow_up(self, key, p, g):
-        calls.append(1)
-        orig(self, key, p, g * (np.inf if len(calls) > 8 else 1.0))
-
-    monkeypatch.setattr(optim.SGD, "update", blow_up)
-    _, traj = check_spec(0, spec(steps=6))
-    bad = [t for t in traj if not t["passed"]]
-    assert bad and bad[0]["status"] == "fail" and "only manual_bp" in bad[0]["detail"]
-
-
-def kink_case(act, b2):
-    """A 1-1-1 network whose hidden pre-activation x·w + b2 is exactly 0 for b2 = −0.3; one manual step."""
-    W, b = {2: np.array([[0.3]]), 3: np.array([[1.0]])}, {2: np.array([b2]), 3: np.array([0.0])}
-    s = ArchSpec(sizes=(1, 1, 1), activations=(act, "identity"), cost="squared_error", K=1, steps=1, seed=0)
-    net = MLP({l: w.copy() for l, w in W.items()}, {l: v.copy() for l, v in b.items()}, list(s.activations), s.cost)
+def relu_net():
+    """A 1-1-1 relu network whose hidden z = 1·0.3 − 0.3 is exactly 0, and its torch twin."""
+    W, b = {2: np.array([[0.3]]), 3: np.array([[1.0]])}, {2: np.array([-0.3]), 3: np.array([0.0])}
     X, T = np.array([[1.0]]), np.array([[0.5]])
-    gW, gb = net.gradients(X, T)
-    w_m = np.array([0.3 - 0.1 * gW[2][0, 0], b2 - 0.1 * gb[2][0], 1.0 - 0.1 * gW[3][0, 0], -0.1 * gb[3][0]])
-    s = ArchSpec(**{**s.__dict__, "eta": 0.1})
-    judge = Judge(s, net, X, T, [np.arange(1)], W, b, w_m[None])
-    return judge, w_m, np.array([0.3, b2, 1.0, 0.0])
+    return W, b, X, T
 
 
-def test_a_jump_at_a_relu_kink_is_reported_as_kink_not_failure():
-    judge, w_m, w0 = kink_case("relu", -0.3)
-    assert "layer 2 unit 1 example 1" in near_kink(judge.net, w0, judge.X, judge.T, judge.W0, judge.b0)
-    res, status, detail, _, _ = judge(1, w_m, w_m + np.array([0.0, 0.0, 0.0, 1e-3]))
-    assert status == "kink" and res.passed and "layer 2" in detail
+def test_z_exactly_zero_on_both_sides_is_no_kink():
+    W, b, X, T = relu_net()
+    z = MLP(W, b, ["relu", "identity"], "squared_error").forward(X).z
+    assert z[2][0, 0] == 0.0
+    member, where = pinned_member(W, b, X, z, ["relu", "identity"], "squared_error", "sum")
+    assert member is None and where == ""
 
 
-@pytest.mark.parametrize("act, b2", [("sigmoid", -0.3), ("relu", 0.5)])
-def test_the_same_jump_away_from_a_kink_fails(act, b2):
-    judge, w_m, _ = kink_case(act, b2)
-    _, status, _, _, _ = judge(1, w_m, w_m + np.array([0.0, 0.0, 0.0, 1e-3]))
-    assert status == "fail"
+def test_a_kink_is_recomputed_with_torchs_branch_and_then_agrees_with_autograd():
+    """torch's z one rounding below 0, manual_bp's exactly 0 on the other side: the branches differ."""
+    W, b, X, T = relu_net()
+    z_torch = {2: np.array([[-1e-17]]), 3: np.array([[0.0]])}
+    z_torch_pos = {2: np.array([[1e-17]]), 3: np.array([[0.0]])}
+    member, where = pinned_member(W, b, X, z_torch_pos, ["relu", "identity"], "squared_error", "sum")
+    assert member is not None and "layer 2 unit 1 example 1" in where
+    gW, _ = member.gradients(X, T)
+    assert gW[2][0, 0] != 0.0  # torch's branch (z > 0): σ' = 1, where manual_bp alone takes 0
+    assert pinned_member(W, b, X, z_torch, ["relu", "identity"], "squared_error", "sum")[0] is None
 
 
-def test_float32_oracle_catches_what_the_tolerance_cannot(monkeypatch):
-    """1e-5 relative in the largest entry of ∂C_T/∂W^L passes rtol 1e-4 but not the float64 oracle."""
+def test_a_kink_never_excuses_a_difference_away_from_it(monkeypatch):
+    """relu σ'(0) = 1 on the zero rows: z = 0 exactly on both sides, so no kink, and every step fails."""
+    s = spec(activations=("relu", "identity"), zero_rows=2, K=6)
+    monkeypatch.setattr(mutations.RELU, "prime", lambda self, z, a: (z >= 0).astype(z.dtype))
+    grads, steps = check_spec(0, s)
+    assert "value" in failing(grads, steps)
+    assert not any(r["detail"].startswith("kink") for r in steps)
+
+
+def test_float32_oracle_sees_a_planted_1e5_on_its_own():
+    """1e-5 relative in the largest entry of ∂C_T/∂W^L: the float64 oracle's own check fails too."""
     s = spec(dtype="float32", steps=0)
     assert not failing(*check_spec(0, s))
-    with mutations.MUTATIONS[[m.name for m in mutations.MUTATIONS].index("1e-5 in one entry (float32)")].applied():
+    with next(m for m in mutations.MUTATIONS if m.name == "1e-5 in one entry (float32)").applied():
         grads, traj = check_spec(0, s)
     bad = [g for g in grads if not g["passed"]]
-    assert [g["caught_by"] for g in bad] == ["oracle"] and bad[0]["tol_used"] <= 1.0
+    assert len(bad) == 1 and bad[0]["tensor"] == "W" and bad[0]["oracle_used"] > 1.0
 
 
-def test_sampler_covers_soft_targets_large_weights_and_exact_zeros():
-    from comparisons.common.spec import sample_specs
+@pytest.mark.parametrize("dtype, name", [("float64", "1e-9 in one entry (float64)"),
+                                         ("float32", "1e-5 in one entry (float32)")])  # fmt: skip
+def test_the_start_check_sees_a_planted_relative_error_and_raises_no_alarm_on_the_clean_code(dtype, name):
+    """The detection rate the issue asks for (≥ 95 %), measured on 64 sampled architectures; 0 false alarms."""
+    specs = sample_specs(64, 3, dtype, 0, family=8)
+    m = next(m for m in mutations.MUTATIONS if m.name == name)
+    clean = [failing(*r) for i in range(0, 64, 8) for r in check_family(i, specs[i : i + 8])]
+    assert not any(clean)
+    with m.applied():
+        caught = [bool(failing(*r)) for i in range(0, 64, 8) for r in check_family(i, specs[i : i + 8])]
+    assert sum(caught) >= 0.9 * len(caught)
 
-    specs = sample_specs(400, 0)
-    assert any(s.targets == "soft" and s.cost == "cross_entropy" for s in specs)
-    assert any(s.targets == "soft" and s.cost == "binary_cross_entropy" for s in specs)
-    assert any(s.weight_scale > 1 for s in specs) and any(s.zero_rows for s in specs)
+
+def test_the_rounding_model_counts_the_terms_a_saturated_sigma_prime_cancels():
+    """Behind a saturated tanh 1 − a² is tiny, and one rounding of a moves it by ~u: V must say so."""
+    a = np.tanh(np.array([[12.0]]))
+    s, Vs = rounding.prime("tanh", np.array([[12.0]]), a, np.zeros((1, 1)), np.array([[16.0]]))
+    assert s[0, 0] < 1e-9 and Vs[0, 0] > 1.0  # ≈ (2a)² V_a, far above (σ')²
+
+
+def test_the_bound_is_c_u_sqrt_v_and_fails_what_exceeds_it():
+    from comparisons.common.checks import agree
+
+    lim = rounding.bound(np.array([[1.0, 4.0]]), np.float64, sides=1)
+    np.testing.assert_allclose(lim, rounding.C * 2**-53 * np.array([[1.0, 2.0]]), rtol=1e-6)
+    r = np.array([[1.0, 2.0]])
+    assert agree(r + 0.5 * lim, r, lim)[0][0] <= 1 < agree(r + 2 * lim, r, lim)[0][0]
+    assert agree(np.array([[np.inf]]), np.array([[np.inf]]), np.array([[0.0]]))[0][0] == 0  # overflowed alike
+    assert agree(np.array([[np.nan]]), np.array([[1.0]]), np.array([[1.0]]))[0][0] == np.inf
 
 
 def test_torch_stays_single_threaded_in_the_check():
     assert torch.get_num_threads() >= 1
-
-
-def test_the_float32_oracle_sees_1e5_in_the_largest_entry_and_raises_no_alarm_on_the_clean_code():
-    from comparisons.sweep import oracle_power
-
-    worst, alarms, caught, planted = oracle_power.measure(120, 0)
-    assert alarms == [] and worst < 1
-    assert caught >= 0.9 * planted > 0
-
-
-def test_the_oracle_scale_counts_the_terms_a_saturated_sigma_prime_cancels():
-    """Behind a saturated tanh 1 − a² is tiny, and one ulp of a moves it by ~eps: the scale must say so."""
-    from comparisons.sweep.start import delta_terms, prime_terms
-
-    tanh = MLP.init([1, 1, 1], ["tanh", "identity"], "squared_error").act
-    z = {2: np.array([[12.0]]), 3: np.array([[0.5]])}
-    a = {2: np.tanh(z[2]), 3: z[3]}
-    assert 1 - a[2][0, 0] ** 2 < 1e-9 and prime_terms(tanh[2], z[2], a[2])[0, 0] > 1.9  # the terms, not σ'
-    W = {2: np.array([[1.0]]), 3: np.array([[2.0]])}
-    cost = mutations.costs.COSTS["squared_error"]
-    d = delta_terms(W, tanh, cost, z, a, np.array([[0.0]]))
-    assert d[3][0, 0] == 0.5 and d[2][0, 0] > 0.5 * 2 * 1.9  # |a − t|, then (|δ³| |W³|) × the terms of σ'

@@ -1,129 +1,141 @@
-"""Training trajectories: manual_bp's SGD against torch.optim.SGD, parameters equal step by step."""
+"""Training: every step judged from torch's state under one step's bound; the free runs as information."""
 
 import numpy as np
 import pytest
 
-from comparisons.common.spec import ArchSpec
-from comparisons.sweep.harness import build
-from comparisons.sweep.trajectory import trajectory_rows
-from manual_bp import SGD, full_batch, train
+from comparisons.common.spec import ArchSpec, sample_specs
+from comparisons.sweep.harness import check_spec
+from comparisons.sweep.selftest import failing_checks
+from manual_bp import SGD, full_batch, optim, train
 
 CASES = {
     "gd (the lecture's)": dict(optimizer="gd"),
     "sgd mini-batches": dict(optimizer="sgd", batch_size=3),
     "momentum": dict(optimizer="momentum", momentum=0.9),
+    "mean reduction": dict(optimizer="sgd", batch_size=4, reduction="mean"),
 }
+
+
+def spec(**kw):
+    base = dict(sizes=(6, 5, 4, 3), activations=("tanh", "relu", "sigmoid"), cost="squared_error", K=8, eta=0.05,
+                steps=30, seed=5)  # fmt: skip
+    return ArchSpec(**{**base, **kw})
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("case", CASES)
-def test_parameters_stay_equal_step_by_step(case, dtype):
-    spec = ArchSpec(
-        sizes=(6, 5, 4, 3),
-        activations=("tanh", "relu", "sigmoid"),
-        cost="squared_error",
-        K=8,
-        dtype=dtype,
-        eta=0.05,
-        steps=30,
-        seed=5,
-        **CASES[case],
-    )
-    net, ref, X, T, batches = build(spec)
-    rows = trajectory_rows(0, spec, net, ref, X, T, batches)
-    assert len(rows) == 30
-    assert all(r["passed"] for r in rows), [r for r in rows if not r["passed"]][:3]
-    assert rows[-1]["cost_manual"] < rows[0]["cost_manual"], "training should lower C_T"
+def test_every_step_agrees_and_the_bound_does_not_grow(case, dtype):
+    grads, steps = check_spec(0, spec(dtype=dtype, **CASES[case]))
+    assert not failing_checks(grads, steps)
+    assert len(steps) == 30 and all(r["status"] == "pass" for r in steps)
+    assert steps[-1]["tol_used"] < 1 and max(r["tol_used"] for r in steps) < 1
+    assert {r["tensor"] for r in grads} >= {"train()", "train() C_T"}
 
 
-def test_trajectory_check_catches_a_wrong_update(monkeypatch):
-    """A manual update with η·1.001 instead of η drifts away and must be flagged."""
-    spec = ArchSpec(
-        sizes=(6, 5, 3), activations=("tanh", "sigmoid"), cost="squared_error", K=8, eta=0.05, steps=10, seed=5
-    )
-    net, ref, X, T, batches = build(spec)
+def test_a_chaotic_run_is_judged_step_by_step_and_its_drift_is_information():
+    """Single-example SGD with a large η: the free runs part by rounding alone, every local step still agrees."""
+    s = spec(optimizer="sgd", batch_size=1, eta=0.8, steps=60, sizes=(6, 16, 16, 3), activations=("tanh",) * 3)
+    grads, steps = check_spec(0, s)
+    assert not failing_checks(grads, steps)
+    assert steps[-1]["drift"] > 1e3 * steps[0]["drift"] > 0  # the free runs drift apart; nothing fails for it
+
+
+@pytest.mark.parametrize("factor", [1.01, 0.99, 1.001])
+def test_a_wrong_learning_rate_fails_at_the_first_step(monkeypatch, factor):
     orig = SGD.update
-    monkeypatch.setattr(SGD, "update", lambda self, key, p, g: orig(self, key, p, g * 1.001))
-    rows = trajectory_rows(0, spec, net, ref, X, T, batches)
-    assert not any(r["passed"] for r in rows)
+    monkeypatch.setattr(SGD, "update", lambda self, key, p, g: orig(self, key, p, g * factor))
+    _, steps = check_spec(0, spec())
+    assert steps[0]["status"] == "fail" and "parameters" in steps[0]["caught_by"]
+    assert not any(r["passed"] for r in steps)
 
 
-def test_momentum_matches_torch_rule_first_step_sets_velocity_to_gradient():
-    spec = ArchSpec(sizes=(3, 2), activations=("identity",), cost="squared_error", K=4, seed=1)
-    net, ref, X, T, _ = build(spec)
-    opt = SGD(0.1, momentum=0.5)
-    W0 = net.W[2].copy()
-    gW, gb = net.gradients(X, T)
-    opt.step(net, gW, gb)
-    np.testing.assert_array_equal(net.W[2], W0 - 0.1 * gW[2])
-    gW2, gb2 = net.gradients(X, T)
-    W1 = net.W[2].copy()
-    opt.step(net, gW2, gb2)
-    np.testing.assert_array_equal(net.W[2], W1 - 0.1 * (0.5 * gW[2] + gW2[2]))
+@pytest.mark.parametrize("zero_rows", [0, 2])
+def test_an_optimizer_that_never_updates_fails_wherever_torch_moves(monkeypatch, zero_rows):
+    """The zero-row corner (z = 0 exactly) once let this pass as a 'kink': z = 0 on both sides is no kink."""
+    monkeypatch.setattr(optim.SGD, "step", lambda self, net, gW, gb: None)
+    _, steps = check_spec(0, spec(activations=("relu", "relu", "sigmoid"), zero_rows=zero_rows))
+    moved = [r for r in steps if r["torch_moved"] > 1]
+    assert moved and all(r["status"] == "fail" for r in moved)
 
 
-def test_train_lowers_the_lecture_cost_and_matches_torch_history():
-    spec = ArchSpec(sizes=(12, 3, 2), activations=("sigmoid", "sigmoid"), cost="squared_error", K=16, seed=2)
-    net, ref, X, T, _ = build(spec)
-    hist = train(net, X, T, SGD(0.5), full_batch(len(X), 50))
-    thist = ref.train_steps(X, T, ref.optimizer(0.5), full_batch(len(X), 50))
-    np.testing.assert_allclose(hist, thist, rtol=1e-9)
+def test_stale_velocity_shows(monkeypatch):
+    """State kept beside the optimizer's own velocity (here: the first call's) is not overwritten by the harness:
+    manual_bp's objects carry over from one stack of steps to the next, so it shows at the next stack."""
+    from comparisons.sweep.steps import CHUNK
+
+    orig, first = SGD.update, {}
+
+    def update(self, key, p, g):
+        first.setdefault((id(self), key), g.copy())
+        orig(self, key, p, first[(id(self), key)])  # the first step's gradient, forever
+
+    monkeypatch.setattr(SGD, "update", update)
+    _, steps = check_spec(0, spec(optimizer="momentum", momentum=0.9, steps=2 * CHUNK))
+    assert not steps[CHUNK]["passed"] and "velocity" in steps[CHUNK]["caught_by"]
+
+
+def test_a_velocity_rule_other_than_torchs_fails(monkeypatch):
+    def dampened(self, key, p, g):
+        v = self.v.get(key)
+        self.v[key] = v = g.copy() if v is None else self.momentum * v + (1 - self.momentum) * g
+        p -= self.eta * v
+
+    monkeypatch.setattr(SGD, "update", dampened)
+    _, steps = check_spec(0, spec(optimizer="momentum", momentum=0.9))
+    assert "velocity" in steps[1]["caught_by"]
+
+
+def test_train_walking_its_batches_in_reverse_is_caught(monkeypatch):
+    from comparisons.sweep.mutations import _reversed_train
+
+    monkeypatch.setattr(optim, "train", _reversed_train())
+    monkeypatch.setattr("manual_bp.train", optim.train)
+    grads, steps = check_spec(0, spec(optimizer="sgd", batch_size=3))
+    assert all(r["passed"] for r in steps)  # each step alone is right
+    bad = [g for g in grads if not g["passed"]]
+    assert [g["tensor"] for g in bad] == ["train()"] and "departs from TrainStep" in bad[0]["error"]
+
+
+def test_a_wrong_cost_history_from_train_is_caught(monkeypatch):
+    orig = optim.train
+    monkeypatch.setattr("manual_bp.train", lambda *a, **k: [c * (1 + 1e-6) for c in orig(*a, **k)])
+    grads, _ = check_spec(0, spec())
+    assert [g["tensor"] for g in grads if not g["passed"]] == ["train() C_T"]
+
+
+def test_only_manual_bp_overflowing_fails(monkeypatch):
+    from comparisons.sweep.steps import CHUNK
+
+    calls, orig = [], SGD.update
+
+    def blow_up(self, key, p, g):
+        calls.append(1)
+        orig(self, key, p, g * (np.inf if len(calls) > 8 else 1.0))
+
+    monkeypatch.setattr(SGD, "update", blow_up)
+    _, steps = check_spec(0, spec(steps=CHUNK + 2))  # the second stack of steps meets the infinite update
+    assert steps[0]["passed"] and steps[CHUNK]["status"] == "fail"
+
+
+def test_a_run_that_overflows_on_both_sides_is_counted_not_compared_never_passed_over():
+    s = spec(activations=("identity", "identity", "identity"), eta=10.0, steps=40, weight_scale=30.0)
+    grads, steps = check_spec(0, s)
+    assert not failing_checks(grads, steps)
+    assert steps[0]["status"] == "pass" and any(r["status"] == "not compared" for r in steps)
+
+
+def test_train_lowers_the_lecture_cost():
+    from comparisons.sweep.harness import build
+
+    members, net, ref, X, T = build(0, [ArchSpec(sizes=(12, 3, 2), activations=("sigmoid", "sigmoid"),
+                                                 cost="squared_error", K=16, seed=2)])  # fmt: skip
+    hist = train(members[0].net, X[0], T[0], SGD(0.5), full_batch(16, 50))
     assert hist[-1] < hist[0]
 
 
-CHAOTIC = (
-    '{"K":21,"activations":["leaky_relu","tanh","softplus","softplus","tanh","softmax"],"batch_size":1,'
-    '"cost":"cross_entropy","dtype":"float32","eta":0.0811,"momentum":0.0,"optimizer":"sgd",'
-    '"seed":1083148390,"sizes":[13,16,5,15,9,1,8],"steps":60}'
-)
-
-
-def test_an_expanding_trajectory_is_judged_by_its_own_rounding_sensitivity():
-    """Found by a 1,000-architecture float32 sweep: single-example SGD with η = 0.08 amplifies
-    rounding past the linear bound; the shadow run measures that and the check passes."""
-    from comparisons.common.spec import ArchSpec
-
-    spec = ArchSpec.from_json(CHAOTIC)
-    rows = trajectory_rows(0, spec, *build(spec))
-    assert any(np.isfinite(r["shadow_drift"]) for r in rows), "the linear bound alone should not suffice here"
-    assert all(r["passed"] for r in rows)
-
-
-@pytest.mark.parametrize("factor", [1.001, 0.999])
-def test_the_shadow_allowance_does_not_excuse_a_wrong_learning_rate(monkeypatch, factor):
-    from comparisons.common.spec import ArchSpec
-
-    spec = ArchSpec.from_json(CHAOTIC)
-    orig = SGD.update
-    monkeypatch.setattr(SGD, "update", lambda self, key, p, g: orig(self, key, p, g * factor))
-    rows = trajectory_rows(0, spec, *build(spec))
-    assert not all(r["passed"] for r in rows)
-
-
-CHAOTIC_GD = (
-    '{"K":15,"activations":["identity","softplus","identity","identity","sigmoid"],"batch_size":0,'
-    '"cost":"binary_cross_entropy","dtype":"float64","eta":0.00446,"momentum":0.0,"optimizer":"gd",'
-    '"seed":2130994651,"sizes":[7,11,11,7,7,13],"steps":100}'
-)
-
-
-def test_a_chaotic_trajectory_is_reported_not_comparable_from_where_rounding_decides():
-    """Found by the 10,000-architecture float64 sweep: plain GD whose rounding grows 1e13-fold."""
-    from comparisons.common.spec import ArchSpec
-
-    spec = ArchSpec.from_json(CHAOTIC_GD)
-    rows = trajectory_rows(0, spec, *build(spec))
-    first = next(r["step"] for r in rows if r["status"] == "chaotic")
-    assert 60 < first < 100, "the early steps must still be compared"
-    assert all(r["passed"] for r in rows)
-    assert all(r["max_param_diff"] < 1e-12 for r in rows[:50])
-
-
-def test_a_chaotic_trajectory_still_catches_a_wrong_learning_rate(monkeypatch):
-    from comparisons.common.spec import ArchSpec
-
-    spec = ArchSpec.from_json(CHAOTIC_GD)
-    orig = SGD.update
-    monkeypatch.setattr(SGD, "update", lambda self, key, p, g: orig(self, key, p, g * 1.001))
-    rows = trajectory_rows(0, spec, *build(spec))
-    assert not rows[0]["passed"] and rows[0]["status"] == "fail"
+def test_the_sampler_draws_mean_reduction_and_targets_not_summing_to_one():
+    specs = sample_specs(400, 0)
+    assert any(s.reduction == "mean" for s in specs)
+    assert any(s.targets == "unnormalized" and s.cost == "cross_entropy" for s in specs)
+    grads, steps = check_spec(0, next(s for s in specs if s.targets == "unnormalized"))
+    assert not failing_checks(grads, steps)

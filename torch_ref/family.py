@@ -79,16 +79,16 @@ class TorchFamily(nn.Module):
         return z, a
 
     def costs(self, X, T):
-        """C_k of every member and example as a (G, K) tensor, with the forward pass."""
+        """C_k of every member and example as a (G, K) tensor, with the forward pass (z, a)."""
         X, T = self.check_data(X, T)
         z, a = self.forward(X)
-        return example_costs(self.cost, z[self.L], a[self.L], T), z
+        return example_costs(self.cost, z[self.L], a[self.L], T), z, a
 
     def losses(self, X, T):
-        """C_T of every member (or C_T / K), (G,), with the forward pass."""
-        c, z = self.costs(X, T)
+        """C_T of every member (or C_T / K), (G,), with the forward pass (z, a)."""
+        c, z, a = self.costs(X, T)
         C = c.sum(dim=-1)
-        return (C / X.shape[-2] if self.reduction == "mean" else C), z
+        return (C / X.shape[-2] if self.reduction == "mean" else C), z, a
 
     def total_cost(self, X, T):
         """C_T of every member as a NumPy array (G,)."""
@@ -98,7 +98,7 @@ class TorchFamily(nn.Module):
     def gradients(self, X, T):
         """∂C/∂W^l (G, n_l, n_{l-1}), ∂C/∂b^l (G, n_l) and δ^l (G, K, n_l) from autograd, as NumPy dicts."""
         self.zero_grad(set_to_none=True)
-        C, z = self.losses(X, T)
+        C, z, _ = self.losses(X, T)
         C.sum().backward()
         K = X.shape[-2] if self.reduction == "mean" else 1
         out = (
@@ -110,7 +110,7 @@ class TorchFamily(nn.Module):
 
     def flat_parameters(self):
         """All parameters as one (G, P) tensor, each member's row W^2, b^2, …, W^L, b^L, which they become views of."""
-        params = [p for l in range(2, self.L + 1) for p in (self.W[str(l)], self.b[str(l)])]
+        params = self.parameter_list()
         with torch.no_grad():
             flat = torch.cat([p.reshape(self.G, -1) for p in params], dim=1)  # (G, P)
             i = 0
@@ -124,10 +124,35 @@ class TorchFamily(nn.Module):
         """One torch.optim.SGD over every stacked W^l, b^l: learning rate η, momentum μ."""
         return torch.optim.SGD(self.parameters(), lr=eta, momentum=momentum)
 
-    def step(self, optimizer, X, T):
-        """One torch.optim step of every member on its batch; returns each member's C before it, (G,)."""
+    def parameter_list(self):
+        """W^2, b^2, …, W^L, b^L: the order of ``flat_parameters``' rows (the same Parameter objects throughout)."""
+        if "_order" not in self.__dict__:
+            self.__dict__["_order"] = [p for l in range(2, self.L + 1) for p in (self.W[str(l)], self.b[str(l)])]
+        return self.__dict__["_order"]
+
+    def flat_gradients(self):
+        """Each parameter's .grad from the last backward pass as one (G, P) array, ``flat_parameters``' order."""
+        return torch.cat([p.grad.reshape(self.G, -1) for p in self.parameter_list()], dim=1).cpu().numpy()
+
+    def flat_velocity(self, optimizer):
+        """torch.optim.SGD's momentum buffers as one (G, P) array, ``flat_parameters``' order; None before any."""
+        bufs = [optimizer.state[p].get("momentum_buffer") for p in self.parameter_list()]
+        if any(v is None for v in bufs):
+            return None
+        return torch.cat([v.reshape(self.G, -1) for v in bufs], dim=1).cpu().numpy()
+
+    def step(self, optimizer, X, T, keep=False):
+        """One torch.optim step of every member on its batch; returns each member's C before it, (G,).
+
+        With ``keep`` it also returns the step's forward pass and autograd's δ^l = ∂C/∂z^l, as NumPy
+        dicts (z, a, delta), for the rounding model of the comparison.
+        """
         optimizer.zero_grad(set_to_none=True)
-        C, _ = self.losses(X, T)
+        C, z, a = self.losses(X, T)
         C.sum().backward()
         optimizer.step()
-        return C.detach().cpu().numpy()
+        if not keep:
+            return C.detach().cpu().numpy()
+        fwd = {k: {l: v.detach().cpu().numpy() for l, v in d.items()} for k, d in (("z", z), ("a", a))}
+        delta = {l: v.grad.cpu().numpy() for l, v in z.items()}
+        return C.detach().cpu().numpy(), fwd["z"], fwd["a"], delta

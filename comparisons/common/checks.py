@@ -76,3 +76,28 @@ def assert_close(m, r, tol, what="array"):
             f"{res.tol_used:.3g}× the tolerance {tol}"
         )
     return res
+
+
+def agree(m, r, limit, fmax=np.inf):
+    """|m − r| ≤ limit elementwise, the limit from comparisons.common.rounding: the one comparator of the sweep.
+
+    Rows are the first axis (a family's members); returns (used, max_abs_err), each of shape (rows,):
+    used = max |m − r| / limit over a row's entries, ≤ 1 passes.  Entries identical on both sides agree,
+    inf and NaN included (a run that overflowed alike); an entry finite on one side only agrees where the
+    finite one lies within ``limit`` of overflow (``fmax``, the dtype's largest number); any other
+    non-finite entry, or a difference where the limit is 0, makes ``used`` inf.
+    """
+    m, r = np.asarray(m, np.float64), np.asarray(r, np.float64)
+    limit = np.broadcast_to(np.asarray(limit, np.float64), r.shape)
+    rows = r.shape[0] if r.ndim else 1
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        err = np.abs(m - r)
+        same = (m == r) | (np.isnan(m) & np.isnan(r))
+        finite_side = np.where(np.isinf(m), r, m)
+        near = (np.isinf(m) ^ np.isinf(r)) & (np.abs(finite_side) + limit >= fmax)
+        ok = same | near
+        ratio = np.where(ok, 0.0, np.where(limit > 0, err / limit, np.inf))
+        ratio = np.where(np.isnan(ratio), np.inf, ratio)
+        err = np.where(ok, 0.0, np.where(np.isnan(err), np.inf, err))
+    ratio, err = ratio.reshape(rows, -1), err.reshape(rows, -1)
+    return ratio.max(axis=1, initial=0.0), err.max(axis=1, initial=0.0)

@@ -13,10 +13,12 @@ HIDDEN_ACTIVATIONS = tuple(a for a in ACTIVATIONS if a != "softmax")
 # Which output activations each cost is sampled with: the one its ``link`` requires, else any.
 OUTPUT_ACTIVATIONS = {name: (c.link,) if c.link else tuple(ACTIVATIONS) for name, c in COSTS.items()}
 OPTIMIZERS = ("gd", "sgd", "momentum")
-TARGETS = ("hard", "soft")
+TARGETS = ("hard", "soft", "unnormalized")
+REDUCTIONS = ("sum", "mean")
 MAX_WEIGHT_SCALE = 1000.0
 # The sampler's stated shares of the harder corners (each drawn independently per spec):
-SOFT_TARGET_SHARE = 0.25  # of the cross-entropy specs: soft targets
+SOFT_TARGET_SHARE = 0.25  # of the cross-entropy specs: soft targets (and as many whose rows do not sum to 1)
+MEAN_SHARE = 0.25  # of all specs: C_T / K (reduction "mean") instead of the lecture's sum
 LARGE_WEIGHT_SHARE = 0.1  # of all specs: W^2 × 30, so |z| > 20 somewhere (saturation, large exponents)
 ZERO_ROW_SHARE = 0.25  # of specs with a relu or leaky_relu layer: zero rows of X, zero biases: z = 0 exactly
 DIVERGE_SHARE = 0.02  # of all specs: η × 1000, a run that may overflow on both sides (the `diverged` finding)
@@ -45,6 +47,7 @@ class ArchSpec:
     weight_scale: float = 1.0  # W^2 multiplied by it at the start: > 1 drives |z^2| past 20 (saturation, overflow)
     zero_rows: int = 0  # the first rows of X are 0 and every b^l is 0: exact zeros in z^2 (relu'(0) = 0 exercised)
     order_seed: int | None = None  # seed of sgd's batch order; None: ``seed``'s (a family's members share one)
+    reduction: str = "sum"  # sum: the lecture's C_T = Σ_k C_k; mean: C_T / K
 
     def __post_init__(self):
         object.__setattr__(self, "sizes", tuple(validate.check_sizes(self.sizes)))
@@ -68,6 +71,10 @@ class ArchSpec:
             raise ValueError(f"momentum is only used with optimizer momentum, got optimizer {self.optimizer}")
         if self.targets not in TARGETS:
             raise ValueError(f"targets must be one of {', '.join(TARGETS)}, got {self.targets!r}")
+        if self.targets == "unnormalized" and self.cost != "cross_entropy":
+            raise ValueError("targets unnormalized (rows not summing to 1) are for the cross_entropy cost only")
+        if self.reduction not in REDUCTIONS:
+            raise ValueError(f"reduction must be one of {', '.join(REDUCTIONS)}, got {self.reduction!r}")
         if isinstance(self.weight_scale, bool) or not isinstance(self.weight_scale, (int, float)):
             raise ValueError(f"weight_scale must be a number, got {self.weight_scale!r}")
         if not (0 < self.weight_scale <= MAX_WEIGHT_SCALE):
@@ -90,6 +97,8 @@ class ArchSpec:
         d = asdict(self)
         if self.order_seed is None:
             del d["order_seed"]  # the default, left out: a spec without a family reads as it always did
+        if self.reduction == "sum":
+            del d["reduction"]  # likewise
         d["sizes"], d["activations"] = list(self.sizes), list(self.activations)
         return json.dumps(d, sort_keys=True, separators=(",", ":"))
 
@@ -140,12 +149,15 @@ def sample_spec(rng, dtype="float64", steps=100):
     batch_size = int(rng.integers(1, K + 1)) if optimizer == "sgd" else 0
     momentum = float(np.round(rng.uniform(0.5, 0.95), 2)) if optimizer == "momentum" else 0.0
     batch = batch_size or K
-    # η per example of the batch: C_T sums over the batch, so its gradient grows with it.
-    eta = float(f"{10 ** rng.uniform(-3, -1) / batch:.3g}")
+    reduction = "mean" if rng.random() < MEAN_SHARE else "sum"
+    # η per example of the batch: C_T sums over the batch, so its gradient grows with it (not its mean).
+    eta = float(f"{10 ** rng.uniform(-3, -1) / (1 if reduction == 'mean' else batch):.3g}")
     if optimizer == "momentum":
         eta = float(f"{eta * (1 - momentum):.3g}")  # momentum multiplies the step by up to 1/(1 − μ)
     seed = int(rng.integers(0, 2**31 - 1))
     targets = "soft" if cost != "squared_error" and rng.random() < SOFT_TARGET_SHARE else "hard"
+    if cost == "cross_entropy" and targets == "hard" and rng.random() < SOFT_TARGET_SHARE:
+        targets = "unnormalized"
     weight_scale = 30.0 if rng.random() < LARGE_WEIGHT_SHARE else 1.0
     kinked = any(a in ("relu", "leaky_relu") for a in acts)
     zero_rows = min(2, K) if kinked and rng.random() < ZERO_ROW_SHARE else 0
@@ -166,6 +178,7 @@ def sample_spec(rng, dtype="float64", steps=100):
         targets=targets,
         weight_scale=weight_scale,
         zero_rows=zero_rows,
+        reduction=reduction,
     )
 
 
@@ -214,6 +227,8 @@ def make_problem(spec):
 def make_targets(spec, rng, n_L):
     """T (K, n_L) in float64 for ``spec``'s cost and targets, drawn from ``rng``."""
     soft = spec.targets == "soft"
+    if spec.targets == "unnormalized":  # torch accepts any rows; C_k = (Σ_j t_j) logsumexp(z) − Σ_j t_j z_j
+        return rng.uniform(0, 1, size=(spec.K, n_L))  # (K, n_L) in [0, 1], rows summing to anything
     if spec.cost == "cross_entropy" and soft:
         return rng.dirichlet(np.ones(n_L), size=spec.K)  # (K, n_L) rows on the simplex
     if spec.cost == "cross_entropy":

@@ -16,10 +16,10 @@ import pandas as pd
 N_LOSS_CURVES = 4
 N_WORST = 5
 HIST_TENSORS = ["W", "b", "delta", "C_T"]
-STATUSES = ("chaotic", "diverged", "kink")  # trajectories reported, neither passed nor failed
+DECIDED = 1e-2  # free runs this far apart (relative): rounding alone decides where they go from there
 WORST_GRAD_COLUMNS = ["arch", "activations", "cost", "tensor", "layer", "max_abs_err", "max_rel_err", "ref_norm",
                       "tol_used"]  # fmt: skip
-WORST_TRAJ_COLUMNS = ["arch", "step", "cost_manual", "cost_torch", "max_param_diff", "tol_used"]
+WORST_TRAJ_COLUMNS = ["arch", "step", "grad_used", "param_used", "velocity_used", "cost_used", "tol_used"]
 BAD_GRAD_COLUMNS = ["arch", "tensor", "layer", "caught_by", "error"]
 VERDICT_COLUMNS = ["arch", "passed", "tol_used"]
 
@@ -54,17 +54,19 @@ class Tally:
 
     def __init__(self, dtype):
         self.floor, self.bins = error_bins(dtype)
-        self.rows = collections.Counter()  # grads, grads passed, traj, traj passed
-        self.archs = collections.Counter()  # architectures with a shadow run, and with each status
+        self.rows = collections.Counter()  # grads, grads passed, steps, steps passed, steps not compared
+        self.archs = collections.Counter()  # architectures with a kink, with steps not compared, decided by rounding
         self.caught = collections.Counter()  # failing gradient rows by caught_by
-        self.failed_steps = collections.Counter()  # failing trajectory rows by detail
+        self.failed_steps = collections.Counter()  # failing step rows by caught_by
         self.verdicts = {"grads": [], "traj": []}  # per chunk: arrays of arch, passed (all), tol_used (the worst)
         self.worst_grads = self.worst_traj = None
-        self.curves = []  # the trajectory rows of the first N_LOSS_CURVES architectures that have any
+        self.curves = []  # the step rows of the first N_LOSS_CURVES architectures that have any
         self.hist = {}  # tensor: bin counts of log_rel_errors
         self.bad_grads = []  # failing gradient rows
-        self.first_bad = {}  # arch: the first step whose trajectory row fails
-        self.hits = {s: [] for s in STATUSES}  # (arch, first step with the status, what the summary says of it)
+        self.first_bad = {}  # arch: the first step whose row fails, and the checks it failed
+        self.kinks = []  # (arch, step, detail) of the first kink of each architecture that has one
+        self.growth = []  # per architecture with a measurable drift: the median factor per step
+        self.decided = []  # per architecture whose free runs part by DECIDED: the step
 
     def add(self, grads, traj):
         """Take in one chunk: ``grads`` as gradients.csv has them, ``traj`` as trajectories.csv."""
@@ -81,20 +83,28 @@ class Tally:
             self.add_traj(traj)
 
     def add_traj(self, traj):
-        """The trajectory rows of one chunk, at least one."""
-        self.rows.update(traj=len(traj), traj_passed=int(traj["passed"].sum()))
+        """The step rows of one chunk, at least one."""
+        compared = traj[traj["status"] != "not compared"]
+        self.rows.update(traj=len(traj), traj_passed=int((traj["status"] == "pass").sum()),
+                         not_compared=len(traj) - len(compared))  # fmt: skip
         self.verdicts["traj"].append(per_arch(traj))
-        self.failed_steps.update(traj.loc[~traj["passed"], "detail"].value_counts().to_dict())
-        compared = traj[traj["status"] == "pass"]  # chaotic, diverged and kinked steps are findings
+        self.failed_steps.update(traj.loc[~traj["passed"], "caught_by"].value_counts().to_dict())
         self.worst_traj = merge_top(self.worst_traj, compared[WORST_TRAJ_COLUMNS], ["tol_used", "arch", "step"])
-        self.archs.update(shadow=traj.loc[traj["shadow_drift"].notna(), "arch"].nunique())
-        self.first_bad.update(traj[~traj["passed"]].groupby("arch")["step"].min().to_dict())
-        for status in STATUSES:
-            hits = traj[traj["status"] == status].groupby("arch")["step"].min()
-            self.archs[status] += len(hits)
-            for arch, first in hits.items():
-                d = traj[(traj["arch"] == arch) & (traj["step"] == first)].iloc[0]
-                self.hits[status].append((arch, first, {k: d[k] for k in ("max_param_diff", "shadow_drift", "detail")}))
+        bad = traj[~traj["passed"]].groupby("arch").first()
+        self.first_bad.update({a: (int(r["step"]), r["caught_by"]) for a, r in bad.iterrows()})
+        self.archs.update(not_compared=traj.loc[traj["status"] == "not compared", "arch"].nunique())
+        kinked = traj[traj["detail"].str.startswith("kink", na=False)].groupby("arch").first()
+        self.kinks += [(a, int(r["step"]), r["detail"]) for a, r in kinked.iterrows()]
+        for _, t in traj.groupby("arch"):
+            d = t["drift"].to_numpy()
+            with np.errstate(all="ignore"):
+                ratios = d[1:] / d[:-1]
+            ratios = ratios[np.isfinite(ratios) & (ratios > 0)]
+            if len(ratios):
+                self.growth.append(float(np.median(ratios)))
+            far = np.flatnonzero(d >= DECIDED)
+            if len(far):
+                self.decided.append(int(t["step"].iloc[far[0]]))
         for arch in traj["arch"].unique()[: N_LOSS_CURVES - len(self.curves)]:
             self.curves.append((arch, traj[traj["arch"] == arch]))
 
@@ -112,10 +122,10 @@ class Tally:
         return pd.concat(self.bad_grads) if self.bad_grads else pd.DataFrame(columns=BAD_GRAD_COLUMNS)
 
     def caught_by(self):
-        """How many failing rows each check caught, the trajectory's by detail."""
+        """How many failing rows each check caught: the start's, and the steps' by the checks they failed."""
         counts = dict(self.caught)
-        for detail, n in self.failed_steps.items():
-            counts[f"trajectory: {detail}"] = n
+        for checks, n in self.failed_steps.items():
+            counts[f"step: {checks}"] = n
         return counts
 
 

@@ -15,7 +15,7 @@ from comparisons.common.limits import refuse_if_over
 from comparisons.common.spec import MAX_DEPTH, MAX_K, MAX_WIDTH
 
 PROCESS_BYTES = 250 * 2**20  # one process with torch, NumPy and pandas imported (RSS 253 MB measured)
-ROW_BYTES = 1100  # one trajectory row held by the run: a dict of numbers and status strings, its DataFrame row
+ROW_BYTES = 2000  # one step row held by the run: a dict of 16 numbers and strings, its DataFrame row
 SPEC_BYTES = 5000  # one sampled spec and its gradient rows, at most 3 × 6 of them (700 B + 18 × 250 B)
 # One architecture of a sweep until its report is written: its spec (585 B) and what the report keeps of
 # it, its verdicts and its labels in the verdict table (1.3 KB; tracemalloc, 20 against 200 architectures
@@ -31,9 +31,10 @@ POOL_CHUNK = 8
 CLUSTER_WINDOW = 256
 PARAM_COPIES = 10  # copies of W, b alive at once in training (NumPy's 11 measured, torch's besides)
 ACTIVATION_COPIES = 6  # (K, n_l) arrays per layer alive at once: z, a, δ (NumPy's 6 measured, torch's besides)
-# (steps, P) parameter histories the harness keeps: TrainStep's, and on the architectures whose
-# training paths are checked, one path's beside it.
-HISTORY_COPIES = 2
+# (steps, P) parameter histories the harness keeps: torch's trajectory, train()'s snapshots and TrainStep's
+# run over the same schedule (each as a list and as an array), the drift (tracemalloc: 5.2 KB a step of a
+# 47-parameter network, rows included, in tests/test_limits.py).
+HISTORY_COPIES = 6
 STEP_SECONDS = 2.5e-4  # one step of both sides with its comparison on the smallest nets (340 µs measured)
 SAMPLED_STEP_SECONDS = 4e-4  # the same, averaged over sampled specs (sgd's C_T on all of X, shadows: 560 µs measured)
 SPEC_SECONDS = 2e-3  # building one small spec and its gradient and δ checks (3.5 ms measured)

@@ -28,10 +28,22 @@ def unflatten(flat, W0, b0):
     return W, b
 
 
+def split(flat, W0, b0):
+    """(W, b) dicts from ``flat`` (…, P) with any leading axes, each member shaped like W0[l], b0[l]'s last axes."""
+    lead = flat.shape[:-1]
+    W, b, i = {}, {}, 0
+    for l in sorted(W0):
+        for d, shape in ((W, W0[l].shape[-2:]), (b, b0[l].shape[-1:])):
+            n = int(np.prod(shape))
+            d[l] = flat[..., i : i + n].reshape(*lead, *shape)
+            i += n
+    return W, b
+
+
 def fresh_net(spec, W0, b0):
     """A manual_bp.MLP of ``spec`` starting from copies of (W0, b0)."""
     W, b = {l: w.copy() for l, w in W0.items()}, {l: v.copy() for l, v in b0.items()}
-    return manual_bp.MLP(W, b, list(spec.activations), spec.cost)
+    return manual_bp.MLP(W, b, list(spec.activations), spec.cost, spec.reduction)
 
 
 def flatten_manual(net):

@@ -1,44 +1,61 @@
-"""Run one spec on both sides: the shared start, the training paths, a trajectory, the inputs.
+"""One family of specs (G ≥ 1; a single architecture is a family of one) through every check.
 
-manual_bp gets its own read-only copies of X and T, torch its own; after the run the copies
-must be unchanged, so in-place modification of the data is caught (as a write into a read-only
-array, or as changed bytes) and can never hand torch the changed data.
+A family's specs share every field but the seed (``family_key``): their weights and data differ, their
+shapes and schedule do not.  manual_bp trains them as one ``manual_bp.Family`` and torch as one
+``torch_ref.TorchFamily``; each member gets its own rows: the start (``start``), every step judged from
+torch's state (``steps``), train() over the whole schedule (``freerun``), and its inputs left untouched.
+manual_bp gets its own read-only copies of X and T, torch its own; after the run the copies must be
+unchanged, so in-place modification of the data is caught and can never hand torch the changed data.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 import torch
 
 import manual_bp
 from comparisons.common.spec import make_problem
-from comparisons.sweep.flat import flat_params, fresh_net
+from comparisons.sweep.flat import fresh_net
+from comparisons.sweep.freerun import path_rows
 from comparisons.sweep.start import GRAD_COLUMNS, row, start_rows
-from comparisons.sweep.trajectory import TRAJ_COLUMNS, trajectory_rows
-from torch_ref import TorchMLP
+from comparisons.sweep.steps import STEP_COLUMNS, LocalSteps
+from torch_ref import TorchFamily
 
-__all__ = [
-    "GRAD_COLUMNS",
-    "TRAJ_COLUMNS",
-    "build",
-    "check_spec",
-    "path_params",
-    "path_row",
-    "path_rows",
-    "sampled_for_paths",
-]
-
-# One architecture in PATH_SHARE also trains through train() and through MLP.gradients +
-# SGD.step, which must reproduce TrainStep's trajectory bit for bit (same arithmetic, same order).
-PATH_SHARE = 4
+__all__ = ["GRAD_COLUMNS", "STEP_COLUMNS", "check_family", "check_spec"]
 
 
-def build(spec, device="cpu"):
-    """manual_bp.MLP and TorchMLP from the same NumPy start, with the data and batch order."""
-    W, b, X, T, batches = make_problem(spec)
-    net = manual_bp.MLP(W, b, list(spec.activations), spec.cost)
-    ref = TorchMLP(W, b, list(spec.activations), spec.cost, device=device)
-    return net, ref, X, T, batches
+def family_key(spec):
+    """What members of one family share: the spec without its seed."""
+    return dataclasses.replace(spec, seed=0)
+
+
+@dataclasses.dataclass
+class Member:
+    """One spec of a family: its arch number, its own network (validated alone) and problem."""
+
+    arch: int
+    spec: object
+    net: manual_bp.MLP
+    X: np.ndarray
+    T: np.ndarray
+    batches: list
+
+    @classmethod
+    def build(cls, arch, spec):
+        W, b, X, T, batches = make_problem(spec)
+        net = manual_bp.MLP(W, b, list(spec.activations), spec.cost, spec.reduction)
+        return cls(arch, spec, net, X, T, batches)
+
+
+def build(first, specs, device="cpu"):
+    """(members, manual_bp.Family, torch_ref.TorchFamily, X (G, K, n_1), T (G, K, n_L)) from the shared start."""
+    members = [Member.build(first + i, s) for i, s in enumerate(specs)]
+    net = manual_bp.Family([m.net for m in members])
+    spec = specs[0]
+    ref = TorchFamily(net.W, net.b, list(spec.activations), spec.cost, spec.reduction, device=device)
+    return members, net, ref, np.stack([m.X for m in members]), np.stack([m.T for m in members])
 
 
 def read_only(a):
@@ -46,46 +63,6 @@ def read_only(a):
     c = np.array(a, copy=True)
     c.setflags(write=False)
     return c
-
-
-def sampled_for_paths(spec):
-    """Whether this spec's training paths are all checked (one in PATH_SHARE, by seed)."""
-    return spec.seed % PATH_SHARE == 0
-
-
-def path_params(new_net, spec, X, T, batches, reference):
-    """{path: its parameters after every step, shaped like ``reference``} for train() and for
-    MLP.gradients + SGD.step, each training a fresh ``new_net()`` (an MLP, or a Family of them)."""
-    out = {}
-    for name in ("train()", "gradients+SGD.step"):
-        net, opt = new_net(), manual_bp.SGD(spec.eta, spec.momentum)
-        params = np.empty_like(reference)  # (steps, P), or (steps, G, P)
-        with np.errstate(all="ignore"):  # a diverging run overflows alike on every path
-            for n, idx in enumerate(batches):
-                if name == "train()":
-                    manual_bp.train(net, X, T, opt, [idx])
-                else:
-                    gW, gb = net.gradients(X[..., idx, :], T[..., idx, :])
-                    opt.step(net, gW, gb)
-                params[n] = flat_params(net.W, net.b)
-        out[name] = params
-    return out
-
-
-def path_rows(arch, spec, W0, b0, X, T, batches, reference):
-    """train() and MLP.gradients + SGD.step against TrainStep's parameters after every step, bit for bit."""
-    paths = path_params(lambda: fresh_net(spec, W0, b0), spec, X, T, batches, reference)
-    return [path_row(arch, name, params, reference) for name, params in paths.items()]
-
-
-def path_row(arch, name, params, reference):
-    """The row of one training path: its parameters after every step (steps, P) against TrainStep's."""
-    same = np.array_equal(params, reference, equal_nan=True)
-    with np.errstate(all="ignore"):
-        diff = 0.0 if same else float(np.nanmax(np.abs(params - reference), initial=0.0))
-    return row(arch, name, 0, f"{len(params)}x{reference.shape[1]}", "" if same else "path",
-               "" if same else f"differs from TrainStep's trajectory by up to {diff:.3g}",
-               max_abs_err=0.0 if same else diff)  # fmt: skip
 
 
 def input_rows(arch, pristine, given):
@@ -107,31 +84,53 @@ def crash_row(arch, e):
 
 
 def check_spec(arch, spec, device="cpu"):
-    """Gradient rows and trajectory rows for one spec; an exception becomes a failing row.
+    """(gradient rows, step rows) of one architecture: a family of one."""
+    return check_family(arch, [spec], device)[0]
 
+
+def check_family(first, specs, device="cpu"):
+    """[(gradient rows, step rows)] of archs first, first + 1, …, one pair per spec.
+
+    Specs that are not one family, or a family one of whose specs a side refuses, are checked one by one.
     A MemoryError is not a finding about the implementations: it propagates.
     """
+    if len(specs) > 1 and len({family_key(s) for s in specs}) > 1:
+        return [check_spec(first + i, s, device) for i, s in enumerate(specs)]
     try:
-        net, ref, X, T, batches = build(spec, device)
-    except (MemoryError, torch.OutOfMemoryError):  # a resource limit, not a finding about the implementations
+        members, net, ref, X, T = build(first, specs, device)
+    except (MemoryError, torch.OutOfMemoryError):
         raise
-    except Exception as e:  # a spec one side refuses: a finding too
-        return [crash_row(arch, e)], []
+    except Exception as e:  # a spec one side refuses: its own crash row, as alone
+        if len(specs) > 1:
+            return [check_spec(first + i, s, device) for i, s in enumerate(specs)]
+        return [([crash_row(first, e)], [])]
+    spec, archs, batches = specs[0], [m.arch for m in members], members[0].batches
     pristine = (X.copy(), T.copy())
     Xm, Tm = read_only(X), read_only(T)  # manual_bp's
     Xt, Tt = ref.tensor(X.copy()), ref.tensor(T.copy())  # torch's own
-    grads, traj = [], []
+    grads, steps = [[] for _ in members], [[] for _ in members]
     try:
-        grads = start_rows(arch, net, ref, Xm, Tm, Xt, Tt)
-        Xm, Tm = net.check_data(Xm, Tm)
         W0, b0 = net.params()
-        kept = {}
-        traj = trajectory_rows(arch, spec, net, ref, Xm, Tm, batches, Xt, Tt, keep=kept)
-        if sampled_for_paths(spec) and batches:
-            grads += path_rows(arch, spec, W0, b0, Xm, Tm, batches, kept["params"])
+        grads = start_rows(spec, archs, net, ref, Xm, Tm, Xt, Tt)
+        Xm, Tm = net.check_data(Xm, Tm)
+        steps, torch_traj = LocalSteps(spec, members, net, ref, Xm, Tm, Xt, Tt, batches).run()
+        if batches:
+            fresh = lambda: manual_bp.Family(  # noqa: E731
+                [
+                    fresh_net(spec, {l: w[g] for l, w in W0.items()}, {l: v[g] for l, v in b0.items()})
+                    for g in range(len(members))
+                ]  # fmt: skip
+            )
+            paths, drift = path_rows(archs, spec, fresh, Xm, Tm, batches, torch_traj)
+            for g in range(len(members)):
+                grads[g] += paths[g]
+                for n, r in enumerate(steps[g]):
+                    r["drift"] = float(drift[n, g])
     except (MemoryError, torch.OutOfMemoryError):  # a resource limit, not a finding about the implementations
         raise
-    except Exception as e:  # a crash on either side is a finding, reported, never fatal
-        grads.append(crash_row(arch, e))
-    grads += input_rows(arch, pristine, (Xm, Tm))
-    return grads, traj
+    except Exception as e:  # a crash on either side is a finding about every member, never fatal
+        for g, m in enumerate(members):
+            grads[g].append(crash_row(m.arch, e))
+    for g, m in enumerate(members):
+        grads[g] += input_rows(m.arch, (pristine[0][g], pristine[1][g]), (Xm[g], Tm[g]))
+    return list(zip(grads, steps))

@@ -29,6 +29,11 @@ class Mutation:
     patches: tuple  # ((owner, attribute, replacement), …)
     expected: tuple  # checks that may catch it: value, oracle, dtype, input, path, trajectory, crash, …
     dtype: str = "any"  # "float64" or "float32" where the bug only exists (or only matters) in one
+    present: object = None  # spec -> whether the bug can show on that architecture at all (None: on every one)
+
+    def applies(self, spec):
+        """Whether this bug is present in ``spec``'s computation (its dtype, its layers, its cost, its optimizer)."""
+        return self.dtype in ("any", spec.dtype) and (self.present is None or self.present(spec))
 
     @contextlib.contextmanager
     def applied(self):
@@ -63,8 +68,10 @@ def _one_entry(factor):
 
     def gradients(self, X, T, per_example=False):
         gW, gb = orig(self, X, T, per_example)
-        g = gW[self.L]
-        g[np.unravel_index(np.argmax(np.abs(g)), g.shape)] *= factor
+        g = gW[self.L]  # (n_L, n_{L-1}), or (G, n_L, n_{L-1}) for a stack: each network's largest entry
+        flat = np.abs(g).reshape(-1, g.shape[-2] * g.shape[-1]).argmax(axis=1)
+        lead = np.unravel_index(np.arange(len(flat)), g.shape[:-2]) if g.ndim > 2 else ()
+        g[(*lead, *np.unravel_index(flat, g.shape[-2:]))] *= factor
         return gW, gb
 
     return ((network.MLP, "gradients", gradients),)
@@ -119,57 +126,91 @@ def _cross_entropy_wrong_axis(self, a, t, z):
 
 SIG, TANH, RELU, LEAKY = activations.Sigmoid, activations.Tanh, activations.ReLU, activations.LeakyReLU
 
+
+def _hidden(spec):
+    return spec.activations[:-1]
+
+
+def _uses(name):
+    """σ' of ``name`` is used: in a hidden layer, or at the output where the cost does not cancel it."""
+    return lambda s: name in _hidden(s) or (s.activations[-1] == name and s.cost == "squared_error")
+
+
+def _deep(s):
+    return len(s.sizes) > 2
+
+
+def _never(self, net, gW, gb):
+    """SGD.step that updates nothing."""
+
+
+def _reversed_train():
+    return rewritten(optim.train, "for idx in batches:", "for idx in batches[::-1]:")
+
+
 MUTATIONS = (
     Mutation(
-        "sigmoid σ' = a", "the sigmoid's derivative without (1 − a)", _prime(SIG, lambda z, a: a.copy()), ("value",)
+        "sigmoid σ' = a",
+        "the sigmoid's derivative without (1 − a)",
+        _prime(SIG, lambda z, a: a.copy()),
+        ("value",),
+        present=_uses("sigmoid"),
     ),
     Mutation(
         "tanh σ' = 1 − a",
         "tanh's derivative as 1 − a instead of 1 − a²",
         _prime(TANH, lambda z, a: 1.0 - a),
         ("value",),
+        present=_uses("tanh"),
     ),
     Mutation(
         "relu σ'(0) = 1",
         "relu's derivative 1 at z = 0 (torch takes 0)",
         _prime(RELU, lambda z, a: (z >= 0).astype(z.dtype)),
         ("value",),
+        present=lambda s: "relu" in _hidden(s) and s.zero_rows > 0,
     ),
     Mutation(
         "leaky_relu slope 0.1",
         "leaky_relu's derivative 0.1 for z < 0 instead of 0.01",
         _prime(LEAKY, lambda z, a: np.where(z > 0, 1.0, 0.1).astype(z.dtype)),
         ("value",),
+        present=_uses("leaky_relu"),
     ),
     Mutation(
         "softplus σ' = σ(−z)",
         "softplus's derivative taken at −z",
         _prime(activations.Softplus, lambda z, a: activations.SIGMOID.fn(-z)),
         ("value",),
+        present=_uses("softplus"),
     ),
     Mutation(
         "identity σ' = 0",
         "the identity's derivative 0",
         _prime(activations.Identity, lambda z, a: np.zeros_like(z)),
         ("value",),
+        present=_uses("identity"),
     ),
     Mutation(
         "softmax Jacobian diagonal only",
         "softmax's vjp as a(1 − a) ⊙ g, its Jacobian's diagonal",
         ((activations.Softmax, "vjp", lambda self, z, a, g: a * (1 - a) * g),),
         ("value",),
+        present=lambda s: s.activations[-1] == "softmax" and s.cost == "squared_error",
     ),
     Mutation(
         "squared error δ^L sign",
         "∂C/∂a^L = t − a for the squared error",
         ((costs.SquaredError, "grad_a", lambda self, a, t: t - a),),
         ("value",),
+        present=lambda s: s.cost == "squared_error",
     ),
     Mutation(
         "binary cross-entropy extra σ'",
         "δ^L = (a − t) σ'(z) for sigmoid + binary cross-entropy",
         ((costs.BinaryCrossEntropy, "linked_delta", lambda self, a, t: (a - t) * a * (1 - a)),),
         ("value",),
+        present=lambda s: s.cost == "binary_cross_entropy",
     ),
     Mutation(
         "cross-entropy assumes one-hot targets",
@@ -182,6 +223,7 @@ MUTATIONS = (
             ),
         ),
         ("value",),
+        present=lambda s: s.cost == "cross_entropy" and s.targets != "hard",
     ),
     Mutation(
         "eq (4) without σ'",
@@ -194,6 +236,7 @@ MUTATIONS = (
             ),
         ),
         ("value",),
+        present=lambda s: s.cost == "squared_error" and s.activations[-1] != "identity",
     ),
     Mutation(
         "eq (2) with a^l",
@@ -213,6 +256,7 @@ MUTATIONS = (
         "∂C_T/∂b^l = δ^l[1], the first example's only",
         ((backprop, "bias_gradient", lambda d, per_example=False: d if per_example else d[..., 0, :].copy()),),
         ("value",),
+        present=lambda s: s.K > 1,
     ),
     Mutation(
         "eq (5) with W^l",
@@ -230,6 +274,7 @@ MUTATIONS = (
             ),
         ),
         ("value", "shape", "crash"),
+        present=_deep,
     ),
     Mutation(
         "eq (5) with σ'(z^{l+1})",
@@ -247,31 +292,50 @@ MUTATIONS = (
             ),
         ),
         ("value", "crash"),
+        present=_deep,
     ),
     Mutation(
         "eq (5) without ⊙ σ'(z^l)",
         "the recurrence without σ'",
         ((backprop, "hidden_delta", lambda dn, Wn, act, z, a: dn @ Wn),),
         ("value",),
+        present=lambda s: _deep(s) and set(_hidden(s)) != {"identity"},
     ),
     Mutation(
         "momentum with dampening",
         "v ← μv + (1 − μ)∇C, not torch.optim.SGD's rule",
         ((optim.SGD, "update", _dampened),),
-        ("trajectory",),
+        ("step",),
+        present=lambda s: s.optimizer == "momentum",
     ),
     Mutation(
         "learning rate off by 0.1 %",
         "w ← w − 1.001·η∇C",
         ((optim.SGD, "update", lambda self, k, p, g: p.__isub__(self.eta * 1.001 * g)),),
-        ("trajectory",),
+        ("step",),
     ),
-    Mutation("bias never updated", "SGD.step updates W^l only", ((optim.SGD, "step", _skip_bias),), ("trajectory",)),
+    Mutation("bias never updated", "SGD.step updates W^l only", ((optim.SGD, "step", _skip_bias),), ("step",)),
+    Mutation(
+        "never updates", "SGD.step returns without touching W^l or b^l", ((optim.SGD, "step", _never),), ("step",)
+    ),
+    Mutation(
+        "learning rate off by 1 %",
+        "w ← w − 1.01·η∇C",
+        ((optim.SGD, "update", lambda self, k, p, g: p.__isub__(self.eta * 1.01 * g)),),
+        ("step",),
+    ),
+    Mutation(
+        "train() walks its batches in reverse",
+        "train() takes the schedule's index arrays last to first",
+        ((optim, "train", _reversed_train()), (manual_bp, "train", _reversed_train())),
+        ("path",),
+        present=lambda s: s.optimizer == "sgd" and s.batch < s.K and s.steps > 1,
+    ),
     Mutation(
         "update into a new array",
         "w = w − η∇C rebinds instead of updating in place",
         ((optim.SGD, "update", _not_in_place),),
-        ("trajectory",),
+        ("step",),
     ),
     Mutation(
         "float32 silently upcast", "∂C/∂W computed in float64 for a float32 network", _upcast(), ("dtype",), "float32"
@@ -284,12 +348,14 @@ MUTATIONS = (
         "the squared error's value Σ (t − a)², its gradient unchanged",
         ((costs.SquaredError, "fn", lambda self, a, t, z: np.sum((t - a) ** 2, axis=-1)),),
         ("value",),
+        present=lambda s: s.cost == "squared_error",
     ),
     Mutation(
         "cross-entropy C_k summed over the wrong axis",
         "Σ_j t_j z_j taken over the examples, then spread evenly: C_T right, every C_k wrong",
         ((costs.CrossEntropy, "fn", _cross_entropy_wrong_axis),),
         ("value",),
+        present=lambda s: s.cost == "cross_entropy" and s.K > 1,
     ),
     Mutation(
         "1e-9 in one entry (float64)",
@@ -310,5 +376,6 @@ MUTATIONS = (
         "train() drops its last index array",
         ((optim, "train", _train_short), (manual_bp, "train", _train_short)),
         ("path",),
+        present=lambda s: s.steps > 0,
     ),
 )

@@ -12,11 +12,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from comparisons.common import tolerances
+from comparisons.common import rounding
 from comparisons.common.reportio import FLOAT_FORMAT, save_png, write_text
 from comparisons.sweep.aggregate import N_LOSS_CURVES, Tally
 from comparisons.sweep.budget import CHUNK_ROWS
-from comparisons.sweep.harness import GRAD_COLUMNS, TRAJ_COLUMNS
+from comparisons.sweep.harness import GRAD_COLUMNS, STEP_COLUMNS
 
 LABELS = ["arch", "depth", "activations", "cost", "optimizer", "dtype"]  # gradients.csv's first columns
 
@@ -76,11 +76,11 @@ def write_report(stage, command, args, specs, results):
     with open(stage / "gradients.csv", "w", encoding="utf-8", newline="") as gf, \
          open(stage / "trajectories.csv", "w", encoding="utf-8", newline="") as tf:  # fmt: skip
         _append(gf, pd.DataFrame(columns=[*LABELS, *GRAD_COLUMNS[1:], "spec"]), header=True)
-        _append(tf, pd.DataFrame(columns=TRAJ_COLUMNS), header=True)
+        _append(tf, pd.DataFrame(columns=STEP_COLUMNS), header=True)
         for lo, hi, grad_rows, traj_rows in _chunks(results):
             grads = spec_table(specs[lo:hi], lo)[LABELS].merge(pd.DataFrame(grad_rows, columns=GRAD_COLUMNS), on="arch")
             grads["spec"] = grads["arch"].map({i: s.to_json() for i, s in enumerate(specs[lo:hi], lo)})
-            traj = pd.DataFrame(traj_rows, columns=TRAJ_COLUMNS)
+            traj = pd.DataFrame(traj_rows, columns=STEP_COLUMNS)
             _append(gf, grads)
             _append(tf, traj)
             tally.add(grads, traj)
@@ -109,123 +109,105 @@ def _append(f, df, header=False):
     df.to_csv(f, index=False, header=header, float_format=FLOAT_FORMAT, lineterminator="\n")
 
 
-FINDINGS = {
-    "chaotic": "Where a run started one ulp away drifts as far as the two sides differ, rounding alone decides "
-    "the parameters and a pointwise comparison means nothing from that step on.",
-    "diverged": "Both sides overflowed at the same step (C_T or a parameter became inf or NaN on each): the "
-    "run diverged alike on both sides, which is agreement, not a failure. Only one side overflowing fails.",
-    "kink": "The difference jumped where a relu or leaky_relu pre-activation lay within rounding of 0, so the "
-    "two sides took different branches of σ' there; later steps are compared with an allowance for the jump.",
-}
-
-
 def _caught(tally):
     """How many failing rows each check caught."""
     rows = [dict(check=k, failing_rows=int(n)) for k, n in sorted(tally.caught_by().items())]
     return pd.DataFrame(rows or [dict(check="none", failing_rows=0)])
 
 
-def _findings(tally, v, specs, device):
-    """Markdown sections for chaotic, diverged and kinked trajectories: reported, neither passed nor failed."""
-    lines = []
-    for status, text in FINDINGS.items():
-        lines += [f"## {status.capitalize()} trajectories", "", text + " Every step before was compared as usual.", ""]
-        if not tally.hits[status]:
-            lines += ["None.", ""]
-        for arch, first, d in tally.hits[status]:
-            row = v.set_index("arch").loc[arch]
-            lines.append(
-                f"- arch {arch} ({row['sizes']} {row['activations']} {row['cost']}, {row['optimizer']}): from step "
-                f"{int(first)}, difference {d['max_param_diff']:.3g}"
-                + (f", a one-ulp run's drift {d['shadow_drift']:.3g}" if status == "chaotic" else "")
-                + (f"; {d['detail']}" if d["detail"] else "")
-                + f"; reproduce: `deltacheck check --device {device} --spec '{specs[arch].to_json()}'`"
-            )
-        lines += [""]
-    return lines
+def shapes(specs):
+    """How many distinct shapes (sizes, activations, cost) the architectures cover."""
+    return len({(s.sizes, s.activations, s.cost) for s in specs})
+
+
+def _drift(tally, steps):
+    """The free runs' drift, as information: its median growth per step and where rounding alone decides."""
+    if not tally.growth:
+        return ["No free-running drift was measurable (no steps, or the free runs stayed identical).", ""]
+    g = np.array(tally.growth)
+    return [
+        f"Information, not a verdict: train()'s free-running trajectory and torch's drift apart by rounding that the "
+        f"update map carries on (column `drift`: max |θ_manual − θ_torch| / max |θ_torch| after each step). Over "
+        f"{len(g)} architectures with a measurable drift, it grows by a median factor of {np.median(g):.3g} per "
+        f"step (90th percentile {np.quantile(g, 0.9):.3g}); in {len(tally.decided)} the two free runs end up "
+        f"{tally_decided_text(tally, steps)}.",
+        "",
+    ]
+
+
+def tally_decided_text(tally, steps):
+    """The sentence part on where rounding alone decides the free runs."""
+    from comparisons.sweep.aggregate import DECIDED
+
+    if not tally.decided:
+        return f"closer than {DECIDED:g} of the parameters' size after all {steps} steps"
+    return (f"{DECIDED:g} of the parameters' size apart or more (rounding alone decides their course from there), "
+            f"first at step {int(np.median(tally.decided))} in the median")  # fmt: skip
 
 
 def _summary(command, args, specs, tally, v):
-    gt = tolerances.gradient_tolerance(args.dtype)
-    tt = tolerances.TRAJECTORY[np.dtype(args.dtype)]
     n_fail = int((~v["passed"]).sum())
+    fam = getattr(args, "family", None) or 1
     lines = [
         "# deltacheck sweep: manual_bp against PyTorch autograd",
         "",
         f"**{'ALL PASS' if n_fail == 0 else f'{n_fail} ARCHITECTURE(S) FAILED'}** — "
         f"{int(v['passed'].sum())} of {len(v)} architectures agree in every gradient, every δ, every cost, "
-        "every dtype, every training path and every training step, with their inputs left untouched.",
+        "every dtype and every training step they were compared in, with their inputs left untouched"
+        + (f"; {tally.rows['not_compared']} steps of {tally.archs['not_compared']} architectures could not be "
+           "compared (torch's state overflowed) and are counted apart." if tally.rows["not_compared"] else ".")
+        + "",
         "",
         "## What was run",
         "",
         f"- Command: `{command}`",
         f"- Python {platform.python_version()}, NumPy {np.__version__}, PyTorch {torch.__version__}, "
         f"device `{args.device}`",
-        f"- {args.archs} random architectures from seed {args.seed}, dtype {args.dtype}, "
-        f"{args.steps} training steps each"
-        + (
-            f", in {-(-args.archs // args.family)} families of up to {args.family} that differ only in their seed "
-            "(so as many distinct shapes; the breakdowns below count architectures, not shapes), each family "
-            "trained as one stack on both sides (every member's spec still reproduces alone with `deltacheck check`)"
-            if (getattr(args, "family", None) or 1) > 1
-            else ""
-        ),
-        f"- Gradient tolerance ({args.dtype}): |m − r| ≤ {gt.atol:g}·max(1, max|r|) + {gt.rtol:g}·|r| "
-        "(see `comparisons/common/tolerances.py` for why); float32 also against a float64 oracle "
-        "(column `oracle_used`, ≤ 1 passes)",
-        f"- Trajectory tolerance after n steps: n × ({tt.atol:g}·max(1, max|w|) + {tt.rtol:g}·|w|), "
-        f"plus {tolerances.SHADOW_FACTOR:g} × the measured drift of a run nudged by rounding errors "
-        "where the trajectory "
-        "expands (column `shadow_drift`; docs/tolerances.md); C_T after each step: manual_bp's cost "
-        "function at torch's parameters against torch's C_T, with the gradient tolerance (column `cost_tol_used`)",
-        "- Columns: `max_abs_err` = max |m − r| over the tensor (m manual_bp, r autograd); `max_rel_err` = "
-        "max |m − r| / |r| over its entries with r ≠ 0 (an entry near zero can exceed rtol and still pass "
-        "through atol); `ref_norm` = ‖r‖, the Frobenius norm; `tol_used` = max |m − r| / (allowed difference), "
-        "≤ 1 passes; `caught_by` names the check a failing row failed: shape, dtype, finite, value, oracle "
-        "(float32 against float64), input (X or T changed), path (train() or MLP.gradients + SGD.step "
-        "off TrainStep's trajectory), crash.",
+        f"- {args.archs} random architectures from seed {args.seed}, dtype {args.dtype}, {args.steps} training steps "
+        f"each, covering {shapes(specs)} distinct shapes (sizes, activations, cost)"
+        + (f", in {-(-args.archs // fam)} families of up to {fam} that differ only in their seed, each trained as "
+           "one stack on both sides (every member's spec still reproduces alone with `deltacheck check`)"
+           if fam > 1 else ""),  # fmt: skip
+        f"- Every bound is the rounding model's c·u·S (`comparisons/common/rounding.py`, docs/tolerances.md): "
+        f"c = {rounding.C:.3g}, u the unit roundoff of {args.dtype}, S from the network's equations run on magnitudes. "
+        "`tol_used` is the largest |m − r| as a fraction of it (≤ 1 passes); float32 is also judged against a "
+        "float64 oracle (`oracle_used`).",
+        "- Training: at every step manual_bp starts from torch's state before it (parameters and velocity) and takes "
+        "the same batch; its gradients (`grad_used`), parameters (`param_used`), velocity (`velocity_used`) and "
+        "batch cost (`cost_used`) are compared with torch's under the bound of that one step. `torch_moved` says "
+        "how far torch's own update rose above that bound. A relu kink (z on different sides of 0 in the two "
+        "libraries) is recomputed with torch's branch and must then agree; nothing else excuses a difference.",
+        "- train() runs over the whole schedule (rows `train()` and `train() C_T`): bit for bit TrainStep's run, "
+        "and its C_T history against torch's C_T at the parameters it reached.",
         "",
         "## Totals",
         "",
-        _md(
-            pd.DataFrame(
-                [
-                    dict(check="architectures", total=len(v), passed=int(v["passed"].sum())),
-                    dict(
-                        check="start checks (W, b, δ, C_T, X, T, paths)",
-                        total=tally.rows["grads"],
-                        passed=tally.rows["grads_passed"],
-                    ),
-                    dict(check="training steps", total=tally.rows["traj"], passed=tally.rows["traj_passed"]),
-                ]
-            ).assign(pass_rate=lambda d: [f"{p / t:.2%}" if t else "—" for p, t in zip(d["passed"], d["total"])])
-        ),
+        _md(pd.DataFrame([
+            dict(check="architectures", total=len(v), passed=int(v["passed"].sum())),
+            dict(check="start and train() checks (W, b, δ, C_k, C_T, X, T, train())", total=tally.rows["grads"],
+                 passed=tally.rows["grads_passed"]),
+            dict(check="training steps compared", total=tally.rows["traj"] - tally.rows["not_compared"],
+                 passed=tally.rows["traj_passed"]),
+        ]).assign(pass_rate=lambda d: [f"{p / t:.2%}" if t else "—" for p, t in zip(d["passed"], d["total"])])),
         "",
-        *([] if tally.rows["traj"] else [f"No training steps (--steps {args.steps}): gradient and δ checks only.", ""]),
-        f"Expanding trajectories, judged with a shadow run: {tally.archs['shadow']}; "
-        f"chaotic from some step on: {tally.archs['chaotic']}; diverged (both sides "
-        f"overflowed): {tally.archs['diverged']}; kink crossings: "
-        f"{tally.archs['kink']} (all listed below, none a failure).",
-        "",
+        *([] if tally.rows["traj"] else [f"No training steps (--steps {args.steps}): start checks only.", ""]),
         "Failing rows by the check that caught them:",
         "",
         _md(_caught(tally)),
         "",
         "## Worst cases",
         "",
-        "Largest gradient/δ differences (as a fraction of the tolerance):",
+        "Largest start differences (as a fraction of the bound):",
         "",
         _md(tally.worst_grads),
         "",
-    ]
-    if tally.rows["traj"]:  # chaotic, diverged and kinked steps are listed below
-        lines += [
-            "Largest parameter differences along a trajectory (steps with status pass):",
-            "",
-            _md(tally.worst_traj),
-            "",
-        ]
-    lines += ["## Breakdowns", ""]
+    ]  # fmt: skip
+    if tally.rows["traj"]:
+        lines += ["Largest step differences (as a fraction of the bound):", "", _md(tally.worst_traj), ""]
+    lines += ["## Free-running drift", "", *_drift(tally, args.steps)]
+    lines += ["## Relu kinks", ""]
+    lines += [f"- arch {a}, step {n}: {d}" for a, n, d in tally.kinks] or ["None."]
+    lines += ["", "## Breakdowns", ""]
     for col, title, explode in (
         ("activations", "activation (an architecture counts once for each it uses)", True),
         ("cost", "cost", False),
@@ -237,43 +219,43 @@ def _summary(command, args, specs, tally, v):
     lines += [
         "## Plots",
         "",
-        f"C_T during training for the first {N_LOSS_CURVES} architectures ({shown}), both sides "
-        "overlaid (all of them in trajectories.csv):",
+        f"C_T before each step (torch's, and manual_bp's at the same parameters) and the free runs' drift for the "
+        f"first {N_LOSS_CURVES} architectures ({shown}):",
         "",
         "![loss curves](loss_curves.png)",
         "",
-        "Normwise relative difference max|m − r| / ‖r‖ of every tensor checked; exact agreement (0) is "
-        "drawn in its own bar at the left:",
+        "Normwise relative difference max|m − r| / ‖r‖ of every start tensor; exact agreement (0) is drawn in its "
+        "own bar at the left:",
         "",
         "![relative errors](relative_errors.png)",
         "",
+        "## Failing architectures",
+        "",
     ]
-    lines += ["## Failing architectures", ""]
     fails, failing = v[~v["passed"]], tally.failing_grads()
     if fails.empty:
         lines += ["None.", ""]
-    for _, row in fails.iterrows():
-        bad = failing[failing["arch"] == row["arch"]]
-        what = ", ".join(
-            f"{t}^{l} ({c})" if l else f"{t if t != '-' else 'crash'} ({c})"
-            for t, l, c in zip(bad["tensor"], bad["layer"], bad["caught_by"])
-        )
+    for _, r in fails.iterrows():
+        bad = failing[failing["arch"] == r["arch"]]
+        what = ", ".join(f"{t}^{l} ({c})" if l else f"{t if t != '-' else 'crash'} ({c})"
+                         for t, l, c in zip(bad["tensor"], bad["layer"], bad["caught_by"]))  # fmt: skip
         errs = "; ".join(e for e in bad["error"] if e)
-        first_bad, spec = tally.first_bad.get(row["arch"]), specs[row["arch"]].to_json()
+        first_bad, spec = tally.first_bad.get(r["arch"]), specs[r["arch"]].to_json()
         lines += [
-            f"### arch {row['arch']}: {row['sizes']} {row['activations']} {row['cost']} ({row['optimizer']})",
+            f"### arch {r['arch']}: {r['sizes']} {r['activations']} {r['cost']} ({r['optimizer']})",
             "",
-            f"- gradient checks failing: {what or 'none'}" + (f" ({errs})" if errs else ""),
-            f"- trajectory: {'passes' if row['traj_ok'] else f'first fails at step {int(first_bad)}'}",
+            f"- start checks failing: {what or 'none'}" + (f" ({errs})" if errs else ""),
+            "- steps: "
+            + ("all agree" if first_bad is None else f"first fails at step {first_bad[0]} ({first_bad[1]})"),
             f"- spec: `{spec}`",
             f"- reproduce: `deltacheck check --device {args.device} --spec '{spec}'`",
             "",
         ]
-    lines += _findings(tally, v, specs, args.device)
     lines += [
         "## Files",
         "",
-        "- [gradients.csv](gradients.csv): one row per architecture × tensor (W^l, b^l, δ^l)",
+        "- [gradients.csv](gradients.csv): one row per architecture × start tensor (W^l, b^l, δ^l, C_k, C_T), "
+        "train()'s two rows, X and T",
         "- [trajectories.csv](trajectories.csv): one row per architecture × training step",
         "",
     ]
@@ -281,17 +263,23 @@ def _summary(command, args, specs, tally, v):
 
 
 def _plot_losses(curves, path):
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(10, 4))
     for i, (arch, t) in enumerate(curves):
         color = f"C{i}"
-        ax.plot(t["step"], t["cost_manual"], color=color, lw=2.5, alpha=0.5, label=f"arch {arch} manual_bp")
-        ax.plot(t["step"], t["cost_torch"], color=color, lw=1, ls="--", label=f"arch {arch} torch")
+        ax.plot(t["step"], t["cost_torch"], color=color, lw=2.5, alpha=0.5, label=f"arch {arch} torch")
+        ax.plot(t["step"], t["cost_manual"], color=color, lw=1, ls="--", label=f"arch {arch} manual_bp")
+        bx.plot(t["step"], t["drift"], color=color, label=f"arch {arch}")
     ax.set_xlabel("step")
-    ax.set_ylabel("C_T")
+    ax.set_ylabel("C before the step")
     ax.set_yscale("log")
-    ax.set_title("C_T during training: manual_bp (thick) and torch.optim.SGD (dashed)")
+    ax.set_title("C at torch's state: torch (thick), manual_bp (dashed)", fontsize=9)
+    bx.set_xlabel("step")
+    bx.set_ylabel("max|θ_manual − θ_torch| / max|θ_torch|")
+    bx.set_yscale("log")
+    bx.set_title("free runs (train() and torch): drift, information only", fontsize=9)
     if curves:
         ax.legend(fontsize=7, ncol=2)
+        bx.legend(fontsize=7)
     fig.tight_layout()
     save_png(fig, path)
     plt.close(fig)

@@ -17,8 +17,7 @@ import torch
 from comparisons.common.errors import UsageError
 from comparisons.sweep.budget import CLUSTER_WINDOW, POOL_CHUNK, POOL_WINDOW
 from comparisons.sweep.console import Bar, quiet
-from comparisons.sweep.family import check_family
-from comparisons.sweep.harness import GRAD_COLUMNS, TRAJ_COLUMNS
+from comparisons.sweep.harness import GRAD_COLUMNS, STEP_COLUMNS, check_family
 from comparisons.sweep.lifeline import tie_to_parent
 
 CONNECT_TIMEOUT = "10s"  # how long --scheduler ADDRESS waits for the scheduler before giving up
@@ -47,7 +46,7 @@ def _check(job):
     """The (gradient rows, trajectory rows) of each architecture of one work item, in arch order."""
     first, group, device = job
     with quiet():  # a diverging run's overflow is a finding in the rows, not a warning for the user
-        return check_family(first, group, device)  # one spec, or specs not of one family: check_spec each
+        return check_family(first, group, device)  # a family of one or more: one pair per spec
 
 
 def _check_chunk(jobs):
@@ -170,4 +169,4 @@ def run_specs(specs, jobs=1, device="cpu", progress=True, scheduler=None, family
     for g, t in iter_results(specs, jobs, device, progress, scheduler, family):
         grads += g
         trajs += t
-    return pd.DataFrame(grads, columns=GRAD_COLUMNS), pd.DataFrame(trajs, columns=TRAJ_COLUMNS)
+    return pd.DataFrame(grads, columns=GRAD_COLUMNS), pd.DataFrame(trajs, columns=STEP_COLUMNS)

@@ -1,146 +1,157 @@
-"""The harness proves its teeth: every planted bug of ``mutations`` must be caught by a short sweep.
+"""The harness proves its teeth: every planted bug of ``mutations``, run against every architecture.
 
-The unmutated manual_bp runs first over the same architectures and must pass every check;
-then each mutation runs over them in order until one architecture fails, and the report
-says which checks failed there and how many architectures it took.  Both ways of checking
-run: one architecture at a time (``check_spec``) and families trained as stacks
-(``check_family``), each over architectures of its own sampler.
+The unmutated manual_bp runs first over the architectures (float64 and float32 families of
+SELFTEST_FAMILY, trained as stacks as the sweep trains them; one architecture is a family of one, the
+same code) and must pass every check.  Then each mutation runs over every architecture it can show
+on (``Mutation.applies``): the report gives the share that catch it, the checks that did, and every
+architecture that let it through, with the reason where one is known.
 """
 
 from __future__ import annotations
 
-import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
-from comparisons.common.spec import family_of, sample_specs
-from comparisons.sweep.family import check_family
-from comparisons.sweep.harness import check_spec
+from comparisons.common.spec import family_of, sample_spec, sample_specs
+from comparisons.sweep.console import Bar
+from comparisons.sweep.harness import check_family
 from comparisons.sweep.mutations import MUTATIONS
 from comparisons.sweep.runner import init_worker
 
-# Members of each family on the family path, grown from each spec of the one-architecture path.
-SELFTEST_FAMILY = 4
-PATHS = {"one architecture": 1, "family": SELFTEST_FAMILY}
+SELFTEST_FAMILY = 4  # members per family, grown from each sampled spec
+MAX_DRAWS = 1000  # specs drawn at most to find one a planted bug can show on (the rarest corner: ~1 in 60)
 
 
 @dataclass
 class Outcome:
-    """One mutation's result on one path."""
+    """One mutation's result over the architectures it can show on."""
 
-    path: str
     name: str
     what: str
     expected: str
-    caught: bool
-    caught_by: str  # the checks that failed on the first architecture that caught it
-    archs: int  # architectures run until it was caught (all of them when it was not)
-    where: str  # that architecture's spec
+    archs: int  # architectures where the bug is present
+    caught: int  # of those, how many failed a check
+    caught_by: str  # the checks that failed, over all of them
+    missed: list = field(default_factory=list)  # (arch, spec JSON, reason) of each that let it through
+
+    @property
+    def share(self):
+        return self.caught / self.archs if self.archs else 0.0
 
 
 def failing_checks(grads, traj):
     """The names of the checks that failed in one architecture's rows."""
     found = {g["caught_by"] for g in grads if not g["passed"]}
-    found |= {"trajectory" if t["detail"] == "parameters differ" else f"trajectory ({t['detail']})"
-              for t in traj if not t["passed"]}  # fmt: skip
+    found |= {f"step ({c})" for t in traj if not t["passed"] for c in t["caught_by"].split(",")}
     return sorted(found)
 
 
-def spec_pool(n, seed, steps, family=1):
-    """float64 and float32 units, interleaved: (dtype, specs) pairs, a spec alone or its family of ``family``.
-
-    The families grow from the very specs the one-architecture path checks, so both paths meet the same shapes.
-    """
+def units(n, seed, steps):
+    """float64 and float32 families, interleaved: n // SELFTEST_FAMILY families per dtype (at least one), then,
+    for each planted bug that none of them can show, the next family of the sampler's stream that can."""
     rng = np.random.default_rng([seed, 5])
-    units = {}
-    for dtype in ("float64", "float32"):
-        specs = sample_specs(n, seed, dtype, steps)
-        units[dtype] = [family_of(s, family, rng) if family > 1 else [s] for s in specs]
-    return [(d, u) for pair in zip(units["float64"], units["float32"]) for d, u in zip(("float64", "float32"), pair)]
+    per = {d: [family_of(s, SELFTEST_FAMILY, rng) for s in sample_specs(max(1, n // SELFTEST_FAMILY), seed, d, steps)]
+           for d in ("float64", "float32")}  # fmt: skip
+    pool = [u for pair in zip(per["float64"], per["float32"]) for u in pair]
+    stream = np.random.default_rng([seed, 6])
+    for m in MUTATIONS:
+        for _ in range(MAX_DRAWS):
+            if any(m.applies(u[0]) for u in pool):
+                break
+            dtype = m.dtype if m.dtype != "any" else "float64"
+            pool.append(family_of(sample_spec(stream, dtype, steps), SELFTEST_FAMILY, rng))
+    return pool
 
 
-def check_unit(i, specs):
-    """[(grads, traj)] of a unit: one spec alone, or a family at once."""
-    return [check_spec(i, specs[0])] if len(specs) == 1 else check_family(i, specs)
-
-
-def first_catch(units):
-    """(architectures run, failing checks) up to the first unit with a failing check, or (all, [])."""
-    archs = 0
-    for specs in units:
-        for grads, traj in check_unit(archs, specs):
-            archs += 1
-            found = failing_checks(grads, traj)
-            if found:
-                return archs, found, specs[0]
-    return archs, [], None
+def facts(traj):
+    """Why a bug could pass this architecture: what its clean run shows."""
+    moved = max((t["torch_moved"] for t in traj if np.isfinite(t["torch_moved"])), default=0.0)
+    if traj and moved <= 1.0:
+        return f"torch's own updates never rose above the rounding bound (at most {moved:.2g} of it)"
+    return "not explained"
 
 
 def run_selftest(n, seed, steps, progress=True):
-    """(clean failures, Outcomes): the unmutated runs' failing architectures, then every mutation's result per path."""
+    """(clean failures, Outcomes): the unmutated run's failing architectures, then every mutation's result."""
     init_worker()
-    pools = {path: spec_pool(n, seed, steps, family) for path, family in PATHS.items()}
-    bar = tqdm(total=(len(MUTATIONS) + 1) * len(PATHS), desc="selftest", unit="run", file=sys.stderr, delay=2.0,
-               disable=not progress)  # fmt: skip
-    clean, outcomes = [], []
-    for path, pool in pools.items():
-        archs = 0
-        for _, specs in pool:
-            for spec, (grads, traj) in zip(specs, check_unit(archs, specs)):
-                archs += 1
-                if failing_checks(grads, traj):
-                    clean.append((path, spec, failing_checks(grads, traj)))
+    pool = units(n, seed, steps)
+    bar = Bar(total=len(MUTATIONS) + 1, desc="selftest", unit="run", disable=not progress)
+    clean, why, first = [], {}, 0
+    starts = []
+    for specs in pool:
+        starts.append(first)
+        for spec, (grads, traj) in zip(specs, check_family(first, specs)):
+            if failing_checks(grads, traj):
+                clean.append((spec, failing_checks(grads, traj)))
+            why[first] = facts(traj)
+            first += 1
+    bar.update()
+    outcomes = []
+    for m in MUTATIONS:
+        archs, caught, by, missed = 0, 0, set(), []
+        with m.applied():
+            for start, specs in zip(starts, pool):
+                if not m.applies(specs[0]):
+                    continue
+                for i, (spec, (grads, traj)) in enumerate(zip(specs, check_family(start, specs))):
+                    archs += 1
+                    found = failing_checks(grads, traj)
+                    caught += bool(found)
+                    by.update(found)
+                    if not found:
+                        missed.append((start + i, spec.to_json(), why[start + i]))
+        outcomes.append(Outcome(m.name, m.what, ", ".join(m.expected), archs, caught, ", ".join(sorted(by)), missed))
         bar.update()
-        for m in MUTATIONS:
-            units = [u for d, u in pool if m.dtype in ("any", d)]
-            with m.applied():
-                archs, found, where = first_catch(units)
-            outcomes.append(Outcome(path, m.name, m.what, ", ".join(m.expected), bool(found), ", ".join(found),
-                                    archs, where.to_json() if found else ""))  # fmt: skip
-            bar.update()
     bar.close()
     return clean, outcomes
 
 
-def markdown(command, clean, outcomes, n_specs):
-    """selftest.md: the verdict, the unmutated runs, one row per mutation and path."""
-    caught = sum(o.caught for o in outcomes)
-    ok = caught == len(outcomes) and not clean
-    table = pd.DataFrame([dict(mutation=o.name, path=o.path, planted=o.what, caught="yes" if o.caught else "NO",
-                               caught_by=o.caught_by or "—", archs_needed=o.archs, expected=o.expected)
-                          for o in outcomes])  # fmt: skip
+def passed(clean, outcomes):
+    """The selftest's verdict: the clean run passes and every bug is caught on at least one architecture."""
+    return not clean and all(o.caught for o in outcomes)
+
+
+def markdown(command, clean, outcomes, n_archs):
+    """selftest.md: the verdict, the clean run, one row per mutation with its share, the architectures missed."""
+    ok = passed(clean, outcomes)
+    caught = sum(bool(o.caught) for o in outcomes)
+    table = pd.DataFrame([dict(mutation=o.name, planted=o.what, archs=o.archs, caught=o.caught,
+                               share=f"{o.share:.0%}" if o.archs else "not present", caught_by=o.caught_by or "—",
+                               expected=o.expected) for o in outcomes])  # fmt: skip
     lines = [
         "# deltacheck selftest: does the harness catch planted bugs?",
         "",
-        f"**{'PASS' if ok else 'FAIL'}** — {caught} of {len(outcomes)} planted bugs caught "
-        f"({len(outcomes) // len(PATHS)} bugs × {len(PATHS)} paths); the unmutated manual_bp "
+        f"**{'PASS' if ok else 'FAIL'}** — {caught} of {len(outcomes)} planted bugs caught; the unmutated manual_bp "
         f"{'passes every check' if not clean else f'FAILS on {len(clean)} architecture(s)'} on the same "
-        f"{n_specs} architectures ({n_specs // 2} float64 and {n_specs // 2} float32, from --archs each), "
-        f"and on the families of {SELFTEST_FAMILY} grown from each of them.",
+        f"{n_archs} architectures (float64 and float32 families of {SELFTEST_FAMILY}).",
         "",
         f"Command: `{command}`",
         "",
-        "Each bug replaces one function of manual_bp for the run (nothing on disk changes); the sweep's "
-        "architectures (float64 and float32, interleaved) are checked in order until one fails. `caught_by` "
-        "lists the checks that failed on that architecture — value (the gradient tolerance), oracle "
-        "(float32 against float64), dtype, input (X or T changed), path (train() or MLP.gradients + "
-        "SGD.step off TrainStep's trajectory), shape, crash, trajectory (parameters or C_T after a step) — "
-        "and `archs_needed` how many architectures it took. `expected` names the checks meant to see it. "
-        f"Path `one architecture` checks each spec alone; path `family` trains families of {SELFTEST_FAMILY} "
-        "specs that differ only in their seed as stacks on both sides (`deltacheck sweep --family`), grown from "
-        f"the same specs, so its `archs_needed` counts members: up to {SELFTEST_FAMILY} per spec.",
+        "Each bug replaces one piece of manual_bp for the run (nothing on disk changes) and is run against every "
+        "architecture it can show on (`archs`: one without a sigmoid cannot show a wrong sigmoid derivative); "
+        "`caught` counts those that failed a check and `share` is their part. `caught_by` lists the checks that "
+        "failed — value (a start tensor against autograd), oracle (float32 against float64), dtype, shape, input "
+        "(X or T changed), path (train() against TrainStep, or its C_T history against torch), crash, and "
+        "step (…) for a training step judged from torch's state: its gradient, parameters, velocity or cost. "
+        "`expected` names the checks meant to see it.",
         "",
         table.to_markdown(index=False),
         "",
+        "## Architectures that let a bug through",
+        "",
     ]
-    for path, spec, found in clean:
-        lines.append(f"- unmutated run failed on path {path} ({', '.join(found)}): `{spec.to_json()}`")
+    misses = [(o, a, s, r) for o in outcomes for a, s, r in o.missed]
+    lines += [f"- {o.name}: arch {a} — {r}; `{s}`" for o, a, s, r in misses] or ["None."]
+    lines += [""]
+    for spec, found in clean:
+        lines.append(f"- unmutated run failed ({', '.join(found)}): `{spec.to_json()}`")
     return "\n".join(lines) + "\n"
 
 
 def table(outcomes):
     """selftest.csv: one row per mutation."""
-    return pd.DataFrame([o.__dict__ for o in outcomes])
+    rows = [dict(name=o.name, what=o.what, expected=o.expected, archs=o.archs, caught=o.caught, share=o.share,
+                 caught_by=o.caught_by, missed=len(o.missed)) for o in outcomes]  # fmt: skip
+    return pd.DataFrame(rows)

@@ -1,8 +1,9 @@
 """The shared start: every manual_bp output against autograd's before any training step.
 
-Each W^l, b^l, δ^l and C_T is checked for, in order: presence and shape, dtype (the network's,
-which is torch's), finiteness, value (the gradient tolerance), and in float32 against a
-float64 oracle.  A row's ``caught_by`` names the first check that failed, "" when all pass.
+Each W^l, b^l, δ^l, C_k and C_T of each member is checked for, in order: presence and shape, dtype
+(the network's, which is torch's), finiteness, value (the rounding model, two sides), and in float32
+against a float64 oracle (the rounding model, manual_bp's side alone).  A row's ``caught_by`` names
+the first check that failed, "" when all pass.
 """
 
 from __future__ import annotations
@@ -10,25 +11,14 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-import manual_bp
-from comparisons.common.checks import compare
-from comparisons.common.tolerances import F32_ORACLE_FLOOR, F32_ORACLE_RATIO, cost_tolerance, gradient_tolerance
-from torch_ref import TorchFamily, TorchMLP
+from comparisons.common import rounding
+from comparisons.common.checks import agree
+from comparisons.sweep.kinks import pinned_member
+from torch_ref import TorchFamily
 
-GRAD_COLUMNS = [
-    "arch",
-    "tensor",
-    "layer",
-    "shape",
-    "max_abs_err",
-    "max_rel_err",
-    "ref_norm",
-    "tol_used",
-    "oracle_used",
-    "passed",
-    "caught_by",
-    "error",
-]
+GRAD_COLUMNS = ["arch", "tensor", "layer", "shape", "max_abs_err", "max_rel_err", "ref_norm", "tol_used",
+                "oracle_used", "passed", "caught_by", "error"]  # fmt: skip
+TENSORS = ("W", "b", "delta")
 
 
 def row(arch, tensor, layer, shape="", caught_by="", error="", **values):
@@ -41,82 +31,54 @@ def row(arch, tensor, layer, shape="", caught_by="", error="", **values):
     return out
 
 
-# σ' taken from a where it is a difference of nearly equal numbers: 1 − a² (tanh) and (1 − a)·a (sigmoid),
-# alike on both sides.  Near saturation σ' is tiny, and one ulp of a (the two sides' tanh and sigmoid
-# differ by that) moves it by eps·|a·dσ'/da|, far more than eps·σ': |σ'| + |a·dσ'/da| is the scale of
-# its rounding, 1 + a² for tanh and a(1 − a) + a|1 − 2a| for the sigmoid.  Every other σ' is exact
-# or computed without cancelling.
-PRIME_TERMS = {"tanh": lambda a: 1.0 + a * a, "sigmoid": lambda a: a * (1.0 - a) + a * np.abs(1.0 - 2.0 * a)}
+def member_of(x, g, G):
+    """Member g's part of a stacked result; a result not stacked G deep is passed whole (the shape check sees it)."""
+    if x is None:
+        return None
+    a = np.asarray(x)
+    return a[g] if a.ndim and a.shape[0] == G else a
 
 
-def prime_terms(act, z, a):
-    """The scale of σ'(z^l)'s rounding, elementwise (K, n_l): |σ'| itself but where it cancels."""
-    return PRIME_TERMS[act.name](a) if act.name in PRIME_TERMS else np.abs(act.prime(z, a))
+def outputs(net, X, T):
+    """manual_bp's W, b, delta (dicts), C_k and C_T of a Family, through its public methods."""
+    gW, gb = net.gradients(X, T)
+    return dict(W=gW, b=gb, delta=net.deltas(X, T), C_k=net.costs(X, T), C_T=net.total_cost(X, T))
 
 
-def delta_terms(W, act, cost, z, a, T):
-    """The scale of each δ^l entry's rounding: eqs (4) and (5) on magnitudes, σ' by ``prime_terms``.
-
-    δ^L = a − t for the linked costs, or (a − t) ⊙ σ'(z^L), then eq (5)
-    δ^l = (δ^{l+1} W^{l+1}) ⊙ σ'(z^l) gives (terms^{l+1} |W^{l+1}|) ⊙ prime_terms.
-    """
-    L = max(W)
-    d = np.abs(a[L] - T)  # (K, n_L)
-    if cost.link != act[L].name and act[L].elementwise:
-        d = d * prime_terms(act[L], z[L], a[L])
-    terms = {L: d}
-    for l in range(L - 1, 1, -1):
-        d = (d @ np.abs(W[l + 1])) * prime_terms(act[l], z[l], a[l])  # (K, n_l)
-        terms[l] = d
-    return terms
+def torch_outputs(ref, X, T):
+    """The same from autograd, with the forward pass (z, a) the rounding model needs; float64 arrays."""
+    rW, rb, rdelta = ref.gradients(X, T)
+    with torch.no_grad():
+        C_k, z, a = ref.costs(X, T)
+        C_T = ref.total_cost(X, T)
+    f = lambda d: {l: np.asarray(v, np.float64) for l, v in d.items()}  # noqa: E731
+    out = dict(W=rW, b=rb, delta=rdelta, C_k=C_k.cpu().numpy(), C_T=np.asarray(C_T))
+    return out, f({l: v.cpu().numpy() for l, v in z.items()}), f({l: v.cpu().numpy() for l, v in a.items()})
 
 
-class Oracle:
-    """autograd in float64 on the float32 problem's numbers (upcast exactly): the truth float32 is judged by."""
-
-    def __init__(self, W, b, delta, cost, a, terms):
-        """From float64 autograd's ∂C_T/∂W^l, ∂C_T/∂b^l, δ^l, C_T and a^l, and δ^l's rounding scale (delta_terms)."""
-        self.W, self.b, self.delta, self.cost = W, b, delta, cost
-        # The rounding scale of each entry: the sum of the magnitudes it adds up.
-        self.scale = {
-            "W": {l: d.T @ np.abs(a[l - 1]) for l, d in terms.items()},  # (n_l, n_{l-1})
-            "b": {l: d.sum(axis=0) for l, d in terms.items()},  # (n_l,)
-            "delta": {l: np.maximum(np.abs(delta[l]).max(), d) for l, d in terms.items()},  # (K, n_l)
-        }
-
-    @classmethod
-    def of(cls, net, X, T):
-        """The oracle of ``net`` (a float32 manual_bp.MLP) on X, T; of a manual_bp.Family, a list, one per member."""
-        up = lambda d: {l: v.astype(np.float64) for l, v in d.items()}  # noqa: E731
-        W64, stacked = up(net.W), isinstance(net, manual_bp.Family)
-        ref = (TorchFamily if stacked else TorchMLP)(W64, up(net.b), net.activations, net.cost.name)
-        X64, T64 = X.astype(np.float64), T.astype(np.float64)
-        W, b, delta = ref.gradients(X64, T64)
-        C_T = ref.total_cost(X64, T64)
-        with torch.no_grad():
-            z, a = ref.forward(X64, retain=False)
-        z, a = ({l: v.numpy() for l, v in d.items()} for d in (z, a))
-        terms = delta_terms(W64, net.act, net.cost, z, a, T64)  # eqs (4), (5) on magnitudes: stacks broadcast
-        if not stacked:
-            return cls(W, b, delta, C_T, a, terms)
-        each = lambda d, g: {l: v[g] for l, v in d.items()}  # noqa: E731
-        return [cls(each(W, g), each(b, g), each(delta, g), float(C_T[g]), each(a, g), each(terms, g))
-                for g in range(net.G)]  # fmt: skip
-
-    def used(self, tensor, l, m, r):
-        """max over entries of |m − o| / (RATIO·max|r − o| + FLOOR·eps32·(|o| + s)): ≤ 1 passes."""
-        o = self.cost if tensor == "C_T" else getattr(self, tensor)[l]
-        s = abs(o) if tensor == "C_T" else self.scale[tensor][l]
-        m, r = np.asarray(m, np.float64), np.asarray(r, np.float64)
-        eps = float(np.finfo(np.float32).eps)
-        bound = F32_ORACLE_RATIO * np.max(np.abs(r - o)) + F32_ORACLE_FLOOR * eps * (np.abs(o) + s)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(bound > 0, np.abs(m - o) / bound, np.where(m == o, 0.0, np.inf))
-        return float(np.max(ratio))
+def limits(spec, net, X, T, values, z, a, sides, oracle_dtype=None):
+    """The rounding model's allowed difference for every start tensor, from ``values`` (the reference's)."""
+    f = lambda d: {l: np.asarray(v, np.float64) for l, v in d.items()}  # noqa: E731
+    with np.errstate(all="ignore"):
+        S = rounding.Scales(f(net.W), f(net.b), list(spec.activations), spec.cost, spec.reduction,
+                            np.asarray(X, np.float64), np.asarray(T, np.float64), z, a, f(values["delta"]),
+                            rounding.unit_roundoff(spec.dtype))  # fmt: skip
+        lim = lambda V: rounding.bound(V, spec.dtype, sides, oracle_dtype)  # noqa: E731
+        return dict(W={l: lim(V) for l, V in S.V_W.items()}, b={l: lim(V) for l, V in S.V_b.items()},
+                    delta={l: lim(V) for l, V in S.V_delta.items()}, C_k=lim(S.V_Ck), C_T=lim(S.V_CT))  # fmt: skip
 
 
-def tensor_row(arch, tensor, l, m, r, tol, dtype, oracle=None):
-    """One tensor: shape, dtype, finiteness, value, then (float32) the oracle; the first failure named."""
+def oracle(spec, net, X, T):
+    """autograd in float64 on the float32 problem's numbers (upcast exactly): values and limits for float32."""
+    up = lambda d: {l: np.asarray(v, np.float64) for l, v in d.items()}  # noqa: E731
+    ref = TorchFamily(up(net.W), up(net.b), list(spec.activations), spec.cost, spec.reduction)
+    X64, T64 = np.asarray(X, np.float64), np.asarray(T, np.float64)
+    values, z, a = torch_outputs(ref, X64, T64)
+    return values, limits(spec, net, X64, T64, values, z, a, sides=1, oracle_dtype=np.float64)
+
+
+def tensor_row(arch, tensor, l, m, r, limit, dtype, fmax, oracle_value=None, oracle_limit=None):
+    """One tensor of one member: shape, dtype, finiteness, value, then (float32) the oracle; the first failure named."""
     shape = "x".join(map(str, np.shape(r)))
     if m is None:
         return row(arch, tensor, l, shape, "shape", f"{tensor}^{l} missing")
@@ -127,34 +89,67 @@ def tensor_row(arch, tensor, l, m, r, tol, dtype, oracle=None):
         return row(arch, tensor, l, shape, "dtype", f"dtype {m_arr.dtype}, expected {np.dtype(dtype)} (torch's)")
     if not np.all(np.isfinite(m_arr)):
         return row(arch, tensor, l, shape, "finite", "NaN or inf")
-    res = compare(m_arr, r, tol)
-    values = dict(max_abs_err=res.max_abs_err, max_rel_err=res.max_rel_err, ref_norm=res.ref_norm)
-    values["tol_used"] = res.tol_used
-    if oracle is not None:
-        values["oracle_used"] = oracle.used(tensor, l, m_arr, r)
-    caught = "value" if not res.passed else "oracle" if values.get("oracle_used", 0.0) > 1.0 else ""
-    out = row(arch, tensor, l, shape, **values)
-    out.update(passed=not caught, caught_by=caught)
-    return out
+    used, err = agree(m_arr[None], np.asarray(r)[None], np.asarray(limit)[None], fmax)
+    r64 = np.abs(np.asarray(r, np.float64))
+    with np.errstate(all="ignore"):
+        rel = np.abs(m_arr - r64 * np.sign(r)) / r64
+    values = dict(max_abs_err=float(err[0]), max_rel_err=float(np.nanmax(np.where(r64 > 0, rel, 0.0), initial=0.0)),
+                  ref_norm=float(np.linalg.norm(r64)), tol_used=float(used[0]))  # fmt: skip
+    if oracle_value is not None:
+        values["oracle_used"] = float(agree(m_arr[None], np.asarray(oracle_value)[None], oracle_limit[None])[0][0])
+    caught = "value" if not used[0] <= 1.0 else "oracle" if values.get("oracle_used", 0.0) > 1.0 else ""
+    return row(arch, tensor, l, shape, caught, "", **values) | dict(passed=not caught)
 
 
-def start_rows(arch, net, ref, X, T, Xt, Tt):
-    """Rows for W^l, b^l, δ^l, C_k and C_T of manual_bp (on X, T) against autograd (on its own Xt, Tt)."""
-    oracle = Oracle.of(net, X, T) if net.dtype == np.float32 else None
-    gW, gb = net.gradients(X, T)
-    manual = dict(W=gW, b=gb, delta=net.deltas(X, T), C_k=net.costs(X, T), C_T=net.total_cost(X, T))
-    rW, rb, rdelta = ref.gradients(Xt, Tt)
-    reference = dict(W=rW, b=rb, delta=rdelta, C_k=ref.costs(Xt, Tt), C_T=ref.total_cost(Xt, Tt))
-    return compare_start(arch, manual, reference, net.dtype, oracle)
-
-
-def compare_start(arch, manual, reference, dtype, oracle=None):
-    """One row per W^l, b^l, δ^l, then C_k and C_T: dicts of what manual_bp and autograd gave at the start."""
-    tol = gradient_tolerance(dtype)
+def start_rows(spec, archs, net, ref, X, T, Xt, Tt):
+    """Rows for W^l, b^l, δ^l, C_k and C_T of each member of ``net`` (a Family), manual_bp against autograd."""
+    G, dtype = len(archs), np.dtype(spec.dtype)
+    fmax = float(np.finfo(dtype).max)
+    reference, z, a = torch_outputs(ref, Xt, Tt)
+    lim = limits(spec, net, X, T, reference, z, a, sides=2)
+    orc, orc_lim = oracle(spec, net, X, T) if dtype == np.float32 else (None, None)
+    manual = outputs(net, X, T)
     rows = []
-    for name in ("W", "b", "delta"):
-        for l in sorted(reference[name]):
-            rows.append(tensor_row(arch, name, l, manual[name].get(l), reference[name][l], tol, dtype, oracle))
-    for name, o in (("C_k", None), ("C_T", oracle)):
-        rows.append(tensor_row(arch, name, 0, manual[name], reference[name], cost_tolerance(dtype), dtype, o))
+    for g, arch in enumerate(archs):
+        part = lambda d, name, l: None if d is None else (d[name].get(l) if name in TENSORS else d[name])  # noqa: E731
+
+        def judged(values, own=False, g=g, arch=arch, part=part):
+            """The rows of ``values``: the family's stacked outputs, or (``own``) member g's alone."""
+            out = []
+            for name in (*TENSORS, "C_k", "C_T"):
+                for l in sorted(reference[name]) if name in TENSORS else [0]:
+                    o = part(orc, name, l)
+                    m = part(values, name, l)
+                    out.append(tensor_row(arch, name, l, m if own else member_of(m, g, G),
+                                          np.asarray(part(reference, name, l))[g], np.asarray(part(lim, name, l))[g],
+                                          dtype, fmax, None if o is None else np.asarray(o)[g],
+                                          None if o is None else np.asarray(part(orc_lim, name, l))[g]))  # fmt: skip
+            return out
+
+        member_rows = judged(manual)
+        if any(r["caught_by"] in ("value", "oracle") and r["tensor"] in TENSORS for r in member_rows):
+            member_rows = kinked(spec, member_rows, net, g, X, T, {l: v[g] for l, v in z.items()}, judged)
+        rows.append(member_rows)
     return rows
+
+
+def kinked(spec, rows, net, g, X, T, z_g, judged):
+    """Member g's rows again where a relu z lies on different sides of 0: its values recomputed with torch's
+    branch there; a row that fails alone but agrees recomputed passes, naming the kink."""
+    W, b = {l: w[g] for l, w in net.W.items()}, {l: v[g] for l, v in net.b.items()}
+    member, where = pinned_member(W, b, np.asarray(X)[g], z_g, net.activations, net.cost.name, net.reduction)
+    if member is None:
+        return rows
+    with np.errstate(all="ignore"):
+        gW, gb = member.gradients(X[g], T[g])
+        again = dict(W=gW, b=gb, delta=member.deltas(X[g], T[g]), C_k=member.costs(X[g], T[g]),
+                     C_T=member.total_cost(X[g], T[g]))  # fmt: skip
+    redo = {(r["tensor"], r["layer"]): r for r in judged(again, own=True)}
+    out = []
+    for r in rows:
+        new = redo[(r["tensor"], r["layer"])]
+        if r["caught_by"] in ("value", "oracle") and r["tensor"] in TENSORS:
+            text = f"{where}; recomputed with torch's branch there, it {'agrees' if new['passed'] else 'still differs'}"
+            r = (new if new["passed"] else r) | dict(error=text)
+        out.append(r)
+    return out

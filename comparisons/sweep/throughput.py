@@ -20,7 +20,7 @@ import torch
 
 import manual_bp
 from comparisons.common.spec import sample_specs
-from comparisons.sweep.family import build_family
+from comparisons.sweep.harness import build
 from comparisons.sweep.runner import family_groups, init_worker, iter_results
 
 
@@ -28,7 +28,7 @@ def bare_training(specs, family):
     """Seconds for both stacked trainings of every family: build, then plain optimizer loops."""
     t0 = time.perf_counter()
     for group in family_groups(specs, family):
-        members, net, ref, X, T = build_family(0, group)
+        members, net, ref, X, T = build(0, group)
         spec, batches = group[0], members[0].batches
         step = manual_bp.TrainStep(net, manual_bp.SGD(spec.eta, spec.momentum))
         for idx in batches:
