@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 import manual_bp
+from comparisons.common.checks import agree
 from comparisons.common.convnet import build_conv
 from manual_bp.conv import ConvTrainStep
 
@@ -36,11 +37,11 @@ def row(arch, step, tensor, layer, shape="", caught_by="", error="", **values):
 
 
 def used(m, r, bound):
-    """max |m − r| / bound over the entries (0/0 = 0, x/0 = inf): ≤ 1 passes."""
-    err = np.abs(np.asarray(m, np.float64) - np.asarray(r, np.float64))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(bound > 0, err / bound, np.where(err == 0, 0.0, np.inf))
-    return float(np.max(ratio, initial=0.0)), float(np.max(err, initial=0.0))
+    """(max |m − r| / bound, max |m − r|) over the entries, by the sweep's one comparator (checks.agree): ≤ 1 passes."""
+    r = np.asarray(r, np.float64)
+    flat = lambda x: np.broadcast_to(np.asarray(x, np.float64), r.shape).reshape(1, -1)  # noqa: E731  one row
+    ratio, err = agree(flat(m), flat(r), flat(bound))
+    return float(ratio[0]), float(err[0])
 
 
 def tensor_row(arch, step, tensor, l, m, r, E, dtype, oracle=None):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 
@@ -9,6 +10,7 @@ from comparisons.common.errors import UsageError
 from comparisons.common.limits import fmt_seconds
 
 SECONDS_PER_STEP = 0.05  # measured: ~0.03 s per architecture and step at 1 thread (start, magnitudes, both sides)
+MAX_JOBS = 8  # as the sweep's own default
 CONV_HELP = "convolutional architectures (conv, max/avg pooling, dense layers) instead of dense ones"
 
 
@@ -21,6 +23,7 @@ def run_conv_sweep(args):
                         ("--device cuda", args.device != "cpu")):  # fmt: skip
         if given:
             raise UsageError(f"{flag} with --conv: conv architectures run on the CPU, one at a time; drop {flag}")
+    args.jobs = args.jobs or min(os.cpu_count() or 1, MAX_JOBS)  # the sweep's default: a process per core
     seconds = args.archs * (args.steps + 2) * SECONDS_PER_STEP / args.jobs
     if seconds > args.max_time:
         raise UsageError(f"--archs {args.archs} with --steps {args.steps} and --conv would take about "
