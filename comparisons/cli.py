@@ -14,7 +14,13 @@ import sys
 from comparisons.common.errors import UsageError
 
 # Subcommand modules, in the order `deltacheck --help` lists them.
-COMMANDS = ["comparisons.sweep.cli", "comparisons.bench.cli", "comparisons.lecture.cli", "comparisons.diagnose.cli"]
+COMMANDS = [
+    "comparisons.sweep.cli",
+    "comparisons.bench.cli",
+    "comparisons.lecture.cli",
+    "comparisons.diagnose.cli",
+    "comparisons.grade.cli",
+]
 
 
 class Parser(argparse.ArgumentParser):

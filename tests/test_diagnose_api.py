@@ -83,7 +83,7 @@ def _local():
         (("examples/correct.py",), {"activation": "swish"}, "activation: unknown activation 'swish'"),
         (("examples/correct.py",), {"timeout": -1}, "timeout must be a finite number of seconds > 0"),
         (("examples/correct.py",), {"archs": 1.5}, "archs must be an integer >= 0"),
-        (("examples/correct.py",), {"max_memory": 10}, "max_memory must be a number of bytes"),
+        (("examples/correct.py",), {"max_memory": 10}, "max_memory must be at least 256M"),
         (("examples/correct.py",), {"convention": "keras"}, "convention must be one of lecture, nielsen, dlfs"),
         (("examples/dlfs_style.py",), {"sizes": "4-3-3-2"}, "sizes 4-3-3-2: TwoLayerNet(input_size, hidden_size"),
     ],

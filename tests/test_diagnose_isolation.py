@@ -142,7 +142,7 @@ def _processes():
     [
         ("{file}:", "mine.py: nothing after ':'; write"),
         ("{file}:1x", "'1x' after ':' is not a Python name"),
-        ("{file}:nope", "mine.py has no function 'nope'"),
+        ("{file}:nope", "mine.py has no function or class 'nope'"),
     ],
 )
 def test_bad_target_names_the_part_that_is_wrong(capsys, tmp_path, target, message):
@@ -158,7 +158,7 @@ def test_bad_target_names_the_part_that_is_wrong(capsys, tmp_path, target, messa
     [
         (["--timeout", "0"], "--timeout: must be a finite number > 0"),
         (["--max-memory", "10M"], "--max-memory: must be at least 256M"),
-        (["--max-memory", "lots"], "--max-memory: must be a size such as 2G or 512M"),
+        (["--max-memory", "lots"], "--max-memory: must be a size > 0 such as 512M"),
         (["--sizes", "12-x-2"], "--sizes '12-x-2': write the widths n_1-…-n_L as integers"),
         (["--sizes", "5"], "--sizes 5: needs at least 2 layers"),
         (["--sizes", "4000-4000-4000"], "parameters, more than the 10,000,000 diagnose runs"),

@@ -1,7 +1,8 @@
 """The gallery stays honest: each mistake file is its convention's correct file with a few lines changed, in backprop.
 
-examples/mistakes/*.py derive from examples/correct.py, mistakes/nielsen/ from examples/nielsen_style.py
-and mistakes/dlfs/ from examples/dlfs_style.py.  Comments and docstrings aside (compared through
+examples/mistakes/*.py derive from examples/correct.py, mistakes/nielsen/ from examples/nielsen_style.py,
+mistakes/dlfs/ from examples/dlfs_style.py, mistakes/cs231n/ from examples/cs231n/fc_net.py and mistakes/dlai/
+from examples/dlai/deep_nn.py.  Comments and docstrings aside (compared through
 ast.unparse), every definition is identical except the backward pass — the functions that compute
 δ and the gradients — and there at most MAX_CHANGED lines differ, by difflib (none, where the file declares another cost
 under which its base's code is the mistake).
@@ -14,8 +15,18 @@ from pathlib import Path
 import pytest
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-BASE = {"mistakes": "correct.py", "nielsen": "nielsen_style.py", "dlfs": "dlfs_style.py"}
-BACKWARD = {"backprop", "backward", "gradient", "delta", "cost_derivative"}  # where a backprop mistake can live
+BASE = {
+    "mistakes": "correct.py",
+    "nielsen": "nielsen_style.py",
+    "dlfs": "dlfs_style.py",
+    "cs231n": "cs231n/fc_net.py",
+    "dlai": "dlai/deep_nn.py",
+}
+BACKWARD = {  # where a backprop mistake can live
+    *("backprop", "backward", "gradient", "delta", "cost_derivative"),
+    *("affine_backward", "relu_backward", "softmax_loss", "loss"),  # CS231n's
+    *("linear_backward", "linear_activation_backward", "relu_backward", "sigmoid_backward", "L_model_backward"),
+}
 SETTINGS = {"EXPECTED_EQUATION", "COST", "ACTIVATION"}  # module constants a mistake file may set differently
 MAX_CHANGED = 4  # removed + added lines: one mistake, not a rewrite
 MISTAKES = sorted((EXAMPLES / "mistakes").glob("*.py")) + sorted((EXAMPLES / "mistakes").glob("*/*.py"))

@@ -17,7 +17,7 @@ from torch_ref import TorchFamily, TorchMLP
 
 @pytest.fixture(scope="module")
 def outcomes():
-    clean, outcomes = selftest.run_selftest(32, 0, 8, progress=False)
+    clean, outcomes = selftest.run_selftest(8, 0, 4, progress=False)
     return clean, {o.name: o for o in outcomes}
 
 

@@ -74,12 +74,12 @@ def test_the_run_passes_and_writes_every_file(report):
     code, out = report
     assert code == 0
     names = {p.name for p in out.iterdir()}
-    from comparisons.lecture.report import CSV, MD, PNG
+    from comparisons.lecture.report import CSV, MD, pngs
 
-    assert names == {*MD.values(), *CSV, *PNG}
+    assert names == {*MD.values(), *CSV, *pngs(["en", "ja"])}
     assert not any(n.startswith(".") for n in names)  # nothing staged is left behind
     md = (out / "lecture.md").read_text(encoding="utf-8")
-    assert "ALL PASS" in md and "path enumeration refused for 3-3-3-3" in md and "relu, leaky_relu" in md
+    assert "All 12 checks pass." in md and "path enumeration refused for 3-3-3-3" in md and "relu, leaky_relu" in md
 
 
 def test_japanese_report_renders_the_same_numbers_as_the_english(report):
@@ -176,7 +176,7 @@ def test_a_saturated_net_is_not_distinguishable_rather_than_failed(saturated):
     assert code == 0
     en = (out / "lecture.md").read_text(encoding="utf-8")
     ja = (out / "lecture.ja.md").read_text(encoding="utf-8")
-    assert "**ALL PASS** — 12 of 12 checks pass. (1 of them not distinguishable at these weights" in en
+    assert "All 12 checks pass. (1 of them not distinguishable at these weights" in en
     assert "| 微分地獄 after training | not distinguishable at these weights |" in en
     assert "| 微分地獄 at the initial weights | yes |" in en  # there the printed total is detected as different
     assert "At the weights after training: the printed and corrected totals coincide within the tolerance" in en
@@ -221,7 +221,9 @@ def test_a_failing_check_gives_exit_1_and_says_so(tmp_path):
         mp.setattr(hell, "SECOND_CORRECTED", hell.SECOND_PRINTED)
         assert cli.main(["lecture", "--out", str(tmp_path), "--steps", "2", "--lang", "en"]) == 1
     md = (tmp_path / "lecture.md").read_text(encoding="utf-8")
-    assert "2 CHECK(S) FAILED" in md and "**does not agree**" in md
+    assert "**2 of the 12 checks FAILED** (10 pass)." in md and "**does not agree**" in md
+    head = md[: md.index("## 1.")]  # the failure is announced before the lesson, not only in the appendix
+    assert "**2 of the 12 checks FAILED**: 微分地獄 at the initial weights, 微分地獄 after training" in head
 
 
 BAD = [
@@ -295,3 +297,18 @@ def test_timings_only_with_verbose_and_a_progress_bar_for_long_training(tmp_path
     assert "path enumeration" not in quiet and "training (manual_bp, then torch)" not in quiet
     assert "width 2 depth 1: path enumeration" in loud and "training (manual_bp, then torch)" in loud
     assert "training" not in off
+
+
+def test_each_report_embeds_the_figures_labelled_in_its_language(report):
+    _, out = report
+    en = (out / "lecture.md").read_text(encoding="utf-8")
+    ja = (out / "lecture.ja.md").read_text(encoding="utf-8")
+    for name in ("lecture_dataset", "lecture_training", "lecture_paths", "lecture_network", "lecture_graph"):
+        assert f"]({name}.png)" in en and f"]({name}.ja.png)" in ja, name
+        assert f"]({name}.ja.png)" not in en and f"]({name}.png)" not in ja, name
+    from matplotlib import font_manager
+
+    from comparisons.lecture.diagrams import font
+
+    with font("ja"):  # matplotlib-fontja's IPAex Gothic, found without falling back to a font without kana
+        assert font_manager.findfont("IPAexGothic", fallback_to_default=False).endswith("ipaexg.ttf")

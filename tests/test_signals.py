@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 EARLIER = ["sweep", "--archs", "2", "--steps", "2", "--seed", "5", "--no-progress"]
 # Each worker takes 5 architectures of 20000 steps at a time, about a minute of work: a parent that
 # waited for its workers' tasks instead of ending them would time out.
-LONG = ["sweep", "--jobs", "2", "--archs", "40", "--steps", "20000", "--seed", "1", "--no-progress"]
+LONG = ["sweep", "--jobs", "2", "--family", "1", "--archs", "40", "--steps", "20000", "--seed", "1", "--no-progress"]
 
 
 def snapshot(d):

@@ -30,3 +30,14 @@ def positive_float(text):
     if not (v > 0 and v < float("inf")):
         raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}")
     return v
+
+
+def widths(text):
+    """'12-3-2' -> (12, 3, 2): the layer widths n_1-…-n_L; ValueError unless at least two integers >= 1."""
+    try:
+        sizes = tuple(int(n, 10) for n in str(text).strip().split("-"))
+    except ValueError:
+        raise ValueError(f"{text!r}: write the widths n_1-…-n_L as integers, e.g. 12-3-2") from None
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ValueError(f"{text}: needs at least 2 layers of at least 1 unit, e.g. 12-3-2")
+    return sizes

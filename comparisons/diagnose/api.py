@@ -13,6 +13,7 @@ sentence naming the parameter; code that cannot be run gives a verdict with stat
 
 from __future__ import annotations
 
+import argparse
 import inspect
 import os
 import sys
@@ -21,8 +22,8 @@ from pathlib import Path
 from comparisons.common.errors import UsageError
 from comparisons.diagnose.cases import check_settings, parse_sizes
 from comparisons.diagnose.conventions import CONVENTIONS
-from comparisons.diagnose.limits import DEFAULT_MAX_MEMORY, DEFAULT_TIMEOUT, MIN_MEMORY, parse_size
-from comparisons.diagnose.run import DEFAULT_ARCHS, check
+from comparisons.diagnose.limits import DEFAULT_ARCHS, DEFAULT_MAX_MEMORY, DEFAULT_TIMEOUT, memory_limit
+from comparisons.diagnose.run import check
 from comparisons.diagnose.session import Target, parse_target
 
 
@@ -55,16 +56,13 @@ def _target(code):
 
 
 def _memory(max_memory):
-    if isinstance(max_memory, str):
-        try:
-            return parse_size(max_memory)
-        except ValueError as e:
-            raise ValueError(f"max_memory {e}") from None
-    if isinstance(max_memory, bool) or not isinstance(max_memory, int) or max_memory < MIN_MEMORY:
-        raise ValueError(
-            f"max_memory must be a number of bytes >= {MIN_MEMORY} or a size such as '2G', got {max_memory!r}"
-        )
-    return max_memory
+    """Bytes from a size such as '2G' or a number of bytes, at least MIN_MEMORY; ValueError otherwise."""
+    try:
+        if isinstance(max_memory, bool) or not isinstance(max_memory, (int, str)):
+            raise argparse.ArgumentTypeError(f"must be a number of bytes or a size such as '2G', got {max_memory!r}")
+        return memory_limit(str(max_memory))
+    except argparse.ArgumentTypeError as e:
+        raise ValueError(f"max_memory {e}") from None
 
 
 def _check_args(convention, sizes, archs, seed, activation, cost, timeout):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from comparisons.common.argtypes import widths
 from comparisons.common.errors import UsageError
 from comparisons.common.spec import ArchSpec
 from manual_bp import COSTS, validate
@@ -20,8 +21,9 @@ LECTURE_K = 64
 SIZES_K = (LECTURE_K, 1, 10)  # --sizes: the lecture's K, a single example, and a small batch
 MAX_LAYERS, MAX_SIZE = 32, 4096  # --sizes: far past a hand-written backprop's test
 MAX_PARAMS = 10_000_000  # --sizes: 80 MB of float64 weights, each copied a few times: seconds, not minutes
-# (L, square, K > 1) for random network i, cycled: L ≥ 4 comes first, so --archs 1 has one.
-PLAN = [(4, False, True), (4, True, True), (5, False, False), (3, True, False), (2, False, True), (5, True, True)]
+# (L, square, K > 1) for random network i, cycled: equal widths first, so that a transposed W or a wrong layer
+# index runs and is named by its values even with --archs 1; L ≥ 4 too, so that eq (5) is applied twice.
+PLAN = [(4, True, True), (4, False, True), (5, False, False), (3, True, False), (2, False, True), (5, True, True)]
 
 
 @dataclass(frozen=True)
@@ -114,11 +116,9 @@ def parse_sizes(texts, depth=0, signature="", flag="--sizes"):
         for item in str(text).split(","):
             item = item.strip()
             try:
-                s = tuple(int(n, 10) for n in item.split("-"))
-            except ValueError:
-                raise UsageError(f"{flag} {item!r}: write the widths n_1-…-n_L as integers, e.g. 12-3-2") from None
-            if len(s) < 2 or min(s) < 1:
-                raise UsageError(f"{flag} {item}: needs at least 2 layers of at least 1 unit, e.g. 12-3-2")
+                s = widths(item)
+            except ValueError as e:
+                raise UsageError(f"{flag} {e}") from None
             if len(s) > MAX_LAYERS or max(s) > MAX_SIZE:
                 raise UsageError(f"{flag} {item}: at most {MAX_LAYERS} layers of at most {MAX_SIZE} units")
             n_params = sum(m * n + n for m, n in zip(s[:-1], s[1:]))

@@ -15,19 +15,18 @@ import linecache
 import os
 import resource
 import sys
-import threading
-import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 
-from comparisons.diagnose import conventions
+from comparisons.common.lifeline import tie_to_parent
+from comparisons.diagnose import conventions, notebook
 from comparisons.diagnose.wire import MAX_LOCAL, Closed, Failed, Frame, Loaded, Raised, plain, recv, send
 
 PACKAGE = Path(__file__).resolve().parents[1]  # comparisons/: never the user's code
 SYSTEM = tuple({str(Path(p).resolve()) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)})
-FRAMES_WITH_LOCALS = 4  # the innermost frames whose numbers are kept (a RecursionError has a thousand)
+FRAMES_WITH_LOCALS = 1  # the innermost frame's numbers are kept: the shapes on the line that raised
 
 
 def set_limits(max_memory, cpu_seconds):
@@ -38,23 +37,14 @@ def set_limits(max_memory, cpu_seconds):
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-def watch_parent(ppid):
-    """End this process as soon as its parent is gone (the parent was killed, say)."""
-
-    def loop():
-        while os.getppid() == ppid:
-            time.sleep(0.2)
-        os._exit(70)
-
-    threading.Thread(target=loop, daemon=True).start()
-
-
 def is_user_file(filename):
-    """True for a frame of the user's code: not the standard library, site-packages or deltacheck."""
-    if filename.startswith("<"):
+    """True for a frame of the user's code: not the standard library, an installed library, Cython or deltacheck."""
+    if filename.startswith("<") or filename.endswith((".pyx", ".pxd", ".pxi")):
         return False
-    p = str(Path(filename).resolve())
-    return not p.startswith(SYSTEM) and not p.startswith(str(PACKAGE))
+    path = Path(filename).resolve()
+    p = str(path)
+    library = {"site-packages", "dist-packages"} & set(path.parts)
+    return not library and not p.startswith(SYSTEM) and not p.startswith(str(PACKAGE))
 
 
 class State:
@@ -71,25 +61,17 @@ def _one_line(e):
     return f"{type(e).__name__}: {msg}" if msg else type(e).__name__
 
 
-def _params(state):
-    """id -> the user's name of every parameter array of the network being run."""
-    params = getattr(state.net, "params", None)
-    return {id(v): k for k, v in params.items()} if isinstance(params, dict) else {}
-
-
-def _locals(frame, params):
-    """A frame's locals that are numbers (and self's), as plain values; the parameters self refers to."""
-    out, refs = {}, {}
+def _locals(frame):
+    """A frame's locals that are numbers (and self's), as plain values: the shapes a crash is named by."""
+    out = {}
     for name, v in list(frame.f_locals.items())[:60]:
         if name == "self":
             for attr, a in list(getattr(v, "__dict__", {}).items())[:60]:
-                if id(a) in params:
-                    refs[attr] = params[id(a)]
                 if isinstance(a, (np.ndarray, list, dict, tuple, int)):
                     out[f"self.{attr}"] = plain(a, limit=MAX_LOCAL)
         elif isinstance(v, (np.ndarray, list, dict, tuple, int, float, np.number)):
             out[name] = plain(v, limit=MAX_LOCAL)
-    return out, refs
+    return out
 
 
 COMPOUND = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.For, ast.While, ast.If, ast.With, ast.Try)
@@ -119,15 +101,14 @@ def raised(e, state):
         if is_user_file(f.f_code.co_filename):
             entries.append((f, tb.tb_lineno))
         tb = tb.tb_next
-    params, frames, trace = _params(state), [], []
+    frames, trace = [], []
     for i, (f, lineno) in enumerate(entries):
         file = str(Path(f.f_code.co_filename).resolve())
         line = linecache.getline(f.f_code.co_filename, lineno).strip()
         trace.append((file, lineno, f.f_code.co_name, line))
         if i >= len(entries) - FRAMES_WITH_LOCALS:
-            loc, refs = _locals(f, params)
             stmt = _statement(f.f_code.co_filename, lineno)
-            frames.append(Frame(file, f.f_code.co_name, lineno, line, f.f_code.co_firstlineno, loc, refs, stmt))
+            frames.append(Frame(file, f.f_code.co_name, lineno, line, f.f_code.co_firstlineno, _locals(f), {}, stmt))
     k = getattr(state.runner, "k", -1)
     return Raised(_one_line(e), type(e).__name__, frames, trace, k, state.stage)
 
@@ -141,7 +122,7 @@ def load(state, path, name, forced, shown, module_name, extra_path):
     sys.path[:0] = [str(path.parent)] + ([str(root)] if root != path.parent else [])
     sys.path += [p for p in extra_path if p not in sys.path]
     module_name = module_name or (dotted if root != path.parent else "")
-    module = None
+    module, notes = None, []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if module_name:
@@ -151,6 +132,10 @@ def load(state, path, name, forced, shown, module_name, extra_path):
                 module = None  # not importable by name here (a test module, say): load the file instead
             if module is not None and Path(getattr(module, "__file__", "") or "").resolve() != path.resolve():
                 module = None  # another module of that name: the file is the one meant
+        if module is None and path.suffix == ".ipynb":
+            module, notes = notebook.run(path, shown, "deltacheck_user", lambda e: raised(e, state).error)
+            if isinstance(module, str):
+                return Failed(module)
         if module is None:
             spec = importlib.util.spec_from_file_location("deltacheck_user", path)
             if spec is None or spec.loader is None:
@@ -173,7 +158,8 @@ def load(state, path, name, forced, shown, module_name, extra_path):
         v = getattr(module, key, None)
         consts[key] = v if v is None or isinstance(v, str) else plain(v)
     r = state.runner
-    return Loaded(conv, target, consts, module.__doc__ or "", r.depth, r.signature, r.names)
+    names = dict(r.names, notebook=notes) if notes else r.names
+    return Loaded(conv, target, consts, module.__doc__ or "", r.depth, r.signature, names)
 
 
 def call(state, op, W, b, X, T):
@@ -211,7 +197,7 @@ def serve(req, rep):
 
 def main():
     req, rep, max_memory, cpu, ppid = map(int, sys.argv[1:6])
-    watch_parent(ppid)
+    tie_to_parent(ppid)  # ends with its parent, however the parent ends
     set_limits(max_memory, cpu)
     serve(req, rep)
 

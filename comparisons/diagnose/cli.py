@@ -2,30 +2,21 @@
 
 NAME is a function backprop(W, b, X, T) returning (dW, db) or (dW, db, delta), dicts keyed by
 the layer l = 2 … L (the lecture's convention); a class Network(sizes) with backprop(x, y)
-(Nielsen's); or a class with params W1, b1, … and gradient(x, t) (ゼロから作るDeep Learning's).
+(Nielsen's); a class with params W1, b1, … and gradient(x, t) (ゼロから作るDeep Learning's);
+a class with params and loss(X, y=None), or affine_/relu_forward and _backward (CS231n's);
+L_model_forward and L_model_backward (deeplearning.ai's).  FILE may be a .ipynb notebook.
 Without NAME the file says which.  Your code runs in a separate process with a time and a
 memory limit.  Exit 0: it agrees; 1: a wrong result; 2: no result, or unusable input.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 
-from comparisons.common.argtypes import int_at_least, positive_float
-from comparisons.diagnose.limits import DEFAULT_MAX_MEMORY, DEFAULT_TIMEOUT, parse_size
+from comparisons.common.argtypes import int_at_least
+from comparisons.diagnose.limits import DEFAULT_ARCHS, add_limits
 
 GALLERY_DOC = """`deltacheck gallery --out DIR`: diagnose every file of examples/mistakes/ and write DIR/mistakes.md."""
-
-DEFAULT_ARCHS = 6  # as comparisons.diagnose.run.DEFAULT_ARCHS, kept here so that --help imports nothing heavy
-
-
-def memory_size(text):
-    """An argparse type: '2G', '512M', '1.5GiB' or a number of bytes, at least 256M."""
-    try:
-        return parse_size(text)
-    except ValueError as e:
-        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def register(sub):
@@ -42,7 +33,7 @@ def register_diagnose(sub):
     p.add_argument("target", metavar="FILE.py[:NAME]", help="your file, and the function or class in it")
     p.add_argument(
         "--convention",
-        choices=["lecture", "nielsen", "dlfs", "cs231n-conv", "dlfs-conv"],
+        choices=["lecture", "nielsen", "dlfs", "cs231n", "dlai", "cs231n-conv", "dlfs-conv"],
         default=None,
         help="how your code is called (default: told by what the file defines)",
     )
@@ -72,19 +63,7 @@ def register_diagnose(sub):
         help="run only networks of these widths, each with K = 64, 1 and 10 (repeatable or comma-separated)",
     )
     p.add_argument("--seed", type=int_at_least(0), default=0, help="seed of the random networks and data (default 0)")
-    p.add_argument(
-        "--timeout",
-        type=positive_float,
-        default=DEFAULT_TIMEOUT,
-        help=f"seconds your code may run in all, import included (default {DEFAULT_TIMEOUT:g})",
-    )
-    p.add_argument(
-        "--max-memory",
-        type=memory_size,
-        default=DEFAULT_MAX_MEMORY,
-        metavar="SIZE",
-        help=f"address space of the process running your code, e.g. 512M (default {DEFAULT_MAX_MEMORY >> 30}G)",
-    )
+    add_limits(p)
     p.set_defaults(run=run_diagnose)
 
 

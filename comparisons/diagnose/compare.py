@@ -15,7 +15,6 @@ import numpy as np
 from comparisons.common.checks import compare
 from comparisons.common.spec import make_problem
 from comparisons.common.tolerances import gradient_tolerance
-from comparisons.diagnose.wording import delta_eq, delta_lead, lead, recurrence_wrong
 from torch_ref import TorchMLP
 
 TOL = gradient_tolerance(np.float64)
@@ -38,6 +37,7 @@ class Ref:
     a: dict
     L: int
     K: int
+    tol: object = TOL  # the bound: float64's, or float32's where the user's code computes in float32
 
 
 def reference(case):
@@ -64,30 +64,52 @@ class Check:
     note: str = ""  # status shape: the shape in the user's own terms ("nabla_b[-1] has shape (2,), expected (2, 1)")
 
 
+def delta_eq(l, L):
+    """The equation that makes δ^l: (4) at the output layer, (5) below it."""
+    return "4" if l == L else "5"
+
+
+def lead(eq, l, L=None):
+    """'eq (4) fails at the output layer l = 3: ' or 'eq (N) fails at layer l = 2: '."""
+    if eq == "4" and l == L:
+        return f"eq (4) fails at the output layer l = {L}: "
+    return f"eq ({eq}) fails at layer l = {l}: "
+
+
+def delta_lead(l, L):
+    """The lead for a wrong δ^l."""
+    return lead(delta_eq(l, L), l, L)
+
+
+def recurrence_wrong(l):
+    """The blame when δ^{l+1} agrees and δ^l does not."""
+    return f" while δ^{l + 1} agrees — the recurrence from layer {l + 1} to {l} is wrong"
+
+
 def rel_err(m, r):
     """max|m − r| / max|r| (absolute when r is all zero)."""
     return float(np.max(np.abs(m - r)) / max(float(np.max(np.abs(r))), 1e-300)) if r.size else 0.0
 
 
-def check(m, r):
-    """Classify ``m`` against the reference ``r``."""
+def check(m, r, tol=TOL):
+    """Classify ``m`` against the reference ``r`` within ``tol``."""
     if m is None:
         return Check("missing", np.inf, np.inf)
     if m.shape != r.shape:
-        if r.ndim == 2 and m.shape == r.shape[::-1] and compare(m.T, r, TOL).passed:
+        if r.ndim == 2 and m.shape == r.shape[::-1] and compare(m.T, r, tol).passed:
             return Check("transposed", np.inf, np.inf, m.shape)
         return Check("shape", np.inf, np.inf, m.shape)
     if not np.all(np.isfinite(m)):
         return Check("nonfinite", np.inf, np.inf, m.shape, bad=nonfinite_text(m))
-    res = compare(m, r, TOL)
+    res = compare(m, r, tol)
     err = rel_err(m, r)
     if res.passed:
         return Check("ok", err, res.tol_used, m.shape)
-    if r.ndim == 2 and r.shape[0] == r.shape[1] and compare(m.T, r, TOL).passed:
+    if r.ndim == 2 and r.shape[0] == r.shape[1] and compare(m.T, r, tol).passed:
         return Check("transposed", err, res.tol_used, m.shape)
     rr = float(np.sum(r * r))
     c = float(np.sum(m * r)) / rr if rr > 0 else 0.0
-    if c != 0 and abs(c - 1) > 1e-6 and compare(m, c * r, TOL).passed:
+    if c != 0 and abs(c - 1) > 1e-6 and compare(m, c * r, tol).passed:
         return Check("factor", err, res.tol_used, m.shape, c)
     return Check("value", err, res.tol_used, m.shape)
 
@@ -101,7 +123,7 @@ def nonfinite_text(m):
 
 def factor_text(c, K):
     """'−1', '1/K = 1/64', '2' or the number."""
-    for value, text in ((-1.0, "−1"), (1.0 / K, f"1/K = 1/{K}"), (2.0, "2"), (0.5, "1/2")):
+    for value, text in ((-1.0, "−1"), (1.0 / K, f"1/K = 1/{K}"), (float(K), f"K = {K}"), (2.0, "2"), (0.5, "1/2")):
         if abs(c - value) <= 1e-9 * abs(value):
             return text
     return f"{c:.4g}"
@@ -135,7 +157,7 @@ def phrase(name, l, c, ref):
 class Finding:
     """The first equation that fails on one network."""
 
-    eq: str  # "2", "3", "4", "5", "forward" or "" (unknown)
+    eq: str  # "2", "3", "4", "5", or "" (an exception: no equation)
     layer: int
     text: str  # the verdict sentence
     tensor: str  # delta, dW or db: the tensor whose check named the equation
@@ -150,7 +172,7 @@ def scan(out, ref, notes=None):
     for name, d in (("delta", delta), ("dW", dW), ("db", db)):
         if d is not None:
             for l in range(2, L + 1):
-                checks[name, l] = check(d.get(l), ref.__dict__[name][l])
+                checks[name, l] = check(d.get(l), ref.__dict__[name][l], ref.tol)
                 if checks[name, l].status == "shape":
                     checks[name, l].note = (notes or {}).get((name, l), "")
     grads_ok = all(c.status == "ok" for (n, _), c in checks.items() if n != "delta")
@@ -176,8 +198,12 @@ def _layer_finding(l, checks, ref, has_delta, grads_ok):
     cw, cb = checks["dW", l], checks["db", l]
     if cw.status == "ok" and cb.status == "ok":
         return None
-    mean = 1.0 / ref.K
-    if ref.K > 1 and all(c.status == "factor" and abs(c.factor - mean) <= 1e-9 * mean for c in (cw, cb)):
+    for_all = [c.factor for c in (cw, cb) if c.status == "factor"]
+    if (
+        ref.K > 1
+        and len(for_all) == 2
+        and any(all(abs(f - m) <= 1e-9 * m for f in for_all) for m in (1 / ref.K, ref.K))
+    ):
         return Finding("2", l, lead("2", l) + f"{phrase('dW', l, cw, ref)}, and db^{l} likewise (eq (3))", "dW", cw)
     wrong = ("value", "factor", "nonfinite", "missing")
     inferred = not has_delta and cw.status in wrong and cb.status in wrong
@@ -204,6 +230,14 @@ def _layer_finding(l, checks, ref, has_delta, grads_ok):
         return Finding("2", l, lead("2", l) + f"{phrase('dW', l, cw, ref)}{also}", "dW", cw)
     why = f"δ^{l} agrees" if has_delta else f"dW^{l} agrees"
     return Finding("3", l, lead("3", l) + f"{phrase('db', l, cb, ref)}; {why}", "db", cb)
+
+
+def lowest_precision(raw):
+    """np.float32 when any array in the user's result is float32 (or float16), else np.float64."""
+    if isinstance(raw, np.ndarray):
+        return np.float32 if raw.dtype.kind == "f" and raw.dtype.itemsize < 8 else np.float64
+    items = raw.values() if isinstance(raw, dict) else raw if isinstance(raw, (list, tuple)) else ()
+    return np.float32 if any(lowest_precision(v) is np.float32 for v in items) else np.float64
 
 
 def largest(checks):

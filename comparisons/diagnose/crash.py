@@ -1,23 +1,21 @@
-"""An exception inside the user's code, placed in an equation only on evidence.
+"""An exception inside the user's code: where it was raised and the shapes on that line, never a guessed equation.
 
-Two kinds of evidence: values the user's code had already written when it raised (δ^l rows,
-nabla_b entries, grads entries, a layer's dout), compared with autograd; and the line that
-raised, read for what it computes — its target's name, or the parameters it uses, resolved
-to a layer only through containers whose indexing is known (the lecture's dicts keyed by l,
-Nielsen's lists, ゼロから作る's 'W1' keys and the layers that hold params).  A layer that
-cannot be resolved is named by its tensors' shapes instead.
+The equation comes from values: the networks that run (every other one has equal widths, so
+a transposed W or a wrong layer index runs there and fails by its numbers) name it.  A crash
+alone is named by its traceback and the shapes of the arrays on the line that raised.
 """
 
 from __future__ import annotations
 
+import re
 import traceback
 from pathlib import Path
 
+import numpy as np
+
+from comparisons.common.limits import fmt_bytes
 from comparisons.diagnose.compare import Finding
-from comparisons.diagnose.evidence import evidence
 from comparisons.diagnose.isolation import NoResult
-from comparisons.diagnose.placement import place
-from comparisons.diagnose.wording import delta_eq, delta_lead, lead, recurrence_wrong
 
 MEMORY_ERRORS = ("MemoryError", "_ArrayMemoryError")
 
@@ -55,7 +53,7 @@ def no_result_of(raised, session):
     at = _at(raised, session)
     if raised.type in MEMORY_ERRORS:
         cap = session.child.max_memory if session is not None else 0
-        e = NoResult("memory", f"ran out of memory{at}: {raised.error} (under --max-memory {size_text(cap)})")
+        e = NoResult("memory", f"ran out of memory{at}: {raised.error} (under --max-memory {fmt_bytes(cap)})")
     elif raised.type == "RecursionError":
         e = NoResult("recursion", f"recursed without end{at}: {raised.error}")
     elif raised.type == "SystemExit":
@@ -68,64 +66,47 @@ def no_result_of(raised, session):
     return e
 
 
-def size_text(n):
-    """2147483648 -> '2 GiB', 536870912 -> '512 MiB'."""
-    for unit, shift in (("GiB", 30), ("MiB", 20)):
-        if n >= 1 << shift:
-            return f"{n / (1 << shift):g} {unit}"
-    return f"{n} bytes"
+OPERAND = re.compile(r"(?<![\w.])((?:self\.)?[A-Za-z_]\w*)(?:\[([\w\s+*'\"-]+)\])?")
 
 
-def crash_finding(raised, ref, session, settings=None):
-    """The Finding for an exception: equation and layer where the evidence tells, else eq ''."""
-    L = ref.L
+INDEX = re.compile(r"\s*(-?)\s*(\d+|\w+|'\w*'|\"\w*\")\s*(?:([+-])\s*(\d+))?\s*")
+
+
+def _index(text, ints):
+    """The value of an index such as l + 1, -l, 'W1' or 2, from the frame's ints; None otherwise."""
+    m = INDEX.fullmatch(text)
+    sign, atom, op, k = m.groups() if m else ("", "", "", "")
+    v = atom.strip("'\"") if atom[:1] in "'\"" and atom else int(atom) if atom.isdigit() else ints.get(atom)
+    if not isinstance(v, int):
+        return v if m and not (sign or op) else None
+    return (-v if sign else v) + (int(k) if op == "+" else -int(k) if op else 0)
+
+
+def shapes(raised):
+    """'delta[l + 1] (64, 2), W[3] (2, 3)': the arrays on the innermost line of the user's code that raised."""
+    if not raised.frames:
+        return ""
+    frame = raised.frames[-1]
+    ints = {k: v for k, v in frame.locals.items() if isinstance(v, int)}
+    out = {}
+    for m in OPERAND.finditer(frame.statement or frame.line):
+        v = frame.locals.get(m.group(1))
+        if m.group(2) and isinstance(v, (dict, list)):
+            try:
+                v = v[_index(m.group(2), ints)]
+            except (KeyError, IndexError, TypeError):
+                v = None
+        if isinstance(v, np.ndarray) and v.ndim:
+            out.setdefault(m.group(0), f"{m.group(0)} {tuple(v.shape)}")
+    return ", ".join(list(out.values())[:4])
+
+
+def crash_finding(raised, ref, session):
+    """The Finding for an exception: no equation, the line and the shapes on it."""
     callee = session.callee if session is not None else "backprop"
-    how = f"{callee} raises {raised.error.split(':')[0]}{_at(raised, session)}"
-    ev = evidence(raised, ref, session, settings)
-    # 1. a value already written for layer l that differs from autograd, every layer above it agreeing
-    for m in range(L, 1, -1):
-        state = ev.get(("delta", m))
-        if state is None:
-            break
-        ok, where = state
-        if not ok:
-            return Finding(
-                delta_eq(m, L),
-                m,
-                f"{delta_lead(m, L)}δ^{m}{where} already differs from ∂C/∂z^{m} when {how}{_above(m, L, ev)}",
-                "delta",
-            )
-    # 2. what the line that raised computes
-    kind, l, shapes = place(raised, ref, session)
-    if kind in ("dW", "db") and l:
-        eq = "2" if kind == "dW" else "3"
-        if ev.get(("delta", l), (False,))[0]:
-            tail = f"; δ^{l} agrees"
-        else:
-            tail = ""
-        return Finding(eq, l, lead(eq, l) + f"{how} computing {kind}^{l}{tail}", kind)
-    if kind == "delta" and l:
-        return Finding(delta_eq(l, L), l, f"{delta_lead(l, L)}{how} computing δ^{l}{_above(l, L, ev)}", "delta")
-    if kind == "delta" and ev.get(("delta", L), (False,))[0]:
-        with_shapes = f", with {shapes}" if shapes else ""
-        return Finding(
-            "5",
-            0,
-            f"eq (5) fails at a hidden layer: {how} computing δ{with_shapes}, while δ^{L} agrees",
-            "delta",
-        )
-    if kind == "forward":
-        where = f" at layer l = {l}" if l else ""
-        return Finding("forward", l, f"the forward pass fails{where}: {how}", "forward")
-    with_shapes = f" ({shapes})" if shapes and kind else ""
-    what = {"delta": " computing δ", "dW": " computing dW", "db": " computing db"}.get(kind, "")
-    return Finding("", l or 0, f"{how}{what}{with_shapes}", "")
+    on = shapes(raised)
+    text = f"{callee} raises {raised.error.split(':')[0]}{_at(raised, session)}" + (f", with {on}" * bool(on))
+    return Finding("", 0, text, "")
 
 
-def _above(l, L, ev):
-    if l < L and ev.get(("delta", l + 1), (False,))[0]:
-        return recurrence_wrong(l)
-    return ""
-
-
-__all__ = ["MEMORY_ERRORS", "crash_finding", "no_result_of", "size_text", "trace_lines"]
+__all__ = ["MEMORY_ERRORS", "crash_finding", "no_result_of", "trace_lines"]

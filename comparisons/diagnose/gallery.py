@@ -2,8 +2,8 @@
 
 Each gallery file declares its mistake in its docstring ("MISTAKE: …"), the equation it
 breaks (EXPECTED_EQUATION = "5") and, where it needs one, its cost (COST = "…").  The
-mistakes in examples/mistakes/ are the lecture's convention; those in nielsen/ and dlfs/ are
-written in the two textbooks' conventions, each beside its correct base file.  Paths are
+mistakes in examples/mistakes/ are the lecture's convention; those in nielsen/, dlfs/, cs231n/ and
+dlai/ are written in the two textbooks' and the two courses' conventions, each beside its correct base file.  Paths are
 shown relative to the repository, so the same arguments give the same bytes anywhere.
 """
 
@@ -24,6 +24,9 @@ CORRECT = {  # the correct base file of each convention, and what it is
     "correct.py": "none: the lecture's eqs (1)–(5), for comparison",
     "nielsen_style.py": "none: Nielsen's network2.py style, correct, for comparison",
     "dlfs_style.py": "none: ゼロから作るDeep Learning's TwoLayerNet style, correct, for comparison",
+    "cs231n/fc_net.py": "none: CS231n's FullyConnectedNet with its layer functions, correct, for comparison",
+    "cs231n/two_layer_net.py": "none: CS231n's TwoLayerNet, forward and backward inline, correct, for comparison",
+    "dlai/deep_nn.py": "none: deeplearning.ai's L_model_forward / L_model_backward, correct, for comparison",
 }
 
 

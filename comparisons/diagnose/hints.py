@@ -22,8 +22,6 @@ GENERIC = {
     "2": "usual causes: a^l where a^{l−1} belongs, the product in the wrong order (transposed), "
     "or the mean over k where C_T sums",
     "3": "usual causes: the bias gradient not summed over the examples k, or averaged where C_T sums",
-    "forward": "the forward pass z^l = W^l a^{l−1} + b^l comes first: "
-    "with examples as rows it reads a^{l−1} (W^l)ᵀ + b^l",
     "": "fix the exception first: the traceback below points at the line",
 }
 FACTOR = {
@@ -32,7 +30,9 @@ FACTOR = {
     "1/K": "averaged over the K examples where the lecture's C_T = Σ_k C_k sums them: use the sum, not the mean",
     "2": "off by a factor 2: C = ½ Σ (t − a)², so ∂C/∂a^L = a^L − t, without a 2",
     "1/2": "off by a factor 1/2: C = ½ Σ (t − a)² already has the ½ cancelled in ∂C/∂a^L = a^L − t",
+    "K": "the mean is missing: your loss is averaged over the K examples, so its gradients carry 1/K too",
 }
+MEAN_WHERE = {"cs231n": " (softmax_loss's dx / N)", "dlai": " (linear_backward's dW and db / m)"}
 
 
 MEAN_TWICE = (
@@ -49,26 +49,16 @@ SHAPE_ERRORS = ("shape", "aligned", "broadcast", "dimension", "size")
 
 
 def crash_hint(finding, raised, ref):
-    """The hint for an exception: the shapes the named equation works with, when shapes did not fit."""
-    l, eq, L = finding.layer, finding.eq, ref.L
-    if raised.type != "ValueError" or not any(w in raised.error for w in SHAPE_ERRORS) or not l:
-        return GENERIC.get(eq, GENERIC[""])
-    n = {m: ref.W[m].shape[0] for m in ref.W} | {1: ref.W[2].shape[1]}
-    if eq == "5":
-        return (
-            f"the shapes do not fit: eq (5) at l = {l} is (W^{l + 1})ᵀ δ^{l + 1} ⊙ σ'(z^{l}), with W^{l + 1} of "
-            f"shape (n_{l + 1}, n_{l}) = {ref.W[l + 1].shape} and δ^{l + 1}, σ'(z^{l}) of n_{l + 1} = {n[l + 1]} and "
-            f"n_{l} = {n[l]} entries per example; shapes that fit only when n_l = n_{{l+1}} mean a W not "
-            "transposed or a layer index off by one"
-        )
-    if eq == "2":
-        return (
-            f"the shapes do not fit: dW^{l} = (δ^{l})ᵀ a^{l - 1} is (n_{l}, K) times (K, n_{l - 1}) = "
-            f"{ref.dW[l].shape}, one row per unit of layer {l}"
-        )
-    if eq == "4":
-        return f"the shapes do not fit: δ^{L} has n_{L} = {n[L]} entries per example, as a^{L} and t"
-    return GENERIC.get(eq, GENERIC[""])
+    """The hint for an exception: the shapes of the lecture's tensors on this network, when shapes did not fit."""
+    if raised.type != "ValueError" or not any(w in raised.error for w in SHAPE_ERRORS):
+        return GENERIC[""]
+    n = [ref.W[2].shape[1]] + [ref.W[l].shape[0] for l in sorted(ref.W)]
+    return (
+        f"the shapes do not fit: on this network n = {tuple(n)} and K = {ref.K}; with the examples as rows "
+        "δ^l and z^l are (K, n_l), a^{l−1} is (K, n_{l−1}), W^l is (n_l, n_{l−1}), so eq (5) is δ^{l+1} W^{l+1} "
+        "⊙ σ'(z^l) and eq (2) is (δ^l)ᵀ a^{l−1}; shapes that fit only when n_l = n_{l+1} mean a W not transposed "
+        "or a layer index off by one"
+    )
 
 
 def _prime(case, l, ref):
@@ -86,7 +76,7 @@ def _delta_hypotheses(case, l, ref):
         if sp is not None:
             hyps.append(("an extra σ'(z^L) in eq (4): with this cost σ' cancels and δ^L = a^L − t", (A[L] - T) * sp))
             hyps.append(("σ' applied to a^L instead of z^L in eq (4)", (A[L] - T) * _prime_at(case, L, A[L])))
-        return hyps
+        return hyps + _formula_at_z(case, L, ref)
     D, Wn, sp = ref.delta[l + 1], ref.W[l + 1], _prime(case, l, ref)
     hyps = [(f"σ'(z^{l}) left out of eq (5): δ^{l} = (W^{l + 1})ᵀ δ^{l + 1} without ⊙ σ'(z^{l})", D @ Wn)]
     if Wn.shape[0] == Wn.shape[1]:
@@ -107,7 +97,18 @@ def _delta_hypotheses(case, l, ref):
             (f"W^L where W^{l + 1} belongs in eq (5): right only when l + 1 = L, i.e. for L = 3", (D @ ref.W[L]) * sp)
         )
     hyps.append((f"σ' applied to a^{l} instead of z^{l} in eq (5)", (D @ Wn) * _prime_at(case, l, A[l])))
-    return hyps
+    return hyps + _formula_at_z(case, l, ref)
+
+
+def _formula_at_z(case, l, ref):
+    """σ' written in terms of a (a(1 − a), 1 − a²) but given z: the cache holds Z, not σ(Z)."""
+    act, G = get_activation(case.spec.activations[l - 2]), _before_prime(case, l, ref)
+    if G is None or not act.elementwise:
+        return []
+    with np.errstate(all="ignore"):
+        H = G * act.prime(ref.z[l], ref.z[l])
+    what = f"σ'(z^{l}) written with a^{l} = σ(z^{l}) but given z^{l} (z(1 − z) where a(1 − a) belongs)"
+    return [(what + f" in eq ({4 if l == ref.L else 5})", H)]
 
 
 def _prime_at(case, l, x):
@@ -153,14 +154,14 @@ def _grad_hypotheses(name, l, case, ref):
     return hyps
 
 
-def _matches(m, h):
+def _matches(m, h, tol=TOL):
     with np.errstate(all="ignore"):
         return (
             m is not None
             and h is not None
             and m.shape == h.shape
             and np.all(np.isfinite(h))
-            and compare(m, h, TOL).passed
+            and compare(m, h, tol).passed
         )
 
 
@@ -174,7 +175,7 @@ def hint(finding, case, ref, out, session=None, settings=None, called=None):
         if key == "1/K" and settings is not None and settings.mean:
             return MEAN_TWICE
         if key in FACTOR:
-            return FACTOR[key] + SIGN_WHERE.get(conv, "") * (key == "−1")
+            return FACTOR[key] + SIGN_WHERE.get(conv, "") * (key == "−1") + MEAN_WHERE.get(conv, "") * (key == "K")
     updated = _updated(finding, case, ref, out, session, called)
     if updated:
         return updated
@@ -187,12 +188,15 @@ def hint(finding, case, ref, out, session=None, settings=None, called=None):
         )
     if c is not None and c.status == "shape" and finding.tensor == "db" and c.shape == (ref.K,) + ref.db[l].shape:
         return "sum eq (3) over the examples: ∂C_T/∂b^l = Σ_k δ^l[k], i.e. delta[l].sum(axis=0)"
-    by_units = c is not None and c.status == "shape" and finding.tensor == "db" and c.shape == (ref.K,) and ref.K > 1
-    if by_units and _matches(db.get(l), ref.delta[l].sum(axis=1)):
-        return "summed over the units (axis=1) where eq (3) sums over the examples k (axis=0): np.sum(dout, axis=0)"
+    by_units = c is not None and c.status == "shape" and finding.tensor == "db" and np.prod(c.shape) == ref.K > 1
+    if by_units and _matches(db.get(l).reshape(-1), ref.delta[l].sum(axis=1), ref.tol):
+        return (
+            "summed over the units where eq (3) sums over the examples k: over axis 0 with the examples as rows "
+            "(np.sum(dout, axis=0)), over axis 1 with the examples as columns (np.sum(dZ, axis=1, keepdims=True))"
+        )
     if c is not None and c.status == "nonfinite":
         return "NaN or inf: look for an exponential that overflows, a division by zero or a log(0) in that quantity"
-    if c is not None and c.status == "value" and c.err < 1e-4:
+    if c is not None and c.status == "value" and c.err < 1e-4 and ref.tol is TOL:
         return (
             f"the error is small ({c.err:.1g} relative) but far above float64 rounding: a float32 array or "
             "a low-precision step somewhere in the computation"
@@ -203,14 +207,16 @@ def hint(finding, case, ref, out, session=None, settings=None, called=None):
         if eq in ("4", "5"):
             for what, H in _delta_hypotheses(case, l, ref):
                 got = delta.get(l) if delta is not None else None
-                if _matches(got, H) or (
-                    delta is None and _matches(db.get(l), H.sum(axis=0)) and _matches(dW.get(l), H.T @ ref.a[l - 1])
+                if _matches(got, H, ref.tol) or (
+                    delta is None
+                    and _matches(db.get(l), H.sum(axis=0), ref.tol)
+                    and _matches(dW.get(l), H.T @ ref.a[l - 1], ref.tol)
                 ):
                     return f"your numbers match {what}"
         elif eq in ("2", "3") and c is not None:
             name = "db" if eq == "3" else "dW"
             for what, H in _grad_hypotheses(name, l, case, ref):
-                if _matches((db if name == "db" else dW).get(l), H):
+                if _matches((db if name == "db" else dW).get(l), H, ref.tol):
                     return f"your numbers match {what}"
     except (TypeError, ValueError):
         pass
@@ -226,7 +232,9 @@ def _updated(finding, case, ref, out, session, called):
     sp = _prime(case, l, ref)
     H = (ref.delta[l + 1] @ post[l + 1]) * sp if sp is not None and post[l + 1].shape == ref.W[l + 1].shape else None
     got = delta.get(l) if delta is not None else None
-    matched = H is not None and (_matches(got, H) or (delta is None and _matches(db.get(l), H.sum(axis=0))))
+    matched = H is not None and (
+        _matches(got, H, ref.tol) or (delta is None and _matches(db.get(l), H.sum(axis=0), ref.tol))
+    )
     lead = "your numbers match" if matched else "backprop changes the parameters while it runs:"
     return (
         f"{lead} W^{l + 1} updated inside backprop before the recurrence uses it — eq (5) needs "

@@ -6,11 +6,9 @@ Shared by the `deltacheck diagnose` command, the gallery and the Python API.
 from __future__ import annotations
 
 from comparisons.diagnose.cases import parse_sizes, plan
-from comparisons.diagnose.limits import DEFAULT_MAX_MEMORY, DEFAULT_TIMEOUT
+from comparisons.diagnose.limits import DEFAULT_ARCHS, DEFAULT_MAX_MEMORY, DEFAULT_TIMEOUT
 from comparisons.diagnose.session import Session
 from comparisons.diagnose.settings import resolve
-
-DEFAULT_ARCHS = 6
 
 
 def check(
@@ -40,6 +38,9 @@ def check(
         cases = plan(archs, seed, settings.activation, settings.cost, sizes, loaded.depth, settings.output)
         verdict = diagnose(session, cases, settings)
     verdict.output = session.output  # after the child has ended: its output is complete
+    if session.child.output.too_much.is_set():  # how much arrived before the stop varies: none of it is shown
+        verdict.output = ""
+    verdict.notes += [f"note: {target.shown}: {n}; the cells after it ran" for n in loaded.names.get("notebook", [])]
     if loaded.depth and not sizes:
         used = ", ".join(dict.fromkeys("-".join(map(str, c.spec.sizes)) for c in cases))
         verdict.notes.append(f"note: {loaded.signature} fixes the depth at L = {loaded.depth}: diagnosed on {used}")

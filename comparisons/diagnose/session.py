@@ -1,8 +1,7 @@
 """The user's code as diagnose sees it: loaded in a child process, called on one network at a time.
 
-``FILE.py[:NAME]`` names the file and, optionally, the function or class in it; without a name
-the file's ``backprop`` function, else its one class with ``backprop(x, y)`` (Nielsen) or
-``gradient(x, t)`` (ゼロから作るDeep Learning) is taken.  Anything that makes the code
+``FILE.py[:NAME]`` (or a notebook, ``FILE.ipynb``) names the file and, optionally, the function
+or class in it; without a name conventions.find picks what the file defines.  Anything that makes the code
 unusable (no file, no import, no target, a constructor that raises) is a UsageError in one
 line; a child that gives no answer at all raises isolation.NoResult.
 """
@@ -52,8 +51,8 @@ def parse_target(text, shown=None):
     shown = shown or file
     if not path.is_file():
         raise UsageError(f"{shown}: no such file" if not path.exists() else f"{shown}: not a file")
-    if path.suffix != ".py":  # what the child would find only after torch is imported here
-        raise UsageError(f"{shown}: cannot be imported as Python source")
+    if path.suffix not in (".py", ".ipynb"):  # what the child would find only after torch is imported here
+        raise UsageError(f"{shown}: cannot be imported as Python source (a .py file or a .ipynb notebook)")
     return Target(path.resolve(), name, shown)
 
 
@@ -101,16 +100,6 @@ class Session:
     def call(self, W, b, X, T):
         """Called or Raised for one network; UsageError when the code cannot be run on it."""
         reply = self.child.ask("call", W, b, X, T)
-        return self._check(reply, W)
-
-    def probe(self, W, b, X, T):
-        """What the class computes besides its gradient (forward pass, loss, cost), for detection; {} if none."""
-        reply = self.child.ask("probe", W, b, X, T)
-        if isinstance(reply, (Failed, Raised)):
-            return {"error": getattr(reply, "message", None) or reply.error}
-        return reply
-
-    def _check(self, reply, W):
         if isinstance(reply, Failed):
             raise UsageError(f"{self.target.shown}: {reply.message}")
         if isinstance(reply, Raised) and reply.stage == "build":
@@ -124,13 +113,16 @@ class Session:
             raise UsageError(f"{self.what}: no usable reply ({type(reply).__name__})")
         return reply
 
+    def probe(self, W, b, X, T):
+        """What the class computes besides its gradient (forward pass, loss, cost), for detection; {} if none."""
+        reply = self.child.ask("probe", W, b, X, T)
+        if isinstance(reply, (Failed, Raised)):
+            return {"error": getattr(reply, "message", None) or reply.error}
+        return reply
+
     def convert(self, called, sizes, scale):
         """The user's result as the lecture's (dW, db, delta or None, notes about shapes)."""
         return self.convention.convert(called.raw, list(sizes), self.what, self.loaded, scale)
-
-    def names(self, L):
-        """{('dW', 2): "nabla_w[-2]", …}: the user's names of the lecture's symbols ({} for the lecture's)."""
-        return self.convention.names(self.loaded, L)
 
     @property
     def output(self):

@@ -96,7 +96,7 @@ def resolve(session, activation=None, cost=None):
             chosen[key] = (const, f"{shown} sets {key}")
         else:
             chosen[key] = (None, "")
-    mean, detected = conv.NAME == "dlfs", {}
+    mean, detected = conv.MEAN, {}
     if conv.NAME != "lecture" and (chosen["ACTIVATION"][0] is None or chosen["COST"][0] is None or mean):
         detected, mean_found, how = _detect(session)
         for key in ("ACTIVATION", "COST"):
@@ -144,14 +144,17 @@ def _detect(session):
             out["ACTIVATION"] = h
             # ゼロから作る's predict gives the scores z^L (softmax is in the loss): only Nielsen's output σ is his own
             out["OUTPUT"] = o if o != h and session.convention.NAME == "nielsen" else None
-            method = "feedforward" if session.convention.NAME == "nielsen" else "predict"
-            how.append(f"σ = {h}{f' and {o} at the output' if out['OUTPUT'] else ''} found from {name}.{method}")
+            method = {"nielsen": "feedforward", "dlfs": "predict", "cs231n": "loss(X)"}.get(
+                session.convention.NAME, "L_model_forward"
+            )
+            src = method if session.convention.NAME == "dlai" else f"{name}.{method}"
+            how.append(f"σ = {h}{f' and {o} at the output' if out['OUTPUT'] else ''} found from {src}")
     if "cost_fn" in got:
         cost = _nielsen_cost(got, T)
         if cost:
             out["COST"] = cost
             how.append(f"the cost from {name}.cost = {got.get('cost_name')}")
-    if "loss" in got and session.convention.NAME == "dlfs":
+    if "loss" in got and session.convention.DEFAULT_COST == "cross_entropy":
         h = out.get("ACTIVATION") or session.convention.DEFAULT_ACTIVATION
         z, a = _forward(W, b, X, [h] * (L - 2) + ["softmax"])
         per_example = np.logaddexp.reduce(z[L], axis=1) - np.sum(T * z[L], axis=1)  # C_k, cross-entropy
@@ -161,8 +164,8 @@ def _detect(session):
         elif _close(got["loss"], per_example.sum(), LOSS_MATCH):
             mean = False
             how.append(f"{name}.loss is the sum over the batch, as C_T")
-    if mean is None and session.convention.NAME == "dlfs":
-        how.append(f"{name}.loss taken as the mean over the batch (no loss to check), so gradients × K")
+    if mean is None and session.convention.MEAN:
+        how.append("the loss taken as the mean over the batch, as the course has it, so gradients × K")
     return out, mean, how
 
 

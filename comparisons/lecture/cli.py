@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 import sys
 
-from comparisons.common.argtypes import int_at_least, positive_float
+from comparisons.common.argtypes import int_at_least, positive_float, widths
 from comparisons.common.errors import UsageError
 
 # The most gradient-descent steps run without --max-steps.  Every step's C_T is kept for both
@@ -42,6 +42,11 @@ def register(sub):
         help="network n_1-…-n_L on which path enumeration is checked against backprop (default 12-3-2, "
         "the lecture's, on its images); refused when it has too many paths",
     )
+    p.add_argument(
+        "--net",
+        metavar="FILE",
+        help="a lecturer's own small network (TOML or JSON, docs/lecture.md): its lesson, cross-checked, instead",
+    )
     p.add_argument("--verbose", action="store_true", help="print the measured times of path enumeration on stderr")
     p.add_argument(
         "--conv", action="store_true", help="instead: one 6×6 digit worked through a small CNN (δ per layer)"
@@ -53,11 +58,9 @@ def register(sub):
 def parse_sizes(text):
     """'12-3-2' as [12, 3, 2]; UsageError for anything else or a network path enumeration refuses."""
     try:
-        sizes = [int(s, 10) for s in text.split("-")]
-    except ValueError:
-        raise UsageError(f"--paths {text!r}: expected layer sizes like 12-3-2") from None
-    if len(sizes) < 2 or min(sizes) < 1:
-        raise UsageError(f"--paths {text!r}: expected at least two layer sizes, each >= 1")
+        sizes = list(widths(text))
+    except ValueError as e:
+        raise UsageError(f"--paths {e}") from None
     from comparisons.lecture.path_sum import check_size  # NumPy only: refused before torch is imported
 
     try:
@@ -91,6 +94,10 @@ def run(args):
         from comparisons.lecture.conv.cli import run_conv_lecture
 
         return run_conv_lecture(args)
+    if args.net is not None:
+        from comparisons.lecture.net.cli import run as net_run
+
+        return net_run(args)
     from comparisons.common.reportio import atomic_dir, check_out_dir
 
     check_steps(args.steps, args.max_steps)  # the arguments first: a bad one answers before torch is imported

@@ -78,3 +78,39 @@ FACTORED = (
 def math(tex):
     """A display-math block for GitHub Markdown."""
     return ["```math", tex, "```"]
+
+
+# 微分地獄 corrected, whole: the second term through output unit 2 takes ∂z_2^3/∂a_1^2 (= w_21^3).
+HELL_CORRECTED = HELL_PRINTED.replace(
+    r"\frac{\partial a_2^3[k]}{\partial z_2^3[k]} \frac{\partial z_1^3[k]}{\partial a_1^2[k]}",
+    r"\frac{\partial a_2^3[k]}{\partial z_2^3[k]} \color{green}{\frac{\partial z_2^3[k]}{\partial a_1^2[k]}}",
+)
+HELL_PRINTED_MARKED = HELL_PRINTED.replace(
+    r"\frac{\partial a_2^3[k]}{\partial z_2^3[k]} \frac{\partial z_1^3[k]}{\partial a_1^2[k]}",
+    r"\frac{\partial a_2^3[k]}{\partial z_2^3[k]} \color{red}{\frac{\partial z_1^3[k]}{\partial a_1^2[k]}}",
+)
+
+# Each of (2)–(5) obtained by the chain rule in one or two lines (as Nielsen ch. 2 does for BP1–BP4).
+DERIVATIONS = {
+    "(2)": r"\frac{\partial C}{\partial w_{ji}^l} = \frac{\partial C}{\partial z_j^l}\,"
+    r"\frac{\partial z_j^l}{\partial w_{ji}^l} = \delta_j^l\, a_i^{l-1}"
+    r"\qquad \Bigl(z_j^l = \sum_{i'} w_{ji'}^l a_{i'}^{l-1} + b_j^l \ \Rightarrow\ "
+    r"\frac{\partial z_j^l}{\partial w_{ji}^l} = a_i^{l-1}\Bigr)",
+    "(3)": r"\frac{\partial C}{\partial b_j^l} = \frac{\partial C}{\partial z_j^l}\,"
+    r"\frac{\partial z_j^l}{\partial b_j^l} = \delta_j^l \cdot 1",
+    "(4)": r"\delta_j^L = \frac{\partial C}{\partial z_j^L} = \frac{\partial C}{\partial a_j^L}\,"
+    r"\frac{\mathrm{d}a_j^L}{\mathrm{d}z_j^L} = (a_j^L - t_j)\,\sigma'(z_j^L)",
+    "(5)": r"\delta_i^l = \frac{\partial C}{\partial z_i^l} = \sum_j \frac{\partial C}{\partial z_j^{l+1}}\,"
+    r"\frac{\partial z_j^{l+1}}{\partial a_i^l}\,\frac{\mathrm{d}a_i^l}{\mathrm{d}z_i^l} "
+    r"= \Bigl(\sum_j \delta_j^{l+1} w_{ji}^{l+1}\Bigr)\,\sigma'(z_i^l)",
+}
+SIGMOID_BOUND = (
+    r"\sigma'(z) = \sigma(z)\bigl(1 - \sigma(z)\bigr) \le \tfrac14 = \sigma'(0)"
+    r"\qquad\Rightarrow\qquad |\delta_i^l| \le \tfrac14 \sum_j |\delta_j^{l+1}|\,|w_{ji}^{l+1}|"
+)
+SUM_GRADIENT = (
+    r"\frac{\partial C_{\mathrm{T}}}{\partial w} = \sum_{k=1}^{64} \frac{\partial C_k}{\partial w}"
+    r"\qquad\Rightarrow\qquad \eta\,\frac{\partial C_{\mathrm{T}}}{\partial w} = (64\,\eta)\,"
+    r"\frac{\partial}{\partial w}\Bigl(\frac{1}{64}\sum_{k=1}^{64} C_k\Bigr)"
+)
+UPDATE_W11 = r"w_{11}^2 \leftarrow w_{11}^2 - \eta\,\frac{\partial C_{\mathrm{T}}}{\partial w_{11}^2}"

@@ -44,3 +44,35 @@ def tr(S, name):
 def arch(sizes):
     """12-3-2 style."""
     return "-".join(map(str, sizes))
+
+
+def four(x):
+    """A value of the lesson, to 4 significant digits (what one carries on a pocket calculator)."""
+    if x == 0:
+        return "0"
+    s = f"{x:#.4g}"
+    return s[:-1] if s.endswith(".") else s
+
+
+def png(name, lang):
+    """The figure ``name`` in the report's language: name.png, or name.ja.png with Japanese labels."""
+    return f"{name}.png" if lang == "en" else f"{name}.ja.png"
+
+
+def signed(terms, fmt=None):
+    """A sum written as on paper: ``terms`` are (number, rest) pairs, each number's sign becomes + or −.
+
+    signed([(0.5, ""), (-0.25, " × 2")]) is "0.5000 − 0.2500 × 2"; ``fmt`` formats a number (default ``four``).
+    """
+    fmt = fmt or four
+    out = []
+    for n, (x, rest) in enumerate(terms):
+        body = f"{fmt(abs(x))}{rest}"
+        out.append((f"−{body}" if x < 0 else body) if n == 0 else f"{'−' if x < 0 else '+'} {body}")
+    return " ".join(out)
+
+
+def par(x, fmt=None):
+    """``fmt(x)`` (default ``four``) as a factor after ×: a negative number in parentheses."""
+    fmt = fmt or four
+    return f"({fmt(x)})" if x < 0 else fmt(x)

@@ -1,4 +1,4 @@
-"""The lecture report's files: two Markdown texts, seven CSVs and three plots, written into a stage."""
+"""The lecture report's files: two Markdown texts, seven CSVs and five figures per language, written into a stage."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import pandas as pd
 import torch
 
 from comparisons.common.reportio import write_csv, write_text
+from comparisons.lecture import diagrams
 from comparisons.lecture import plots as lecture_plots
+from comparisons.lecture.markdown import png
 from comparisons.lecture.text import render
 
 MD = {"en": "lecture.md", "ja": "lecture.ja.md"}
@@ -22,7 +24,12 @@ CSV = [
     "lecture_equations.csv",
     "lecture_paths.csv",
 ]
-PNG = ["lecture_dataset.png", "lecture_training.png", "lecture_paths.png"]
+FIGURES = ["lecture_dataset", "lecture_training", "lecture_paths", "lecture_network", "lecture_graph"]
+
+
+def pngs(langs):
+    """The figure files of ``langs``: name.png for English, name.ja.png (Japanese labels) for Japanese."""
+    return [png(name, lang) for lang in langs for name in FIGURES]
 
 
 def images_table(r):
@@ -67,7 +74,7 @@ def parameters_table(r):
 
 def write(stage, r, langs):
     """Every file of the report into ``stage``; returns the file names."""
-    files = [MD[lang] for lang in langs] + CSV + PNG
+    files = [MD[lang] for lang in langs] + CSV + pngs(langs)
     write_csv(images_table(r), stage / "lecture_dataset.csv")
     write_csv(parameters_table(r), stage / "lecture_parameters.csv")
     write_csv(r.training.costs, stage / "lecture_training.csv")
@@ -88,9 +95,14 @@ def write(stage, r, langs):
     write_csv(pd.DataFrame(factors), stage / "lecture_hell_factors.csv")
     write_csv(r.equations, stage / "lecture_equations.csv")
     write_csv(r.cost_table, stage / "lecture_paths.csv")
-    lecture_plots.dataset(r.X, r.digits, stage / "lecture_dataset.png")
-    lecture_plots.training(r.training.costs, r.eta, stage / "lecture_training.png")
-    lecture_plots.path_cost(r.cost_table, r.times, stage / "lecture_paths.png")
+    w = r.worked
+    for lang in langs:
+        lecture_plots.dataset(r.X, r.digits, stage / png("lecture_dataset", lang), lang)
+        lecture_plots.training(r.training.costs, r.eta, stage / png("lecture_training", lang), lang)
+        lecture_plots.path_cost(r.cost_table, r.times, stage / png("lecture_paths", lang), lang)
+        a, delta = {1: w.x, 2: w.a2, 3: w.a3}, {2: w.delta2, 3: w.delta3}
+        diagrams.network(r.initial.sizes, r.initial.W, a, delta, stage / png("lecture_network", lang), lang, k=w.k)
+        diagrams.computational_graph(stage / png("lecture_graph", lang), lang)
     versions = dict(py=platform.python_version(), np=np.__version__, torch=torch.__version__)
     for lang in langs:
         write_text(stage / MD[lang], render(r, lang, versions, files))

@@ -8,9 +8,9 @@ import pandas as pd
 
 from comparisons.lecture import chain_rule_slide as hell
 from comparisons.lecture import data as lecture_data
+from comparisons.lecture import dynamics, oracles
 from comparisons.lecture import enumeration_cost as paths_cost
 from comparisons.lecture import equations as lecture_equations
-from comparisons.lecture import oracles
 from comparisons.lecture import path_sum as paths
 from comparisons.lecture import training as lecture_train
 from comparisons.lecture import worked as lecture_worked
@@ -43,6 +43,9 @@ class LectureRun:
     paths_passed: bool
     cost_table: pd.DataFrame
     times: dict  # (width, depth) -> (seconds by paths, seconds by backprop): not deterministic
+    rises: dynamics.Rises  # the steps at which C_T went up
+    saturation: tuple  # (dynamics.Saturation at the initial weights, after training)
+    gradient_cost: dynamics.Cost  # multiply-adds per image for the whole gradient, three ways
 
     @property
     def X(self):
@@ -146,7 +149,7 @@ def run(command, eta, steps, seed, paths_sizes, progress=False):
         no_hidden=lecture_train.no_hidden_layer(seed, eta, steps, X, T, digits, (held.X, held.digits)),
         initial=initial,
         gradient=initial.gradients(X, T),
-        worked=lecture_worked.work(initial, X, T),
+        worked=lecture_worked.work(initial, X, T, eta),
         training=training,
         hell_initial=hell.evaluate(initial, X, T, o_init["autograd"]["gW"]),
         hell_trained=hell.evaluate(trained, X, T, o_trained["autograd"]["gW"]),
@@ -157,4 +160,7 @@ def run(command, eta, steps, seed, paths_sizes, progress=False):
         paths_passed=worst.passed,
         cost_table=cost_table,
         times=times,
+        rises=dynamics.rises(training.costs["C_T_manual_bp"]),
+        saturation=(dynamics.saturation(initial, X, T), dynamics.saturation(trained, X, T)),
+        gradient_cost=dynamics.gradient_cost(lecture_train.SIZES),
     )

@@ -13,6 +13,7 @@ on that image's vectors, as one would on paper:
 
 with σ'(z) = σ(z)(1 − σ(z)).  The two corrected 微分地獄 terms of the same image are
 (δ_1^3 w_11^3 + δ_2^3 w_21^3) σ'(z_1^2) x_1 once factored: the chain rule becomes the recurrence.
+Summed over k it is ∂C_T/∂w_11^2, and one update w_11^2 ← w_11^2 − η ∂C_T/∂w_11^2 ends the example.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import numpy as np
 
 from comparisons.common.checks import compare
 from comparisons.common.tolerances import GRAD_F64
+from manual_bp import MLP, SGD
 
 
 def sigmoid(z):
@@ -56,7 +58,10 @@ class Worked:
     factored: float  # (δ_1^3 w_11^3 + δ_2^3 w_21^3) σ'(z_1^2) x_1
     contributions: np.ndarray  # (K,): δ_1^2[k] x_1[k] for every image, manual_bp's δ
     total: float  # Σ_k of them: ∂C_T/∂w_11^2
-    agrees_with_manual_bp: bool  # δ^2, δ^3 of image k equal manual_bp's to GRAD_F64
+    eta: float  # η
+    w11: float  # w_11^2 before the update
+    w11_new: float  # w_11^2 − η ∂C_T/∂w_11^2
+    agrees_with_manual_bp: bool  # δ^2, δ^3 of image k and the updated w_11^2 equal manual_bp's to GRAD_F64
 
 
 def first_with_x1(X):
@@ -67,7 +72,7 @@ def first_with_x1(X):
     return int(lit[0]) + 1
 
 
-def work(net, X, T, k=None):
+def work(net, X, T, eta, k=None):
     """The worked example for image ``k`` (1-based; default: the first with x_1 ≠ 0) at ``net``'s weights."""
     k = first_with_x1(X) if k is None else k
     x, t = X[k - 1], T[k - 1]  # (12,), (2,)
@@ -85,6 +90,10 @@ def work(net, X, T, k=None):
     deltas = net.deltas(X, T)  # manual_bp, every image: the sum over k and the cross-check
     ok = compare(delta2, deltas[2][k - 1], GRAD_F64).passed and compare(delta3, deltas[3][k - 1], GRAD_F64).passed
     contributions = deltas[2][:, 0] * X[:, 0]  # (K,): (2) for w_11^2, image by image
+    w11_new = W2[0, 0] - eta * contributions.sum()  # the update Δw_11^2 = −η ∂C_T/∂w_11^2, by hand
+    stepped = MLP(net.W, net.b, net.activations, net.cost.name)
+    SGD(eta).step(stepped, *stepped.gradients(X, T))  # manual_bp's own first step
+    ok = ok and compare(w11_new, stepped.W[2][0, 0], GRAD_F64).passed
     return Worked(
         k=k,
         x=x,
@@ -108,5 +117,8 @@ def work(net, X, T, k=None):
         factored=float((delta3[0] * W3[0, 0] + delta3[1] * W3[1, 0]) * sp2[0] * x[0]),
         contributions=contributions,
         total=float(contributions.sum()),
+        eta=float(eta),
+        w11=float(W2[0, 0]),
+        w11_new=float(w11_new),
         agrees_with_manual_bp=ok,
     )

@@ -206,8 +206,8 @@ def run_check(args):
                 + (f" (first at step {int(bad['step'].min())}: {bad['caught_by'].iloc[0]})" if len(bad) else "")
                 + (f", {len(kinks)} relu kinks recomputed with torch's branch" if len(kinks) else "")
                 + (f", {len(skipped)} not compared (torch's state overflowed)" if len(skipped) else "")
-                + f"; worst step uses {traj['tol_used'].max():.3g} of its bound"
-                + f"; free runs' drift after the last step {traj['drift'].iloc[-1]:.3g}"
+                + f"; the worst step compared uses {traj.loc[traj['status'] != 'not compared', 'tol_used'].max():.3g} "
+                "of its bound" + f"; free runs' drift after the last step {traj['drift'].iloc[-1]:.3g}"
             )
     ok = bool(grads["passed"].all() and traj["passed"].all())
     print("PASS" if ok else "FAIL")

@@ -100,15 +100,18 @@ def path_rows(archs, spec, fresh, X, T, batches, torch_traj):
         return rows, np.full((steps, G), np.nan)
     W0, b0 = fresh().params()
     C_r, limit = torch_costs(spec, snaps, W0, b0, X, T)
-    used, err = agree(history.T, C_r.T, limit.T, float(np.finfo(np.dtype(spec.dtype)).max))
-    finite = np.isfinite(snaps).all(axis=-1)  # (steps, G): where train()'s parameters are numbers
+    # Compared where there is something to compare: train()'s parameters, torch's C_T there and its bound finite.
+    compared = np.isfinite(snaps).all(axis=-1) & np.isfinite(C_r) & np.isfinite(limit)  # (steps, G)
+    C_m = np.where(compared, history, 0.0)
+    used, err = agree(C_m.T, np.where(compared, C_r, 0.0).T, limit.T, float(np.finfo(np.dtype(spec.dtype)).max))
     for g, arch in enumerate(archs):
         ok = used[g] <= 1.0
-        n = int(finite[:, g].sum())
-        note = "" if n == steps else f"; train()'s parameters overflowed, C_T compared at the {n} steps before"
-        rows[g].append(row(arch, "train() C_T", 0, f"{steps}", "" if ok else "path",
-                           ("" if ok else "train()'s C_T history differs from torch's C_T at the same parameters")
-                           + note, max_abs_err=float(err[g]), tol_used=float(used[g])))  # fmt: skip
+        n = int(compared[:, g].sum())
+        text = [] if ok else ["train()'s C_T history differs from torch's C_T at the same parameters"]
+        if n < steps:
+            text.append(f"compared at {n} of {steps} steps (train()'s parameters or torch's C_T overflowed)")
+        rows[g].append(row(arch, "train() C_T", 0, f"{steps}", "" if ok else "path", "; ".join(text),
+                           max_abs_err=float(err[g]), tol_used=float(used[g])))  # fmt: skip
     with np.errstate(all="ignore"):
         scale = np.maximum(np.abs(torch_traj).max(axis=-1), np.finfo(np.float64).tiny)
         drift = np.abs(snaps.astype(np.float64) - torch_traj).max(axis=-1) / scale  # (steps, G), relative

@@ -361,14 +361,14 @@ MUTATIONS = (
         "1e-9 in one entry (float64)",
         "the largest entry of ∂C_T/∂W^L off by a factor 1 + 1e−9",
         _one_entry(1 + 1e-9),
-        ("value", "path"),
+        ("value",),
         "float64",
     ),
     Mutation(
         "1e-5 in one entry (float32)",
         "the largest entry of ∂C_T/∂W^L off by a factor 1 + 1e−5",
         _one_entry(np.float32(1 + 1e-5)),
-        ("oracle", "path"),
+        ("value", "oracle"),
         "float32",
     ),
     Mutation(

@@ -15,10 +15,10 @@ import pandas as pd
 import torch
 
 from comparisons.common.errors import UsageError
+from comparisons.common.lifeline import tie_to_parent
 from comparisons.sweep.budget import CLUSTER_WINDOW, POOL_CHUNK, POOL_WINDOW
 from comparisons.sweep.console import Bar, quiet
 from comparisons.sweep.harness import GRAD_COLUMNS, STEP_COLUMNS, check_family
-from comparisons.sweep.lifeline import tie_to_parent
 
 CONNECT_TIMEOUT = "10s"  # how long --scheduler ADDRESS waits for the scheduler before giving up
 

@@ -15,14 +15,14 @@ import inspect
 import numpy as np
 
 from comparisons.common.errors import UsageError
-from comparisons.diagnose.conventions.base import Unusable, changed, returned_names
+from comparisons.diagnose.conventions.base import Unusable, build_roles, changed, returned_names
 from comparisons.diagnose.conventions.lecture import as_array
 from comparisons.diagnose.wire import Called, Opaque, plain
 
 NAME = "dlfs"
+MEAN = True  # gradient(x, t) is of the loss averaged over the batch
 DEFAULT_ACTIVATION = "relu"  # chapter 5's TwoLayerNet: Affine, Relu, Affine, SoftmaxWithLoss
 DEFAULT_COST = "cross_entropy"
-POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
 
 
 def accepts(obj):
@@ -30,85 +30,29 @@ def accepts(obj):
     return inspect.isclass(obj) and callable(getattr(obj, "gradient", None))
 
 
-def _roles(cls, name):
-    """The constructor's required arguments as 'input', 'output', 'hidden' or 'hidden_list', in order."""
-    try:
-        params = list(inspect.signature(cls).parameters.values())
-    except (TypeError, ValueError):
-        params = []
-    required = [p for p in params if p.kind in POSITIONAL and p.default is p.empty]
-    roles = (
-        ["input"]
-        + [
-            "hidden_list" if "list" in p.name.lower() or p.name.lower().endswith("sizes") else "hidden"
-            for p in required[1:-1]
-        ]
-        + ["output"]
-    )
-    if len(required) < 2 or roles.count("hidden_list") > 1:
-        sig = ", ".join(p.name for p in required)
-        raise Unusable(
-            f"cannot tell how to build {name}({sig}): the dlfs convention builds "
-            f"{name}(input_size, hidden_size, output_size) or {name}(input_size, hidden_size_list, output_size)"
-        )
-    return roles, [p.name for p in required]
-
-
 class Runner:
-    """Child side: builds the class for the sizes, writes params in, calls gradient(x, t) once."""
+    """Child side: builds the class for the sizes, writes (W^l)ᵀ and b^l into params, asks for its gradients once."""
+
+    METHOD, FIXED = "gradient", {}
 
     def __init__(self, cls, name):
-        if not accepts(cls):
-            raise Unusable(f"{name} is not a class with a gradient(x, t) method")
-        try:
-            inspect.signature(cls.gradient).bind(None, None, None)
-        except TypeError:
-            raise Unusable(f"{name}.gradient must take (x, t), as in ゼロから作るDeep Learning") from None
-        except ValueError:
-            pass
+        if not callable(getattr(cls, self.METHOD, None)):
+            raise Unusable(f"{name} is not a class with a {self.METHOD} method")
         self.cls, self.name = cls, name
-        self.roles, arg_names = _roles(cls, name)
-        self.depth = 0 if "hidden_list" in self.roles else len(self.roles)  # TwoLayerNet: L = 3
-        self.signature = f"{name}({', '.join(arg_names)})"
-        self.names = {"returns": (returned_names(cls.gradient) + ["grads"])[:1]}
-
-    def args(self, sizes):
-        """The constructor's arguments for ``sizes``."""
-        hidden = list(sizes[1:-1])
-        out = []
-        for role in self.roles:
-            if role == "input":
-                out.append(int(sizes[0]))
-            elif role == "output":
-                out.append(int(sizes[-1]))
-            elif role == "hidden_list":
-                out.append([int(n) for n in hidden])
-            else:
-                out.append(int(hidden.pop(0)))
-        return out
+        self.kwargs, self.depth, self.signature, built = build_roles(cls, name, **self.FIXED)  # TwoLayerNet: L = 3
+        returned = returned_names(getattr(cls, self.METHOD))
+        self.names = {"returns": [returned[-1] if returned else "grads"], "built": built}
 
     def build(self, sizes):
         """The user's network for ``sizes``, its params checked against the convention."""
-        net = self.cls(*self.args(sizes))
+        net = self.cls(**self.kwargs(sizes))
         self.check(net, sizes)
         return net
 
     def check(self, net, sizes):
         """Unusable unless net.params holds W1, b1, … of the convention's shapes."""
-        label = f"{self.name}({', '.join(map(repr, self.args(sizes)))})"
-        params = getattr(net, "params", None)
-        if not isinstance(params, dict):
-            raise Unusable(f"{label}.params must be a dict of W1, b1, …, got {type(params).__name__}")
-        for i in range(1, len(sizes)):
-            for key, want in ((f"W{i}", (sizes[i - 1], sizes[i])), (f"b{i}", (sizes[i],))):
-                arr = params.get(key)
-                if not isinstance(arr, np.ndarray) or arr.size != int(np.prod(want)) or arr.ndim > 2:
-                    raise Unusable(
-                        f"{label}.params[{key!r}] has shape {np.shape(arr) if arr is not None else 'none (missing)'}"
-                        f"; the dlfs convention has {'(n_{l-1}, n_l)' if key[0] == 'W' else '(n_l,)'} = {want}"
-                    )
-                if key[0] == "W" and arr.shape != want:
-                    raise Unusable(f"{label}.params[{key!r}] has shape {arr.shape}; the dlfs convention has {want}")
+        shown = ", ".join(f"{k}={v!r}" for k, v in self.kwargs(sizes).items() if k != "dtype")
+        check_params(net, sizes, f"{self.name}({shown})", NAME)
 
     def write(self, net, W, b):
         """(W^l)ᵀ and b^l into the user's own arrays: the layers that refer to them see the new values."""
@@ -118,17 +62,21 @@ class Runner:
             net.params[f"W{l - 1}"][...] = W[l].T
             net.params[f"b{l - 1}"][...] = b[l].reshape(net.params[f"b{l - 1}"].shape)
 
+    def gradients(self, net, X, T):
+        """gradient(X, T) with one-hot T."""
+        return net.gradient(X, T)
+
     def call(self, net, W, b, X, T):
-        """gradient(X, T) as returned; the parameters it changed."""
-        L = max(W)
+        """The gradients as returned; the parameters the call changed."""
         self.write(net, W, b)
-        grads = plain(net.gradient(X.copy(), T.copy()))
+        grads = plain(self.gradients(net, X.copy(), T.copy()))
         mutated, post = [], {}
-        for l in range(2, L + 1):
-            if changed(W[l].T, net.params[f"W{l - 1}"]):
+        for l in range(2, max(W) + 1):
+            w, v = net.params[f"W{l - 1}"], net.params[f"b{l - 1}"]
+            if changed(W[l].T.astype(w.dtype), w):  # in the user's dtype: float32 params are not changed by rounding
                 mutated.append(f"params['W{l - 1}']")
-                post[l] = np.array(net.params[f"W{l - 1}"], dtype=np.float64).T
-            if changed(b[l], np.ravel(net.params[f"b{l - 1}"])):
+                post[l] = np.array(w, dtype=np.float64).T
+            if changed(b[l].astype(v.dtype), np.ravel(v)):
                 mutated.append(f"params['b{l - 1}']")
         return Called(grads, mutated, post)
 
@@ -141,6 +89,23 @@ class Runner:
         if callable(getattr(net, "loss", None)):
             out["loss"] = plain(net.loss(X.copy(), T.copy()))
         return out
+
+
+def check_params(net, sizes, label, conv):
+    """Unusable unless net.params holds W1, b1, … as (n_{l−1}, n_l) and (n_l,): ゼロから作る's and CS231n's layout."""
+    params = getattr(net, "params", None)
+    if not isinstance(params, dict):
+        raise Unusable(f"{label}.params must be a dict of W1, b1, …, got {type(params).__name__}")
+    for i in range(1, len(sizes)):
+        for key, want in ((f"W{i}", (sizes[i - 1], sizes[i])), (f"b{i}", (sizes[i],))):
+            arr = params.get(key)
+            if not isinstance(arr, np.ndarray) or arr.size != int(np.prod(want)) or arr.ndim > 2:
+                raise Unusable(
+                    f"{label}.params[{key!r}] has shape {np.shape(arr) if arr is not None else 'none (missing)'}"
+                    f"; the {conv} convention has {'(n_{l-1}, n_l)' if key[0] == 'W' else '(n_l,)'} = {want}"
+                )
+            if key[0] == "W" and arr.shape != want:
+                raise Unusable(f"{label}.params[{key!r}] has shape {arr.shape}; the {conv} convention has {want}")
 
 
 def convert(raw, sizes, what, loaded, scale):
@@ -191,10 +156,3 @@ def names(loaded, L):
         out["dW", l], out["db", l] = f"{g}['W{l - 1}']", f"{g}['b{l - 1}']"
         out["W", l], out["b", l] = f"params['W{l - 1}']", f"params['b{l - 1}']"
     return out
-
-
-def layer_of_param(key):
-    """'W2' -> ('W', 3): the lecture's symbol and layer of a params key; None for others."""
-    if isinstance(key, str) and len(key) > 1 and key[0] in "Wb" and key[1:].isdigit():
-        return key[0], int(key[1:]) + 1
-    return None

@@ -17,11 +17,34 @@ from comparisons.diagnose.wire import Called, Opaque, plain
 NAME = "lecture"
 DEFAULT_ACTIVATION = "sigmoid"
 DEFAULT_COST = "squared_error"
+MEAN = False  # the user's sums are C_T's
 
 
 def accepts(obj):
-    """A plain function (or any callable that is not a class)."""
-    return callable(obj) and not inspect.isclass(obj)
+    """A function (or any callable that is not a class) that takes (W, b, X, T)."""
+    return callable(obj) and not inspect.isclass(obj) and runnable(obj)
+
+
+def why_not(fn):
+    """Why ``fn`` cannot be called as backprop(W, b, X, T): '' when it can."""
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return ""  # no signature to inspect (a builtin): the call will tell
+    if any(p.kind == p.VAR_POSITIONAL for p in params):
+        return ""
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    required = [p for p in params if p.default is p.empty and p.kind != p.VAR_KEYWORD]
+    if len(positional) < 4 or any(p.default is not p.empty for p in positional[:4]):
+        return f"does not take four arguments (W, b, X, T): its parameters are ({', '.join(p.name for p in params)})"
+    if len(required) > 4:
+        return f"needs {len(required)} arguments ({', '.join(p.name for p in required)}), not (W, b, X, T)"
+    return ""
+
+
+def runnable(fn):
+    """True when ``fn`` takes (W, b, X, T) without a default standing in for one of them."""
+    return not why_not(fn)
 
 
 class Runner:
@@ -31,14 +54,10 @@ class Runner:
     signature = ""
 
     def __init__(self, fn, name):
-        if not accepts(fn):
+        if not callable(fn) or inspect.isclass(fn):
             raise Unusable(f"{name} is not a function")
-        try:
-            inspect.signature(fn).bind(None, None, None, None)
-        except TypeError:
-            raise Unusable(f"{name} must take four arguments (W, b, X, T)") from None
-        except ValueError:
-            pass  # no signature to inspect (a builtin): the call will tell
+        if why_not(fn):
+            raise Unusable(f"{name} {why_not(fn)}")
         self.fn = fn
         self.names = {}
 

@@ -21,6 +21,7 @@ from comparisons.diagnose.wire import Called, Opaque, plain
 
 NAME = "nielsen"
 DEFAULT_ACTIVATION = "sigmoid"
+MEAN = False  # backprop(x, y) is of one example
 DEFAULT_COST = "squared_error"  # network.py's cost_derivative: a − y, the quadratic cost
 
 
@@ -199,31 +200,4 @@ def names(loaded, L):
         i = l - L - 1  # the negative index Nielsen's loop uses: W^L is weights[-1]
         out["dW", l], out["db", l] = f"{nw}[{i}]", f"{nb}[{i}]"
         out["W", l], out["b", l] = f"self.weights[{i}]", f"self.biases[{i}]"
-    return out
-
-
-def containers(loaded, L):
-    """Lists of the user's code indexed by layer: name -> (the lecture's symbol, layer of index 0, length)."""
-    nb, nw = loaded.names.get("returns", ["nabla_b", "nabla_w"])
-    return {
-        "self.weights": ("W", 2, L - 1),
-        "self.biases": ("b", 2, L - 1),
-        nw: ("dW", 2, L - 1),
-        nb: ("db", 2, L - 1),
-        "zs": ("z", 2, L - 1),
-        "activations": ("a", 1, L),
-    }
-
-
-def written_deltas(frame, loaded, ref, k):
-    """{l: (δ^l[k] as the user wrote it, where)} from nabla_b, which Nielsen's backprop fills with δ^l."""
-    nb = loaded.names.get("returns", ["nabla_b"])[0]
-    part = frame.locals.get(nb)
-    out = {}
-    if not isinstance(part, list) or k < 0:
-        return out
-    for i, v in enumerate(part[: ref.L - 1]):
-        l = i + 2
-        if isinstance(v, np.ndarray) and v.size == ref.delta[l].shape[1] and np.any(v != 0):
-            out[l] = (v.reshape(-1).astype(np.float64), f"{nb}[{i - (ref.L - 1)}]")
     return out
