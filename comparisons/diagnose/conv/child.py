@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from comparisons.diagnose.child import State, raised, set_limits, watch_parent
+from comparisons.common.lifeline import tie_to_parent
+from comparisons.diagnose.child import State, raised, set_limits
 from comparisons.diagnose.conv import styles
 from comparisons.diagnose.conv.detect import conv_style
 from comparisons.diagnose.conventions.base import Unusable
@@ -82,7 +83,7 @@ def serve(req, rep):
 
 def main():
     req, rep, max_memory, cpu, ppid = map(int, sys.argv[1:6])
-    watch_parent(ppid)
+    tie_to_parent(ppid)  # ends with its parent, however the parent ends
     set_limits(max_memory, cpu)
     serve(req, rep)
 
