@@ -233,11 +233,9 @@ def _check_batch(i, idx, K):
 
 
 def check_net(net, what="net"):
-    """A manual_bp network: an MLP, or a Family of them."""
-    from .network import MLP  # here: network imports this module
-
-    if not isinstance(net, MLP):
-        raise WrongType(f"{what} must be a manual_bp.MLP (or Family), got {type(net).__name__}")
+    """A manual_bp network: an MLP, a Family of them, or a CNN — parameters in the dicts ``W`` and ``b``."""
+    if not (isinstance(getattr(net, "W", None), dict) and isinstance(getattr(net, "b", None), dict)):
+        raise WrongType(f"{what} must be a manual_bp network (MLP, Family or CNN), got {type(net).__name__}")
     return net
 
 

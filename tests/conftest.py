@@ -4,6 +4,7 @@ import os
 import pathlib
 import sys
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 # tests/strategies.py (hypothesis strategies, a test-only dependency) is imported as `strategies`:
@@ -37,3 +38,14 @@ def pytest_terminal_summary(terminalreporter):
                     f"{dtype}: max abs err {abs_err:.3g}, max elementwise rel err "
                     f"{rel_err:.3g}, max fraction of the tolerance {used:.3g}"
                 )
+
+
+@pytest.fixture
+def one_torch_thread():
+    """One torch thread for a test of tiny networks: two spin against each other on a loaded machine, 40× slower."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)

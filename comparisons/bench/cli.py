@@ -63,6 +63,7 @@ def register(sub):
         help="a step size to time, like 784-100-10:64 (repeatable; default: the ladder 12-3-2:64, 784-100-10:64, "
         "784-512-512-10:256, 1024-1024-1024-1024:512)",
     )
+    p.add_argument("--conv", action="store_true", help="instead: a CNN step of manual_bp.conv against plain torch")
     p.add_argument(
         "--no-compile",
         action="store_true",
@@ -133,6 +134,8 @@ def run(args):
     from comparisons.common.reportio import atomic_dir, check_out_dir
 
     out = check_out_dir(args.out)  # before torch is imported: a bad --out answers at once
+    if args.conv:
+        return run_conv(args, out)
     from comparisons.bench.ladder import LADDER
 
     check_bench_fits(args, LADDER)
@@ -159,4 +162,18 @@ def run(args):
         + "".join(f"\n  {g['status']}: {g['target']}" for g in unmet)
         + f"\nreport in {out}/bench.md"
     )
+    return 0
+
+
+def run_conv(args, out):
+    """`bench --conv`: the table on stdout, bench_conv.md in --out."""
+    from comparisons.bench import conv, timing
+    from comparisons.common.reportio import atomic_dir, write_text
+
+    command = "deltacheck bench --conv" + (" --quick" if args.quick else "") + f" --out {shlex.quote(str(args.out))}"
+    rows = conv.run_conv_bench(timing.QUICK if args.quick else timing.FULL)
+    text = conv.markdown(command, rows)
+    with atomic_dir(out) as stage:
+        write_text(stage / "bench_conv.md", text)
+    print(text)
     return 0

@@ -222,18 +222,22 @@ def make_problem(spec):
     if spec.zero_rows:
         X[: spec.zero_rows] = 0.0  # with every b^l = 0, z^2 of these rows is exactly 0
         b = {l: np.zeros_like(v) for l, v in b.items()}
+    T = make_targets(spec, rng, n_L)
+    return W, b, X.astype(dtype), T.astype(dtype), batch_order(spec)
+
+
+def make_targets(spec, rng, n_L):
+    """T (K, n_L) in float64 for ``spec``'s cost and targets, drawn from ``rng``."""
     soft = spec.targets == "soft"
     if spec.targets == "unnormalized":  # torch accepts any rows; C_k = (Σ_j t_j) logsumexp(z) − Σ_j t_j z_j
-        T = rng.uniform(0, 1, size=(spec.K, n_L))  # (K, n_L) in [0, 1], rows summing to anything
-    elif spec.cost == "cross_entropy" and soft:
-        T = rng.dirichlet(np.ones(n_L), size=spec.K)  # (K, n_L) rows on the simplex
-    elif spec.cost == "cross_entropy":
-        T = np.eye(n_L)[rng.integers(0, n_L, size=spec.K)]  # (K, n_L) one-hot
-    elif spec.cost == "binary_cross_entropy" and not soft:
-        T = rng.integers(0, 2, size=(spec.K, n_L)).astype(float)  # (K, n_L) in {0, 1}
-    else:
-        T = rng.uniform(0, 1, size=(spec.K, n_L))  # (K, n_L) in [0, 1]
-    return W, b, X.astype(dtype), T.astype(dtype), batch_order(spec)
+        return rng.uniform(0, 1, size=(spec.K, n_L))  # (K, n_L) in [0, 1], rows summing to anything
+    if spec.cost == "cross_entropy" and soft:
+        return rng.dirichlet(np.ones(n_L), size=spec.K)  # (K, n_L) rows on the simplex
+    if spec.cost == "cross_entropy":
+        return np.eye(n_L)[rng.integers(0, n_L, size=spec.K)]  # (K, n_L) one-hot
+    if spec.cost == "binary_cross_entropy" and not soft:
+        return rng.integers(0, 2, size=(spec.K, n_L)).astype(float)  # (K, n_L) in {0, 1}
+    return rng.uniform(0, 1, size=(spec.K, n_L))  # (K, n_L) in [0, 1]
 
 
 def batch_order(spec):

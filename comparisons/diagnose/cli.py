@@ -33,7 +33,7 @@ def register_diagnose(sub):
     p.add_argument("target", metavar="FILE.py[:NAME]", help="your file, and the function or class in it")
     p.add_argument(
         "--convention",
-        choices=["lecture", "nielsen", "dlfs", "cs231n", "dlai"],
+        choices=["lecture", "nielsen", "dlfs", "cs231n", "dlai", "cs231n-conv", "dlfs-conv"],
         default=None,
         help="how your code is called (default: told by what the file defines)",
     )
@@ -68,6 +68,10 @@ def register_diagnose(sub):
 
 
 def run_diagnose(args):
+    from comparisons.diagnose.conv.cli import run_conv_diagnose, wants_conv
+
+    if wants_conv(args.target, args.convention):  # conv and pooling layers: CS231n's or ゼロから作る's
+        return run_conv_diagnose(args)
     from comparisons.diagnose.cases import check_flags, parse_sizes
     from comparisons.diagnose.run import check
     from comparisons.diagnose.session import parse_target

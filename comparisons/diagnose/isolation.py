@@ -117,7 +117,9 @@ class Child:
     ``timeout`` is wall-clock time from the start: the parent's own set-up and every wait count.
     """
 
-    def __init__(self, cwd, timeout=DEFAULT_TIMEOUT, max_memory=DEFAULT_MAX_MEMORY):
+    def __init__(
+        self, cwd, timeout=DEFAULT_TIMEOUT, max_memory=DEFAULT_MAX_MEMORY, module="comparisons.diagnose.child"
+    ):
         if orphans.STOPPING.is_set():
             raise NoResult("signal", "was not started: the run is being interrupted")
         self.timeout, self.max_memory = timeout, max_memory
@@ -134,7 +136,7 @@ class Child:
         env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONDONTWRITEBYTECODE="1", PYTHONSAFEPATH="1", **THREADS)
         env["PYTHONPATH"] = path
         cpu = min(int(timeout) + 10, 2**31 - 1)  # the child's CPU-time backstop
-        child = [sys.executable, "-m", "comparisons.diagnose.child", str(req_r), str(rep_w), str(max_memory), str(cpu)]
+        child = [sys.executable, "-m", module, str(req_r), str(rep_w), str(max_memory), str(cpu)]
         with orphans.LOCK:  # no sweep of another session's may take this keeper, half-started, for an orphan
             orphans.subreaper_on()
             self.proc = self._start_keeper(child, req_r, rep_w, out_w, status_w, control_r, cwd, env)

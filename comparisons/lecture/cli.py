@@ -50,6 +50,9 @@ def register(sub):
     )
     p.add_argument("--verbose", action="store_true", help="print the measured times of path enumeration on stderr")
     add_progress_flags(p)
+    p.add_argument(
+        "--conv", action="store_true", help="instead: one 6×6 digit worked through a small CNN (δ per layer)"
+    )
     p.set_defaults(run=run)
 
 
@@ -88,6 +91,10 @@ def command_line(args):
 
 
 def run(args):
+    if args.conv:
+        from comparisons.lecture.conv.cli import run_conv_lecture
+
+        return run_conv_lecture(args)
     if args.net is not None:
         from comparisons.lecture.net.cli import run as net_run
 

@@ -17,6 +17,7 @@ from comparisons.common.errors import UsageError
 from comparisons.common.limits import DEFAULT_MAX_TIME, duration, memory_size
 from comparisons.common.progress import add_progress_flags, chosen
 from comparisons.common.spec import DTYPES
+from comparisons.sweep.conv.cli import CONV_HELP
 from comparisons.sweep.device import check_device
 
 SWEEP_DOC = """`deltacheck sweep`: random architectures, gradients, δ and trajectories, written as a report."""
@@ -65,6 +66,7 @@ def register_sweep(sub):
     p.add_argument("--out", default="reports", help="output directory (default reports/)")
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="device of the torch side")
     add_progress_flags(p)
+    p.add_argument("--conv", action="store_true", help=CONV_HELP)
     add_limits(p)
     p.set_defaults(run=run_sweep)
 
@@ -120,6 +122,10 @@ def command_line(args):
 
 
 def run_sweep(args):
+    if args.conv:
+        from comparisons.sweep.conv.cli import run_conv_sweep
+
+        return run_conv_sweep(args)
     from comparisons.common.reportio import check_out_dir
     from comparisons.sweep.budget import check_sweep_fits
 
@@ -289,10 +295,15 @@ def register_selftest(sub):
     p.add_argument("--out", default="reports", help="output directory (default reports/)")
     add_progress_flags(p)
     add_limits(p)
+    p.add_argument("--conv", action="store_true", help="plant the classic conv and pooling bugs instead")
     p.set_defaults(run=run_selftest)
 
 
 def run_selftest(args):
+    if args.conv:
+        from comparisons.sweep.conv.cli import run_conv_selftest
+
+        return run_conv_selftest(args)
     from comparisons.common.reportio import atomic_dir, check_out_dir, write_csv, write_text
     from comparisons.sweep.budget import check_selftest_fits
 

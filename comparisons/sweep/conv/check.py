@@ -1,0 +1,196 @@
+"""One convolutional architecture checked: the shared start, then every training step judged locally.
+
+Start: every ∂C_T/∂W^l, ∂C_T/∂b^l (conv and dense), δ^l (every layer, pooling included), C_k and C_T
+of manual_bp against autograd.  Step n: manual_bp is given torch's state after step n − 1 (its W^l,
+b^l and momentum buffers, written into the same CNN and SGD objects that carry on from step to step,
+so stale state still shows), takes one step on the same batch, and is compared with torch's state
+after step n; C_T over all of X is compared at torch's state before the step, on both sides.  Each
+row checks, in order: presence and shape, dtype, finiteness, the value within C·u·E (``rounding``),
+and in float32 the value against the float64 result within u·E (``oracle``).  Inputs are checked
+untouched at the end.  A row's ``caught_by`` names the first check that failed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+import manual_bp
+from comparisons.common.checks import agree
+from comparisons.common.convnet import build_conv
+from manual_bp.conv import ConvTrainStep
+
+from .rounding import C, Magnitudes, backward_scale, step_scale, unit_roundoff
+
+COLUMNS = ["arch", "step", "tensor", "layer", "shape", "max_abs_err", "bound_used", "oracle_used", "passed",
+           "caught_by", "error"]  # fmt: skip
+U64 = unit_roundoff(np.float64)
+
+
+def row(arch, step, tensor, layer, shape="", caught_by="", error="", **values):
+    """One check's row; failing when ``caught_by`` names a check."""
+    out = dict(arch=arch, step=step, tensor=tensor, layer=layer, shape=shape, max_abs_err=np.nan,
+               bound_used=np.nan, oracle_used=np.nan)  # fmt: skip
+    out.update(values)
+    out.update(passed=not caught_by, caught_by=caught_by, error=error)
+    return out
+
+
+def used(m, r, bound):
+    """(max |m − r| / bound, max |m − r|) over the entries, by the sweep's one comparator (checks.agree): ≤ 1 passes."""
+    r = np.asarray(r, np.float64)
+    flat = lambda x: np.broadcast_to(np.asarray(x, np.float64), r.shape).reshape(1, -1)  # noqa: E731  one row
+    ratio, err = agree(flat(m), flat(r), flat(bound))
+    return float(ratio[0]), float(err[0])
+
+
+def tensor_row(arch, step, tensor, l, m, r, E, dtype, oracle=None):
+    """Shape, dtype, finiteness, value within C·u·E, then (float32) the float64 ``oracle`` within u·E."""
+    shape = "x".join(map(str, np.shape(r)))
+    if m is None:
+        return row(arch, step, tensor, l, shape, "shape", f"{tensor}^{l} missing")
+    m_arr = np.asarray(m)
+    if m_arr.shape != np.shape(r):
+        return row(arch, step, tensor, l, shape, "shape", f"shape {m_arr.shape}, expected {np.shape(r)}")
+    if tensor != "C_T" and m_arr.dtype != dtype:
+        return row(arch, step, tensor, l, shape, "dtype", f"dtype {m_arr.dtype}, expected {np.dtype(dtype)} (torch's)")
+    if not np.all(np.isfinite(m_arr) | ~np.isfinite(r)):  # both sides overflowing alike is agree's to judge
+        return row(arch, step, tensor, l, shape, "finite", "NaN or inf where torch's is finite")
+    u = unit_roundoff(dtype)
+    bound_used, err = used(m_arr, r, C * u * np.asarray(E))
+    values = dict(max_abs_err=err, bound_used=bound_used)
+    caught = "value" if not bound_used <= 1.0 else ""
+    if oracle is not None:
+        values["oracle_used"] = used(m_arr, oracle, (u + 2 * U64) * np.asarray(E))[0]
+        caught = caught or ("oracle" if not values["oracle_used"] <= 1.0 else "")
+    share = values["oracle_used"] if caught == "oracle" else bound_used
+    error = f"{tensor}^{l} off by up to {err:.3g}, {share:.3g}× its {caught} bound" if caught else ""
+    return row(arch, step, tensor, l, shape, caught, error, **values)
+
+
+def read_only(a):
+    c = np.array(a, copy=True)
+    c.setflags(write=False)
+    return c
+
+
+def magnitudes(spec, ref, X, T, u):
+    """(values, scales) of the rounding model at torch's current parameters on (X, T)."""
+    mag = Magnitudes(spec.layers, ref.weights(), ref.biases(), X, u)
+    return backward_scale(mag, spec.cost, torch.tensor(np.asarray(T, np.float64)))
+
+
+def start_rows(arch, spec, net, ref, Xm, Tm, Xt, Tt):
+    """Step 0: W^l, b^l, δ^l, C_k and C_T against autograd."""
+    dtype, u = np.dtype(spec.dtype), unit_roundoff(spec.dtype)
+    values, E = magnitudes(spec, ref, Xm, Tm, u)
+    oracle = values if dtype == np.float32 else None
+    gW, gb = net.gradients(Xm, Tm)
+    manual = dict(W=gW, b=gb, delta=net.deltas(Xm, Tm), C_k=net.costs(Xm, Tm), C_T=net.total_cost(Xm, Tm))
+    rW, rb, rdelta = ref.gradients(Xt, Tt)
+    reference = dict(W=rW, b=rb, delta=rdelta, C_k=ref.costs(Xt, Tt), C_T=ref.total_cost(Xt, Tt))
+    rows = []
+    for name in ("W", "b", "delta"):
+        for l in sorted(reference[name]):
+            o = oracle[name][l] if oracle else None
+            rows.append(tensor_row(arch, 0, name, l, manual[name].get(l), reference[name][l], E[name][l], dtype, o))
+    for name in ("C_k", "C_T"):
+        o = oracle[name] if oracle else None
+        rows.append(tensor_row(arch, 0, name, 0, manual[name], reference[name], E[name], dtype, o))
+    return rows
+
+
+def load_state(net, opt, ref, opt_t):
+    """torch's W^l, b^l and momentum buffers written into manual_bp's own arrays, in place."""
+    for l, w in ref.weights().items():
+        net.W[l][...] = w
+    for l, v in ref.biases().items():
+        net.b[l][...] = v
+    vel = ref.velocities(opt_t)
+    for key in list(opt.v):
+        if key not in vel:
+            del opt.v[key]  # torch has none yet: neither may manual_bp
+    for key, v in vel.items():
+        if key in opt.v and opt.v[key].shape == v.shape:
+            opt.v[key][...] = v
+        else:
+            opt.v[key] = v.copy()
+    return vel
+
+
+def step_rows(arch, spec, net, ref, Xm, Tm, Xt, Tt, batches):
+    """Every training step from torch's state before it: parameters, velocities and C_T, each within its bound."""
+    dtype, u = np.dtype(spec.dtype), unit_roundoff(spec.dtype)
+    opt, opt_t = manual_bp.SGD(spec.eta, spec.momentum), ref.optimizer(spec.eta, spec.momentum)
+    step = ConvTrainStep(net, opt)
+    rows = []
+    full = len(batches) and len(batches[0]) == len(Xm)
+    for n, idx in enumerate(batches, start=1):
+        vel = load_state(net, opt, ref, opt_t)
+        W0, b0 = ref.weights(), ref.biases()
+        values, E = magnitudes(spec, ref, Xm[idx], Tm[idx], u)
+        cost_values, cost_E = (values, E) if full else magnitudes(spec, ref, Xm, Tm, u)
+        c_m, c_t = net.total_cost(Xm, Tm), ref.total_cost(Xt, Tt)
+        o = cost_values["C_T"] if dtype == np.float32 else None
+        rows.append(tensor_row(arch, n, "C_T", 0, c_m, c_t, cost_E["C_T"], dtype, o))
+        Ew, Ev = step_scale(W0, b0, values["W"], values["b"], E["W"], E["b"], spec.eta, spec.momentum, vel, u)
+        ow, ov = expected_step(W0, b0, values, spec, vel)
+        ref.step(opt_t, Xt[idx], Tt[idx])
+        step(Xm[idx], Tm[idx])
+        after = {("W", l): w for l, w in ref.weights().items()} | {("b", l): v for l, v in ref.biases().items()}
+        mine = {("W", l): net.W[l] for l in net.W} | {("b", l): net.b[l] for l in net.b}
+        for key in after:
+            o = ow[key] if dtype == np.float32 else None
+            rows.append(tensor_row(arch, n, key[0], key[1], mine[key], after[key], Ew[key], dtype, o))
+        if spec.momentum:
+            vel_t = ref.velocities(opt_t)
+            for key in vel_t:
+                o = ov[key] if dtype == np.float32 else None
+                rows.append(tensor_row(arch, n, f"v_{key[0]}", key[1], opt.v.get(key), vel_t[key], Ev[key], dtype, o))
+    return rows
+
+
+def expected_step(W0, b0, values, spec, vel):
+    """The float64 result of one step from the same state: w − η(μ v + ∇C), the oracle of the update."""
+    ow, ov = {}, {}
+    for kind, P, G in (("W", W0, values["W"]), ("b", b0, values["b"])):
+        for l in P:
+            v_prev = vel.get((kind, l))
+            g = G[l]
+            v = spec.momentum * v_prev.astype(np.float64) + g if spec.momentum and v_prev is not None else g
+            ov[(kind, l)], ow[(kind, l)] = v, P[l].astype(np.float64) - spec.eta * v
+    return ow, ov
+
+
+def input_rows(arch, pristine, given):
+    """X and T after the run against their pristine copies: any change is an error."""
+    rows = []
+    for name, before, after in zip(("X", "T"), pristine, given):
+        same = before.tobytes() == after.tobytes()
+        rows.append(row(arch, -1, name, 0, "x".join(map(str, before.shape)), "" if same else "input",
+                        "" if same else f"manual_bp changed {name} in place", max_abs_err=0.0))  # fmt: skip
+    return rows
+
+
+def check_conv_spec(arch, spec):
+    """Every row of one conv spec; an exception on either side becomes a failing row (MemoryError propagates)."""
+    try:
+        net, ref, X, T, batches = build_conv(spec)
+    except (MemoryError, torch.OutOfMemoryError):
+        raise
+    except Exception as e:
+        return [row(arch, 0, "-", 0, "", "crash", f"{type(e).__name__}: {e}")]
+    pristine = (X.copy(), T.copy())
+    Xm, Tm = read_only(X), read_only(T)
+    Xt, Tt = ref.tensor(X.copy()), ref.tensor(T.copy())
+    rows = []
+    try:
+        with np.errstate(all="ignore"):
+            rows += start_rows(arch, spec, net, ref, Xm, Tm, Xt, Tt)
+            rows += step_rows(arch, spec, net, ref, Xm, Tm, Xt, Tt, batches)
+    except (MemoryError, torch.OutOfMemoryError):
+        raise
+    except Exception as e:
+        msg = f"{type(e).__name__}: {e}".replace("\n", " ")
+        rows.append(row(arch, 0, "-", 0, "", "input" if "read-only" in msg else "crash", msg))
+    return rows + input_rows(arch, pristine, (Xm, Tm))

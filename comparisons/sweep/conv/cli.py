@@ -1,0 +1,71 @@
+"""`deltacheck sweep --conv` and `deltacheck selftest --conv`: the sweep's commands on convolutional networks."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+
+from comparisons.common.errors import UsageError
+from comparisons.common.limits import fmt_seconds
+
+SECONDS_PER_STEP = 0.05  # measured: ~0.03 s per architecture and step at 1 thread (start, magnitudes, both sides)
+MAX_JOBS = 8  # as the sweep's own default
+CONV_HELP = "convolutional architectures (conv, max/avg pooling, dense layers) instead of dense ones"
+
+
+def run_conv_sweep(args):
+    """Sample conv specs, check each, write conv_summary.md, conv_archs.csv and conv_failures.csv."""
+    from comparisons.common.reportio import atomic_dir, check_out_dir, write_csv, write_text
+
+    out = check_out_dir(args.out)
+    for flag, given in (("--family", args.family not in (None, 1)), ("--scheduler", bool(args.scheduler)),
+                        ("--device cuda", args.device != "cpu")):  # fmt: skip
+        if given:
+            raise UsageError(f"{flag} with --conv: conv architectures run on the CPU, one at a time; drop {flag}")
+    args.jobs = args.jobs or min(os.cpu_count() or 1, MAX_JOBS)  # the sweep's default: a process per core
+    seconds = args.archs * (args.steps + 2) * SECONDS_PER_STEP / args.jobs
+    if seconds > args.max_time:
+        raise UsageError(f"--archs {args.archs} with --steps {args.steps} and --conv would take about "
+                         f"{fmt_seconds(seconds)}, over --max-time {fmt_seconds(args.max_time)}")  # fmt: skip
+
+    from comparisons.common.convnet import sample_conv_specs
+    from comparisons.common.interrupts import terminate_on_signals
+    from comparisons.sweep.conv.run import iter_rows, markdown, verdicts
+
+    command = (f"deltacheck sweep --conv --archs {args.archs} --seed {args.seed} --steps {args.steps} "
+               f"--dtype {args.dtype} --jobs {args.jobs} --out {shlex.quote(str(args.out))}")  # fmt: skip
+    with terminate_on_signals():
+        specs = sample_conv_specs(args.archs, args.seed, args.dtype, args.steps)
+        archs, failing = verdicts(specs, iter_rows(specs, args.jobs, not args.no_progress))
+        with atomic_dir(out) as stage:
+            write_text(stage / "conv_summary.md", markdown(command, archs, failing))
+            write_csv(archs, stage / "conv_archs.csv")
+            write_csv(failing, stage / "conv_failures.csv")
+    n_fail = int((~archs["passed"]).sum())
+    print(f"{len(archs) - n_fail} of {len(archs)} conv architectures pass; report in {out}/conv_summary.md",
+          file=sys.stderr)  # fmt: skip
+    return 1 if n_fail else 0
+
+
+def run_conv_selftest(args):
+    """Plant each conv mutation over the same float64 and float32 specs; write selftest_conv.md and .csv."""
+    from comparisons.common.convnet import featured_spec, sample_conv_specs
+    from comparisons.common.reportio import atomic_dir, check_out_dir, write_csv, write_text
+    from comparisons.sweep.conv.mutations import CONV_MUTATIONS
+    from comparisons.sweep.conv.run import teeth, teeth_markdown
+
+    out = check_out_dir(args.out)
+    command = (f"deltacheck selftest --conv --archs {args.archs} --seed {args.seed} --steps {args.steps} "
+               f"--out {shlex.quote(str(args.out))}")  # fmt: skip
+    pairs = zip(*(sample_conv_specs(args.archs, args.seed, d, args.steps) for d in ("float64", "float32")))
+    featured = [featured_spec(d, args.steps) for d in ("float64", "float32")]  # every bug can show on these
+    specs = featured + [s for pair in pairs for s in pair]
+    clean, table = teeth(CONV_MUTATIONS, specs, progress=not args.no_progress)
+    with atomic_dir(out) as stage:
+        write_text(stage / "selftest_conv.md", teeth_markdown(command, clean, table, len(specs)))
+        write_csv(table, stage / "selftest_conv.csv")
+    caught = int((table["caught"] > 0).sum())
+    print(f"{caught} of {len(table)} planted conv bugs caught; unmutated run {'passes' if not clean else 'FAILS'}; "
+          f"report in {out}/selftest_conv.md", file=sys.stderr)  # fmt: skip
+    return 0 if caught == len(table) and not clean else 1

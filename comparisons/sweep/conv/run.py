@@ -1,0 +1,144 @@
+"""Many conv architectures through the checker, in one process or several, with identical results; the report."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+
+import numpy as np
+import pandas as pd
+
+from comparisons.sweep.console import Bar, quiet
+from comparisons.sweep.runner import init_worker
+
+from .check import COLUMNS, check_conv_spec
+
+CHUNK = 8  # architectures per round trip to a worker
+EXACT, MAXPOOL = '"exact":true', '"mode":"max"'  # as a spec's JSON writes them
+
+
+def _check_chunk(job):
+    first, specs = job
+    with quiet():
+        return [check_conv_spec(first + i, s) for i, s in enumerate(specs)]
+
+
+def iter_rows(specs, jobs=1, progress=False):
+    """The rows of each spec, in order, from ``jobs`` processes (1 torch thread each)."""
+    work = [(i, specs[i : i + CHUNK]) for i in range(0, len(specs), CHUNK)]
+    with Bar(total=len(specs), desc="conv sweep", unit="arch", disable=not progress or not sys.stderr.isatty()) as bar:
+        if jobs == 1:
+            init_worker()
+            results = map(_check_chunk, work)
+        else:
+            pool = multiprocessing.get_context("fork").Pool(jobs, initializer=init_worker, initargs=(os.getpid(),))
+            results = pool.imap(_check_chunk, work)
+        try:
+            for chunk in results:
+                for rows in chunk:
+                    bar.update()
+                    yield rows
+        finally:
+            if jobs > 1:
+                pool.terminate()
+                pool.join()
+
+
+def verdicts(specs, all_rows):
+    """(one row per architecture, every failing check row): the per-architecture verdict and its evidence."""
+    archs, failing = [], []
+    for spec, rows in zip(specs, all_rows):
+        df = pd.DataFrame(rows, columns=COLUMNS)
+        bad = df[~df["passed"].astype(bool)]
+        failing.append(bad)
+        archs.append(dict(arch=int(df["arch"].iloc[0]), label=spec.label(), dtype=spec.dtype, passed=bad.empty,
+                          caught_by=", ".join(sorted(set(bad["caught_by"]))), checks=len(df),
+                          steps=int(df["step"].max()), worst_bound_used=df["bound_used"].max(),
+                          worst_oracle_used=df["oracle_used"].max(), spec=spec.to_json()))  # fmt: skip
+    failing = [f for f in failing if len(f)]
+    return pd.DataFrame(archs), (pd.concat(failing) if failing else pd.DataFrame(columns=COLUMNS))
+
+
+def markdown(command, archs, failing):
+    """conv_summary.md: the verdict, what was checked, the worst margins, the failures."""
+    n, n_fail = len(archs), int((~archs["passed"]).sum())
+    worst = archs.sort_values("worst_bound_used", ascending=False).head(1)
+    lines = [
+        "# deltacheck sweep --conv: convolutional networks, manual_bp against autograd",
+        "",
+        f"**{'PASS' if not n_fail else 'FAIL'}** — {n - n_fail} of {n} architectures pass every check.",
+        "",
+        f"Command: `{command}`",
+        "",
+        "Each architecture (image, conv layers with stride 1 or 2 and valid or zero padding, max or average "
+        "pooling, dense layers, a cost; a quarter with integer images and kernels, so that max pooling meets "
+        "exact ties) is checked at the start — every ∂C_T/∂W^l, ∂C_T/∂b^l, δ^l (pooling layers included), C_k "
+        "and C_T — and then at every training step from torch's state after the step before (parameters, "
+        "momentum buffers, C_T). A value passes within 2·u·E, E from the same equations on magnitudes "
+        "(docs/conv.md); in float32 also against the float64 result within u·E (`oracle`).",
+        "",
+        f"Largest share of a bound used by a passing value: {archs['worst_bound_used'].max():.3g} "
+        f"(`{worst['label'].iloc[0]}`); against the float64 oracle: {archs['worst_oracle_used'].max():.3g}.",
+        "",
+        f"Checks: {int(archs['checks'].sum())} over {n} architectures; with integer images: "
+        f"{int(archs['spec'].str.contains(EXACT).sum())}; with max pooling: "
+        f"{int(archs['spec'].str.contains(MAXPOOL).sum())}.",
+        "",
+    ]
+    if n_fail:
+        lines += ["## Failing architectures", "", archs[~archs["passed"]][["arch", "label", "dtype", "caught_by"]]
+                  .to_markdown(index=False), "", "First failing checks:", "",
+                  failing.head(20).drop(columns=["passed"]).to_markdown(index=False, floatfmt=".3g"), ""]  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def teeth(mutations, specs, progress=False):
+    """(clean failures, one row per mutation): each planted bug over the specs it applies to, caught where."""
+    init_worker()
+    clean = [s for i, s in enumerate(specs) if not all(r["passed"] for r in check_conv_spec(i, s))]
+    out = []
+    with Bar(
+        total=len(mutations), desc="selftest --conv", unit="bug", disable=not progress or not sys.stderr.isatty()
+    ) as bar:
+        for m in mutations:
+            fit = [(i, s) for i, s in enumerate(specs) if m.applies(s) and m.dtype in ("any", s.dtype)]
+            caught, by, missed = 0, set(), []
+            with m.applied(), quiet(), np.errstate(all="ignore"):
+                for i, s in fit:
+                    bad = {r["caught_by"] for r in check_conv_spec(i, s) if not r["passed"]}
+                    caught += bool(bad)
+                    by |= bad
+                    if not bad:
+                        missed.append(s.label())
+            out.append(dict(mutation=m.name, planted=m.what, applicable=len(fit), caught=caught,
+                            share=caught / len(fit) if fit else np.nan, caught_by=", ".join(sorted(by)),
+                            expected=", ".join(m.expected), missed="; ".join(missed[:3])))  # fmt: skip
+            bar.update()
+    return clean, pd.DataFrame(out)
+
+
+def teeth_markdown(command, clean, table, n):
+    """selftest_conv.md."""
+    every = bool((table["caught"] > 0).all() and (table["applicable"] > 0).all())
+    ok = every and not clean
+    lines = [
+        "# deltacheck selftest --conv: does the conv checker catch the classic conv and pooling bugs?",
+        "",
+        f"**{'PASS' if ok else 'FAIL'}** — {int((table['caught'] > 0).sum())} of {len(table)} planted bugs caught; "
+        f"the unmutated manual_bp {'passes' if not clean else f'FAILS on {len(clean)} architecture(s) of'} "
+        f"the same {n} architectures (float64 and float32: a hand-built one with every feature in each, then "
+        "the sampler's).",
+        "",
+        f"Command: `{command}`",
+        "",
+        "Each bug replaces one function of manual_bp.conv for the run. `applicable` counts the architectures "
+        "where the bug exists at all (a max-pooling bug needs a max-pooling layer; a tie rule needs exact ties, "
+        "i.e. integer images); `caught` how many of them fail a check, `share` their fraction, `missed` the first "
+        "few that let it through (where the bug changes nothing measurable: e.g. a stride-2 conv whose δ is 0).",
+        "",
+        table.to_markdown(index=False, floatfmt=".3g"),
+        "",
+    ]
+    lines += [f"- unmutated run failed: `{s.to_json()}`" for s in clean]
+    return "\n".join(lines) + "\n"

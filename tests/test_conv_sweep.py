@@ -1,0 +1,85 @@
+"""The conv checker: clean specs pass, every planted conv bug is caught, the rounding bound has teeth."""
+
+import subprocess
+import sys
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from comparisons.common.convnet import build_conv, featured_spec, sample_conv_specs
+from comparisons.sweep.conv.check import check_conv_spec, magnitudes, tensor_row
+from comparisons.sweep.conv.mutations import CONV_MUTATIONS
+from comparisons.sweep.conv.rounding import unit_roundoff
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
+
+
+def spec_of(dtype, exact=True, **kw):
+    """The hand-built spec with every feature a bug needs (comparisons.common.convnet.featured_spec)."""
+    return replace(featured_spec(dtype), exact=exact, **kw)
+
+
+def failing(rows):
+    return {r["caught_by"] for r in rows if not r["passed"]}
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_clean_specs_pass_every_check(dtype):
+    specs = [spec_of(dtype), spec_of(dtype, exact=False, optimizer="sgd", batch_size=2, momentum=0.0)]
+    specs += sample_conv_specs(3, 1, dtype, steps=2)
+    for i, spec in enumerate(specs):
+        rows = check_conv_spec(i, spec)
+        assert failing(rows) == set(), (spec.to_json(), [r["error"] for r in rows if not r["passed"]][:3])
+        assert {"W", "b", "delta", "C_k", "C_T", "X", "T"} <= {r["tensor"] for r in rows}
+
+
+def test_the_spec_has_exact_ties_that_the_bound_leaves_to_torchs_rule():
+    net, ref, X, T, _ = build_conv(spec_of("float64"))
+    z, _, _ = net.forward(X)
+    windows = np.lib.stride_tricks.sliding_window_view(np.maximum(z[2], 0), (2, 2), axis=(2, 3))[:, :, ::2, ::2]
+    w = windows.reshape(*windows.shape[:4], 4)
+    assert ((w == w.max(axis=-1, keepdims=True)).sum(axis=-1) > 1).any()  # some window holds a tie
+    from comparisons.sweep.conv.rounding import Magnitudes
+
+    mag = Magnitudes(list(spec_of("float64").layers), net.W, net.b, X, unit_roundoff(np.float64))
+    assert not mag.ties[3].any()  # exact sums: no window is left undetermined by rounding
+
+
+@pytest.mark.parametrize("mutation", CONV_MUTATIONS, ids=lambda m: m.name)
+def test_every_planted_conv_bug_is_caught(mutation):
+    spec = spec_of("float64")
+    assert mutation.applies(spec)
+    with mutation.applied():
+        found = failing(check_conv_spec(0, spec))
+    assert found and found <= set(mutation.expected), found
+
+
+# The bound is the worst case (docs/conv.md): 1e-9 in float64; in float32 the worst case of this net's first
+# conv layer is ~4e-4 of the entry (C·u·E = 9e-4 against torch, u·E against the float64 oracle), so 1e-3.
+@pytest.mark.parametrize("dtype, rel", [("float64", 1e-9), ("float32", 1e-3)])
+def test_a_small_error_in_the_largest_weight_gradient_entry_is_caught(dtype, rel):
+    spec = spec_of(dtype, exact=False)
+    net, ref, X, T, _ = build_conv(spec)
+    values, E = magnitudes(spec, ref, X, T, unit_roundoff(dtype))
+    rW = ref.gradients(X, T)[0]
+    for l in rW:
+        g = net.gradients(X, T)[0][l]
+        g.flat[np.argmax(np.abs(g))] *= 1 + rel
+        o = values["W"][l] if dtype == "float32" else None
+        assert not tensor_row(0, 0, "W", l, g, rW[l], E["W"][l], np.dtype(dtype), o)["passed"], l
+
+
+def test_a_wrong_shape_and_dtype_are_named():
+    r = np.ones((2, 3))
+    assert tensor_row(0, 0, "W", 2, np.ones((3, 2)), r, r, np.float64)["caught_by"] == "shape"
+    assert tensor_row(0, 0, "W", 2, np.ones((2, 3), np.float32), r, r, np.float64)["caught_by"] == "dtype"
+    assert tensor_row(0, 0, "W", 2, np.full((2, 3), np.nan), r, r, np.float64)["caught_by"] == "finite"
+
+
+def test_sweep_conv_refuses_what_it_cannot_do(tmp_path):
+    """One line, exit 2, nothing written (the run itself is docs/conv.md's command, run by test_docs_commands)."""
+    cmd = [sys.executable, "-m", "comparisons", "sweep", "--conv", "--family", "4", "--out", str(tmp_path / "x")]
+    bad = subprocess.run(cmd, capture_output=True, text=True)
+    assert bad.returncode == 2 and "--family with --conv" in bad.stderr and "Traceback" not in bad.stderr
+    assert not (tmp_path / "x").exists()
