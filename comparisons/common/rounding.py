@@ -95,25 +95,33 @@ def l2dot(X, Y):
     return np.where(fast * np.sqrt(X.shape[-1]) < l1, l1, fast)
 
 
-def dot(A, B, SA=None, SB=None):
-    """S of A @ B (contracting the last axis of A with the second-last of B), given its inputs' S."""
+def dot(A, B, SA=None, SB=None, examples=False):
+    """S of A @ B (contracting the last axis of A with the second-last of B), given its inputs' S.
+
+    Its own n roundings are new and independent of the inputs' errors: their S add in quadrature.  The errors
+    the inputs bring add linearly where they may be correlated — the units of one example share the roundings
+    upstream of them, and |Σ_i b_i e_i| has S at most Σ_i |b_i| S_i (Minkowski) for any correlation — and in
+    quadrature over ``examples``: each example's forward and backward pass makes roundings of its own.
+    """
     n = A.shape[-1]
-    terms = [np.sqrt(n) * (np.abs(A) @ np.abs(B))]  # n roundings of at most Σ|p_i| each
+    mix = l2dot if examples else np.matmul
+    carried = 0.0
     if SA is not None:
-        terms.append(l2dot(SA, np.abs(B)))
+        carried = l2(carried, mix(SA, np.abs(B))) if examples else carried + mix(SA, np.abs(B))
     if SB is not None:
-        terms.append(l2dot(np.abs(A), SB))
-    return l2(*terms)
+        carried = l2(carried, mix(np.abs(A), SB)) if examples else carried + mix(np.abs(A), SB)
+    return l2(np.sqrt(n) * (np.abs(A) @ np.abs(B)), carried)  # n roundings of at most Σ|p_i| each
 
 
-def summed(x, Sx, axis):
-    """S of x.sum(axis): n − 1 partial sums of at most Σ|x| each, plus what each term brings."""
-    return l2(np.sqrt(x.shape[axis]) * np.abs(x).sum(axis=axis), l2sum(Sx, axis))
+def summed(x, Sx, axis, examples=False):
+    """S of x.sum(axis): n − 1 partial sums of at most Σ|x| each, plus what each term brings (as in ``dot``)."""
+    carried = l2sum(Sx, axis) if examples else Sx.sum(axis=axis)
+    return l2(np.sqrt(x.shape[axis]) * np.abs(x).sum(axis=axis), carried)
 
 
 def product(x, y, Sx, Sy):
-    """S of x ⊙ y (broadcasting)."""
-    return l2(x * y, np.abs(y) * Sx, np.abs(x) * Sy)
+    """S of x ⊙ y (broadcasting): its own rounding, and the factors' errors, added linearly."""
+    return l2(x * y, np.abs(y) * Sx + np.abs(x) * Sy)
 
 
 def prime(name, z, a, Sz, Sa, floor=0.0):
@@ -144,7 +152,7 @@ def activation(name, z, a, Sz, near_kink=0.0, floor=0.0):
     k = FN_ROUNDINGS[name]
     if name == "softmax":  # z − max z rounds relative to |z − m|, the sum of n exponentials n times
         shift = np.abs(z - z.max(axis=-1, keepdims=True))
-        carried = l2(Sz, l2sum(np.abs(a) * Sz, -1)[..., None])
+        carried = Sz + (np.abs(a) * Sz).sum(axis=-1, keepdims=True)
         return l2(np.abs(a) * l2(k, shift, np.sqrt(z.shape[-1]), carried), floor)
     s, _ = prime(name, z, a, Sz, np.zeros_like(z))
     if name in KINKED:  # within rounding of the kink either branch may be taken: slope 1 carried there
@@ -176,7 +184,7 @@ class Scales:
             self.Sa[l] = activation(self.acts[l], z[l], a[l], self.Sz[l], near, self.floor)
         self.S_Ck = self._costs(z[self.L], a[self.L], T)  # (G, K)
         s = 1.0 / self.K if reduction == "mean" else 1.0
-        self.S_CT = summed(self._Ck, self.S_Ck, -1) * s  # (G,)
+        self.S_CT = summed(self._Ck, self.S_Ck, -1, examples=True) * s  # (G,)
         if reduction == "mean":  # the division by K rounds once more (and moves about in the other side)
             self.S_CT = l2(self.S_CT, 2.0 * np.abs(self._Ck).sum(axis=-1) * s)
         if delta is None:  # the forward pass and the costs only
@@ -185,8 +193,9 @@ class Scales:
         self.S_W, self.S_b = {}, {}
         for l in range(2, self.L + 1):
             d, Sd = delta[l], self.S_delta[l]
-            self.S_W[l] = dot(d.swapaxes(-1, -2), a[l - 1], SA=Sd.swapaxes(-1, -2), SB=self.Sa[l - 1]) * s
-            self.S_b[l] = summed(d, Sd, -2) * s
+            dT, SdT = d.swapaxes(-1, -2), Sd.swapaxes(-1, -2)
+            self.S_W[l] = dot(dT, a[l - 1], SA=SdT, SB=self.Sa[l - 1], examples=True) * s  # eq (2): Σ over k
+            self.S_b[l] = summed(d, Sd, -2, examples=True) * s  # eq (3): Σ over k
             if reduction == "mean":
                 self.S_W[l] = l2(self.S_W[l], 2.0 * (np.abs(d).swapaxes(-1, -2) @ np.abs(a[l - 1])) * s)
                 self.S_b[l] = l2(self.S_b[l], 2.0 * np.abs(d).sum(axis=-2) * s)
@@ -207,7 +216,7 @@ class Scales:
             self._Ck = (sp - tz).sum(axis=-1)
             unit = l2(6.0 * sp, 1.0 + np.abs(z_L), tz)
             parts = np.sqrt(n) * (sp + np.abs(tz)).sum(axis=-1)
-            return l2(parts, l2sum(unit, -1), l2sum(np.abs(a_L - T) * Sz, -1))
+            return l2(parts, l2sum(unit, -1), (np.abs(a_L - T) * Sz).sum(axis=-1))
         # cross_entropy: (Σ t) logsumexp(z) − Σ t z
         m = z_L.max(axis=-1)
         lse = m + np.log(np.exp(z_L - m[..., None]).sum(axis=-1))
@@ -216,7 +225,7 @@ class Scales:
         tz = T * z_L
         self._Ck = lse * st - tz.sum(axis=-1)
         return l2(np.abs(st) * S_lse, np.sqrt(1.0 + n) * np.abs(lse * st), np.sqrt(n) * np.abs(tz).sum(axis=-1),
-                  self._Ck, l2sum(np.abs(a_L * st[..., None] - T) * Sz, -1))  # fmt: skip
+                  self._Ck, (np.abs(a_L * st[..., None] - T) * Sz).sum(axis=-1))  # fmt: skip
 
     def _deltas(self, W, z, a, T, delta):
         """S of δ^L by eq (4) and of δ^{L−1} … δ^2 by eq (5), on magnitudes."""
