@@ -8,6 +8,7 @@ import sys
 
 from comparisons.common.errors import UsageError
 from comparisons.common.limits import fmt_seconds
+from comparisons.common.progress import chosen
 
 SECONDS_PER_STEP = 0.05  # measured: ~0.03 s per architecture and step at 1 thread (start, magnitudes, both sides)
 MAX_JOBS = 8  # as the sweep's own default
@@ -37,7 +38,7 @@ def run_conv_sweep(args):
                f"--dtype {args.dtype} --jobs {args.jobs} --out {shlex.quote(str(args.out))}")  # fmt: skip
     with terminate_on_signals():
         specs = sample_conv_specs(args.archs, args.seed, args.dtype, args.steps)
-        archs, failing = verdicts(specs, iter_rows(specs, args.jobs, not args.no_progress))
+        archs, failing = verdicts(specs, iter_rows(specs, args.jobs, chosen(args)))
         with atomic_dir(out) as stage:
             write_text(stage / "conv_summary.md", markdown(command, archs, failing))
             write_csv(archs, stage / "conv_archs.csv")
@@ -61,7 +62,7 @@ def run_conv_selftest(args):
     pairs = zip(*(sample_conv_specs(args.archs, args.seed, d, args.steps) for d in ("float64", "float32")))
     featured = [featured_spec(d, args.steps) for d in ("float64", "float32")]  # every bug can show on these
     specs = featured + [s for pair in pairs for s in pair]
-    clean, table = teeth(CONV_MUTATIONS, specs, progress=not args.no_progress)
+    clean, table = teeth(CONV_MUTATIONS, specs, progress=chosen(args))
     with atomic_dir(out) as stage:
         write_text(stage / "selftest_conv.md", teeth_markdown(command, clean, table, len(specs)))
         write_csv(table, stage / "selftest_conv.csv")

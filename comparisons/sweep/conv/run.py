@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import sys
 
 import numpy as np
 import pandas as pd
 
-from comparisons.sweep.console import Bar, quiet
+from comparisons.common.progress import Bar
+from comparisons.sweep.console import quiet
 from comparisons.sweep.runner import init_worker
 
 from .check import COLUMNS, check_conv_spec
@@ -24,10 +24,10 @@ def _check_chunk(job):
         return [check_conv_spec(first + i, s) for i, s in enumerate(specs)]
 
 
-def iter_rows(specs, jobs=1, progress=False):
+def iter_rows(specs, jobs=1, progress=None):
     """The rows of each spec, in order, from ``jobs`` processes (1 torch thread each)."""
     work = [(i, specs[i : i + CHUNK]) for i in range(0, len(specs), CHUNK)]
-    with Bar(total=len(specs), desc="conv sweep", unit="arch", disable=not progress or not sys.stderr.isatty()) as bar:
+    with Bar(total=len(specs), desc="conv sweep", unit="arch", show=progress) as bar:
         if jobs == 1:
             init_worker()
             results = map(_check_chunk, work)
@@ -93,14 +93,12 @@ def markdown(command, archs, failing):
     return "\n".join(lines) + "\n"
 
 
-def teeth(mutations, specs, progress=False):
+def teeth(mutations, specs, progress=None):
     """(clean failures, one row per mutation): each planted bug over the specs it applies to, caught where."""
     init_worker()
     clean = [s for i, s in enumerate(specs) if not all(r["passed"] for r in check_conv_spec(i, s))]
     out = []
-    with Bar(
-        total=len(mutations), desc="selftest --conv", unit="bug", disable=not progress or not sys.stderr.isatty()
-    ) as bar:
+    with Bar(total=len(mutations), desc="selftest --conv", unit="bug", show=progress) as bar:
         for m in mutations:
             fit = [(i, s) for i, s in enumerate(specs) if m.applies(s) and m.dtype in ("any", s.dtype)]
             caught, by, missed = 0, set(), []
