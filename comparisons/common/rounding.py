@@ -119,9 +119,13 @@ def summed(x, Sx, axis, examples=False):
     return l2(np.sqrt(x.shape[axis]) * np.abs(x).sum(axis=axis), carried)
 
 
-def product(x, y, Sx, Sy):
-    """S of x ⊙ y (broadcasting): its own rounding, and the factors' errors, added linearly."""
-    return l2(x * y, np.abs(y) * Sx + np.abs(x) * Sy)
+def product(x, y, Sx, Sy, u=0.0):
+    """S of x ⊙ y (broadcasting): its own rounding, and the factors' errors, added linearly.
+
+    (x + e_x)(y + e_y) − xy also holds e_x e_y: second order, but all there is where x and y both vanish at the
+    reference's values (δ behind two saturated layers, say); with e at most C·u·√2·S it is 2C²u S_x S_y in units of u.
+    """
+    return l2(x * y, np.abs(y) * Sx + np.abs(x) * Sy + 2.0 * C * C * u * Sx * Sy)
 
 
 def prime(name, z, a, Sz, Sa, floor=0.0):
@@ -169,7 +173,7 @@ class Scales:
     """
 
     def __init__(self, W, b, acts, cost, reduction, X, T, z, a, delta, dtype):
-        u = unit_roundoff(dtype)
+        self.u = u = unit_roundoff(dtype)
         self.floor = float(np.finfo(np.dtype(dtype)).tiny) / u  # an underflowing result's error, in units of u
         self.L, self.K = max(W), X.shape[-2]
         self.acts, self.cost, self.reduction = dict(zip(range(2, self.L + 1), acts)), cost, reduction
@@ -206,8 +210,12 @@ class Scales:
         if self.cost == "squared_error":
             d = a_L - T
             sq = d * d
+            Sd = l2(d, Sa)
             self._Ck = 0.5 * sq.sum(axis=-1)
-            return 0.5 * l2(np.sqrt(n) * sq.sum(axis=-1), l2sum(l2(sq, 2.0 * np.abs(d) * l2(d, Sa)), -1))
+            # ½(d + e)² − ½d² = d e + ½e²: where a fits t exactly (d = 0) the first-order term vanishes and the
+            # second-order one, ½e² with e at most C·u·√2·S_d, is all there is: it is counted, in units of u.
+            second = 0.5 * (C * np.sqrt(2.0) * self.u) * np.square(Sd)
+            return 0.5 * l2(np.sqrt(n) * sq.sum(axis=-1), l2sum(l2(sq, 2.0 * np.abs(d) * Sd), -1)) + second.sum(-1)
         if self.cost == "binary_cross_entropy":
             # softplus(z) − t z per unit; a library writes softplus as max(z, 0) + log(1 + e^{−|z|}) and the like,
             # whose terms are |z| and the 1 inside the log: it rounds relative to them, not to the (tiny) result.
@@ -242,15 +250,15 @@ class Scales:
                 p = (a[L] * g).sum(axis=-1, keepdims=True)
                 Sp = summed(a[L] * g, product(a[L], g, Sa, Sg), -1)[..., None]
                 h = g - p
-                S = {L: product(a[L], h, Sa, l2(h, Sg, Sp))}
+                S = {L: product(a[L], h, Sa, l2(h, Sg, Sp), self.u)}
             else:
                 s, Ss = prime(name, z[L], a[L], Sz, Sa, self.floor)
-                S = {L: product(g, s, Sg, Ss)}
+                S = {L: product(g, s, Sg, Ss, self.u)}
         for l in range(L - 1, 1, -1):
             back = delta[l + 1] @ W[l + 1]  # (G, K, n_l): Σ_j δ_j^{l+1} w_ji^{l+1}
             Sback = dot(delta[l + 1], W[l + 1], SA=S[l + 1])
             s, Ss = prime(self.acts[l], z[l], a[l], self.Sz[l], self.Sa[l], self.floor)
-            S[l] = product(back, s, Sback, Ss)
+            S[l] = product(back, s, Sback, Ss, self.u)
         return S
 
 
