@@ -40,6 +40,11 @@ def split(flat, W0, b0):
     return W, b
 
 
+def f64(d):
+    """{l: array} with every array (or CPU tensor) as float64: the rounding model's values."""
+    return {l: np.asarray(v, np.float64) for l, v in d.items()}
+
+
 def fresh_net(spec, W0, b0):
     """A manual_bp.MLP of ``spec`` starting from copies of (W0, b0)."""
     W, b = {l: w.copy() for l, w in W0.items()}, {l: v.copy() for l, v in b0.items()}

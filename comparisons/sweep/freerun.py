@@ -18,7 +18,7 @@ import torch
 import manual_bp
 from comparisons.common import rounding
 from comparisons.common.checks import agree
-from comparisons.sweep.flat import flat_params, split
+from comparisons.sweep.flat import f64, flat_params, split
 from comparisons.sweep.start import row
 from torch_ref import TorchFamily
 
@@ -66,17 +66,12 @@ def torch_costs(spec, states, W0, b0, X, T):
         ref.G = hi - lo
         with torch.no_grad(), np.errstate(all="ignore"):
             c, z, a = ref.losses(ref.tensor(Xs[lo:hi].copy()), ref.tensor(Ts[lo:hi].copy()))
-            f = lambda d: {l: v.cpu().numpy().astype(np.float64) for l, v in d.items()}  # noqa: E731
             S = rounding.Scales(f64(W), f64(b), list(spec.activations), spec.cost, spec.reduction,
-                                Xs[lo:hi].astype(np.float64), Ts[lo:hi].astype(np.float64), f(z), f(a), None,
+                                Xs[lo:hi].astype(np.float64), Ts[lo:hi].astype(np.float64), f64(z), f64(a), None,
                                 dtype)  # fmt: skip
             C.reshape(-1)[lo:hi] = c.cpu().numpy()
             limit.reshape(-1)[lo:hi] = rounding.bound(S.S_CT, dtype)
     return C, limit
-
-
-def f64(d):
-    return {l: np.asarray(v, np.float64) for l, v in d.items()}
 
 
 def path_rows(archs, spec, fresh, X, T, batches, torch_traj):

@@ -13,6 +13,7 @@ import torch
 
 from comparisons.common import rounding
 from comparisons.common.checks import agree
+from comparisons.sweep.flat import f64
 from comparisons.sweep.kinks import pinned_member
 from torch_ref import TorchFamily
 
@@ -51,17 +52,15 @@ def torch_outputs(ref, X, T):
     with torch.no_grad():
         C_k, z, a = ref.costs(X, T)
         C_T = ref.total_cost(X, T)
-    f = lambda d: {l: np.asarray(v, np.float64) for l, v in d.items()}  # noqa: E731
     out = dict(W=rW, b=rb, delta=rdelta, C_k=C_k.cpu().numpy(), C_T=np.asarray(C_T))
-    return out, f({l: v.cpu().numpy() for l, v in z.items()}), f({l: v.cpu().numpy() for l, v in a.items()})
+    return out, f64({l: v.cpu().numpy() for l, v in z.items()}), f64({l: v.cpu().numpy() for l, v in a.items()})
 
 
 def limits(spec, net, X, T, values, z, a, sides, oracle_dtype=None):
     """The rounding model's allowed difference for every start tensor, from ``values`` (the reference's)."""
-    f = lambda d: {l: np.asarray(v, np.float64) for l, v in d.items()}  # noqa: E731
     with np.errstate(all="ignore"):
-        S = rounding.Scales(f(net.W), f(net.b), list(spec.activations), spec.cost, spec.reduction,
-                            np.asarray(X, np.float64), np.asarray(T, np.float64), z, a, f(values["delta"]),
+        S = rounding.Scales(f64(net.W), f64(net.b), list(spec.activations), spec.cost, spec.reduction,
+                            np.asarray(X, np.float64), np.asarray(T, np.float64), z, a, f64(values["delta"]),
                             spec.dtype)  # fmt: skip
         lim = lambda V: rounding.bound(V, spec.dtype, sides, oracle_dtype)  # noqa: E731
         return dict(W={l: lim(x) for l, x in S.S_W.items()}, b={l: lim(x) for l, x in S.S_b.items()},
@@ -70,8 +69,7 @@ def limits(spec, net, X, T, values, z, a, sides, oracle_dtype=None):
 
 def oracle(spec, net, X, T):
     """autograd in float64 on the float32 problem's numbers (upcast exactly): values and limits for float32."""
-    up = lambda d: {l: np.asarray(v, np.float64) for l, v in d.items()}  # noqa: E731
-    ref = TorchFamily(up(net.W), up(net.b), list(spec.activations), spec.cost, spec.reduction)
+    ref = TorchFamily(f64(net.W), f64(net.b), list(spec.activations), spec.cost, spec.reduction)
     X64, T64 = np.asarray(X, np.float64), np.asarray(T, np.float64)
     values, z, a = torch_outputs(ref, X64, T64)
     return values, limits(spec, net, X64, T64, values, z, a, sides=1, oracle_dtype=np.float64)
