@@ -34,7 +34,7 @@ class Forward:
 def layer_forward(W, b, act, a_prev):
     r"""One layer: :math:`z_j^l = \sum_i w_{ji}^l a_i^{l-1} + b_j^l,\ a_j^l = \sigma(z_j^l)`."""
     z = a_prev @ W.mT  # (K, n_{l-1}) @ (n_{l-1}, n_l) -> (K, n_l): row k is W^l a^{l-1}[k]
-    z += b[..., None, :]  # (K, n_l): + b^l, in place on the fresh product (the same sum, no second array)
+    z += b if b.ndim == 1 else b[..., None, :]  # (K, n_l): + b^l in place (a family's (G, n_l) b gets its K axis)
     return z, act.fn(z)  # (K, n_l), (K, n_l)
 
 

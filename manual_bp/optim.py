@@ -37,8 +37,7 @@ class SGD:
 
     def step(self, net, gW, gb):
         """One update of every W[l] and b[l] of ``net`` from the gradients gW, gb."""
-        validate.check_net(net)
-        W, b = net.W, net.b
+        W, b = validate.parameters(net)
         for l in W:
             self.update(("W", l), W[l], gW[l])
             self.update(("b", l), b[l], gb[l])

@@ -239,6 +239,14 @@ def check_net(net, what="net"):
     return net
 
 
+def parameters(net):
+    """(net.W, net.b) of a manual_bp network, as ``check_net`` checks it, at the cost of one attribute lookup each."""
+    W, b = getattr(net, "W", None), getattr(net, "b", None)
+    if type(W) is not dict or type(b) is not dict:
+        check_net(net)  # the usual message (or a dict subclass, which it accepts)
+    return W, b
+
+
 def check_optimizer(optimizer):
     """An optimizer with ``step(net, gW, gb)``, as SGD."""
     if not callable(getattr(optimizer, "step", None)):

@@ -1,5 +1,6 @@
 """Hypothesis profiles: `dev` (fast, the default here) and `ci` (loaded when CI is set)."""
 
+import json
 import os
 import pathlib
 import sys
@@ -27,17 +28,58 @@ settings.register_profile("thorough", max_examples=1000, deadline=None, suppress
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 
-def pytest_terminal_summary(terminalreporter):
-    """The largest manual-vs-torch differences the property tests saw, per dtype."""
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist's --dist loadgroup, a test file stays on one worker (its module fixtures made once), except
+    the files marked ``spread``, whose tests are independent subprocess runs shared out one by one."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        if item.get_closest_marker("spread") is None:
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+
+
+_FROM_WORKERS = {}  # the same, reported by pytest-xdist's workers when the suite runs on several
+
+
+def _worst_here():
+    """{dtype: (used, abs err, rel err)}: the largest differences this process's property tests recorded."""
+    out = {}
     for mod in list(sys.modules.values()):
         worst = getattr(mod, "DELTACHECK_WORST", None)
-        if isinstance(worst, dict) and worst:
-            terminalreporter.section("largest manual_bp vs autograd difference in the property tests")
-            for dtype, (used, abs_err, rel_err) in sorted(worst.items()):
-                terminalreporter.write_line(
-                    f"{dtype}: max abs err {abs_err:.3g}, max elementwise rel err "
-                    f"{rel_err:.3g}, max fraction of the tolerance {used:.3g}"
-                )
+        if isinstance(worst, dict):
+            _merge(out, worst)
+    return out
+
+
+def _merge(into, worst):
+    for dtype, rec in worst.items():
+        if dtype not in into or tuple(rec)[0] > into[dtype][0]:
+            into[dtype] = tuple(rec)
+
+
+def pytest_sessionfinish(session):
+    """In a pytest-xdist worker: hand the worst differences to the controller."""
+    if hasattr(session.config, "workeroutput"):
+        session.config.workeroutput["deltacheck_worst"] = json.dumps(_worst_here())
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """In the controller: collect a finished worker's worst differences."""
+    _merge(_FROM_WORKERS, json.loads(getattr(node, "workeroutput", {}).get("deltacheck_worst", "{}")))
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The largest manual-vs-torch differences the property tests saw, per dtype."""
+    worst = _worst_here()
+    _merge(worst, _FROM_WORKERS)
+    if worst:
+        terminalreporter.section("largest manual_bp vs autograd difference in the property tests")
+        for dtype, (used, abs_err, rel_err) in sorted(worst.items()):
+            terminalreporter.write_line(
+                f"{dtype}: max abs err {abs_err:.3g}, max elementwise rel err "
+                f"{rel_err:.3g}, max fraction of the tolerance {used:.3g}"
+            )
 
 
 @pytest.fixture

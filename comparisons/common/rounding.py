@@ -65,11 +65,26 @@ def bound(S, dtype, sides=2, oracle_dtype=None):
 
 
 def l2(*terms):
-    """√(Σ t²) elementwise (broadcasting), by hypot: no square is formed."""
-    out = np.abs(terms[0])
-    for t in terms[1:]:
-        out = np.hypot(out, t)
+    """√(Σ t²) elementwise (broadcasting): from the squares where their sum is safely normal, else scaled by the
+    largest term, so that values from 1e−300 to 1e300 keep their result."""
+    with np.errstate(over="ignore", under="ignore"):
+        acc = np.square(terms[0])
+        for t in terms[1:]:
+            acc = acc + np.square(t)
+    out = np.array(np.sqrt(acc), ndmin=0)
+    risky = ~((acc > 1e-280) & (acc < 1e280))  # a square may have under- or overflowed (0 and NaN too)
+    if risky.any():
+        out[risky] = _scaled_l2([np.abs(np.broadcast_to(t, acc.shape)[risky]) for t in terms])
     return out
+
+
+def _scaled_l2(terms):
+    """√(Σ t²) for t ≥ 0 of one shape, each scaled by the largest."""
+    m = terms[0]
+    for t in terms[1:]:
+        m = np.maximum(m, t)
+    s = _scale(m)
+    return np.sqrt(sum(np.square(t / s) for t in terms)) * s
 
 
 def _scale(m):
@@ -154,14 +169,28 @@ def activation(name, z, a, Sz, near_kink=0.0, floor=0.0):
     An exponential's result may underflow (torch's sigmoid gives 0 where NumPy's gives a subnormal): ``floor``
     (tiny/u) counts that absolute error for every function that exponentiates."""
     k = FN_ROUNDINGS[name]
-    if name == "softmax":  # z − max z rounds relative to |z − m|, the sum of n exponentials n times
-        shift = np.abs(z - z.max(axis=-1, keepdims=True))
-        carried = Sz + (np.abs(a) * Sz).sum(axis=-1, keepdims=True)
-        return l2(np.abs(a) * l2(k, shift, np.sqrt(z.shape[-1]), carried), floor)
+    if name == "softmax":
+        return softmax(z, a, Sz, floor)
     s, _ = prime(name, z, a, Sz, np.zeros_like(z))
     if name in KINKED:  # within rounding of the kink either branch may be taken: slope 1 carried there
         s = np.where(np.abs(z) <= near_kink, 1.0, s)
     return l2(k * a, floor if name in EXPONENTIAL else 0.0, s * Sz)
+
+
+def softmax(z, a, Sz, floor=0.0):
+    r"""S of a = softmax(z), each e_j = exp(z_j − m) with relative error ε_j, then a_i = e_i / Σ_j e_j.
+
+    a_i moves by a_i (ε_i − Σ_j a_j ε_j) = a_i ((1 − a_i) ε_i − Σ_{j≠i} a_j ε_j): a saturated unit (a_i → 1)
+    barely moves.  ε_j holds the shift z_j − m (rounding relative to |z_j − m|) and exp (2), independent per j;
+    the sum's n roundings and the division are relative to a_i.  The errors z brings, e_z, enter the same way
+    and cancel m's: a_i (e_{z,i} − Σ_j a_j e_{z,j}), carried linearly (the units of one example share them).
+    """
+    a = np.abs(a)
+    own = np.abs(z - z.max(axis=-1, keepdims=True)) + 2.0  # ε_j in units of u
+    others = np.sqrt(np.maximum(np.square(a * own).sum(axis=-1, keepdims=True) - np.square(a * own), 0.0))
+    carried = np.maximum((1.0 - 2.0 * a) * Sz + (a * Sz).sum(axis=-1, keepdims=True), 0.0)  # (1−a)S + Σ_{j≠i} a_j S_j
+    n = z.shape[-1]
+    return l2(a * l2(np.abs(1.0 - a) * own, others, np.sqrt(n), 1.0, carried), floor)
 
 
 class Scales:

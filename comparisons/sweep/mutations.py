@@ -63,18 +63,26 @@ def _prime(cls, wrong):
 
 
 def _one_entry(factor):
-    """MLP.gradients with the largest entry of ∂C_T/∂W^L multiplied by ``factor``."""
-    orig = network.MLP.gradients
+    """The largest entry of ∂C_T/∂W^L multiplied by ``factor`` wherever manual_bp computes it: in
+    MLP.gradients, and in the gradients the training step hands to the optimizer."""
+    orig, orig_step = network.MLP.gradients, optim.SGD.step
 
-    def gradients(self, X, T, per_example=False):
-        gW, gb = orig(self, X, T, per_example)
-        g = gW[self.L]  # (n_L, n_{L-1}), or (G, n_L, n_{L-1}) for a stack: each network's largest entry
+    def off(gW):
+        g = gW[max(gW)]  # (n_L, n_{L-1}), or (G, n_L, n_{L-1}) for a stack: each network's largest entry
         flat = np.abs(g).reshape(-1, g.shape[-2] * g.shape[-1]).argmax(axis=1)
         lead = np.unravel_index(np.arange(len(flat)), g.shape[:-2]) if g.ndim > 2 else ()
         g[(*lead, *np.unravel_index(flat, g.shape[-2:]))] *= factor
+
+    def gradients(self, X, T, per_example=False):
+        gW, gb = orig(self, X, T, per_example)
+        off(gW)
         return gW, gb
 
-    return ((network.MLP, "gradients", gradients),)
+    def step(self, net, gW, gb):
+        off(gW)  # in place: the arrays the step computed, as a wrong weight_gradient would leave them
+        return orig_step(self, net, gW, gb)
+
+    return ((network.MLP, "gradients", gradients), (optim.SGD, "step", step))
 
 
 def _in_place_centring():
@@ -361,14 +369,14 @@ MUTATIONS = (
         "1e-9 in one entry (float64)",
         "the largest entry of ∂C_T/∂W^L off by a factor 1 + 1e−9",
         _one_entry(1 + 1e-9),
-        ("value",),
+        ("value", "step"),
         "float64",
     ),
     Mutation(
         "1e-5 in one entry (float32)",
         "the largest entry of ∂C_T/∂W^L off by a factor 1 + 1e−5",
         _one_entry(np.float32(1 + 1e-5)),
-        ("value", "oracle"),
+        ("value", "oracle", "step"),
         "float32",
     ),
     Mutation(

@@ -24,6 +24,7 @@ from comparisons.sweep.kinks import pinned_member
 STEP_COLUMNS = ["arch", "step", "cost_manual", "cost_torch", "grad_used", "param_used", "velocity_used",
                 "cost_used", "tol_used", "torch_moved", "drift", "status", "caught_by", "detail", "passed"]  # fmt: skip
 CHECKS = ("gradient", "parameters", "velocity", "cost")  # the order caught_by names them in
+COLUMN = {"gradient": "grad_used", "parameters": "param_used", "velocity": "velocity_used", "cost": "cost_used"}
 CHUNK = 25  # steps compared at once: the rounding model on stacked arrays, a few MB at most
 
 
@@ -132,21 +133,26 @@ class LocalSteps:
         """Rows (one list per step, one row per member) for a chunk of recorded steps."""
         stack = lambda k: np.stack([r[k] for r in chunk])  # noqa: E731  (S, G, …)
         lim = self.limits(chunk, stack)
-        momentum = self.spec.momentum
+        nan = np.full(lim["C"].shape, np.nan)
         used = {"gradient": self.used(stack("g_m"), stack("g_r"), lim["g"]),
                 "parameters": self.used(stack("w_m"), stack("w_r"), lim["w"]),
-                "cost": self.used(stack("C_m")[..., None], stack("C_r")[..., None], lim["C"][..., None]),
-                "velocity": self.used(stack("v_m"), stack("v_r"), lim["v"]) if momentum else None}  # fmt: skip
+                "velocity": self.used(stack("v_m"), stack("v_r"), lim["v"]) if self.spec.momentum else nan,
+                "cost": self.used(stack("C_m")[..., None], stack("C_r")[..., None], lim["C"][..., None])}  # fmt: skip
+        with np.errstate(invalid="ignore"):
+            tol = np.fmax.reduce([used[c] for c in CHECKS])  # (S, G): the largest share of a bound, NaN where none
+            clean = ~np.logical_or.reduce([used[c] > 1.0 for c in CHECKS]) & lim["comparable"]
         out = []
         for i, rec in enumerate(chunk):
             step_rows = []
             for g, arch in enumerate(self.archs):
                 row = dict(arch=arch, step=rec["n"], cost_manual=float(rec["C_m"][g]), cost_torch=float(rec["C_r"][g]),
                            grad_used=used["gradient"][i, g], param_used=used["parameters"][i, g],
-                           velocity_used=used["velocity"][i, g] if momentum else np.nan, cost_used=used["cost"][i, g],
+                           velocity_used=used["velocity"][i, g], cost_used=used["cost"][i, g], tol_used=tol[i, g],
                            torch_moved=lim["moved"][i, g], drift=np.nan)  # fmt: skip
-                row["tol_used"] = max(float(row[_col(c)]) for c in CHECKS if row[_col(c)] == row[_col(c)])  # NaN: none
-                step_rows.append(self.verdict(row, g, rec, {k: v[i] for k, v in lim.items()}))
+                if clean[i, g] and not rec["dtype_bad"]:
+                    step_rows.append(dict(row, status="pass", caught_by="", detail="", passed=True))
+                else:
+                    step_rows.append(self.verdict(row, g, rec, {k: v[i] for k, v in lim.items()}))
             out.append(step_rows)
         return out
 
@@ -190,7 +196,7 @@ class LocalSteps:
 
     def verdict(self, row, g, rec, lim):
         """status pass / fail / not compared, the checks that failed, and what explains them."""
-        failed = [c for c in CHECKS if not np.isnan(row[_col(c)]) and not row[_col(c)] <= 1.0]
+        failed = [c for c in CHECKS if not np.isnan(row[COLUMN[c]]) and not row[COLUMN[c]] <= 1.0]
         dtype_bad = rec["dtype_bad"]
         if dtype_bad:
             failed = ["dtype", *failed]
@@ -227,9 +233,3 @@ class LocalSteps:
             pairs.append((velocity(opt, member), v_r, "v"))
         ok = all(agree(m[None], r[g][None], lim[k][g][None], self.fmax)[0][0] <= 1.0 for m, r, k in pairs)
         return f"{where}; recomputed with torch's branch there, it {'agrees' if ok else 'still differs'}", ok
-
-
-def _col(check):
-    return {"gradient": "grad_used", "parameters": "param_used", "velocity": "velocity_used", "cost": "cost_used"}[
-        check
-    ]
