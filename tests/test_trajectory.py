@@ -124,6 +124,43 @@ def test_a_run_that_overflows_on_both_sides_is_counted_not_compared_never_passed
     assert steps[0]["status"] == "pass" and any(r["status"] == "not compared" for r in steps)
 
 
+# Two float32 runs of a 10,000-architecture sweep (seed 42) that diverge to the edge of float32's range: an
+# intermediate overflowed on one side only (torch's masked relu gradient 0 where manual_bp's inf · 0 gives NaN;
+# a mean's Σ_k C_k past 3.4e38 in torch alone).  From that step on nothing can be compared; before it, all agrees.
+EDGE_OF_RANGE = {
+    "relu behind an overflowed δ": (6, '{"K":6,"activations":["softplus","sigmoid","softplus","relu","leaky_relu",'
+        '"sigmoid"],"batch_size":2,"cost":"binary_cross_entropy","dtype":"float32","eta":15.5,"momentum":0.0,'
+        '"optimizer":"sgd","order_seed":586665026,"reduction":"mean","seed":544740379,"sizes":[1,9,16,10,10,7,3],'
+        '"steps":12,"targets":"hard","weight_scale":1.0,"zero_rows":0}'),
+    "a mean whose sum overflows": (23, '{"K":31,"activations":["relu","softmax"],"batch_size":0,'
+        '"cost":"cross_entropy","dtype":"float32","eta":44.7,"momentum":0.0,"optimizer":"gd","order_seed":1469410021,'
+        '"reduction":"mean","seed":32378080,"sizes":[12,8,11],"steps":30,"targets":"soft","weight_scale":1.0,'
+        '"zero_rows":0}'),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", EDGE_OF_RANGE)
+def test_a_step_at_the_edge_of_the_range_is_not_compared_and_the_steps_before_it_pass(case):
+    n, text = EDGE_OF_RANGE[case]
+    grads, steps = check_spec(0, ArchSpec.from_json(text))
+    assert not failing_checks(grads, steps)
+    assert [r["status"] for r in steps[:n]] == ["pass"] * n and steps[n]["status"] == "not compared"
+
+
+def test_an_infinite_limit_never_lets_a_difference_pass():
+    from comparisons.common.checks import agree
+    from comparisons.common.rounding import Scales
+
+    used, _ = agree(np.array([[1.0, 2.0]]), np.array([[1.0, 3.0]]), np.array([[1.0, np.inf]]))
+    assert used[0] == np.inf
+    used, _ = agree(np.array([[1.0, 3.0]]), np.array([[1.0, 3.0]]), np.array([[1.0, np.inf]]))
+    assert used[0] == 0.0  # identical entries agree whatever the limit
+    X, z = np.array([[[1e10]]]), {2: np.array([[[1e40]]])}
+    S = Scales({2: np.array([[[1e30]]])}, {2: np.zeros((1, 1))}, ["identity"], "squared_error", "sum", X,
+               np.zeros((1, 1, 1)), z, {1: X, 2: z[2]}, None, "float32")  # fmt: skip
+    assert np.isinf(S.Sz[2]).all()  # z of 1e40 is beyond float32: no bound
+
+
 def test_train_lowers_the_lecture_cost():
     from comparisons.sweep.harness import build
 

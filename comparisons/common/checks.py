@@ -85,7 +85,8 @@ def agree(m, r, limit, fmax=np.inf):
     used = max |m − r| / limit over a row's entries, ≤ 1 passes.  Entries identical on both sides agree,
     inf and NaN included (a run that overflowed alike); an entry finite on one side only agrees where the
     finite one lies within ``limit`` of overflow (``fmax``, the dtype's largest number); any other
-    non-finite entry, or a difference where the limit is 0, makes ``used`` inf.
+    non-finite entry, a difference where the limit is 0, or one under a limit that is not finite (the computation
+    reached overflow: nothing to compare it with) makes ``used`` inf — the caller says "not compared", never pass.
     """
     m, r = np.asarray(m, np.float64), np.asarray(r, np.float64)
     limit = np.broadcast_to(np.asarray(limit, np.float64), r.shape)
@@ -97,6 +98,7 @@ def agree(m, r, limit, fmax=np.inf):
         near = (np.isinf(m) ^ np.isinf(r)) & (np.abs(finite_side) + limit >= fmax)
         ok = same | near
         ratio = np.where(ok, 0.0, np.where(limit > 0, err / limit, np.inf))
+        ratio = np.where(ok | np.isfinite(limit), ratio, np.inf)  # no finite limit: nothing was compared, never a pass
         ratio = np.where(np.isnan(ratio), np.inf, ratio)
         err = np.where(ok, 0.0, np.where(np.isnan(err), np.inf, err))
     ratio, err = ratio.reshape(rows, -1), err.reshape(rows, -1)

@@ -203,6 +203,7 @@ class Scales:
 
     def __init__(self, W, b, acts, cost, reduction, X, T, z, a, delta, dtype):
         self.u = u = unit_roundoff(dtype)
+        self.fmax = float(np.finfo(np.dtype(dtype)).max)
         self.floor = float(np.finfo(np.dtype(dtype)).tiny) / u  # an underflowing result's error, in units of u
         self.L, self.K = max(W), X.shape[-2]
         self.acts, self.cost, self.reduction = dict(zip(range(2, self.L + 1), acts)), cost, reduction
@@ -212,14 +213,14 @@ class Scales:
             A = np.concatenate([a[l - 1], ones], axis=-1)  # (G, K, n_{l−1} + 1): the bias as one more term
             B = np.concatenate([W[l], b[l][..., None]], axis=-1).swapaxes(-1, -2)
             SA = np.concatenate([self.Sa[l - 1], 0 * ones], axis=-1)
-            self.Sz[l] = dot(A, B, SA=SA)  # (G, K, n_l)
+            self.Sz[l] = self.edge(dot(A, B, SA=SA))  # (G, K, n_l)
             near = C * u * np.sqrt(2.0) * self.Sz[l]  # |z| within this of 0: either side of a kink
-            self.Sa[l] = activation(self.acts[l], z[l], a[l], self.Sz[l], near, self.floor)
+            self.Sa[l] = self.edge(activation(self.acts[l], z[l], a[l], self.Sz[l], near, self.floor))
         self.S_Ck = self._costs(z[self.L], a[self.L], T)  # (G, K)
         s = 1.0 / self.K if reduction == "mean" else 1.0
-        self.S_CT = summed(self._Ck, self.S_Ck, -1, examples=True) * s  # (G,)
+        self.S_CT = self.edge(summed(self._Ck, self.S_Ck, -1, examples=True)) * s  # (G,): the sum before any /K
         if reduction == "mean":  # the division by K rounds once more (and moves about in the other side)
-            self.S_CT = l2(self.S_CT, 2.0 * np.abs(self._Ck).sum(axis=-1) * s)
+            self.S_CT = l2(self.S_CT, 2.0 * self.edge(np.abs(self._Ck).sum(axis=-1)) * s)
         if delta is None:  # the forward pass and the costs only
             return
         self.S_delta = self._deltas(W, z, a, T, delta)
@@ -232,6 +233,11 @@ class Scales:
             if reduction == "mean":
                 self.S_W[l] = l2(self.S_W[l], 2.0 * (np.abs(d).swapaxes(-1, -2) @ np.abs(a[l - 1])) * s)
                 self.S_b[l] = l2(self.S_b[l], 2.0 * np.abs(d).sum(axis=-2) * s)
+
+    def edge(self, S):
+        """S, or inf where the computation's magnitudes reach the dtype's largest number: an intermediate there may
+        overflow on one side only (and inf · 0 = NaN), which no rounding bound describes — nothing to compare."""
+        return np.where(self.fmax <= S, np.inf, S)
 
     def _costs(self, z_L, a_L, T):
         """S of each C_k (G, K), and the values C_k themselves (kept for C_T)."""
@@ -285,7 +291,7 @@ class Scales:
                 S = {L: product(g, s, Sg, Ss, self.u)}
         for l in range(L - 1, 1, -1):
             back = delta[l + 1] @ W[l + 1]  # (G, K, n_l): Σ_j δ_j^{l+1} w_ji^{l+1}
-            Sback = dot(delta[l + 1], W[l + 1], SA=S[l + 1])
+            Sback = self.edge(dot(delta[l + 1], W[l + 1], SA=S[l + 1]))
             s, Ss = prime(self.acts[l], z[l], a[l], self.Sz[l], self.Sa[l], self.floor)
             S[l] = product(back, s, Sback, Ss, self.u)
         return S
