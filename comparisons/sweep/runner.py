@@ -65,6 +65,11 @@ def kill_workers(pool):
         p.kill()
     for p in procs:
         p.join()
+    # The pool's manager thread now sees its workers gone and closes its wake-up pipe; wait for it, or the
+    # interpreter's exit hook may write to that pipe as it closes (an "Exception ignored … Bad file descriptor").
+    manager = getattr(pool, "_executor_manager_thread", None)
+    if manager is not None:
+        manager.join(timeout=5)
 
 
 def _check_on_worker(job):
