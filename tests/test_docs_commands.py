@@ -57,7 +57,12 @@ def shrunk(command, tmp):
 
 
 def all_commands():
-    return [pytest.param(c, e, id=f"{p.name}:{c[:60]}") for p in DOCS for c, e in sh_commands(p.read_text())]
+    """Each distinct (command, exit code) once, named by the first doc that shows it."""
+    seen = {}
+    for p in DOCS:
+        for c, e in sh_commands(p.read_text()):
+            seen.setdefault((c, e), p.name)
+    return [pytest.param(c, e, id=f"{name}:{c[:60]}") for (c, e), name in seen.items()]
 
 
 def fresh_shell_env():
