@@ -74,17 +74,8 @@ def l2(*terms):
     out = np.array(np.sqrt(acc), ndmin=0)
     risky = ~((acc > 1e-280) & (acc < 1e280))  # a square may have under- or overflowed (0 and NaN too)
     if risky.any():
-        out[risky] = _scaled_l2([np.abs(np.broadcast_to(t, acc.shape)[risky]) for t in terms])
+        out[risky] = l2sum(np.stack([np.abs(np.broadcast_to(t, acc.shape)[risky]) for t in terms]), 0)
     return out
-
-
-def _scaled_l2(terms):
-    """√(Σ t²) for t ≥ 0 of one shape, each scaled by the largest."""
-    m = terms[0]
-    for t in terms[1:]:
-        m = np.maximum(m, t)
-    s = _scale(m)
-    return np.sqrt(sum(np.square(t / s) for t in terms)) * s
 
 
 def _scale(m):
