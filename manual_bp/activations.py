@@ -1,7 +1,6 @@
 """Activation functions σ, each with its derivative beside it.
 
-Every activation maps z^l (K, n_l) to a^l (K, n_l); ``fn(z, out=a)`` writes a^l into a
-buffer the caller already holds (the training step reuses them).  ``prime(z, a)`` is the
+Every activation maps z^l (K, n_l) to a^l (K, n_l) by ``fn(z)``.  ``prime(z, a)`` is the
 elementwise derivative σ'(z) used by eqs (4) and (5); it receives a = σ(z) too,
 because for the sigmoid σ'(z) = a(1 − a) is both cheaper and exactly what the
 lecture writes.  Softmax is not elementwise: it has no ``prime`` and offers
@@ -22,8 +21,8 @@ class Activation:
     name = ""
     elementwise = True
 
-    def fn(self, z, out=None):
-        """a = σ(z), written into ``out`` (K, n_l) when given."""
+    def fn(self, z):
+        """a = σ(z), (K, n_l)."""
         raise NotImplementedError
 
     def prime(self, z, a):
@@ -45,13 +44,13 @@ class Sigmoid(Activation):
 
     name = "sigmoid"
 
-    def fn(self, z, out=None):
+    def fn(self, z):
         """σ(z) = 1 / (1 + e^{−z}) by scipy.special.expit, one ufunc in z's dtype, within 2 ulp of the exact value.
 
         For z → −∞, e^{−z} → ∞ and σ → 0 without an overflow warning or a NaN (expit handles the
         overflow itself); for z → +∞, σ → 1.
         """
-        return expit(z, out=out)  # (K, n)
+        return expit(z)  # (K, n)
 
     def prime(self, z, a):
         """σ'(z) = σ(z)(1 − σ(z))."""
@@ -65,9 +64,9 @@ class Tanh(Activation):
 
     name = "tanh"
 
-    def fn(self, z, out=None):
+    def fn(self, z):
         """tanh(z)."""
-        return np.tanh(z, out=out)
+        return np.tanh(z)
 
     def prime(self, z, a):
         """1 − tanh²(z)."""
@@ -79,9 +78,9 @@ class ReLU(Activation):
 
     name = "relu"
 
-    def fn(self, z, out=None):
+    def fn(self, z):
         """max(0, z)."""
-        return np.maximum(z, 0, out=out)
+        return np.maximum(z, 0)
 
     def prime(self, z, a):
         """1 where z > 0, else 0 (0 at z = 0, as torch.relu's backward)."""
@@ -93,9 +92,9 @@ class LeakyReLU(Activation):
 
     name = "leaky_relu"
 
-    def fn(self, z, out=None):
+    def fn(self, z):
         """z if z > 0 else 0.01·z."""
-        return _into(np.where(z > 0, z, LEAKY_SLOPE * z).astype(z.dtype, copy=False), out)
+        return np.where(z > 0, z, LEAKY_SLOPE * z).astype(z.dtype, copy=False)
 
     def prime(self, z, a):
         """1 where z > 0, else 0.01."""
@@ -107,9 +106,9 @@ class Identity(Activation):
 
     name = "identity"
 
-    def fn(self, z, out=None):
-        """z (a copy into ``out`` when given)."""
-        return _into(z, out)
+    def fn(self, z):
+        """z itself."""
+        return z
 
     def prime(self, z, a):
         """1."""
@@ -126,9 +125,9 @@ class Softplus(Activation):
 
     name = "softplus"
 
-    def fn(self, z, out=None):
+    def fn(self, z):
         """log(1 + e^z)."""
-        return _into(np.logaddexp(0, z).astype(z.dtype, copy=False), out)
+        return np.logaddexp(0, z).astype(z.dtype, copy=False)
 
     def prime(self, z, a):
         """σ(z), the logistic sigmoid."""
@@ -146,10 +145,10 @@ class Softmax(Activation):
     name = "softmax"
     elementwise = False
 
-    def fn(self, z, out=None):
+    def fn(self, z):
         """softmax over the last axis (the units), shifted by the row maximum so that no exponent overflows."""
         e = np.exp(z - z.max(axis=-1, keepdims=True))  # (K, n_L), entries in (0, 1]
-        return np.divide(e, e.sum(axis=-1, keepdims=True), out=out)
+        return e / e.sum(axis=-1, keepdims=True)
 
     def prime(self, z, a):
         """Undefined: softmax has a full Jacobian, not an elementwise derivative."""
@@ -158,14 +157,6 @@ class Softmax(Activation):
     def vjp(self, z, a, g):
         """J(z)ᵀ g with J_jm = a_j(δ_jm − a_m), i.e. a ⊙ (g − Σ_m g_m a_m)."""
         return a * (g - np.sum(g * a, axis=-1, keepdims=True))  # (K, n_L)
-
-
-def _into(a, out):
-    """``a`` itself, or copied into ``out`` when a buffer is given."""
-    if out is None:
-        return a
-    np.copyto(out, a)
-    return out
 
 
 SIGMOID = Sigmoid()

@@ -8,6 +8,8 @@ nn.Module, no optimizer.  Timed interleaved at 1 thread (NumPy's BLAS and torch 
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -41,7 +43,7 @@ def manual_step(net, X, T):
     W, b = net.params()
     own = CNN(net.image, net.layers, W, b, "cross_entropy")
     step = ConvTrainStep(own, manual_bp.SGD(ETA))
-    return lambda: step(X, T)
+    return partial(step, X, T)
 
 
 def torch_plain_step(net, X, T, params=None):

@@ -14,6 +14,7 @@ of one shared start (weights bit for bit, the same X and T), cost C_T = ½ Σ_k 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import NamedTuple
 
 import numpy as np
@@ -55,7 +56,7 @@ def manual(net, X, T, eta):
     """manual_bp's step: TrainStep with SGD(η) on its own copy of the parameters."""
     own = copy_net(net)
     step = manual_bp.TrainStep(own, manual_bp.SGD(eta))
-    return Side(lambda: step(X, T), [p for l in sorted(own.W) for p in (own.W[l], own.b[l])])
+    return Side(partial(step, X, T), [p for l in sorted(own.W) for p in (own.W[l], own.b[l])])  # partial: no frame
 
 
 def _leaves(net):
@@ -104,7 +105,7 @@ def torch_module(net, X, T, eta):
     ref = TorchMLP(net.W, net.b, net.activations, COST)
     opt = ref.optimizer(eta)
     Xt, Tt = ref.tensor(X), ref.tensor(T)
-    return Side(lambda: ref.step(opt, Xt, Tt), list(ref.parameters()))
+    return Side(partial(ref.step, opt, Xt, Tt), list(ref.parameters()))
 
 
 FLOOR_ACT = {

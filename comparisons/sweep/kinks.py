@@ -21,8 +21,8 @@ class Pinned:
         self.act, self.mask, self.z_torch = act, mask, z_torch
         self.name, self.elementwise = act.name, act.elementwise
 
-    def fn(self, z, out=None):
-        return self.act.fn(z, out)
+    def fn(self, z):
+        return self.act.fn(z)
 
     def prime(self, z, a):
         p = np.array(self.act.prime(z, a))
