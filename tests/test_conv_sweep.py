@@ -83,3 +83,36 @@ def test_sweep_conv_refuses_what_it_cannot_do(tmp_path):
     bad = subprocess.run(cmd, capture_output=True, text=True)
     assert bad.returncode == 2 and "--family with --conv" in bad.stderr and "Traceback" not in bad.stderr
     assert not (tmp_path / "x").exists()
+
+
+# A float32 run of `sweep --conv --archs 3000 --steps 3 --seed 7` that diverges: integer images, identity conv
+# layers and η = 0.00189 take C_T from 2e4 to 1.7e11 in two steps; at step 3 the gradients pass 3.4e38 in float32
+# (both sides inf, alike) while the float64 oracle stays finite (1.5e36).
+DIVERGING = (
+    '{"K":10,"batch_size":0,"cost":"squared_error","dtype":"float32","eta":0.00189,"exact":true,"image":[2,7,8],'
+    '"layers":[{"activation":"identity","filters":3,"kind":"conv","pad":2,"size":4,"stride":1},'
+    '{"kind":"pool","mode":"max","size":2,"stride":1},'
+    '{"activation":"identity","filters":2,"kind":"conv","pad":1,"size":3,"stride":1},'
+    '{"kind":"pool","mode":"avg","size":3,"stride":3},{"activation":"softplus","kind":"dense","units":3}],'
+    '"momentum":0.0,"optimizer":"gd","seed":1890449369,"steps":3,"targets":"hard"}'
+)
+
+
+def test_a_step_at_the_edge_of_the_range_is_not_compared_and_every_step_before_is():
+    from comparisons.common.convnet import ConvSpec
+
+    rows = check_conv_spec(0, ConvSpec.from_json(DIVERGING))
+    status = {(r["step"], r["tensor"], r["layer"]): r["status"] for r in rows}
+    assert failing(rows) == set()
+    assert {s for (step, *_), s in status.items() if step in (0, 1, 2)} == {"pass"}  # compared, and agreed
+    assert {s for (step, *_), s in status.items() if step == 3} == {"not compared"}
+    assert status[(-1, "X", 0)] == "pass"
+
+
+def test_the_edge_of_the_range_does_not_hide_a_bug_in_the_steps_before():
+    from comparisons.common.convnet import ConvSpec
+
+    eta_off = next(m for m in CONV_MUTATIONS if m.name == "η off by 1 %")
+    with eta_off.applied():
+        rows = check_conv_spec(0, ConvSpec.from_json(DIVERGING))
+    assert {r["step"] for r in rows if not r["passed"]} & {1, 2}, [r["error"] for r in rows if not r["passed"]][:3]

@@ -8,6 +8,11 @@ after step n; C_T over all of X is compared at torch's state before the step, on
 row checks, in order: presence and shape, dtype, finiteness, the value within C·u·E (``rounding``),
 and in float32 the value against the float64 result within u·E (``oracle``).  Inputs are checked
 untouched at the end.  A row's ``caught_by`` names the first check that failed.
+
+Where torch's state before a step is not finite, or the magnitudes E of that step reach the dtype's largest
+number (a diverging run: an intermediate may overflow on one side only, or in float32 and not in its float64
+oracle), no rounding bound describes the step: its rows are ``not compared``, counted apart, as the dense
+sweep's (``comparisons.common.rounding.Scales.edge``) — never a pass, and every step before it is judged.
 """
 
 from __future__ import annotations
@@ -22,8 +27,11 @@ from manual_bp.conv import ConvTrainStep
 
 from .rounding import C, Magnitudes, backward_scale, step_scale, unit_roundoff
 
-COLUMNS = ["arch", "step", "tensor", "layer", "shape", "max_abs_err", "bound_used", "oracle_used", "passed",
-           "caught_by", "error"]  # fmt: skip
+COLUMNS = ["arch", "step", "tensor", "layer", "shape", "max_abs_err", "bound_used", "oracle_used", "status",
+           "passed", "caught_by", "error"]  # fmt: skip
+NOT_COMPARED = (
+    "torch's state or the rounding scale reached the dtype's largest number (the run overflowed): nothing to compare"
+)
 U64 = unit_roundoff(np.float64)
 
 
@@ -32,8 +40,26 @@ def row(arch, step, tensor, layer, shape="", caught_by="", error="", **values):
     out = dict(arch=arch, step=step, tensor=tensor, layer=layer, shape=shape, max_abs_err=np.nan,
                bound_used=np.nan, oracle_used=np.nan)  # fmt: skip
     out.update(values)
-    out.update(passed=not caught_by, caught_by=caught_by, error=error)
+    out.update(status="fail" if caught_by else "pass", passed=not caught_by, caught_by=caught_by, error=error)
     return out
+
+
+def at_edge(dtype, *scales):
+    """True where no bound describes the computation: a scale (or torch's state) not finite or at the dtype's max."""
+    fmax = float(np.finfo(np.dtype(dtype)).max)
+    return not all(np.all(np.asarray(E, np.float64) < fmax) for E in scales)
+
+
+def not_compared(rows):
+    """The rows of a step at the edge of the range: not compared, whatever their values (counted apart)."""
+    return [dict(r, status="not compared", passed=True, caught_by="", error=NOT_COMPARED) for r in rows]
+
+
+def _scales(tree):
+    """Every array of nested lists and dicts of scales or values, as |x|."""
+    if isinstance(tree, dict | list):
+        return [a for v in (tree.values() if isinstance(tree, dict) else tree) for a in _scales(v)]
+    return [np.abs(np.asarray(tree, np.float64))]
 
 
 def used(m, r, bound):
@@ -97,7 +123,7 @@ def start_rows(arch, spec, net, ref, Xm, Tm, Xt, Tt):
     for name in ("C_k", "C_T"):
         o = oracle[name] if oracle else None
         rows.append(tensor_row(arch, 0, name, 0, manual[name], reference[name], E[name], dtype, o))
-    return rows
+    return not_compared(rows) if at_edge(dtype, *_scales([E, ref.weights(), ref.biases()])) else rows
 
 
 def load_state(net, opt, ref, opt_t):
@@ -128,6 +154,7 @@ def step_rows(arch, spec, net, ref, Xm, Tm, Xt, Tt, batches):
     for n, idx in enumerate(batches, start=1):
         vel = load_state(net, opt, ref, opt_t)
         W0, b0 = ref.weights(), ref.biases()
+        first = len(rows)
         values, E = magnitudes(spec, ref, Xm[idx], Tm[idx], u)
         cost_values, cost_E = (values, E) if full else magnitudes(spec, ref, Xm, Tm, u)
         c_m, c_t = net.total_cost(Xm, Tm), ref.total_cost(Xt, Tt)
@@ -147,6 +174,8 @@ def step_rows(arch, spec, net, ref, Xm, Tm, Xt, Tt, batches):
             for key in vel_t:
                 o = ov[key] if dtype == np.float32 else None
                 rows.append(tensor_row(arch, n, f"v_{key[0]}", key[1], opt.v.get(key), vel_t[key], Ev[key], dtype, o))
+        if at_edge(dtype, *_scales([W0, b0, vel, E, cost_E["C_T"], Ew, Ev])):
+            rows[first:] = not_compared(rows[first:])
     return rows
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import sys
 
 from comparisons.common.errors import UsageError
 from comparisons.common.limits import fmt_seconds
@@ -44,8 +43,10 @@ def run_conv_sweep(args):
             write_csv(archs, stage / "conv_archs.csv")
             write_csv(failing, stage / "conv_failures.csv")
     n_fail = int((~archs["passed"]).sum())
-    print(f"{len(archs) - n_fail} of {len(archs)} conv architectures pass; report in {out}/conv_summary.md",
-          file=sys.stderr)  # fmt: skip
+    edge = int((archs["not_compared"] > 0).sum())
+    print(f"{len(archs) - n_fail} of {len(archs)} conv architectures pass"
+          + (f" ({edge} with steps not compared: the run overflowed)" if edge else "")
+          + f"; report in {out}/conv_summary.md")  # fmt: skip
     return 1 if n_fail else 0
 
 
@@ -68,5 +69,5 @@ def run_conv_selftest(args):
         write_csv(table, stage / "selftest_conv.csv")
     caught = int((table["caught"] > 0).sum())
     print(f"{caught} of {len(table)} planted conv bugs caught; unmutated run {'passes' if not clean else 'FAILS'}; "
-          f"report in {out}/selftest_conv.md", file=sys.stderr)  # fmt: skip
+          f"report in {out}/selftest_conv.md")  # fmt: skip
     return 0 if caught == len(table) and not clean else 1
