@@ -1,6 +1,8 @@
 """Every check of the harness fails on a planted bug and passes on the clean code (issue: a harness
 that cannot be fooled).  The planted bugs are those of `deltacheck selftest`."""
 
+import functools
+
 import numpy as np
 import pytest
 import torch
@@ -15,10 +17,17 @@ from manual_bp import MLP, backprop
 from torch_ref import TorchFamily, TorchMLP
 
 
-@pytest.fixture(scope="module")
-def outcomes():
+@functools.cache
+def _selftest():
+    """Once per process: under xdist a worker may run other tests between this module's, and a module fixture
+    would then be built again."""
     clean, outcomes = selftest.run_selftest(8, 0, 4, progress=False)
     return clean, {o.name: o for o in outcomes}
+
+
+@pytest.fixture(scope="module")
+def outcomes():
+    return _selftest()
 
 
 def test_the_clean_code_passes_every_check_on_the_selftest_architectures(outcomes):
