@@ -182,10 +182,9 @@ def test_float32_oracle_sees_a_planted_1e5_on_its_own():
 
 
 @pytest.mark.parametrize("dtype, name, rate", [("float64", "1e-9 in one entry (float64)", 0.95),
-                                               ("float32", "1e-5 in one entry (float32)", 0.8)])  # fmt: skip
+                                               ("float32", "1e-5 in one entry (float32)", 0.95)])  # fmt: skip
 def test_the_start_check_sees_a_planted_relative_error_and_raises_no_alarm_on_the_clean_code(dtype, name, rate):
-    """Detection on 64 sampled architectures, 0 false alarms.  The issue asks 95 % for both; in float32 the bound
-    that counts correlated errors (docs/tolerances.md) reaches about 88 % (400 architectures), short of it."""
+    """Detection on 64 sampled architectures (families of 8), 0 false alarms: the issue's 95 % for both."""
     specs = sample_specs(64, 3, dtype, 0, family=8)
     m = next(m for m in mutations.MUTATIONS if m.name == name)
     clean = [failing(*r) for i in range(0, 64, 8) for r in check_family(i, specs[i : i + 8])]
@@ -223,3 +222,29 @@ def test_the_bound_is_c_u_sqrt_v_and_fails_what_exceeds_it():
 
 def test_torch_stays_single_threaded_in_the_check():
     assert torch.get_num_threads() >= 1
+
+
+def test_a_layers_own_roundings_are_carried_on_squares_and_what_it_inherited_linearly():
+    """forward_carry: independent own errors of n units add as √n, shared inherited ones as n; never above the
+    all-linear carry, which bounds the same error."""
+    B = np.ones((4, 1))  # (n, 1): z = Σ_i a_i
+    own, none = np.ones((1, 4)), np.zeros((1, 4))
+    assert rounding.forward_carry(own, none, B)[0, 0] == pytest.approx(2.0)  # √4
+    assert rounding.forward_carry(none, own, B)[0, 0] == pytest.approx(4.0)  # 4
+    rng = np.random.default_rng(0)
+    o, i, W = rng.random((5, 6)), rng.random((5, 6)), rng.standard_normal((6, 3))
+    assert (rounding.forward_carry(o, i, W) <= (o + i) @ np.abs(W) + 1e-12).all()
+
+
+def test_the_split_carry_shows_a_planted_1e5_the_linear_carry_hid(monkeypatch):
+    """A 4-layer float32 net: carried linearly, the errors of a^{L−1}'s own roundings hide a 1e-5 error in the largest
+    ∂C_T/∂W^L entry; split into own (on squares) and inherited (linear) they do not, and the clean code passes."""
+    s = spec(dtype="float32", steps=0, sizes=(6, 13, 16, 2), activations=("softplus", "leaky_relu", "softmax"),
+             cost="cross_entropy", K=3)  # fmt: skip
+    m = next(m for m in mutations.MUTATIONS if m.name == "1e-5 in one entry (float32)")
+    assert not failing(*check_spec(0, s))
+    with m.applied():
+        assert "value" in failing(*check_spec(0, s)) or "oracle" in failing(*check_spec(0, s))
+    monkeypatch.setattr(rounding, "forward_carry", lambda own, inh, B: (own + inh) @ np.abs(B))  # all linear
+    with m.applied():
+        assert not failing(*check_spec(0, s))

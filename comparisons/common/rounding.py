@@ -16,8 +16,11 @@ terms throughout, scaled so that no square under- or overflows: values from 1e�
 
 - a dot product of n terms p_i (a row of a^{l−1} (W^l)ᵀ, of δ^{l+1} W^{l+1}, or of Σ_k δ a) rounds n
   products and n − 1 partial sums, each at most Σ|p_i|: its own V ≤ n (Σ_i |p_i|)², the standard
-  γ_n |A||B| bound taken in the probabilistic (√n) form; the errors its inputs bring are carried by
-  the same product on squares, V_A (B∘B) + (A∘A) V_B;
+  γ_n |A||B| bound taken in the probabilistic (√n) form.  The errors its inputs bring are carried on
+  squares where they are independent — over examples (each example's passes round on their own), and, in
+  the forward pass, the roundings a^{l−1}'s own layer made, distinct for each of its units: V_own (B∘B) —
+  and linearly where they may be correlated: what a^{l−1} inherited from the layers below, shared by its
+  units, (S_inh |B|)² (Minkowski: right for any correlation), and δ's errors within one example;
 - an elementwise f(x) adds (k_f f)² for the k_f roundings of its formula (a library exp, tanh or log
   counts 2: it is correct to within one ulp = 2u) and carries f'(x)² V_x;
 - σ' is counted by the terms it is computed from: a(1 − a) and 1 − a² are differences of nearly
@@ -99,6 +102,18 @@ def l2dot(X, Y):
     fast = np.sqrt(np.square(X / r) @ np.square(Y / c)) * r * c
     l1 = X @ Y
     return np.where(fast * np.sqrt(X.shape[-1]) < l1, l1, fast)
+
+
+def forward_carry(own, inherited, B):
+    """S of the error a^{l−1} (K, n) brings into a^{l−1} B, from its two parts.
+
+    ``own``: layer l−1's own roundings (its dot products and σ), distinct roundings for each unit, hence
+    independent across the units: their variances add, Σ_i b_i² own_i².  ``inherited``: what a^{l−1} carried from
+    the layers below, shared by its units, so added linearly (Minkowski): Σ_i |b_i| inherited_i.  The two come
+    from disjoint roundings and add in quadrature.  (All of it carried linearly, as ``dot`` does, bounds the same
+    error and overstates the own part up to √n times.)
+    """
+    return l2(np.sqrt(np.square(own) @ np.square(B)), inherited @ np.abs(B))
 
 
 def dot(A, B, SA=None, SB=None, examples=False):
@@ -199,14 +214,22 @@ class Scales:
         self.L, self.K = max(W), X.shape[-2]
         self.acts, self.cost, self.reduction = dict(zip(range(2, self.L + 1), acts)), cost, reduction
         self.Sz, self.Sa = {}, {1: np.zeros_like(X)}
+        own, inherited = {1: np.zeros_like(X)}, {1: np.zeros_like(X)}  # S of a^l's error, split by where it arose
         for l in range(2, self.L + 1):
             ones = np.ones(a[l - 1].shape[:-1] + (1,))
             A = np.concatenate([a[l - 1], ones], axis=-1)  # (G, K, n_{l−1} + 1): the bias as one more term
             B = np.concatenate([W[l], b[l][..., None]], axis=-1).swapaxes(-1, -2)
-            SA = np.concatenate([self.Sa[l - 1], 0 * ones], axis=-1)
-            self.Sz[l] = self.edge(dot(A, B, SA=SA))  # (G, K, n_l)
+            new = np.sqrt(A.shape[-1]) * (np.abs(A) @ np.abs(B))  # z^l's own n roundings (as in ``dot``)
+            came = forward_carry(*(np.concatenate([S[l - 1], 0 * ones], axis=-1) for S in (own, inherited)), B)
+            self.Sz[l] = self.edge(l2(new, came))  # (G, K, n_l)
             near = C * u * np.sqrt(2.0) * self.Sz[l]  # |z| within this of 0: either side of a kink
             self.Sa[l] = self.edge(activation(self.acts[l], z[l], a[l], self.Sz[l], near, self.floor))
+            if self.acts[l] == "softmax":  # the output layer: nothing is carried further
+                continue
+            s, _ = prime(self.acts[l], z[l], a[l], self.Sz[l], self.Sa[l])
+            slope = np.where(np.abs(z[l]) <= near, 1.0, s) if self.acts[l] in KINKED else s  # as ``activation``
+            own[l] = activation(self.acts[l], z[l], a[l], new, near, self.floor)  # this layer's roundings
+            inherited[l] = np.abs(slope) * came  # σ' times what z^l brought from below
         self.S_Ck = self._costs(z[self.L], a[self.L], T)  # (G, K)
         s = 1.0 / self.K if reduction == "mean" else 1.0
         self.S_CT = self.edge(summed(self._Ck, self.S_Ck, -1, examples=True)) * s  # (G,): the sum before any /K

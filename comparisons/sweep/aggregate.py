@@ -89,7 +89,9 @@ class Tally:
                          not_compared=len(traj) - len(compared))  # fmt: skip
         self.verdicts["traj"].append(per_arch(traj))
         self.failed_steps.update(traj.loc[~traj["passed"], "caught_by"].value_counts().to_dict())
-        self.worst_traj = merge_top(self.worst_traj, compared[WORST_TRAJ_COLUMNS], ["tol_used", "arch", "step"])
+        kink_ok = (traj["status"] == "pass") & traj["detail"].str.startswith("kink", na=False)  # recomputed, agreed
+        rounding_alone = traj[(traj["status"] != "not compared") & ~kink_ok]  # its tol_used is the verdict's own
+        self.worst_traj = merge_top(self.worst_traj, rounding_alone[WORST_TRAJ_COLUMNS], ["tol_used", "arch", "step"])
         bad = traj[~traj["passed"]].groupby("arch").first()
         self.first_bad.update({a: (int(r["step"]), r["caught_by"]) for a, r in bad.iterrows()})
         self.archs.update(not_compared=traj.loc[traj["status"] == "not compared", "arch"].nunique())
