@@ -234,6 +234,8 @@ def test_a_layers_own_roundings_are_carried_on_squares_and_what_it_inherited_lin
     rng = np.random.default_rng(0)
     o, i, W = rng.random((5, 6)), rng.random((5, 6)), rng.standard_normal((6, 3))
     assert (rounding.forward_carry(o, i, W) <= (o + i) @ np.abs(W) + 1e-12).all()
+    for size in (1e-200, 1e200):  # the squares would under- or overflow: scaled, the carry keeps its size
+        assert rounding.forward_carry(size * own, none, B)[0, 0] == pytest.approx(2.0 * size)
 
 
 def test_the_split_carry_shows_a_planted_1e5_the_linear_carry_hid(monkeypatch):

@@ -113,7 +113,7 @@ def forward_carry(own, inherited, B):
     from disjoint roundings and add in quadrature.  (All of it carried linearly, as ``dot`` does, bounds the same
     error and overstates the own part up to √n times.)
     """
-    return l2(np.sqrt(np.square(own) @ np.square(B)), inherited @ np.abs(B))
+    return l2(l2dot(own, np.abs(B)), inherited @ np.abs(B))  # l2dot: √(own² @ B²), scaled against under/overflow
 
 
 def dot(A, B, SA=None, SB=None, examples=False):
