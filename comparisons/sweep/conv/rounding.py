@@ -79,6 +79,7 @@ class Magnitudes:
             {},
             {},
         )
+        self.slope = {}  # l: |σ'(z^l)|, or 1 within rounding of a relu / leaky_relu kink (either branch's slope)
         self.ties = {}  # l: (K, C·q·q, L) mask of the units a max-pooling window may route δ to, where undetermined
         self.src = {1: (self.a[1], torch.ones_like(self.a[1], dtype=torch.bool))}  # l: (z^l, where z^l is exact)
         for l, d in enumerate(layers, start=2):
@@ -130,7 +131,7 @@ class Magnitudes:
         slope = torch.where(kink, torch.ones_like(p), p.abs())  # either branch's slope within rounding of the kink
         self.Ea[l] = slope * Ez + (LIBRARY_ULPS * (a_l.abs() + self.floor) if name in SMOOTH else 0)
         r = torch.where(p.abs() > 0, (pp / p).abs(), torch.full_like(p, 2.0)).clamp(max=2.0)
-        self.prime[l] = p
+        self.prime[l], self.slope[l] = p, slope
         self.Eprime[l] = r * self.Ea[l] + 2 * (p.abs() + r * a_l.abs() + self.floor) + kink / self.u  # the jump: 1/u
 
     def undetermined(self, a, Ea, src, q, s):
@@ -146,7 +147,11 @@ class Magnitudes:
         top, top_err = win.amax(dim=2, keepdim=True), torch.gather(err, 2, arg)
         tie = exact & torch.gather(exact, 2, arg) & (z == torch.gather(z, 2, arg))
         near = (top - win <= 2 * self.u * (err + top_err)) & ((err + top_err) > 0) & ~tie
-        return near & (near.sum(dim=2, keepdim=True) > 1)
+        winner = torch.zeros_like(near).scatter_(2, arg, True)
+        # a window is undetermined when another unit lies within rounding of its maximum; the maximum itself is then a
+        # candidate too, even when it is exact (its own err 0: an exact 0 beside a relu unit that rounds to ±1e−8)
+        open_ = (near & ~winner).any(dim=2, keepdim=True)
+        return (near | winner) & open_
 
 
 def exact_sums(a, Ea, W, b, M, u):
@@ -210,7 +215,9 @@ def backward_scale(mag, cost, t, reduction="sum"):
         else:
             p, Ep = mag.prime[l], mag.Eprime[l]
             delta[l] = g * p
-            E[l] = Eg * p.abs() + g.abs() * Ep + delta[l].abs() + mag.floor
+            # g's error Eg is carried by either branch's slope at a kink: δ^{l+1} may already differ there (a kink
+            # above made g nonzero on one side while the float64 g is 0, so |g|·Ep alone would not cover it)
+            E[l] = Eg * mag.slope[l] + g.abs() * Ep + delta[l].abs() + mag.floor
     K = t.shape[0]
     s = 1.0 / K if reduction == "mean" else 1.0
     gW, gb, EW, Eb = {}, {}, {}, {}
