@@ -169,17 +169,24 @@ def prime(name, z, a, Sz, Sa, floor=0.0):
     return np.ones_like(z), np.zeros_like(z)  # identity
 
 
-def activation(name, z, a, Sz, near_kink=0.0, floor=0.0):
+def slope(name, z, a, near_kink=0.0):
+    """σ'(z), the factor an elementwise σ carries z's error by; 1 where |z| ≤ near_kink for relu / leaky_relu."""
+    s, _ = prime(name, z, a, np.zeros_like(z), np.zeros_like(z))
+    if name in KINKED:  # within rounding of the kink either branch may be taken: slope 1 carried there
+        s = np.where(np.abs(z) <= near_kink, 1.0, s)
+    return s
+
+
+def activation(name, z, a, Sz, near_kink=0.0, floor=0.0, s=None):
     """S of a = σ(z): the formula's own roundings, and σ'(z) S_z carried (softmax: its Jacobian, bounded).
 
     An exponential's result may underflow (torch's sigmoid gives 0 where NumPy's gives a subnormal): ``floor``
-    (tiny/u) counts that absolute error for every function that exponentiates."""
+    (tiny/u) counts that absolute error for every function that exponentiates.  ``s``: ``slope``'s result, when
+    the caller has it already."""
     k = FN_ROUNDINGS[name]
     if name == "softmax":
         return softmax(z, a, Sz, floor)
-    s, _ = prime(name, z, a, Sz, np.zeros_like(z))
-    if name in KINKED:  # within rounding of the kink either branch may be taken: slope 1 carried there
-        s = np.where(np.abs(z) <= near_kink, 1.0, s)
+    s = slope(name, z, a, near_kink) if s is None else s
     return l2(k * a, floor if name in EXPONENTIAL else 0.0, s * Sz)
 
 
@@ -223,13 +230,14 @@ class Scales:
             came = forward_carry(*(np.concatenate([S[l - 1], 0 * ones], axis=-1) for S in (own, inherited)), B)
             self.Sz[l] = self.edge(l2(new, came))  # (G, K, n_l)
             near = C * u * np.sqrt(2.0) * self.Sz[l]  # |z| within this of 0: either side of a kink
-            self.Sa[l] = self.edge(activation(self.acts[l], z[l], a[l], self.Sz[l], near, self.floor))
-            if self.acts[l] == "softmax":  # the output layer: nothing is carried further
+            name = self.acts[l]
+            if name == "softmax":  # the output layer: nothing is carried further
+                self.Sa[l] = self.edge(softmax(z[l], a[l], self.Sz[l], self.floor))
                 continue
-            s, _ = prime(self.acts[l], z[l], a[l], self.Sz[l], self.Sa[l])
-            slope = np.where(np.abs(z[l]) <= near, 1.0, s) if self.acts[l] in KINKED else s  # as ``activation``
-            own[l] = activation(self.acts[l], z[l], a[l], new, near, self.floor)  # this layer's roundings
-            inherited[l] = np.abs(slope) * came  # σ' times what z^l brought from below
+            s = slope(name, z[l], a[l], near)
+            self.Sa[l] = self.edge(activation(name, z[l], a[l], self.Sz[l], near, self.floor, s))
+            own[l] = activation(name, z[l], a[l], new, near, self.floor, s)  # this layer's roundings
+            inherited[l] = np.abs(s) * came  # σ' times what z^l brought from below
         self.S_Ck = self._costs(z[self.L], a[self.L], T)  # (G, K)
         s = 1.0 / self.K if reduction == "mean" else 1.0
         self.S_CT = self.edge(summed(self._Ck, self.S_Ck, -1, examples=True)) * s  # (G,): the sum before any /K
