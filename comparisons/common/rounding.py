@@ -169,15 +169,38 @@ def prime(name, z, a, Sz, Sa, floor=0.0):
     return np.ones_like(z), np.zeros_like(z)  # identity
 
 
-def slope(name, z, a, near_kink=0.0):
-    """σ'(z), the factor an elementwise σ carries z's error by; 1 where |z| ≤ near_kink for relu / leaky_relu."""
+def _steepest(z, near):
+    """The point of [z − near, z + near] nearest 0: where σ' of sigmoid and tanh (and σ'' of softplus) is largest."""
+    return np.sign(z) * np.maximum(np.abs(z) - near, 0.0)
+
+
+def _sigmoid_prime(x):
+    """σ(x)(1 − σ(x)) = e^{−|x|} / (1 + e^{−|x|})², without overflow."""
+    e = np.exp(-np.abs(x))
+    return e / np.square(1.0 + e)
+
+
+def slope(name, z, a, near=0.0):
+    r"""The factor an elementwise σ carries z's error by: the largest |σ'| over [z − near, z + near].
+
+    z's computed value lies within ``near`` (the allowed difference) of the reference's, so by the mean value
+    theorem |σ(z + e) − σ(z)| ≤ max_{|ξ−z|≤near} |σ'(ξ)| |e|.  σ'(z) alone is the first-order slope, and too small
+    where σ bends within ``near``: at a relu kink (either branch may be taken: 1), or at a saturated sigmoid / tanh
+    whose z rounds far (the slope at the interval's point nearest 0).
+    """
     s, _ = prime(name, z, a, np.zeros_like(z), np.zeros_like(z))
-    if name in KINKED:  # within rounding of the kink either branch may be taken: slope 1 carried there
-        s = np.where(np.abs(z) <= near_kink, 1.0, s)
+    if name in KINKED:
+        return np.where(np.abs(z) <= near, 1.0, s)
+    if name == "sigmoid":
+        return np.maximum(s, _sigmoid_prime(_steepest(z, near)))
+    if name == "tanh":
+        return np.maximum(s, 4.0 * _sigmoid_prime(2.0 * _steepest(z, near)))  # tanh'(x) = 4σ'(2x)
+    if name == "softplus":
+        return np.maximum(s, np.exp(-np.logaddexp(0.0, -(z + near))))  # σ' = sigmoid, increasing
     return s
 
 
-def activation(name, z, a, Sz, near_kink=0.0, floor=0.0, s=None):
+def activation(name, z, a, Sz, near=0.0, floor=0.0, s=None):
     """S of a = σ(z): the formula's own roundings, and σ'(z) S_z carried (softmax: its Jacobian, bounded).
 
     An exponential's result may underflow (torch's sigmoid gives 0 where NumPy's gives a subnormal): ``floor``
@@ -186,7 +209,7 @@ def activation(name, z, a, Sz, near_kink=0.0, floor=0.0, s=None):
     k = FN_ROUNDINGS[name]
     if name == "softmax":
         return softmax(z, a, Sz, floor)
-    s = slope(name, z, a, near_kink) if s is None else s
+    s = slope(name, z, a, near) if s is None else s
     return l2(k * a, floor if name in EXPONENTIAL else 0.0, s * Sz)
 
 
@@ -197,6 +220,8 @@ def softmax(z, a, Sz, floor=0.0):
     barely moves.  ε_j holds the shift z_j − m (rounding relative to |z_j − m|) and exp (2), independent per j;
     the sum's n roundings and the division are relative to a_i.  The errors z brings, e_z, enter the same way
     and cancel m's: a_i (e_{z,i} − Σ_j a_j e_{z,j}), carried linearly (the units of one example share them).
+    First order: where logits tie within rounding, either may win, a jump of a no rounding bound describes
+    (comparisons.sweep.kinks recomputes such an example with the reference's winner).
     """
     a = np.abs(a)
     own = np.abs(z - z.max(axis=-1, keepdims=True)) + 2.0  # ε_j in units of u
@@ -229,7 +254,7 @@ class Scales:
             new = np.sqrt(A.shape[-1]) * (np.abs(A) @ np.abs(B))  # z^l's own n roundings (as in ``dot``)
             came = forward_carry(*(np.concatenate([S[l - 1], 0 * ones], axis=-1) for S in (own, inherited)), B)
             self.Sz[l] = self.edge(l2(new, came))  # (G, K, n_l)
-            near = C * u * np.sqrt(2.0) * self.Sz[l]  # |z| within this of 0: either side of a kink
+            near = C * u * np.sqrt(2.0) * self.Sz[l]  # z's allowed difference: σ's slopes are taken over z ± near
             name = self.acts[l]
             if name == "softmax":  # the output layer: nothing is carried further
                 self.Sa[l] = self.edge(softmax(z[l], a[l], self.Sz[l], self.floor))

@@ -33,21 +33,49 @@ class Pinned:
         return self.prime(z, a) * g
 
 
-def pinned_member(W, b, X, z_torch, activations, cost, reduction):
-    """(an MLP of W, b whose kinked units take torch's branch, 'kink: …' naming the first) or (None, '')."""
+class Winner:
+    """manual_bp's softmax, taken at the reference's z on the examples (``rows``) whose largest logit differs."""
+
+    def __init__(self, act, rows, z_torch):
+        self.act, self.rows, self.z_torch = act, rows, z_torch
+        self.name, self.elementwise = act.name, act.elementwise
+
+    def fn(self, z):
+        a = self.act.fn(z)
+        a[self.rows] = self.act.fn(self.z_torch[self.rows])  # the reference's winner, manual_bp's softmax
+        return a
+
+    def vjp(self, z, a, g):
+        return self.act.vjp(z, a, g)
+
+
+def pinned_member(W, b, X, z_torch, activations, cost, reduction, ref="torch"):
+    """(an MLP of W, b whose kinked units take the reference's branch, 'kink: …' naming the first) or (None, '').
+
+    ``z_torch``: the reference's z, torch's in the same dtype or (``ref``) the float64 oracle's."""
     member = manual_bp.MLP(W, b, activations, cost, reduction)
     acts = member.act
-    if not any(acts[l].name in KINKED for l in acts):
+    if not any(acts[l].name in KINKED or acts[l].name == "softmax" for l in acts):
         return None, ""
     with np.errstate(all="ignore"):
         z_m = manual_bp.backprop.forward(member.W, member.b, acts, X).z
     masks = {l: (z_m[l] > 0) != (z_torch[l] > 0) for l in z_m if acts[l].name in KINKED}
     masks = {l: m for l, m in masks.items() if m.any()}
-    if not masks:
+    L = max(acts)
+    rows = z_m[L].argmax(axis=-1) != z_torch[L].argmax(axis=-1) if acts[L].name == "softmax" else np.zeros(0, bool)
+    if not masks and not rows.any():
         return None, ""
-    l = min(masks)
-    k, j = np.argwhere(masks[l])[0]
-    where = f"kink: layer {l} unit {j + 1} example {k + 1}: z = {z_m[l][k, j]:.3g} in manual_bp, "
-    where += f"{z_torch[l][k, j]:.3g} in torch"
+    found = []
+    if masks:
+        l = min(masks)
+        k, j = np.argwhere(masks[l])[0]
+        found.append(f"kink: layer {l} unit {j + 1} example {k + 1}: z = {z_m[l][k, j]:.3g} in manual_bp, "
+                     f"{z_torch[l][k, j]:.3g} in {ref}")  # fmt: skip
+    if rows.any():
+        k = int(np.argmax(rows))
+        found.append(f"kink: softmax's largest logit in example {k + 1} is unit {z_m[L][k].argmax() + 1} in manual_bp, "
+                     f"{z_torch[L][k].argmax() + 1} in {ref} (tied within rounding)")  # fmt: skip
     member.act = {m_l: Pinned(act, masks[m_l], z_torch[m_l]) if m_l in masks else act for m_l, act in acts.items()}
-    return member, where
+    if rows.any():
+        member.act[L] = Winner(acts[L], rows, z_torch[L])
+    return member, "; ".join(found)

@@ -1,0 +1,61 @@
+"""Kinks the two sides may take differently, found in 100,000 float32 architectures: a relu z on different sides of 0
+in float32 and in the float64 oracle, and softmax logits tied within rounding.  Each is recomputed with the
+reference's branch and must then agree; a planted bug still fails."""
+
+import numpy as np
+
+from comparisons.common.spec import ArchSpec
+from comparisons.sweep import mutations, selftest
+from comparisons.sweep.harness import check_spec
+from comparisons.sweep.kinks import pinned_member
+from manual_bp import activations
+
+# 1-1-2-14-12, W × 30, two zero rows: z^3 (leaky_relu) is ~1e-71 in float64 and 0 or below in float32, on both sides
+ORACLE_KINK = ArchSpec(sizes=(1, 1, 2, 14, 12), activations=("sigmoid", "leaky_relu", "softplus", "tanh"),
+                       cost="squared_error", K=23, steps=0, seed=175021206, dtype="float32", weight_scale=30.0,
+                       zero_rows=2)  # fmt: skip
+# momentum, η = 0.935, W × 30: by step 52 the logits are ~1e24 and the two largest one float32 ulp apart
+TIED_LOGITS = ArchSpec(sizes=(2, 6, 11, 5, 14, 2, 16),
+                       activations=("sigmoid", "softplus", "sigmoid", "tanh", "leaky_relu", "softmax"),
+                       cost="cross_entropy", K=11, steps=52, seed=1118381386, order_seed=2050397394, dtype="float32",
+                       eta=0.935, momentum=0.88, optimizer="momentum", weight_scale=30.0)  # fmt: skip
+
+
+def test_a_kink_against_the_float64_oracle_is_recomputed_with_the_oracles_branch():
+    grads, _ = check_spec(0, ORACLE_KINK)
+    assert all(g["passed"] for g in grads)
+    explained = [g for g in grads if "float64 oracle" in g["error"]]
+    assert explained and all("agrees" in g["error"] for g in explained)
+
+
+def test_the_oracles_branch_never_excuses_a_wrong_slope():
+    m = next(m for m in mutations.MUTATIONS if m.name == "leaky_relu slope 0.1")
+    with m.applied():
+        assert set(selftest.failing_checks(*check_spec(0, ORACLE_KINK))) & {"value", "oracle"}
+
+
+def test_softmax_logits_tied_within_rounding_are_recomputed_with_the_references_winner():
+    _, steps = check_spec(0, TIED_LOGITS)
+    last = steps[-1]
+    assert last["passed"] and last["tol_used"] > 1.0  # the raw difference is not rounding: the winner jumped
+    assert "softmax's largest logit" in last["detail"] and "agrees" in last["detail"]
+
+
+def test_the_references_winner_never_excuses_a_wrong_step():
+    m = next(m for m in mutations.MUTATIONS if m.name == "learning rate off by 1 %")
+    with m.applied():
+        _, steps = check_spec(0, TIED_LOGITS)
+    assert not steps[-1]["passed"] and "still differs" in steps[-1]["detail"]
+
+
+def test_the_winner_is_taken_at_the_references_logits_on_exactly_the_examples_whose_winner_differs():
+    W, b = {2: np.eye(2)}, {2: np.zeros(2)}
+    X = np.array([[1.0, 1.0 + 2e-16], [0.0, 1.0]])  # example 1 ties within rounding; example 2 does not
+    z_ref = {2: np.array([[1.0 + 2e-16, 1.0], [0.0, 1.0]])}
+    member, where = pinned_member(W, b, X, z_ref, ["softmax"], "cross_entropy", "sum")
+    assert "example 1 is unit 2 in manual_bp, 1 in torch" in where
+    a = member.forward(X).a[2]
+    sm = activations.get_activation("softmax").fn
+    np.testing.assert_array_equal(a[0], sm(z_ref[2][:1])[0])  # the reference's logits
+    np.testing.assert_array_equal(a[1], sm(X[1:])[0])  # manual_bp's own
+    assert pinned_member(W, b, X, {2: X.copy()}, ["softmax"], "cross_entropy", "sum")[0] is None
