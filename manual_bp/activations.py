@@ -83,8 +83,8 @@ class ReLU(Activation):
         return np.maximum(z, 0)
 
     def prime(self, z, a):
-        """1 where z > 0, else 0 (0 at z = 0, as torch.relu's backward)."""
-        return (z > 0).astype(z.dtype)  # (K, n): 1.0 where z > 0, else 0.0 (np.heaviside is 30x slower at 256x512)
+        """1 where z > 0, else 0 (0 at z = 0, as torch.relu's backward): the sign of a = max(0, z)."""
+        return np.sign(a)  # (K, n): a = max(0, z) is > 0 exactly where z > 0: 1.0 there, else 0.0, in z's dtype
 
 
 class LeakyReLU(Activation):

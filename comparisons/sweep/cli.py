@@ -206,7 +206,7 @@ def run_check(args):
             print(
                 f"steps: {len(traj)}, each from torch's state, {len(bad)} failing"
                 + (f" (first at step {int(bad['step'].min())}: {bad['caught_by'].iloc[0]})" if len(bad) else "")
-                + (f", {len(kinks)} relu kinks recomputed with torch's branch" if len(kinks) else "")
+                + (f", {len(kinks)} kinks recomputed with torch's branch" if len(kinks) else "")
                 + (f", {len(skipped)} not compared (torch's state overflowed)" if len(skipped) else "")
                 + f"; the worst step compared uses {traj.loc[traj['status'] != 'not compared', 'tol_used'].max():.3g} "
                 "of its bound" + f"; free runs' drift after the last step {traj['drift'].iloc[-1]:.3g}"

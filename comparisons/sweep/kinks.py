@@ -1,9 +1,11 @@
-"""relu and leaky_relu kinks: where z lies on different sides of 0 in the two libraries, σ' takes different branches.
+"""Kinks: where rounding moves z across a point at which the step jumps, the two libraries take different branches.
 
-That difference is finite, not rounding, so the rounding model cannot cover it.  The member's computation is
-then repeated by manual_bp with torch's branch for exactly those units (``Pinned``), and that repetition is
-compared under the normal bound: a kink explains a difference only when the repetition agrees.  A unit whose
-z is exactly 0 on both sides takes the same branch on both, and is no kink.
+relu and leaky_relu: z on different sides of 0, so σ' differs by 1 (or 0.99).  softmax: logits tied within
+rounding, so that the largest one differs; with logits far apart every a is 0 or 1 and the winner's a jumps
+from 1 to 0.  Such a difference is finite, not rounding, so the rounding model cannot cover it.  The member's
+computation is then repeated by manual_bp with the reference's branch for exactly those units (``Pinned``) or
+examples (``Winner``), and that repetition is compared under the normal bound: a kink explains a difference
+only when the repetition agrees.  A unit whose z is exactly 0 on both sides is not a kink.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ class Pinned:
 
     def prime(self, z, a):
         p = np.array(self.act.prime(z, a))
-        p[self.mask] = np.asarray(self.act.prime(self.z_torch, a))[self.mask]  # torch's branch, manual_bp's σ'
+        p[self.mask] = np.asarray(self.act.prime(self.z_torch, self.act.fn(self.z_torch)))[self.mask]  # torch's branch
         return p
 
     def vjp(self, z, a, g):

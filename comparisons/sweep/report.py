@@ -175,8 +175,9 @@ def _summary(command, args, specs, tally, v):
         "- Training: at every step manual_bp starts from torch's state before it (parameters and velocity) and takes "
         "the same batch; its gradients (`grad_used`), parameters (`param_used`), velocity (`velocity_used`) and "
         "batch cost (`cost_used`) are compared with torch's under the bound of that one step. `torch_moved` says "
-        "how far torch's own update rose above that bound. A relu kink (z on different sides of 0 in the two "
-        "libraries) is recomputed with torch's branch and must then agree; nothing else excuses a difference.",
+        "how far torch's own update rose above that bound. A kink (a relu z on different sides of 0 in the two "
+        "libraries, or softmax logits tied within rounding) is recomputed with torch's branch and must then agree; "
+        "nothing else excuses a difference.",
         "- train() runs over the whole schedule (rows `train()` and `train() C_T`): bit for bit TrainStep's run, "
         "and its C_T history against torch's C_T at the parameters it reached.",
         "",
@@ -203,11 +204,11 @@ def _summary(command, args, specs, tally, v):
         "",
     ]  # fmt: skip
     if tally.rows["traj"]:
-        lines += ["Largest step differences (as a fraction of the bound; a step a relu kink explains, whose "
-                  "recomputation with torch's branch agreed, is listed under Relu kinks instead):", "",
+        lines += ["Largest step differences (as a fraction of the bound; a step a kink explains, whose "
+                  "recomputation with torch's branch agreed, is listed under Kinks instead):", "",
                   _md(tally.worst_traj), ""]  # fmt: skip
     lines += ["## Free-running drift", "", *_drift(tally, args.steps)]
-    lines += ["## Relu kinks", ""]
+    lines += ["## Kinks", ""]
     lines += [f"- arch {a}, step {n}: {d}" for a, n, d in tally.kinks] or ["None."]
     lines += ["", "## Breakdowns", ""]
     for col, title, explode in (
