@@ -20,6 +20,7 @@ from torch_ref import TorchFamily
 GRAD_COLUMNS = ["arch", "tensor", "layer", "shape", "max_abs_err", "max_rel_err", "ref_norm", "tol_used",
                 "oracle_used", "passed", "caught_by", "error"]  # fmt: skip
 TENSORS = ("W", "b", "delta")
+ORACLE = "the float64 oracle"  # the reference float32 is also judged against, as a kink's text names it
 
 
 def row(arch, tensor, layer, shape="", caught_by="", error="", **values):
@@ -128,7 +129,7 @@ def start_rows(spec, archs, net, ref, X, T, Xt, Tt):
         if any(r["caught_by"] in ("value", "oracle") and r["tensor"] in TENSORS for r in member_rows):
             zs = {"torch": {l: v[g] for l, v in z.items()}}
             if z64 is not None:
-                zs["the float64 oracle"] = {l: v[g] for l, v in z64.items()}
+                zs[ORACLE] = {l: v[g] for l, v in z64.items()}
             member_rows = kinked(member_rows, net, g, X, T, zs, judged)
         rows.append(member_rows)
     return rows
@@ -146,9 +147,7 @@ def kinked(rows, net, g, X, T, zs, judged):
         if member is None:
             continue
         with np.errstate(all="ignore"):
-            gW, gb = member.gradients(X[g], T[g])
-            again = dict(W=gW, b=gb, delta=member.deltas(X[g], T[g]), C_k=member.costs(X[g], T[g]),
-                         C_T=member.total_cost(X[g], T[g]))  # fmt: skip
+            again = outputs(member, X[g], T[g])
         redo[ref] = {(r["tensor"], r["layer"]): r for r in judged(again, own=True)}
         notes.append(where)
     if not redo:
@@ -158,7 +157,7 @@ def kinked(rows, net, g, X, T, zs, judged):
         key = (r["tensor"], r["layer"])
         if r["caught_by"] in ("value", "oracle") and r["tensor"] in TENSORS:
             value = redo.get("torch", {}).get(key, r)  # judged against torch: with torch's branch
-            orc = redo.get("the float64 oracle", {}).get(key, r)  # against the oracle: with the oracle's branch
+            orc = redo.get(ORACLE, {}).get(key, r)  # against the oracle: with the oracle's branch
             ok = value["tol_used"] <= 1.0 and not orc["oracle_used"] > 1.0
             verdict = "agrees" if ok else "still differs"
             text = "; ".join(notes) + f"; recomputed with the reference's branch there, it {verdict}"

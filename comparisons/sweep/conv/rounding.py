@@ -34,12 +34,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from comparisons.common.rounding import EXP_U
 from torch_ref import ACTIVATIONS
 
 C = 2.0  # two sides, each within u·E of the exact value
-# tanh, sigmoid, softplus, exp: their largest error in units of u, measured in float32 (NumPy's exp 2.52 ulp = 5.04u,
-# scipy's expit 2.45 ulp; comparisons.common.rounding.EXP_U)
-LIBRARY_ULPS = 5.04
+LIBRARY_ULPS = EXP_U  # tanh, sigmoid, softplus, exp: their largest error in units of u, measured (common.rounding)
 SMOOTH = ("tanh", "sigmoid", "softplus")
 
 
