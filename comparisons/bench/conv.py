@@ -16,7 +16,7 @@ import torch.nn.functional as F
 
 import manual_bp
 from comparisons.bench.run import thread_count
-from comparisons.bench.timing import measure, round_ratio
+from comparisons.bench.timing import best_ratio, measure
 from manual_bp.conv import CNN, Conv, ConvTrainStep, Dense, Pool
 
 ETA = 1e-3
@@ -86,7 +86,7 @@ def same_step(net, X, T):
 
 
 def run_conv_bench(settings):
-    """One row per case: each side's median ms at 1 thread and manual ÷ torch_plain (median of per-round ratios)."""
+    """One row per case: each side's median ms at 1 thread and manual ÷ torch_plain (fastest runs)."""
     rows = []
     with thread_count(1):
         for name, (image, layers, K) in CASES.items():
@@ -95,7 +95,7 @@ def run_conv_bench(settings):
             rows.append(dict(case=name, dtype="float32", threads=1,
                              manual_ms=1e3 * t["manual"].stats()["median"],
                              torch_plain_ms=1e3 * t["torch_plain"].stats()["median"],
-                             manual_over_torch=round_ratio(t["manual"], t["torch_plain"]),
+                             manual_over_torch=best_ratio(t["manual"], t["torch_plain"]),
                              noisy=t["manual"].noisy or t["torch_plain"].noisy,
                              step_difference=same_step(net, X, T)))  # fmt: skip
     return rows
@@ -114,7 +114,7 @@ def markdown(command, rows):
         "float32, 1 thread for NumPy's BLAS and for torch. `manual` is manual_bp.conv's vectorised (im2col) step, "
         "ConvTrainStep with SGD; `torch_plain` the fastest plain torch step (F.conv2d, F.max_pool2d / "
         "F.avg_pool2d, F.linear, torch.autograd.grad, one torch._foreach_add_). `manual_over_torch` is the "
-        "median over rounds of the ratio of each round's fastest runs, both timed interleaved in this run; "
+        "ratio of the two sides' fastest runs, both timed interleaved in this run; "
         "`step_difference` is max |manual − torch| over the parameters after one step of each, over max |w| "
         "(both sides time the same step); `noisy`: the interquartile range over 20 % of the median, or a stall.",
         "",
