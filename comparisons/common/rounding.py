@@ -15,8 +15,10 @@ S = √V is what this module computes, in units of u, layer by layer (a sum of s
 terms throughout, scaled so that no square under- or overflows: values from 1e−300 to 1e300 keep their bound):
 
 - a dot product of n terms p_i (a row of a^{l−1} (W^l)ᵀ, of δ^{l+1} W^{l+1}, or of Σ_k δ a) rounds n
-  products and n − 1 partial sums, each at most Σ|p_i|: its own V ≤ n (Σ_i |p_i|)², the standard
-  γ_n |A||B| bound taken in the probabilistic (√n) form.  The errors its inputs bring are carried on
+  products, Σ p_i² ≤ (Σ|p_i|)², and n − 1 partial sums, each a sum of some of the p_i and so, in any
+  order, at most max(P, N) = (Σ|p_i| + |Σ p_i|)/2 (P, N: the sums of the positive and the negative
+  terms): its own V ≤ (n − 1) max(P, N)² + (Σ|p_i|)², the standard γ_n |A||B| bound taken in the
+  probabilistic (√n) form, with the partial sums' cancellation counted.  The errors its inputs bring are carried on
   squares where they are independent — over examples (each example's passes round on their own), and, in
   the forward pass, the roundings a^{l−1}'s own layer made, distinct for each of its units: V_own (B∘B) —
   and linearly where they may be correlated: what a^{l−1} inherited from the layers below, shared by its
@@ -108,6 +110,16 @@ def l2dot(X, Y):
     return np.where(fast * np.sqrt(X.shape[-1]) < l1, l1, fast)
 
 
+def sum_roundings(n, abs_sum, signed_sum):
+    """S of a sum's own roundings, n terms p_i: n products and n − 1 partial sums.
+
+    A partial sum adds some of the p_i, whatever the order (sequential, pairwise, a BLAS's blocks and lanes), so it
+    lies between −N and P, the sums of the negative and positive terms: it is at most max(P, N) =
+    (Σ|p_i| + |Σp_i|)/2 in size, between half of Σ|p_i| (terms that cancel) and all of it.  The products' roundings
+    add Σ p_i² ≤ (Σ|p_i|)²."""
+    return l2(np.sqrt(np.maximum(n - 1, 0)) * 0.5 * (abs_sum + np.abs(signed_sum)), abs_sum)
+
+
 def forward_carry(own, inherited, B):
     """S of the error a^{l−1} (K, n) brings into a^{l−1} B, from its two parts.
 
@@ -135,13 +147,13 @@ def dot(A, B, SA=None, SB=None, examples=False):
         carried = l2(carried, mix(SA, np.abs(B))) if examples else carried + mix(SA, np.abs(B))
     if SB is not None:
         carried = l2(carried, mix(np.abs(A), SB)) if examples else carried + mix(np.abs(A), SB)
-    return l2(np.sqrt(n) * (np.abs(A) @ np.abs(B)), carried)  # n roundings of at most Σ|p_i| each
+    return l2(sum_roundings(n, np.abs(A) @ np.abs(B), A @ B), carried)
 
 
 def summed(x, Sx, axis, examples=False):
-    """S of x.sum(axis): n − 1 partial sums of at most Σ|x| each, plus what each term brings (as in ``dot``)."""
+    """S of x.sum(axis): its own roundings (``sum_roundings``), plus what each term brings (as in ``dot``)."""
     carried = l2sum(Sx, axis) if examples else Sx.sum(axis=axis)
-    return l2(np.sqrt(x.shape[axis]) * np.abs(x).sum(axis=axis), carried)
+    return l2(sum_roundings(x.shape[axis], np.abs(x).sum(axis=axis), x.sum(axis=axis)), carried)
 
 
 def product(x, y, Sx, Sy, u=0.0):
@@ -212,27 +224,33 @@ def activation(name, z, a, Sz, near=0.0, floor=0.0, s=None):
     the caller has it already."""
     k = FN_ROUNDINGS[name]
     if name == "softmax":
-        return softmax(z, a, Sz, floor)
+        return softmax(z, a, np.zeros_like(Sz), Sz, floor=floor)  # z's error all carried linearly
     s = slope(name, z, a, near) if s is None else s
     return l2(k * a, floor if name in EXPONENTIAL else 0.0, s * Sz)
 
 
-def softmax(z, a, Sz, floor=0.0):
-    r"""S of a = softmax(z), each e_j = exp(z_j − m) with relative error ε_j, then a_i = e_i / Σ_j e_j.
+def softmax(z, a, own_z, came, M=None, floor=0.0):
+    r"""S of M·(the error of a = softmax(z)), per unit i: M (…, m, n) a linear map applied to a's error
+    (M = I: a itself; eq (4)'s δ^L = M e_a for a cost built on a), a = e / Σ_j e_j, e_j = exp(z_j − m).
 
-    a_i moves by a_i (ε_i − Σ_j a_j ε_j) = a_i ((1 − a_i) ε_i − Σ_{j≠i} a_j ε_j): a saturated unit (a_i → 1)
-    barely moves.  ε_j holds the shift z_j − m (rounding relative to |z_j − m|) and exp (EXP_U), independent per j;
-    the sum's n roundings and the division are relative to a_i.  The errors z brings, e_z, enter the same way
-    and cancel m's: a_i (e_{z,i} − Σ_j a_j e_{z,j}), carried linearly (the units of one example share them).
-    First order: where logits tie within rounding, either may win, a jump of a no rounding bound describes
+    To first order a's error is J (e_z + ε∘own) − a η_s + a∘η, with J = diag(a) − a aᵀ softmax's Jacobian
+    (symmetric), ε_j exp's and the shift's relative error (own_j = |z_j − m| + EXP_U units of u: a saturated
+    unit, J_ii = a_i(1 − a_i) → 0, barely moves), η_s the sum's n roundings (common to every unit) and η_i the
+    division's.  z's error has two parts, as in ``forward_carry``: ``own_z``, z^L's own roundings, distinct
+    per unit, and ``came``, what a^{L−1} brought, shared by the units and carried linearly.  With MJ taken with
+    its signs, one example's cancellations are kept (the sum over i of J's rows is 0: m's shift cancels).
+    First order: where logits tie within rounding, either may win, a jump no rounding bound describes
     (comparisons.sweep.kinks recomputes such an example with the reference's winner).
     """
-    a = np.abs(a)
-    own = np.abs(z - z.max(axis=-1, keepdims=True)) + EXP_U  # ε_j in units of u: the shift's rounding, then exp's
-    others = np.sqrt(np.maximum(np.square(a * own).sum(axis=-1, keepdims=True) - np.square(a * own), 0.0))
-    carried = np.maximum((1.0 - 2.0 * a) * Sz + (a * Sz).sum(axis=-1, keepdims=True), 0.0)  # (1−a)S + Σ_{j≠i} a_j S_j
     n = z.shape[-1]
-    return l2(a * l2(np.abs(1.0 - a) * own, others, np.sqrt(n), 1.0, carried), floor)
+    J = a[..., :, None] * (np.eye(n) - a[..., None, :])  # (…, n, n): ∂a_i/∂z_j = a_i(δ_ij − a_j)
+    MJ = J if M is None else M @ J
+    Ma = a if M is None else (M @ a[..., None])[..., 0]  # the sum's rounding, common to every unit
+    div = np.abs(a) if M is None else l2sum(np.abs(M * a[..., None, :]), -1)  # the division's: √(Σ_j (M_ij a_j)²)
+    own = np.abs(z - z.max(axis=-1, keepdims=True)) + EXP_U  # ε_j in units of u: the shift's rounding, then exp's
+    independent = l2dot(np.abs(MJ), l2(own, own_z)[..., None])[..., 0]  # √(Σ_j (MJ)_ij² (own_j² + own_z,j²))
+    inherited = (np.abs(MJ) @ came[..., None])[..., 0]  # Σ_j |MJ|_ij came_j
+    return l2(independent, inherited, np.sqrt(n) * np.abs(Ma), div, floor)
 
 
 class Scales:
@@ -255,13 +273,14 @@ class Scales:
             ones = np.ones(a[l - 1].shape[:-1] + (1,))
             A = np.concatenate([a[l - 1], ones], axis=-1)  # (G, K, n_{l−1} + 1): the bias as one more term
             B = np.concatenate([W[l], b[l][..., None]], axis=-1).swapaxes(-1, -2)
-            new = np.sqrt(A.shape[-1]) * (np.abs(A) @ np.abs(B))  # z^l's own n roundings (as in ``dot``)
+            new = sum_roundings(A.shape[-1], np.abs(A) @ np.abs(B), A @ B)  # z^l's own roundings (as in ``dot``)
             came = forward_carry(*(np.concatenate([S[l - 1], 0 * ones], axis=-1) for S in (own, inherited)), B)
             self.Sz[l] = self.edge(l2(new, came))  # (G, K, n_l)
             near = C * u * np.sqrt(2.0) * self.Sz[l]  # z's allowed difference: σ's slopes are taken over z ± near
             name = self.acts[l]
             if name == "softmax":  # the output layer: nothing is carried further
-                self.Sa[l] = self.edge(softmax(z[l], a[l], self.Sz[l], self.floor))
+                self.z_parts = (new, came)  # z^L's error by where it arose, for δ^L's Jacobian
+                self.Sa[l] = self.edge(softmax(z[l], a[l], new, came, floor=self.floor))
                 continue
             s = slope(name, z[l], a[l], near)
             self.Sa[l] = self.edge(activation(name, z[l], a[l], self.Sz[l], near, self.floor, s))
@@ -333,10 +352,7 @@ class Scales:
             g = a[L] - T
             Sg = l2(g, Sa)
             if name == "softmax":
-                p = (a[L] * g).sum(axis=-1, keepdims=True)
-                Sp = summed(a[L] * g, product(a[L], g, Sa, Sg), -1)[..., None]
-                h = g - p
-                S = {L: product(a[L], h, Sa, l2(h, Sg, Sp), self.u)}
+                S = {L: self._softmax_delta(z[L], a[L], T, g, Sa)}
             else:
                 s, Ss = prime(name, z[L], a[L], Sz, Sa, self.floor)
                 S = {L: product(g, s, Sg, Ss, self.u)}
@@ -346,6 +362,28 @@ class Scales:
             s, Ss = prime(self.acts[l], z[l], a[l], self.Sz[l], self.Sa[l], self.floor)
             S[l] = product(back, s, Sback, Ss, self.u)
         return S
+
+    def _softmax_delta(self, z, a, T, g, Sa):
+        r"""S of δ^L = a ∘ (g − p), g = a − t, p = Σ_j a_j g_j (eq (4) with softmax's Jacobian), one Jacobian.
+
+        δ_i = a_i² − a_i t_i − a_i Σ_j a_j² + a_i Σ_j a_j t_j, so a's error e enters as M e with
+        M = diag(h + a) − a (g + a)ᵀ, h = g − p, and M·J is taken with its signs (``softmax``): a saturated output
+        and its nearly cancelling p keep their cancellation, which |a| |h| carried apart would lose.  δ's own
+        roundings: g_j's (carried by ∂δ_i/∂g_j = J_ij), p's n products and sum, h's, the product's.  The
+        second-order terms of e (e_i², 2e_i Σ a_j e_j, a_i Σ e_j², e_i Σ t_j e_j) are counted, in units of u."""
+        n = a.shape[-1]
+        p = (a * g).sum(axis=-1, keepdims=True)
+        h = g - p
+        M = np.eye(n) * (h + a)[..., None] - a[..., :, None] * (g + a)[..., None, :]  # (…, n, n): ∂δ_i/∂a_j
+        carried = softmax(z, a, *self.z_parts, M=M, floor=self.floor)
+        J = a[..., :, None] * (np.eye(n) - a[..., None, :])
+        own_g = l2sum(np.abs(J * g[..., None, :]), -1)  # g_j's rounding, carried by ∂δ_i/∂g_j = J_ij
+        own_p = a * sum_roundings(n, np.abs(a * g).sum(-1, keepdims=True), p)
+        own = l2(own_g, own_p, np.sqrt(2.0) * a * h)  # h's rounding and the product's, each |a_i h_i| = |δ_i|
+        e = C * np.sqrt(2.0) * Sa  # a's allowed difference, in units of u
+        aS, tS, S2 = (np.sum(x, axis=-1, keepdims=True) for x in (a * e, np.abs(T) * e, e * e))
+        second = self.u * (e * e + 2.0 * e * aS + a * S2 + e * tS)
+        return l2(carried, own) + second
 
 
 def update(w_new, v_prev, v_new, eta, momentum, S_g):
