@@ -98,15 +98,21 @@ def l2sum(x, axis):
 
 
 def l2dot(X, Y):
-    """√((X∘X) @ (Y∘Y)) for X, Y ≥ 0, each scaled by its largest entry along the contracted axis.
+    """√((X∘X) @ (Y∘Y)) for X, Y ≥ 0, from the squares where their products are safely normal, else each scaled by its
+    largest entry along the contracted axis.
 
     Where X's and Y's large entries sit at different k, the products that matter can still underflow once
     squared; the result then falls below its lower bound (X @ Y)/√n (Cauchy–Schwarz), and X @ Y, an upper
     bound computed without squares, is taken instead.
     """
+    l1 = X @ Y
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        acc = np.square(X) @ np.square(Y)
+    fast = np.sqrt(acc)
+    if ((fast * np.sqrt(X.shape[-1]) >= l1) & (acc < 1e280) & ((acc > 1e-280) | (l1 == 0))).all():
+        return fast  # every sum of squares safely normal (or an exact 0): nothing under- or overflowed
     r, c = _scale(X.max(axis=-1, keepdims=True)), _scale(Y.max(axis=-2, keepdims=True))
     fast = np.sqrt(np.square(X / r) @ np.square(Y / c)) * r * c
-    l1 = X @ Y
     return np.where(fast * np.sqrt(X.shape[-1]) < l1, l1, fast)
 
 
