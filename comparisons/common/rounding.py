@@ -351,8 +351,10 @@ class Scales:
         L, name = self.L, self.acts[self.L]
         Sa, Sz = self.Sa[L], self.Sz[L]
         link = {"binary_cross_entropy": "sigmoid", "cross_entropy": "softmax"}.get(self.cost)
-        if link == name:  # δ^L = a Σt − t (a − t for the binary cost)
-            st = T.sum(axis=-1, keepdims=True) if self.cost == "cross_entropy" else 1.0
+        if link == name == "sigmoid":  # δ^L = a − t: the difference's one rounding, and a's error
+            S = {L: l2(delta[L], Sa)}
+        elif link == name:  # δ^L = a Σt − t: Σt's sum, the product a·Σt and the difference, and a's error times Σt
+            st = T.sum(axis=-1, keepdims=True)
             S = {L: l2(delta[L], np.abs(a[L] * st) * np.sqrt(1.0 + T.shape[-1]), np.abs(st) * Sa)}
         else:  # squared error: g = a − t, then σ' (or softmax's Jacobian)
             g = a[L] - T
