@@ -264,17 +264,21 @@ class Scales:
 
     W (G, n_l, n_{l−1}), b (G, n_l), X (G, K, n_1), T (G, K, n_L); z, a, delta the values of that pass
     (delta per example: ∂C_k/∂z^l, whatever the reduction; None for the costs alone), every array float64;
-    dtype the computation's.  Leading axes beyond G (a stack of steps) are welcome.
+    dtype the computation's.  Leading axes beyond G (a stack of steps) are welcome.  X_own, X_inh: the S of X's
+    error where X is computed (the dense layers of a conv net, comparisons.sweep.conv.rounding), by where it arose.
     """
 
-    def __init__(self, W, b, acts, cost, reduction, X, T, z, a, delta, dtype):
+    def __init__(self, W, b, acts, cost, reduction, X, T, z, a, delta, dtype, X_own=None, X_inh=None):
         self.u = u = unit_roundoff(dtype)
         self.fmax = float(np.finfo(np.dtype(dtype)).max)
         self.floor = float(np.finfo(np.dtype(dtype)).tiny) / u  # an underflowing result's error, in units of u
         self.L, self.K = max(W), X.shape[-2]
         self.acts, self.cost, self.reduction = dict(zip(range(2, self.L + 1), acts)), cost, reduction
-        self.Sz, self.Sa = {}, {1: np.zeros_like(X)}
-        own, inherited = {1: np.zeros_like(X)}, {1: np.zeros_like(X)}  # S of a^l's error, split by where it arose
+        # S of a^l's error, split by where it arose; X is exact unless it is a conv net's flattened maps (X_own: the
+        # roundings of their own layer, distinct per unit; X_inh: what they inherited, shared)
+        own = {1: np.zeros_like(X) if X_own is None else X_own}
+        inherited = {1: np.zeros_like(X) if X_inh is None else X_inh}
+        self.Sz, self.Sa = {}, {1: l2(own[1], inherited[1])}
         for l in range(2, self.L + 1):
             ones = np.ones(a[l - 1].shape[:-1] + (1,))
             A = np.concatenate([a[l - 1], ones], axis=-1)  # (G, K, n_{l−1} + 1): the bias as one more term

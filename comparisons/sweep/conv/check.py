@@ -5,8 +5,9 @@ of manual_bp against autograd.  Step n: manual_bp is given torch's state after s
 b^l and momentum buffers, written into the same CNN and SGD objects that carry on from step to step,
 so stale state still shows), takes one step on the same batch, and is compared with torch's state
 after step n; C_T over all of X is compared at torch's state before the step, on both sides.  Each
-row checks, in order: presence and shape, dtype, finiteness, the value within C·u·E (``rounding``),
-and in float32 the value against the float64 result within u·E (``oracle``).  Inputs are checked
+row checks, in order: presence and shape, dtype, finiteness, the value within the rounding model's bound
+(``comparisons.common.rounding.bound``, c·u·√2·S), and in float32 the value against the float64 result within c·u·S
+(``oracle``).  Inputs are checked
 untouched at the end.  A row's ``caught_by`` names the first check that failed.
 
 Where torch's state before a step is not finite, or the magnitudes E of that step reach the dtype's largest
@@ -21,18 +22,18 @@ import numpy as np
 import torch
 
 import manual_bp
+from comparisons.common import rounding
 from comparisons.common.checks import agree
 from comparisons.common.convnet import build_conv
 from manual_bp.conv import ConvTrainStep
 
-from .rounding import C, Magnitudes, backward_scale, step_scale, unit_roundoff
+from .rounding import Magnitudes, step_scale
 
 COLUMNS = ["arch", "step", "tensor", "layer", "shape", "max_abs_err", "bound_used", "oracle_used", "status",
            "passed", "caught_by", "error"]  # fmt: skip
 NOT_COMPARED = (
     "torch's state or the rounding scale reached the dtype's largest number (the run overflowed): nothing to compare"
 )
-U64 = unit_roundoff(np.float64)
 
 
 def row(arch, step, tensor, layer, shape="", caught_by="", error="", **values):
@@ -57,7 +58,7 @@ def not_compared(rows):
 
 def _scales(tree):
     """Every array of nested lists and dicts of scales or values, as |x|."""
-    if isinstance(tree, dict | list):
+    if isinstance(tree, dict | list | tuple):
         return [a for v in (tree.values() if isinstance(tree, dict) else tree) for a in _scales(v)]
     return [np.abs(np.asarray(tree, np.float64))]
 
@@ -70,8 +71,10 @@ def used(m, r, bound):
     return float(ratio[0]), float(err[0])
 
 
-def tensor_row(arch, step, tensor, l, m, r, E, dtype, oracle=None):
-    """Shape, dtype, finiteness, value within C·u·E, then (float32) the float64 ``oracle`` within u·E."""
+def tensor_row(arch, step, tensor, l, m, r, E, dtype, oracle=None, J=0.0):
+    """Shape, dtype, finiteness, value within c·u·√2·S + J, then (float32) the float64 ``oracle`` within c·u·S + J.
+
+    E is S, the rounding model's; J the jumps of kinks and max-pooling winners, added whole (``rounding``)."""
     shape = "x".join(map(str, np.shape(r)))
     if m is None:
         return row(arch, step, tensor, l, shape, "shape", f"{tensor}^{l} missing")
@@ -82,12 +85,12 @@ def tensor_row(arch, step, tensor, l, m, r, E, dtype, oracle=None):
         return row(arch, step, tensor, l, shape, "dtype", f"dtype {m_arr.dtype}, expected {np.dtype(dtype)} (torch's)")
     if not np.all(np.isfinite(m_arr) | ~np.isfinite(r)):  # both sides overflowing alike is agree's to judge
         return row(arch, step, tensor, l, shape, "finite", "NaN or inf where torch's is finite")
-    u = unit_roundoff(dtype)
-    bound_used, err = used(m_arr, r, C * u * np.asarray(E))
+    S = np.asarray(E, np.float64)
+    bound_used, err = used(m_arr, r, rounding.bound(S, dtype) + J)
     values = dict(max_abs_err=err, bound_used=bound_used)
     caught = "value" if not bound_used <= 1.0 else ""
     if oracle is not None:
-        values["oracle_used"] = used(m_arr, oracle, (u + 2 * U64) * np.asarray(E))[0]
+        values["oracle_used"] = used(m_arr, oracle, rounding.bound(S, dtype, 1, np.float64) + J)[0]
         caught = caught or ("oracle" if not values["oracle_used"] <= 1.0 else "")
     share = values["oracle_used"] if caught == "oracle" else bound_used
     error = f"{tensor}^{l} off by up to {err:.3g}, {share:.3g}× its {caught} bound" if caught else ""
@@ -100,16 +103,16 @@ def read_only(a):
     return c
 
 
-def magnitudes(spec, ref, X, T, u):
-    """(values, scales) of the rounding model at torch's current parameters on (X, T)."""
-    mag = Magnitudes(spec.layers, ref.weights(), ref.biases(), X, u)
-    return backward_scale(mag, spec.cost, torch.tensor(np.asarray(T, np.float64)))
+def magnitudes(spec, ref, X, T):
+    """(values, S, J) of the rounding model at torch's current parameters on (X, T): float64 autograd's values."""
+    mag = Magnitudes(spec.layers, ref.weights(), ref.biases(), X, T, spec.cost, spec.dtype)
+    return (mag.values, *mag.scales())
 
 
 def start_rows(arch, spec, net, ref, Xm, Tm, Xt, Tt):
     """Step 0: W^l, b^l, δ^l, C_k and C_T against autograd."""
-    dtype, u = np.dtype(spec.dtype), unit_roundoff(spec.dtype)
-    values, E = magnitudes(spec, ref, Xm, Tm, u)
+    dtype = np.dtype(spec.dtype)
+    values, E, J = magnitudes(spec, ref, Xm, Tm)
     oracle = values if dtype == np.float32 else None
     gW, gb = net.gradients(Xm, Tm)
     manual = dict(W=gW, b=gb, delta=net.deltas(Xm, Tm), C_k=net.costs(Xm, Tm), C_T=net.total_cost(Xm, Tm))
@@ -119,10 +122,11 @@ def start_rows(arch, spec, net, ref, Xm, Tm, Xt, Tt):
     for name in ("W", "b", "delta"):
         for l in sorted(reference[name]):
             o = oracle[name][l] if oracle else None
-            rows.append(tensor_row(arch, 0, name, l, manual[name].get(l), reference[name][l], E[name][l], dtype, o))
+            rows.append(tensor_row(arch, 0, name, l, manual[name].get(l), reference[name][l], E[name][l], dtype, o,
+                                   J[name][l]))  # fmt: skip
     for name in ("C_k", "C_T"):
         o = oracle[name] if oracle else None
-        rows.append(tensor_row(arch, 0, name, 0, manual[name], reference[name], E[name], dtype, o))
+        rows.append(tensor_row(arch, 0, name, 0, manual[name], reference[name], E[name], dtype, o, J[name]))
     return not_compared(rows) if at_edge(dtype, *_scales([E, ref.weights(), ref.biases()])) else rows
 
 
@@ -146,7 +150,7 @@ def load_state(net, opt, ref, opt_t):
 
 def step_rows(arch, spec, net, ref, Xm, Tm, Xt, Tt, batches):
     """Every training step from torch's state before it: parameters, velocities and C_T, each within its bound."""
-    dtype, u = np.dtype(spec.dtype), unit_roundoff(spec.dtype)
+    dtype = np.dtype(spec.dtype)
     opt, opt_t = manual_bp.SGD(spec.eta, spec.momentum), ref.optimizer(spec.eta, spec.momentum)
     step = ConvTrainStep(net, opt)
     rows = []
@@ -155,12 +159,12 @@ def step_rows(arch, spec, net, ref, Xm, Tm, Xt, Tt, batches):
         vel = load_state(net, opt, ref, opt_t)
         W0, b0 = ref.weights(), ref.biases()
         first = len(rows)
-        values, E = magnitudes(spec, ref, Xm[idx], Tm[idx], u)
-        cost_values, cost_E = (values, E) if full else magnitudes(spec, ref, Xm, Tm, u)
+        values, E, J = magnitudes(spec, ref, Xm[idx], Tm[idx])
+        cost_values, cost_E, _ = (values, E, J) if full else magnitudes(spec, ref, Xm, Tm)
         c_m, c_t = net.total_cost(Xm, Tm), ref.total_cost(Xt, Tt)
         o = cost_values["C_T"] if dtype == np.float32 else None
         rows.append(tensor_row(arch, n, "C_T", 0, c_m, c_t, cost_E["C_T"], dtype, o))
-        Ew, Ev = step_scale(W0, b0, values["W"], values["b"], E["W"], E["b"], spec.eta, spec.momentum, vel, u)
+        Ew, Ev = step_scale(W0, b0, values, E, J, spec.eta, spec.momentum, vel)  # {key: (S, J)}
         ow, ov = expected_step(W0, b0, values, spec, vel)
         ref.step(opt_t, Xt[idx], Tt[idx])
         step(Xm[idx], Tm[idx])
@@ -168,13 +172,14 @@ def step_rows(arch, spec, net, ref, Xm, Tm, Xt, Tt, batches):
         mine = {("W", l): net.W[l] for l in net.W} | {("b", l): net.b[l] for l in net.b}
         for key in after:
             o = ow[key] if dtype == np.float32 else None
-            rows.append(tensor_row(arch, n, key[0], key[1], mine[key], after[key], Ew[key], dtype, o))
+            rows.append(tensor_row(arch, n, key[0], key[1], mine[key], after[key], Ew[key][0], dtype, o, Ew[key][1]))
         if spec.momentum:
             vel_t = ref.velocities(opt_t)
             for key in vel_t:
                 o = ov[key] if dtype == np.float32 else None
-                rows.append(tensor_row(arch, n, f"v_{key[0]}", key[1], opt.v.get(key), vel_t[key], Ev[key], dtype, o))
-        if at_edge(dtype, *_scales([W0, b0, vel, E, cost_E["C_T"], Ew, Ev])):
+                rows.append(tensor_row(arch, n, f"v_{key[0]}", key[1], opt.v.get(key), vel_t[key], Ev[key][0], dtype, o,
+                                       Ev[key][1]))  # fmt: skip
+        if at_edge(dtype, *_scales([W0, b0, vel, E, J, cost_E["C_T"], Ew, Ev])):
             rows[first:] = not_compared(rows[first:])
     return rows
 

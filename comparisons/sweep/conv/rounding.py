@@ -1,31 +1,23 @@
-r"""The rounding model of a convolutional network: the same equations run on magnitudes.
+r"""The rounding model of a convolutional network: common.rounding's, carried through conv and pooling layers.
 
-Every computed quantity q is given a scale E(q) such that one side's float result differs from the
-exact q by at most u·E(q) to first order (u the dtype's unit roundoff).  It follows from the standard
-bound for a sum of n products, |fl(Σ w a) − Σ w a| ≤ γ_n Σ |w||a| with γ_n ≈ n·u, carried through
-the forward pass, eq (4), eq (5') and eqs (2), (3) and the update, with each factor's own error:
+A conv layer is a dense layer over its input's patches (im2col): z^F_{ij} = Σ_{c,u,v} w^F_{cuv} a^c_{is+u, js+v} + b^F
+is a dot product of n = C·k·k terms and the bias, so its S is common.rounding's: its own roundings
+(``sum_roundings``), the input's own roundings on squares and what it inherited linearly (``forward_carry``), σ by
+``activation``.  Max pooling takes one unit's value and error; average pooling sums q² terms and divides.  Going
+back, ∂C/∂a^{l−1} sums at most F·k·k terms per unit, and ∂C/∂w^F_{cuv}, ∂C/∂b^F sum over examples and positions:
+their own roundings by ``sum_roundings``, the errors δ and a bring linearly within an example (its positions share
+them) and in quadrature over examples.  The dense layers, δ^L, C_k and C_T are ``rounding.Scales`` itself, on the
+flattened maps with their errors; the update is ``rounding.update``.  Every S is in units of u, every allowed
+difference ``rounding.bound``'s c·u·√sides·S, as for the dense sweep.
 
-- conv / dense: E(z) = (n + 1)(|W| ⋆ |a| + |b|) + |W| ⋆ E(a^{l−1})  (n = C·k·k or n_{l−1} terms, + the bias);
-- σ: E(a) = |σ'(z)| E(z) + 4|a| for tanh, sigmoid, softplus (a few ulps of the library function), E(z) otherwise;
-- σ' from a (tanh 1 − a², sigmoid a(1 − a)) or z: E(σ') = r·E(a) + 2(|σ'| + r|a|), r = |σ''/σ'| ≤ 2;
-- max pooling: E(z) = the window's largest E(a); avg pooling: the mean of E(a) + (q² + 1)·the mean of |a|;
-- back through a layer: E(∂C/∂a^l) = |W| ⋆ᵀ E(δ^{l+1}) + n'·|W| ⋆ᵀ |δ^{l+1}|, then E(δ^l) = E(g)|σ'| + |g|E(σ') + |δ^l|;
-- ∂C/∂W: Σ E(δ)|a| + |δ|E(a) + N|δ||a| over the N = K·H'·W' (or K) terms it sums; ∂C/∂b alike;
-- the update: E(v) = E(∇C) + 2|μ v| + |v| (μ rounded to the dtype, μv, the sum), E(w') = η E(v) + 2(η|v| + |w'|);
-- every rounding may also underflow: fl(x) = x(1 + ε) + η with |η| ≤ the smallest normal number (flush to
-  zero included), counted once per term (a softmax output of e^{−100} is 0 in float32, 1e−44 in float64).
+Two places where rounding moves a value across a discontinuity are part of the model, not excused after the fact:
+a relu / leaky_relu unit whose z lies within its allowed difference of 0 may take either slope, so σ' there carries
+the whole jump; a max-pooling window where another unit lies within the allowed differences of the maximum may route
+δ to either, and each such unit carries |δ| whole.  Exact values (S = 0: integer images, kernels of small integers,
+sums below 1/u) are never such cases: both sides compute them alike, and their ties follow torch's rule.
 
-Two places where rounding moves a value across a discontinuity are part of the model, not excused
-after the fact: a relu / leaky_relu unit whose |z| ≤ 2u·E(z) (with E(z) > 0) may take either slope,
-so E(σ') there is the jump (1/u units: the whole slope); a max-pooling window where another unit is
-within 2u·(E(a_i) + E(a_max)) of the maximum may route δ to either, so each such unit gets |δ|/u.
-Exact values (E = 0, e.g. integer images, relu zeros) are never such cases: their ties follow torch's rule.
-
-Everything is computed in float64 by torch.nn.functional on the float problem's numbers (upcast
-exactly): the model never runs manual_bp's code, so a wrong manual_bp cannot widen its own bound.
-Two sides each within u·E of the exact value differ by at most 2u·E: the constant C = 2 is that
-worst case, not a probabilistic one (the worst case keeps a missed rounding argument from raising
-a false alarm; rounding rarely reaches it, so the margin is reported).
+The values (and the float32 oracle) are a float64 TorchCNN's on the float problem's numbers, by autograd; the
+magnitudes are torch.nn.functional's in float64: the model never runs manual_bp's code.
 """
 
 from __future__ import annotations
@@ -34,262 +26,237 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from comparisons.common.rounding import EXP_U
-from torch_ref import ACTIVATIONS
+from comparisons.common import rounding
+from comparisons.common.rounding import C, l2, l2sum, sum_roundings
 
-C = 2.0  # two sides, each within u·E of the exact value
-LIBRARY_ULPS = EXP_U  # tanh, sigmoid, softplus, exp: their largest error in units of u, measured (common.rounding)
-SMOOTH = ("tanh", "sigmoid", "softplus")
-
-
-def unit_roundoff(dtype):
-    """u = eps/2 of ``dtype``."""
-    return float(np.finfo(np.dtype(dtype)).eps) / 2
-
-
-def underflow(u):
-    """An underflow's absolute error in units of u: fl(x) = x(1 + ε) + η, |η| ≤ the smallest normal (or flushed)."""
-    dtype = np.float32 if u == unit_roundoff(np.float32) else np.float64
-    return float(np.finfo(dtype).tiny) / u
+JUMP = {"relu": 1.0, "leaky_relu": 0.99}  # how far σ' jumps across the kink
+SQRT2 = np.sqrt(2.0)
 
 
 def t64(x):
     return torch.tensor(np.asarray(x, dtype=np.float64))  # a copy: the inputs may be read-only
 
 
-def act_terms(name, z):
-    """σ(z), σ'(z) and σ''(z) of torch's own activation module, by autograd (float64)."""
-    zz = z.detach().clone().requires_grad_(True)
-    a = ACTIVATIONS[name]()(zz)
-    (p,) = torch.autograd.grad(a.sum(), zz, create_graph=True)
-    pp = torch.autograd.grad(p.sum(), zz, allow_unused=True)[0] if p.requires_grad else None
-    return a.detach(), p.detach(), torch.zeros_like(z) if pp is None else pp.detach()
+def n64(x):
+    return x.detach().numpy()
+
+
+def patches(x, k, s, p):
+    """(K, P, C·k·k): the input patch of every output position, zero padded (im2col)."""
+    return n64(F.unfold(t64(x), k, stride=s, padding=p)).swapaxes(1, 2)
+
+
+def _whole(x):
+    return bool(np.all(x == np.round(x)))
 
 
 class Magnitudes:
-    """The forward pass of one network on magnitudes: values (float64) and scales E for every layer."""
+    """Values (float64, autograd) and S of every quantity of one conv net's forward and backward pass on (X, T)."""
 
-    def __init__(self, layers, W, b, X, u):
-        self.layers, self.u, self.floor = layers, u, underflow(u)
-        self.W, self.b = {l: t64(w) for l, w in W.items()}, {l: t64(v) for l, v in b.items()}
-        self.z, self.a, self.Ez, self.Ea, self.prime, self.Eprime = (
-            {},
-            {1: t64(X)},
-            {},
-            {1: torch.zeros_like(t64(X))},
-            {},
-            {},
-        )
-        self.slope = {}  # l: |σ'(z^l)|, or 1 within rounding of a relu / leaky_relu kink (either branch's slope)
-        self.ties = {}  # l: (K, C·q·q, L) mask of the units a max-pooling window may route δ to, where undetermined
-        self.src = {1: (self.a[1], torch.ones_like(self.a[1], dtype=torch.bool))}  # l: (z^l, where z^l is exact)
-        for l, d in enumerate(layers, start=2):
-            self.layer(l, d)
+    def __init__(self, layers, W, b, X, T, cost, dtype):
+        from torch_ref import TorchCNN
 
-    def layer(self, l, d):
-        a, Ea = self.a[l - 1], self.Ea[l - 1]
-        kind = d["kind"]
-        if kind == "pool":
-            q, s = d["size"], d["stride"]
-            if d["mode"] == "max":
-                self.z[l] = F.max_pool2d(a, q, s)
-                self.Ez[l] = F.max_pool2d(Ea, q, s)  # the value taken is one unit's: at most the window's largest error
-                self.ties[l] = self.undetermined(a, Ea, self.src[l - 1], q, s)
-            else:
-                self.z[l] = F.avg_pool2d(a, q, s)
-                self.Ez[l] = F.avg_pool2d(Ea, q, s) + (q * q + 1) * (F.avg_pool2d(a.abs(), q, s) + self.floor)
-            self.a[l], self.Ea[l] = self.z[l], self.Ez[l]
-            self.src[l] = (self.z[l], self.Ez[l] == 0)
-            return
-        W, b = self.W[l], self.b[l]
-        if kind == "conv":
-            s, p = d["stride"], d["pad"]
-            n = W[0].numel()  # C·k·k products per unit
-            self.z[l] = F.conv2d(a, W, b, stride=s, padding=p)
-            M = F.conv2d(a.abs(), W.abs(), b.abs(), stride=s, padding=p)
-            self.Ez[l] = (n + 1) * (M + self.floor) + F.conv2d(Ea, W.abs(), stride=s, padding=p)
-            if exact_sums(a, Ea, W, b, M, self.u):
-                self.Ez[l] = torch.zeros_like(M)
+        self.layers, self.cost, self.dtype = [dict(d) for d in layers], cost, np.dtype(dtype)
+        self.u = u = rounding.unit_roundoff(dtype)
+        self.floor = float(np.finfo(self.dtype).tiny) / u
+        self.W = {l: np.asarray(w, np.float64) for l, w in W.items()}
+        self.b = {l: np.asarray(v, np.float64) for l, v in b.items()}
+        X, T = np.array(X, np.float64), np.array(T, np.float64)  # copies: torch wants writable arrays
+        ref = TorchCNN(X.shape[1:], self.layers, self.W, self.b, cost)
+        with torch.no_grad():
+            z, a = ref.forward(ref.tensor(X), retain=False)
+        self.z, self.a = {l: n64(v) for l, v in z.items()}, {1: X} | {l: n64(v) for l, v in a.items() if l > 1}
+        gW, gb, delta = ref.gradients(X, T)
+        self.values = dict(W=gW, b=gb, delta=delta, C_k=ref.costs(X, T), C_T=ref.total_cost(X, T))
+        self.first = next(l for l, d in enumerate(self.layers, start=2) if d["kind"] == "dense")
+        zero = np.zeros_like(X)
+        self.own, self.inh, self.Sa, self.exact = {1: zero}, {1: zero}, {1: zero}, {1: np.ones(X.shape, bool)}
+        self.Sz, self.slope, self.kink, self.ties = {}, {}, {}, {}
+        for l in range(2, self.first):
+            {"conv": self.conv, "pool": self.pool}[self.layers[l - 2]["kind"]](l, self.layers[l - 2])
+        self.T = T
+        self.tail = self.dense_tail(T)
+
+    def conv(self, l, d):
+        """z^l over the patches of a^{l−1}: its own roundings and what a^{l−1}'s errors bring; then σ."""
+        k, s, p = d["size"], d["stride"], d["pad"]
+        A = patches(self.a[l - 1], k, s, p)  # (K, P, C·k·k)
+        ones = np.ones(A.shape[:-1] + (1,))
+        A1 = np.concatenate([A, ones], axis=-1)  # the bias as one more term
+        B = np.concatenate([self.W[l].reshape(len(self.W[l]), -1), self.b[l][:, None]], axis=1).T  # (C·k·k + 1, F)
+        to_map = lambda x: x.swapaxes(1, 2).reshape(self.z[l].shape)  # noqa: E731  (K, P, F) → (K, F, H', W')
+        absum = np.abs(A1) @ np.abs(B)
+        exact = self.exact[l - 1].all() and _whole(A) and _whole(B) and float(absum.max(initial=0.0)) < 1 / self.u
+        new = np.zeros_like(absum) if exact else sum_roundings(A1.shape[-1], absum, A1 @ B)
+        parts = [np.concatenate([patches(S[l - 1], k, s, p), 0 * ones], axis=-1) for S in (self.own, self.inh)]
+        self.activate(l, d["activation"], to_map(new), to_map(rounding.forward_carry(*parts, B)))
+
+    def activate(self, l, name, new, came):
+        """a^l = σ(z^l): its S, split into this layer's own roundings and what z^l brought (as ``Scales``)."""
+        z, a, u = self.z[l], self.a[l], self.u
+        Sz = l2(new, came)
+        near = C * u * SQRT2 * Sz  # z's allowed difference: σ's slope is taken over z ± near
+        s = rounding.slope(name, z, a, near)
+        self.Sa[l] = rounding.activation(name, z, a, Sz, near, self.floor, s)
+        self.own[l] = rounding.activation(name, z, a, new, near, self.floor, s)
+        self.inh[l] = np.abs(s) * came
+        self.Sz[l], self.slope[l] = Sz, s
+        self.kink[l] = (np.abs(z) <= near) & (near > 0) if name in JUMP else np.zeros(z.shape, bool)
+        self.exact[l] = self.Sa[l] == 0
+
+    def pool(self, l, d):
+        """Max: one unit's value and error (and the windows whose winner rounding may change); mean: q² terms / q²."""
+        q, s = d["size"], d["stride"]
+        own, inh, a = self.own[l - 1], self.inh[l - 1], self.a[l - 1]
+        if d["mode"] == "max":
+            mp = lambda x: n64(F.max_pool2d(t64(x), q, s))  # noqa: E731
+            self.ties[l] = self.undetermined(a, self.Sa[l - 1], self.exact[l - 1], q, s)
+            # distinct windows (stride q) take distinct units, whose own roundings stay independent; else all shared
+            self.own[l], self.inh[l] = (mp(own), mp(inh)) if s == q else (0 * mp(own), mp(own + inh))
         else:
-            a, Ea = a.flatten(1), Ea.flatten(1)
-            n = W.shape[1]
-            self.z[l] = a @ W.T + b
-            self.Ez[l] = (n + 1) * (a.abs() @ W.abs().T + b.abs() + self.floor) + Ea @ W.abs().T
-        name = d["activation"]
-        z, Ez = self.z[l], self.Ez[l]
-        self.src[l] = (z, Ez == 0)
-        if name == "softmax":
-            self.a[l] = torch.softmax(z, dim=1)
-            self.Ea[l] = self.a[l] * (2 * Ez.amax(dim=1, keepdim=True) + z.shape[1] + 4) + (z.shape[1] + 4) * self.floor
-            return
-        a_l, p, pp = act_terms(name, z)
-        self.a[l] = a_l
-        kink = (
-            (z.abs() <= 2 * self.u * Ez) & (Ez > 0)
-            if name in ("relu", "leaky_relu")
-            else torch.zeros_like(z, dtype=bool)
-        )
-        slope = torch.where(kink, torch.ones_like(p), p.abs())  # either branch's slope within rounding of the kink
-        self.Ea[l] = slope * Ez + (LIBRARY_ULPS * (a_l.abs() + self.floor) if name in SMOOTH else 0)
-        r = torch.where(p.abs() > 0, (pp / p).abs(), torch.full_like(p, 2.0)).clamp(max=2.0)
-        self.prime[l], self.slope[l] = p, slope
-        self.Eprime[l] = r * self.Ea[l] + 2 * (p.abs() + r * a_l.abs() + self.floor) + kink / self.u  # the jump: 1/u
+            avg = lambda x: n64(F.avg_pool2d(t64(x), q, s))  # noqa: E731
+            n, z = q * q, self.z[l]
+            new = l2(sum_roundings(n, n * avg(np.abs(a)), n * z) / n, z)  # the sum's roundings, then the division
+            m = np.maximum(own.max(initial=0.0), np.finfo(np.float64).tiny)
+            c_own, c_inh = np.sqrt(n * avg(np.square(own / m))) * m / n, avg(inh)  # √(Σ own²)/q², Σ inh/q²
+            self.own[l], self.inh[l] = (l2(new, c_own), c_inh) if s == q else (new, c_own + c_inh)
+        self.Sa[l] = l2(self.own[l], self.inh[l])
+        self.exact[l] = self.Sa[l] == 0
 
-    def undetermined(self, a, Ea, src, q, s):
-        """Per window (unfolded), the units within rounding of its maximum, where more than one is: else 0.
+    def undetermined(self, a, S, exact, q, s):
+        """Per window (unfolded, (K, C, q², windows)), the units within rounding of its maximum, where more than one is.
 
-        A unit whose z is exact and equal to the maximum's exact z is a tie on both sides alike (the same
-        function of the same number): torch's rule decides it, so it is no rounding case.
-        """
+        A unit exact and equal to the exact maximum is a tie on both sides alike (the same function of the same
+        numbers): torch's rule decides it, so it is no rounding case."""
         K, Cn = a.shape[:2]
-        unfold = lambda x: F.unfold(x.to(a.dtype), q, stride=s).view(K, Cn, q * q, -1)  # noqa: E731  (K, C, q², windows)
-        win, err, z, exact = unfold(a), unfold(Ea), unfold(src[0]), unfold(src[1]) > 0
+        unfold = lambda x: F.unfold(t64(x), q, stride=s).view(K, Cn, q * q, -1)  # noqa: E731
+        win, err, ex = unfold(a), unfold(S), unfold(exact) > 0
         arg = win.argmax(dim=2, keepdim=True)
         top, top_err = win.amax(dim=2, keepdim=True), torch.gather(err, 2, arg)
-        tie = exact & torch.gather(exact, 2, arg) & (z == torch.gather(z, 2, arg))
-        near = (top - win <= 2 * self.u * (err + top_err)) & ((err + top_err) > 0) & ~tie
+        tie = ex & torch.gather(ex, 2, arg) & (win == top)
+        near = (top - win <= C * self.u * SQRT2 * (err + top_err)) & ((err + top_err) > 0) & ~tie
         winner = torch.zeros_like(near).scatter_(2, arg, True)
-        # a window is undetermined when another unit lies within rounding of its maximum; the maximum itself is then a
-        # candidate too, even when it is exact (its own err 0: an exact 0 beside a relu unit that rounds to ±1e−8)
-        open_ = (near & ~winner).any(dim=2, keepdim=True)
-        return (near | winner) & open_
+        # undetermined when another unit lies within rounding of the maximum; the maximum is then a candidate too,
+        # even when exact (an exact 0 beside a relu unit that rounds to ±1e−8)
+        return ((near | winner) & (near & ~winner).any(dim=2, keepdim=True)).numpy()
 
+    def dense_tail(self, T):
+        """``rounding.Scales`` on the dense layers, from the flattened maps with their errors (stack of one)."""
+        f, L = self.first, len(self.layers) + 1
+        K = T.shape[0]
+        t = {l: l - f + 2 for l in range(f, L + 1)}  # the tail's own numbering: the flattened maps are its layer 1
+        flat = lambda x: x.reshape(K, -1)[None]  # noqa: E731
+        return rounding.Scales(
+            {t[l]: self.W[l][None] for l in t}, {t[l]: self.b[l][None] for l in t},
+            [self.layers[l - 2]["activation"] for l in t], self.cost, "sum", flat(self.a[f - 1]), T[None],
+            {t[l]: flat(self.z[l]) for l in t}, {1: flat(self.a[f - 1])} | {t[l]: flat(self.a[l]) for l in t},
+            {t[l]: flat(self.values["delta"][l]) for l in t}, self.dtype,
+            X_own=flat(self.own[f - 1]), X_inh=flat(self.inh[f - 1]),
+        )  # fmt: skip
 
-def exact_sums(a, Ea, W, b, M, u):
-    """Whether every sum of the layer is exact: integer operands, exact inputs, |terms| summed below 1/u."""
-    whole = lambda x: bool(torch.all(x == torch.round(x)))  # noqa: E731
-    return bool(torch.all(Ea == 0)) and whole(a) and whole(W) and whole(b) and float(M.max()) < 1 / u
+    def scales(self):
+        """(S, J) of W, b, δ (per layer), C_k and C_T: S the rounding model's, in units of u; J the jumps a kink or a
+        max-pooling winner may make, absolute, added to the bound whole (they are no rounding: they add linearly
+        wherever they meet, examples included)."""
+        tail, f, L = self.tail, self.first, len(self.layers) + 1
+        delta, K = self.values["delta"], len(self.a[1])
+        S, J = ({k: {} for k in ("W", "b", "delta")} for _ in range(2))
+        Jg = np.zeros_like(delta[L])
+        for l in range(L, f - 1, -1):  # the dense layers: S from Scales, the jumps of their kinks
+            t, a = l - f + 2, self.a[l - 1].reshape(K, -1)
+            S["W"][l], S["b"][l], S["delta"][l] = (x[t][0] for x in (tail.S_W, tail.S_b, tail.S_delta))
+            g = delta[l + 1] @ self.W[l + 1] if l < L else self.a[L] - self.T  # ∂C/∂a^l (a − t: squared error's)
+            near = C * self.u * SQRT2 * tail.Sz[t][0]
+            J["delta"][l] = self.jump(self.layers[l - 2]["activation"], self.z[l], self.a[l], near, g, Jg)
+            J["W"][l], J["b"][l] = J["delta"][l].T @ np.abs(a), J["delta"][l].sum(axis=0)
+            Jg = J["delta"][l] @ np.abs(self.W[l])
+        g = (delta[f] @ self.W[f]).reshape(self.a[f - 1].shape)  # ∂C/∂a^{f−1}: eq (5)'s sum through the first dense
+        Sg = rounding.dot(delta[f], self.W[f], SA=tail.S_delta[2][0]).reshape(g.shape)
+        Jg = Jg.reshape(g.shape)
+        for l in range(f - 1, 1, -1):
+            d = self.layers[l - 2]
+            if d["kind"] == "conv":
+                S["delta"][l], J["delta"][l] = self.conv_delta(l, d, g, Sg, Jg)
+                S["W"][l], S["b"][l] = self.conv_gradients(l, d, delta[l], S["delta"][l])
+                J["W"][l], J["b"][l] = (
+                    self.weight_sum(l, d, np.abs(self.a[l - 1]), J["delta"][l]),
+                    J["delta"][l].sum(axis=(0, 2, 3)),
+                )
+            else:
+                S["delta"][l], J["delta"][l] = Sg, Jg
+            if l > 2:
+                g, Sg, Jg = self.back(l, d, delta[l], S["delta"][l], J["delta"][l])
+        S["C_k"], S["C_T"] = tail.S_Ck[0], float(tail.S_CT[0])
+        J["C_k"], J["C_T"] = np.zeros_like(S["C_k"]), 0.0
+        return S, J
 
+    def jump(self, name, z, a, near, g, Jg):
+        """J of δ = g ⊙ σ'(z): g's jumps carried by σ's largest slope, and where z lies within ``near`` of a relu /
+        leaky_relu kink, σ' itself may jump: |g|·(its jump) whole."""
+        s = rounding.slope(name, z, a, near)
+        kink = (np.abs(z) <= near) & (near > 0) if name in JUMP else False
+        return Jg * s + np.abs(g) * np.where(kink, JUMP.get(name, 0.0), 0.0)
 
-def output_scale(cost, name, a, Ea, z, Ez, t, prime, Eprime, floor):
-    """δ^L and E(δ^L), eq (4): a − t for the linked costs, (a − t)σ'(z) or softmax's Jacobian for squared error."""
-    if cost in ("binary_cross_entropy", "cross_entropy"):
-        st = t.sum(dim=1, keepdim=True) if cost == "cross_entropy" else torch.ones_like(t[:, :1])
-        delta = a * st - t
-        return delta, Ea * st.abs() + (t.shape[1] + 2) * (a.abs() * st.abs() + t.abs() + floor)
-    g, Eg = a - t, Ea + (a - t).abs()  # ∂C/∂a^L = a − t
-    if name == "softmax":
-        ag = (a * g).sum(dim=1, keepdim=True)
-        delta = a * (g - ag)
-        Eag = (a.abs() * Eg + g.abs() * Ea).sum(dim=1, keepdim=True) + t.shape[1] * (a * g).abs().sum(
-            dim=1, keepdim=True
-        )
-        return delta, a.abs() * (Eg + Eag) + Ea * (g.abs() + ag.abs()) + 2 * (delta.abs() + (t.shape[1] + 1) * floor)
-    delta = g * prime
-    return delta, Eg * prime.abs() + g.abs() * Eprime + delta.abs() + floor
+    def conv_delta(self, l, d, g, Sg, Jg):
+        """(S, J) of δ^l = g ⊙ σ'(z^l), eq (5): g's error carried by σ's largest slope, σ' by its terms."""
+        name = d["activation"]
+        p, Sp = rounding.prime(name, self.z[l], self.a[l], self.Sz[l], self.Sa[l], self.floor)
+        S = rounding.product(g, np.maximum(self.slope[l], np.abs(p)), Sg, Sp, self.u)
+        return S, self.jump(name, self.z[l], self.a[l], C * self.u * SQRT2 * self.Sz[l], g, Jg)
 
+    def weight_sum(self, l, d, x, y):
+        """Σ over examples and positions of y ⊗ x's patches: ∂/∂W^l of the conv with cotangent y, as torch sums it."""
+        return n64(torch.nn.grad.conv2d_weight(t64(x), self.W[l].shape, t64(y), stride=d["stride"], padding=d["pad"]))
 
-def cost_scale(cost, a, Ea, z, Ez, t, floor):
-    """C_k (K,) and E(C_k): the cost's sum over n_L units, each term's error and the sum's."""
-    n = t.shape[1]
-    C, E = _cost_scale(cost, a, Ea, z, Ez, t, n)
-    return C, E + (n + 6) * floor
+    def conv_gradients(self, l, d, delta, Sd):
+        """S of ∂C/∂W^l = Σ_{k,i,j} δ a (a correlation) and ∂C/∂b^l = Σ δ, eqs (2), (3), summed over N = K·H'·W'."""
+        a, Sa = self.a[l - 1], self.Sa[l - 1]
+        wg = lambda x, y: self.weight_sum(l, d, x, y)  # noqa: E731
+        N = delta.shape[0] * delta.shape[2] * delta.shape[3]
+        own = sum_roundings(N, wg(np.abs(a), np.abs(delta)), self.values["W"][l])
+        per = np.stack(
+            [
+                wg(np.abs(a[k : k + 1]), Sd[k : k + 1]) + wg(Sa[k : k + 1], np.abs(delta[k : k + 1]))
+                for k in range(len(a))
+            ]
+        )  # fmt: skip  (linear within an example)
+        S_W = l2(own, l2sum(per, 0))  # in quadrature over examples
+        S_b = l2(sum_roundings(N, np.abs(delta).sum((0, 2, 3)), self.values["b"][l]), l2sum(Sd.sum((2, 3)), 0))
+        return S_W, S_b
 
-
-def _cost_scale(cost, a, Ea, z, Ez, t, n):
-    if cost == "squared_error":
-        d = a - t
-        return 0.5 * (d * d).sum(1), (d.abs() * Ea).sum(1) + (n + 3) * 0.5 * (d * d).sum(1)
-    if cost == "binary_cross_entropy":
-        sp = F.softplus(z, threshold=1000.0)
-        C = (sp - t * z).sum(1)
-        return C, ((torch.sigmoid(z) + t.abs()) * Ez).sum(1) + (n + 6) * (sp + (t * z).abs() + z.abs()).sum(1)
-    lse = torch.logsumexp(z, dim=1, keepdim=True)
-    C = (t * (lse - z)).sum(1)
-    terms = (t.abs() * (Ez + Ez.amax(1, keepdim=True) + (n + 4) * (z.abs() + lse.abs()))).sum(1)
-    return C, terms + n * (t * (lse - z)).abs().sum(1)
-
-
-def backward_scale(mag, cost, t, reduction="sum"):
-    """{"W": {l: E}, "b": …, "delta": …, "C_k": E, "C_T": E}, and the float64 values, of one network on one batch."""
-    layers, L, u = mag.layers, len(mag.layers) + 1, mag.u
-    a, Ea, z, Ez = mag.a, mag.Ea, mag.z, mag.Ez
-    out_name = layers[-1]["activation"]
-    delta, E = {}, {}
-    delta[L], E[L] = output_scale(
-        cost, out_name, a[L], Ea[L], z[L], Ez[L], t, mag.prime.get(L), mag.Eprime.get(L), mag.floor
-    )
-    for l in range(L - 1, 1, -1):
-        g, Eg = back(layers[l - 1], l, mag, delta[l + 1], E[l + 1], u)
-        if layers[l - 2]["kind"] == "pool":
-            delta[l], E[l] = g, Eg
-        else:
-            p, Ep = mag.prime[l], mag.Eprime[l]
-            delta[l] = g * p
-            # g's error Eg is carried by either branch's slope at a kink: δ^{l+1} may already differ there (a kink
-            # above made g nonzero on one side while the float64 g is 0, so |g|·Ep alone would not cover it)
-            E[l] = Eg * mag.slope[l] + g.abs() * Ep + delta[l].abs() + mag.floor
-    K = t.shape[0]
-    s = 1.0 / K if reduction == "mean" else 1.0
-    gW, gb, EW, Eb = {}, {}, {}, {}
-    for l, d in enumerate(layers, start=2):
-        if d["kind"] == "pool":
-            continue
-        dl, El, ap, Eap = delta[l], E[l], a[l - 1], Ea[l - 1]
+    def back(self, l, d, delta, Sd, Jd):
+        """∂C/∂a^{l−1}, its S and its J from δ^l through layer l: a conv's transposed sum, or the pooling's routing."""
+        a = self.a[l - 1]
         if d["kind"] == "conv":
-            shape = mag.W[l].shape
-            wg = conv_weight_vjp(shape, d["stride"], d["pad"])
-            N = K * dl.shape[2] * dl.shape[3]
-            gW[l] = wg(ap, dl)
-            EW[l] = wg(ap.abs(), El) + wg(Eap, dl.abs()) + N * (wg(ap.abs(), dl.abs()) + mag.floor)
-            gb[l], Eb[l] = dl.sum((0, 2, 3)), El.sum((0, 2, 3)) + N * (dl.abs().sum((0, 2, 3)) + mag.floor)
-        else:
-            ap, Eap = ap.flatten(1), Eap.flatten(1)
-            gW[l] = dl.T @ ap
-            EW[l] = El.T @ ap.abs() + dl.abs().T @ Eap + K * (dl.abs().T @ ap.abs() + mag.floor)
-            gb[l], Eb[l] = dl.sum(0), El.sum(0) + K * (dl.abs().sum(0) + mag.floor)
-        if s != 1.0:
-            gW[l], gb[l] = gW[l] * s, gb[l] * s
-            EW[l], Eb[l] = EW[l] * s + gW[l].abs(), Eb[l] * s + gb[l].abs()
-    Ck, ECk = cost_scale(cost, a[L], Ea[L], z[L], Ez[L], t, mag.floor)
-    CT, ECT = Ck.sum() * s, ECk.sum() * s + (K + 2) * Ck.abs().sum() * s
-    np_ = lambda d: {l: v.numpy() for l, v in d.items()}  # noqa: E731
-    values = dict(W=np_(gW), b=np_(gb), delta=np_(delta), C_k=Ck.numpy(), C_T=float(CT))
-    scales = dict(W=np_(EW), b=np_(Eb), delta=np_(E), C_k=ECk.numpy(), C_T=float(ECT))
-    return values, scales
+            W, st, pd = self.W[l], d["stride"], d["pad"]
+            gi = lambda w, y: n64(torch.nn.grad.conv2d_input(a.shape, t64(w), t64(y), stride=st, padding=pd))  # noqa: E731
+            g = gi(W, delta)
+            n = W.shape[0] * W.shape[2] * W.shape[3]  # at most F·k·k terms reach one input unit
+            return g, l2(sum_roundings(n, gi(np.abs(W), np.abs(delta)), g), gi(np.abs(W), Sd)), gi(np.abs(W), Jd)
+        q, s = d["size"], d["stride"]
+        x = t64(a).requires_grad_(True)
+        pooled = (F.max_pool2d if d["mode"] == "max" else F.avg_pool2d)(x, q, s)
+        route = lambda y: n64(torch.autograd.grad(pooled, x, t64(y), retain_graph=True)[0])  # noqa: E731  torch's rule
+        g = route(delta)
+        if d["mode"] == "avg":  # δ/q² to every unit of a window (a rounding each), summed over overlapping windows
+            r = route(np.abs(delta))
+            return g, l2(r, sum_roundings(q * q, r, g), route(Sd)), route(Jd)
+        other = np.abs(delta) + C * self.u * SQRT2 * Sd + Jd  # the δ one side may send instead, with its error
+        K, Cn = a.shape[:2]
+        spread = F.fold(t64(self.ties[l] * other.reshape(K, Cn, 1, -1)).flatten(1, 2), a.shape[2:], q, stride=s)
+        return g, route(Sd), route(Jd) + n64(spread)  # a unit that may take δ instead carries it whole
 
 
-def conv_weight_vjp(shape, stride, pad):
-    """(x, g) ↦ Σ over positions of g·x: ∂/∂W of a conv with cotangent g, as torch computes it."""
-    return lambda x, g: torch.nn.grad.conv2d_weight(x, shape, g, stride=stride, padding=pad)
-
-
-def back(layer, l, mag, dn, En, u):
-    """∂C/∂a^l and its scale from δ^{l+1} through layer l + 1 (eq (5')'s sum), on values and magnitudes."""
-    a = mag.a[l]
-    kind = layer["kind"]
-    if kind == "dense":
-        W = mag.W[l + 1]
-        g = (dn @ W).view(a.shape)
-        return g, (En @ W.abs() + W.shape[0] * (dn.abs() @ W.abs() + mag.floor)).view(a.shape)
-    if kind == "conv":
-        W, st, pd = mag.W[l + 1], layer["stride"], layer["pad"]
-        gi = lambda w, g: torch.nn.grad.conv2d_input(a.shape, w, g, stride=st, padding=pd)  # noqa: E731
-        n = W.shape[0] * W.shape[2] * W.shape[3]  # at most F·k·k terms reach one input unit
-        return gi(W, dn), gi(W.abs(), En) + n * (gi(W.abs(), dn.abs()) + mag.floor)
-    q, s = layer["size"], layer["stride"]
-    x = a.detach().clone().requires_grad_(True)
-    pooled = (F.max_pool2d if layer["mode"] == "max" else F.avg_pool2d)(x, q, s)
-    route = lambda g: torch.autograd.grad(pooled, x, g, retain_graph=True)[0]  # noqa: E731  torch's own routing
-    if layer["mode"] == "avg":
-        return route(dn), route(En) + 2 * (route(dn.abs()) + mag.floor)
-    ties = mag.ties[l + 1]  # (K, C, q², windows): units that may take δ instead of the winner
-    jump = dn.abs() + u * En  # the δ one side may send instead, with its own rounding
-    spread = F.fold((ties * jump.flatten(2)[:, :, None, :]).flatten(1, 2), a.shape[2:], q, stride=s)
-    return route(dn), route(En) + spread / u
-
-
-def step_scale(W, b, gW, gb, EW, Eb, eta, momentum, vel, u):
-    """E of w' = w − η v, v = μ v_prev + ∇C (v = ∇C without momentum, or at the first step), and E of v."""
+def step_scale(W, b, values, S, J, eta, momentum, vel):
+    """{key: (S, J)} of w' = w − η v and of v = μ v_prev + ∇C (v = ∇C without momentum, or at the first step):
+    S by rounding.update, J (the gradient's jumps) carried as η J and J."""
     out_w, out_v = {}, {}
-    for key, p, g, Eg in [(("W", l), W[l], gW[l], EW[l]) for l in W] + [(("b", l), b[l], gb[l], Eb[l]) for l in b]:
-        p = np.asarray(p, np.float64)
-        v_prev = vel.get(key)
-        if momentum and v_prev is not None:
-            v = momentum * np.asarray(v_prev, np.float64) + g
-            Ev = Eg + 2 * np.abs(momentum * v_prev) + np.abs(v) + underflow(u)  # μ's rounding, μv's, the sum's
-        else:
-            v, Ev = g, Eg
-        out_v[key] = Ev
-        out_w[key] = eta * Ev + 2 * (eta * np.abs(v) + np.abs(p - eta * v) + underflow(u))  # η's, ηv's, w − ηv's
+    for kind, P in (("W", W), ("b", b)):
+        for l in P:
+            key, g = (kind, l), values[kind][l]
+            v_prev = vel.get(key) if momentum else None
+            v_prev = None if v_prev is None else np.asarray(v_prev, np.float64)
+            v = g if v_prev is None else momentum * v_prev + g
+            Sw, Sv = rounding.update(np.asarray(P[l], np.float64) - eta * v, v_prev, v, eta, momentum, S[kind][l])
+            out_w[key], out_v[key] = (Sw, eta * J[kind][l]), (Sv, J[kind][l])
     return out_w, out_v
