@@ -148,3 +148,14 @@ def test_rounding_at_a_kink_or_a_pooling_winner_passes_and_a_planted_bug_still_f
     assert failing(check_conv_spec(0, spec)) == set()
     with next(m for m in CONV_MUTATIONS if m.name == bug).applied():
         assert failing(check_conv_spec(0, spec))
+
+
+def test_a_kinks_jump_is_what_lets_rounding_across_it_pass(monkeypatch):
+    """KINK_BELOW passes because δ's jump at the relu kink is in the bound (J), added whole: without it, it fails."""
+    from comparisons.common.convnet import ConvSpec
+    from comparisons.sweep.conv.rounding import Magnitudes
+
+    spec = ConvSpec.from_json(KINK_BELOW)
+    assert failing(check_conv_spec(0, spec)) == set()
+    monkeypatch.setattr(Magnitudes, "jump", lambda self, name, z, a, near, g, Jg: Jg)  # no kink ever jumps
+    assert failing(check_conv_spec(0, spec)) & {"value", "oracle"}
