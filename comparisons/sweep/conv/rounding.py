@@ -166,8 +166,8 @@ class Magnitudes:
             t, a = l - f + 2, self.a[l - 1].reshape(K, -1)
             S["W"][l], S["b"][l], S["delta"][l] = (x[t][0] for x in (tail.S_W, tail.S_b, tail.S_delta))
             g = delta[l + 1] @ self.W[l + 1] if l < L else self.a[L] - self.T  # ∂C/∂a^l (a − t: squared error's)
-            near = C * self.u * SQRT2 * tail.Sz[t][0]
-            J["delta"][l] = self.jump(self.layers[l - 2]["activation"], self.z[l], self.a[l], near, g, Jg)
+            name, Sz, Sa = self.layers[l - 2]["activation"], tail.Sz[t][0], tail.Sa[t][0]
+            J["delta"][l] = self.jump(name, self.z[l], self.a[l], Sz, Sa, g, Jg)
             J["W"][l], J["b"][l] = J["delta"][l].T @ np.abs(a), J["delta"][l].sum(axis=0)
             Jg = J["delta"][l] @ np.abs(self.W[l])
         g = (delta[f] @ self.W[f]).reshape(self.a[f - 1].shape)  # ∂C/∂a^{f−1}: eq (5)'s sum through the first dense
@@ -190,19 +190,22 @@ class Magnitudes:
         J["C_k"], J["C_T"] = np.zeros_like(S["C_k"]), 0.0
         return S, J
 
-    def jump(self, name, z, a, near, g, Jg):
-        """J of δ = g ⊙ σ'(z): g's jumps carried by σ's largest slope, and where z lies within ``near`` of a relu /
-        leaky_relu kink, σ' itself may jump: |g|·(its jump) whole."""
+    def jump(self, name, z, a, Sz, Sa, g, Jg):
+        """J of δ = g ⊙ σ'(z): g's jumps times the largest σ' a side may compute (σ's largest slope over z's allowed
+        difference, plus σ''s own: a routed δ meets the float σ', not the exact one), and where z lies within its
+        allowed difference of a relu / leaky_relu kink, σ' itself may jump: |g|·(its jump), whole."""
+        near = C * self.u * SQRT2 * Sz
         s = rounding.slope(name, z, a, near)
+        _, Sp = rounding.prime(name, z, a, Sz, Sa, self.floor)
         kink = (np.abs(z) <= near) & (near > 0) if name in JUMP else False
-        return Jg * s + np.abs(g) * np.where(kink, JUMP.get(name, 0.0), 0.0)
+        return Jg * (s + C * self.u * SQRT2 * Sp) + np.abs(g) * np.where(kink, JUMP.get(name, 0.0), 0.0)
 
     def conv_delta(self, l, d, g, Sg, Jg):
         """(S, J) of δ^l = g ⊙ σ'(z^l), eq (5): g's error carried by σ's largest slope, σ' by its terms."""
         name = d["activation"]
         p, Sp = rounding.prime(name, self.z[l], self.a[l], self.Sz[l], self.Sa[l], self.floor)
         S = rounding.product(g, np.maximum(self.slope[l], np.abs(p)), Sg, Sp, self.u)
-        return S, self.jump(name, self.z[l], self.a[l], C * self.u * SQRT2 * self.Sz[l], g, Jg)
+        return S, self.jump(name, self.z[l], self.a[l], self.Sz[l], self.Sa[l], g, Jg)
 
     def weight_sum(self, l, d, x, y):
         """Σ over examples and positions of y ⊗ x's patches: ∂/∂W^l of the conv with cotangent y, as torch sums it."""
