@@ -259,6 +259,27 @@ def softmax(z, a, own_z, came, M=None, floor=0.0):
     return l2(independent, inherited, np.sqrt(n) * np.abs(Ma), div, floor)
 
 
+def affine(A, W, b, own, inherited):
+    """(new, came) of z = A Wᵀ + b, A (…, n) with its error split as in ``forward_carry``: z's own roundings (the bias
+    as one more term of each sum), and what A's errors bring."""
+    ones = np.ones(A.shape[:-1] + (1,))
+    A1 = np.concatenate([A, ones], axis=-1)  # (…, n + 1): the bias as one more term
+    B = np.concatenate([W, b[..., None]], axis=-1).swapaxes(-1, -2)  # (…, n + 1, m)
+    new = sum_roundings(A1.shape[-1], np.abs(A1) @ np.abs(B), A1 @ B)  # z's own roundings (as in ``dot``)
+    came = forward_carry(*(np.concatenate([S, 0 * ones], axis=-1) for S in (own, inherited)), B)
+    return new, came
+
+
+def split(name, z, a, Sz, new, came, u, floor):
+    """(S_a, own, inherited, slope) of a = σ(z) for an elementwise σ: S_a whole; this layer's own roundings (its sums'
+    ``new`` and σ's formula); what z brought from below (``came``) times σ's largest slope over z's allowed
+    difference."""
+    near = C * u * np.sqrt(2.0) * Sz  # z's allowed difference: σ's slopes are taken over z ± near
+    s = slope(name, z, a, near)
+    return (activation(name, z, a, Sz, near, floor, s), activation(name, z, a, new, near, floor, s),
+            np.abs(s) * came, s)  # fmt: skip
+
+
 class Scales:
     """S of every quantity of one forward and backward pass at one state, from its values.
 
@@ -280,22 +301,15 @@ class Scales:
         inherited = {1: np.zeros_like(X) if X_inh is None else X_inh}
         self.Sz, self.Sa = {}, {1: l2(own[1], inherited[1])}
         for l in range(2, self.L + 1):
-            ones = np.ones(a[l - 1].shape[:-1] + (1,))
-            A = np.concatenate([a[l - 1], ones], axis=-1)  # (G, K, n_{l−1} + 1): the bias as one more term
-            B = np.concatenate([W[l], b[l][..., None]], axis=-1).swapaxes(-1, -2)
-            new = sum_roundings(A.shape[-1], np.abs(A) @ np.abs(B), A @ B)  # z^l's own roundings (as in ``dot``)
-            came = forward_carry(*(np.concatenate([S[l - 1], 0 * ones], axis=-1) for S in (own, inherited)), B)
+            new, came = affine(a[l - 1], W[l], b[l], own[l - 1], inherited[l - 1])
             self.Sz[l] = self.edge(l2(new, came))  # (G, K, n_l)
-            near = C * u * np.sqrt(2.0) * self.Sz[l]  # z's allowed difference: σ's slopes are taken over z ± near
             name = self.acts[l]
             if name == "softmax":  # the output layer: nothing is carried further
                 self.z_parts = (new, came)  # z^L's error by where it arose, for δ^L's Jacobian
                 self.Sa[l] = self.edge(softmax(z[l], a[l], new, came, floor=self.floor))
                 continue
-            s = slope(name, z[l], a[l], near)
-            self.Sa[l] = self.edge(activation(name, z[l], a[l], self.Sz[l], near, self.floor, s))
-            own[l] = activation(name, z[l], a[l], new, near, self.floor, s)  # this layer's roundings
-            inherited[l] = np.abs(s) * came  # σ' times what z^l brought from below
+            Sa, own[l], inherited[l], _ = split(name, z[l], a[l], self.Sz[l], new, came, u, self.floor)
+            self.Sa[l] = self.edge(Sa)
         self.S_Ck = self._costs(z[self.L], a[self.L], T)  # (G, K)
         s = 1.0 / self.K if reduction == "mean" else 1.0
         self.S_CT = self.edge(summed(self._Ck, self.S_Ck, -1, examples=True)) * s  # (G,): the sum before any /K

@@ -78,29 +78,24 @@ class Magnitudes:
         self.tail = self.dense_tail(T)
 
     def conv(self, l, d):
-        """z^l over the patches of a^{l−1}: its own roundings and what a^{l−1}'s errors bring; then σ."""
+        """z^l over the patches of a^{l−1} (``rounding.affine``), exact where every sum is (integers below 1/u); σ."""
         k, s, p = d["size"], d["stride"], d["pad"]
         A = patches(self.a[l - 1], k, s, p)  # (K, P, C·k·k)
-        ones = np.ones(A.shape[:-1] + (1,))
-        A1 = np.concatenate([A, ones], axis=-1)  # the bias as one more term
-        B = np.concatenate([self.W[l].reshape(len(self.W[l]), -1), self.b[l][:, None]], axis=1).T  # (C·k·k + 1, F)
+        W = self.W[l].reshape(len(self.W[l]), -1)  # (F, C·k·k)
         to_map = lambda x: x.swapaxes(1, 2).reshape(self.z[l].shape)  # noqa: E731  (K, P, F) → (K, F, H', W')
-        absum = np.abs(A1) @ np.abs(B)
-        exact = self.exact[l - 1].all() and _whole(A) and _whole(B) and float(absum.max(initial=0.0)) < 1 / self.u
-        new = np.zeros_like(absum) if exact else sum_roundings(A1.shape[-1], absum, A1 @ B)
-        parts = [np.concatenate([patches(S[l - 1], k, s, p), 0 * ones], axis=-1) for S in (self.own, self.inh)]
-        self.activate(l, d["activation"], to_map(new), to_map(rounding.forward_carry(*parts, B)))
+        new, came = rounding.affine(A, W, self.b[l], *(patches(S[l - 1], k, s, p) for S in (self.own, self.inh)))
+        exact = (self.exact[l - 1].all() and _whole(A) and _whole(W) and _whole(self.b[l])
+                 and float((np.abs(A) @ np.abs(W).T + np.abs(self.b[l])).max(initial=0.0)) < 1 / self.u)  # fmt: skip
+        self.activate(l, d["activation"], to_map(0 * new if exact else new), to_map(came))
 
     def activate(self, l, name, new, came):
-        """a^l = σ(z^l): its S, split into this layer's own roundings and what z^l brought (as ``Scales``)."""
-        z, a, u = self.z[l], self.a[l], self.u
-        Sz = l2(new, came)
-        near = C * u * SQRT2 * Sz  # z's allowed difference: σ's slope is taken over z ± near
-        s = rounding.slope(name, z, a, near)
-        self.Sa[l] = rounding.activation(name, z, a, Sz, near, self.floor, s)
-        self.own[l] = rounding.activation(name, z, a, new, near, self.floor, s)
-        self.inh[l] = np.abs(s) * came
-        self.Sz[l], self.slope[l] = Sz, s
+        """a^l = σ(z^l): its S, split into this layer's own roundings and what z^l brought (``rounding.split``)."""
+        z, a = self.z[l], self.a[l]
+        self.Sz[l] = Sz = l2(new, came)
+        self.Sa[l], self.own[l], self.inh[l], self.slope[l] = rounding.split(
+            name, z, a, Sz, new, came, self.u, self.floor
+        )
+        near = C * self.u * SQRT2 * Sz
         self.kink[l] = (np.abs(z) <= near) & (near > 0) if name in JUMP else np.zeros(z.shape, bool)
         self.exact[l] = self.Sa[l] == 0
 
