@@ -81,7 +81,14 @@ def l2(*terms):
         for t in terms[1:]:
             acc = acc + np.square(t)
     out = np.array(np.sqrt(acc), ndmin=0)
-    risky = ~((acc > 1e-280) & (acc < 1e280))  # a square may have under- or overflowed (0 and NaN too)
+    if acc.size == 0 or (acc.min() > 1e-280 and acc.max() < 1e280):  # NaN fails both
+        return out
+    risky = ~((acc > 1e-280) & (acc < 1e280))  # a square may have under- or overflowed (0 and NaN too) …
+    exact = acc == 0
+    if exact.any():  # … but not where every term is exactly 0 (relu's zeros, exact inputs): 0 is right there
+        for t in terms:
+            exact &= np.asarray(t) == 0
+        risky &= ~exact
     if risky.any():
         out[risky] = l2sum(np.stack([np.abs(np.broadcast_to(t, acc.shape)[risky]) for t in terms]), 0)
     return out
