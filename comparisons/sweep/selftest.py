@@ -57,11 +57,14 @@ def units(n, seed, steps):
     pool = [u for pair in zip(per["float64"], per["float32"]) for u in pair]
     stream = np.random.default_rng([seed, 6])
     for m in MUTATIONS:
-        for _ in range(MAX_DRAWS):
-            if any(m.applies(u[0]) for u in pool):
+        if any(m.applies(u[0]) for u in pool):
+            continue
+        dtype = m.dtype if m.dtype != "any" else "float64"
+        for _ in range(MAX_DRAWS):  # the specs drawn on the way are skipped: only the one that can show m is added
+            spec = sample_spec(stream, dtype, steps)
+            if m.applies(spec):
+                pool.append(family_of(spec, SELFTEST_FAMILY, rng))
                 break
-            dtype = m.dtype if m.dtype != "any" else "float64"
-            pool.append(family_of(sample_spec(stream, dtype, steps), SELFTEST_FAMILY, rng))
     return pool
 
 
