@@ -292,7 +292,7 @@ def _plot_errors(tally, dtype, path):
     fig, ax = plt.subplots(figsize=(7, 4))
     floor, bins = tally.floor, tally.bins
     for tensor, counts in sorted(tally.hist.items()):  # each bin's count drawn as its left edge's weight
-        ax.hist(bins[:-1], bins=bins, weights=counts, alpha=0.5, label=tensor)
+        ax.hist(bins[:-1], bins=bins, weights=counts, alpha=0.5, label=tensor, histtype="stepfilled")
     eps = float(np.finfo(np.dtype(dtype)).eps)
     ax.axvline(np.log10(eps), color="grey", ls=":", label=f"machine eps ({dtype})")
     ax.set_xticks([floor] + list(range(int(np.ceil(floor + 1)), 1, 2)))
