@@ -13,7 +13,7 @@ from comparisons.common.spec import sample_specs
 from comparisons.sweep import budget, report, runner
 from comparisons.sweep.start import row
 
-STEPS = 40
+STEPS = 100
 TENSORS = [(t, l) for l in (1, 2, 3) for t in ("W", "b", "delta")] + [("C_k", 0), ("C_T", 0), ("X", 0), ("T", 0)]
 
 
@@ -42,7 +42,7 @@ def peak(consume, n):
 
 def peaks(streamed, out, small=20, big=200):
     """(peak for ``small``, peak for ``big`` architectures) of write_report (or of collecting the rows)."""
-    report.CHUNK_ROWS = 20 * STEPS  # 20 architectures already fill one chunk
+    report.CHUNK_ROWS = 2000  # 20 architectures already fill one chunk
     specs = sample_specs(big, 0, steps=STEPS)
     args = argparse.Namespace(archs=big, seed=0, steps=STEPS, dtype="float64", device="cpu", jobs=1)
 
@@ -64,9 +64,8 @@ def test_memory_is_flat_in_the_number_of_architectures(streamed, tmp_path):
 
     Measured in a fresh process, as a sweep's own: in the suite's, what earlier tests left behind (caches,
     Python's full collections put off by a large heap) moved the peak by megabytes, either way.  Chunks of
-    20·STEPS rows instead of CHUNK_ROWS, so that 20 architectures already fill one: the 10 000 against 1000
-    of the issue, at 100 steps, would take minutes under tracemalloc (and what a report keeps of an architecture
-    does not grow with its steps: 40 of them show it)."""
+    2000 rows instead of CHUNK_ROWS, so that 20 architectures already fill one: the 10 000 against 1000
+    of the issue, at 100 steps, would take minutes under tracemalloc."""
     code = (f"import sys, pathlib; sys.path.insert(0, {str(pathlib.Path(__file__).parent)!r}); "
             f"import test_sweep_stream as t; print(*t.peaks({streamed}, pathlib.Path({str(tmp_path)!r})))")  # fmt: skip
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

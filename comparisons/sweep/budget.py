@@ -19,7 +19,7 @@ ROW_BYTES = 2000  # one step row held by the run: a dict of 16 numbers and strin
 SPEC_BYTES = 5000  # one sampled spec and its gradient rows, at most 3 × 6 of them (700 B + 18 × 250 B)
 # One architecture of a sweep until its report is written: its spec (585 B) and what the report keeps of
 # it, its verdicts and its labels in the verdict table (1.3 KB; tracemalloc, 20 against 200 architectures
-# of 40 steps in tests/test_sweep_stream.py; the peak RSS of a whole sweep, 300 against 3000
+# of 100 steps in tests/test_sweep_stream.py; the peak RSS of a whole sweep, 300 against 3000
 # architectures of 20 steps, grew by 3.2 KB per architecture).
 ARCH_BYTES = 2000
 # Rows on their way to disk, flat in --archs: the report reads CHUNK_ROWS rows (of whole architectures)
