@@ -93,6 +93,9 @@ def agree(m, r, limit, fmax=np.inf):
     rows = r.shape[0] if r.ndim else 1
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         err = np.abs(m - r)
+        if err.size and np.isfinite(err).all() and limit.min() > 0 and np.isfinite(limit).all():  # the common case:
+            ratio = (err / limit).reshape(rows, -1)  # every entry finite on both sides, every limit finite and > 0
+            return ratio.max(axis=1, initial=0.0), err.reshape(rows, -1).max(axis=1, initial=0.0)
         same = (m == r) | (np.isnan(m) & np.isnan(r))
         finite_side = np.where(np.isinf(m), r, m)
         near = (np.isinf(m) ^ np.isinf(r)) & (np.abs(finite_side) + limit >= fmax)
