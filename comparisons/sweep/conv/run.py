@@ -78,9 +78,10 @@ def markdown(command, archs, failing):
         "pooling, dense layers, a cost; a quarter with integer images and kernels, so that max pooling meets "
         "exact ties) is checked at the start — every ∂C_T/∂W^l, ∂C_T/∂b^l, δ^l (pooling layers included), C_k "
         "and C_T — and then at every training step from torch's state after the step before (parameters, "
-        "momentum buffers, C_T). A value passes within the dense sweep's rounding model, c·u·√2·S + J (S from the same "
-        "equations on magnitudes, J the jumps a kink or a max-pooling winner may make; docs/conv.md); in float32 also "
-        "against the float64 result within c·u·S + J (`oracle`).",
+        "momentum buffers, C_T). A value passes within the dense sweep's rounding model, c·u·√2·S (S from the same "
+        "equations on magnitudes; docs/conv.md); in float32 also against the float64 result within c·u·S (`oracle`). "
+        "Where a relu z or a max-pooling winner differs between the two sides, manual_bp is recomputed with the "
+        "reference's branch there and must then agree; nothing else excuses a difference.",
         "",
         f"Largest share of a bound used by a passing value: {archs['worst_bound_used'].max():.3g} "
         f"(`{worst['label'].iloc[0]}`); against the float64 oracle: {archs['worst_oracle_used'].max():.3g}.",
