@@ -184,8 +184,10 @@ def start_rows(arch, spec, net, ref, Xm, Tm, Xt, Tt):
         for which, (z, a) in ({"torch": forward(ref, Xm)} | ({"oracle": fwd64} if oracle else {})).items():
             pins = kinks.branches(net, Xm, z, a, which if which == "torch" else "the float64 oracle")
             if pins is not None:
-                gW, gb, delta = kinks.outputs(net, Xm, Tm, *pins[:2])
-                m = dict(W=gW, b=gb, delta=delta)
+                copy = kinks.pinned(net, pins[0])
+                with kinks.routed(pins[1]), np.errstate(all="ignore"):
+                    gW, gb = copy.gradients(Xm, Tm)
+                    m = dict(W=gW, b=gb, delta=copy.deltas(Xm, Tm))
                 again[which] = {(name, l): tensor_row(arch, 0, name, l, m[name].get(l), reference[name][l], E[name][l],
                                                       dtype, oracle[name][l] if which == "oracle" else None,
                                                       Eo[name][l])
@@ -273,11 +275,11 @@ def again_step(spec, W0, b0, vel, X, T, fwd64, judged, oracle):
         pins = kinks.branches(net, X, z, a, which if which == "torch" else "the float64 oracle")
         if pins is None:
             continue
-        gW, gb, _ = kinks.outputs(net, X, T, *pins[:2])
+        net = kinks.pinned(net, pins[0])
         opt = manual_bp.SGD(spec.eta, spec.momentum)
         opt.v = {key: np.array(v, copy=True) for key, v in vel.items()}
-        with np.errstate(all="ignore"):
-            opt.step(net, gW, gb)
+        with kinks.routed(pins[1]), np.errstate(all="ignore"):
+            ConvTrainStep(net, opt)(X, T)  # manual_bp's own step, with the reference's branches
         mine = {("W", l): w for l, w in net.W.items()} | {("b", l): v for l, v in net.b.items()}
         again[which] = {(r["tensor"], r["layer"]): r for r in judged(mine, opt.v, which == "oracle")}
         notes.append(pins[2])

@@ -2,12 +2,14 @@
 
 As in the dense sweep (``comparisons.sweep.kinks``), such a difference is a jump, not rounding: where a check fails
 and the two sides took different branches, manual_bp's computation is repeated with the reference's branch for
-exactly those units (σ' at the reference's z) and windows (δ routed to the reference's winner), by manual_bp.conv's
-own functions, and compared again under the normal bound.  Only that agreement passes; a unit whose z is exactly 0
-on both sides, or a window whose winners agree, is no kink.
+exactly those units (σ' at the reference's z) and windows (δ routed to the reference's winner), by manual_bp's own
+code path (CNN.gradients, ConvTrainStep, SGD), and compared again under the normal bound.  Only that agreement
+passes; a unit whose z is exactly 0 on both sides, or a window whose winners agree, is no kink.
 """
 
 from __future__ import annotations
+
+import contextlib
 
 import numpy as np
 import torch
@@ -15,7 +17,7 @@ import torch.nn.functional as F
 
 from comparisons.common.rounding import KINKED
 from comparisons.sweep.kinks import Pinned
-from manual_bp.conv import backprop
+from manual_bp.conv import CNN, backprop
 from manual_bp.conv.layers import Pool
 
 
@@ -49,14 +51,29 @@ def branches(net, X, z_ref, a_ref, ref="torch"):
     return (acts, args, "kink: " + "; ".join(found)) if found else None
 
 
-def outputs(net, X, T, acts, args):
-    """manual_bp's ∂C_T/∂W^l, ∂C_T/∂b^l and δ^l with σ's ``acts`` and max pooling's winners ``args``: CNN.gradients'
-    steps, by backprop's own functions."""
-    with np.errstate(all="ignore"):
-        z, a, routes = backprop.forward(net.layers, net.W, net.b, acts, X)
-        delta = backprop.deltas(net.layers, net.W, acts, net.cost, z, a, routes | args, T)
-        gW, gb = backprop.gradients(net.layers, delta, a)
-        s = net.scale(len(X))
-        if s != 1.0:
-            gW, gb = {l: g * s for l, g in gW.items()}, {l: g * s for l, g in gb.items()}
-    return gW, gb, delta
+@contextlib.contextmanager
+def routed(args):
+    """Within the block, manual_bp.conv.backprop.forward hands back the reference's max-pooling winners ``args``
+    ({l: winners}) for those layers; everything else — CNN.gradients, ConvTrainStep, SGD, whatever they are — runs
+    as it is, so a bug in them still shows in the repetition."""
+    if not args:
+        yield
+        return
+    inner = backprop.forward
+
+    def forward(*a, **k):
+        z, acts, winners = inner(*a, **k)
+        return z, acts, winners | args
+
+    backprop.forward = forward
+    try:
+        yield
+    finally:
+        backprop.forward = inner
+
+
+def pinned(net, acts):
+    """A copy of ``net`` (a CNN) whose σ's are ``acts``: its own code, with the reference's branch at the kinks."""
+    copy = CNN(net.image, net.layers, net.W, net.b, net.cost.name, net.reduction)
+    copy.act = acts
+    return copy
