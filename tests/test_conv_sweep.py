@@ -192,3 +192,15 @@ def test_a_kink_never_excuses_a_bug_in_the_step_it_repeats(text, bug):
     with next(m for m in CONV_MUTATIONS if m.name == bug).applied():
         rows = check_conv_spec(0, spec)
     assert kinked <= {r["step"] for r in rows if not r["passed"]}
+
+
+def test_torchs_winners_are_read_from_read_only_maps_without_a_warning():
+    """kinks.winners gets the sweep's read-only X as a^1: torch warns once per process about non-writable arrays, so
+    a fresh process with warnings as errors; its winners are torch's first maximum, manual_bp's numbering."""
+    code = (
+        "import numpy as np; from comparisons.sweep.conv.kinks import winners; from manual_bp.conv import pool; "
+        "a = np.random.default_rng(0).integers(0, 3, (3, 2, 7, 8)).astype(np.float32); a.setflags(write=False); "
+        "assert all((winners(a, q, s) == pool.max_pool(a, q, s)[1]).all() for q, s in ((2, 2), (3, 1), (3, 2)))"
+    )
+    done = subprocess.run([sys.executable, "-W", "error", "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0 and not done.stderr, done.stderr[-2000:]

@@ -23,7 +23,7 @@ from manual_bp.conv.layers import Pool
 
 def winners(a, q, s):
     """torch's max pooling winners on a (K, C, H, W), each window's as manual_bp numbers it: u·q + v."""
-    idx = F.max_pool2d(torch.from_numpy(np.ascontiguousarray(a)), q, s, return_indices=True)[1].numpy()
+    idx = F.max_pool2d(torch.tensor(np.asarray(a)), q, s, return_indices=True)[1].numpy()  # a copy: a may be read-only
     Ho, Wo = idx.shape[2:]
     u = idx // a.shape[3] - s * np.arange(Ho)[:, None]  # the winner's row within its window
     v = idx % a.shape[3] - s * np.arange(Wo)[None, :]
