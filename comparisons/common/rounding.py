@@ -19,8 +19,10 @@ terms throughout, scaled so that no square under- or overflows: values from 1e�
   order, at most max(P, N) = (Σ|p_i| + |Σ p_i|)/2 (P, N: the sums of the positive and the negative
   terms): its own V ≤ (n − 1) max(P, N)² + (Σ|p_i|)², the standard γ_n |A||B| bound taken in the
   probabilistic (√n) form, with the partial sums' cancellation counted.  The errors its inputs bring are carried on
-  squares where they are independent — over examples (each example's passes round on their own), and, in
-  the forward pass, the roundings a^{l−1}'s own layer made, distinct for each of its units: V_own (B∘B) —
+  squares where they are independent — over examples (each example's passes round on their own, unless two
+  examples have equal rows of a^{l−1}: they then compute the same numbers from layer l on, and their errors,
+  the same, add linearly within such a group, ``twins``), and, in the forward pass, the roundings a^{l−1}'s
+  own layer made, distinct for each of its units: V_own (B∘B) —
   and linearly where they may be correlated: what a^{l−1} inherited from the layers below, shared by its
   units, (S_inh |B|)² (Minkowski: right for any correlation), and δ's errors within one example;
 - an elementwise f(x) adds (k_f f)² for the k_f roundings of its formula (a library exp, tanh or log
@@ -145,26 +147,67 @@ def forward_carry(own, inherited, B):
     return l2(l2dot(own, np.abs(B)), inherited @ np.abs(B))  # l2dot: √(own² @ B²), scaled against under/overflow
 
 
-def dot(A, B, SA=None, SB=None, examples=False):
+def twins(a):
+    """rep (…, K): for each example k the first example whose row of ``a`` (…, K, n) equals its own (k itself where
+    none does), or None where every row is distinct.
+
+    Two examples with equal rows of a^{l−1} compute the same numbers from there on, on each side: their rounding
+    errors are the same, not independent.  Rows are matched by a hash of their bits (−0 taken as +0: it computes
+    the same numbers), then compared in full."""
+    K = a.shape[-2]
+    bits = np.ascontiguousarray(a + 0.0, dtype=np.float64).view(np.uint64)
+    odd = (np.arange(bits.shape[-1], dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)) | np.uint64(1)
+    with np.errstate(over="ignore"):
+        h = ((bits ^ (bits >> np.uint64(29))) * odd).sum(axis=-1)  # (…, K): wraps, exact, order-free
+    eq = h[..., :, None] == h[..., None, :]
+    if not (eq.sum(axis=-1) > 1).any():
+        return None
+    rep = eq.argmax(axis=-1)  # the first example with the same hash
+    same = (np.take_along_axis(a, rep[..., None], axis=-2) == a).all(axis=-1)
+    rep = np.where(same, rep, np.arange(K))
+    return None if (rep == np.arange(K)).all() else rep
+
+
+def pooled(x, rep, how=np.add):
+    """x (…, K, m) gathered per group of ``twins``: ``how`` (np.add or np.maximum) of the group's rows in its first
+    example's row, 0 in the others'."""
+    K, m = x.shape[-2:]
+    lead = int(np.prod(x.shape[:-2], dtype=np.int64))
+    out = np.zeros((lead * K, m))
+    index = (np.arange(lead)[:, None] * K + rep.reshape(lead, K)).ravel()
+    how.at(out, index, np.broadcast_to(x, rep.shape + (m,)).reshape(lead * K, m))
+    return out.reshape(rep.shape + (m,))
+
+
+def dot(A, B, SA=None, SB=None, examples=False, rep=None):
     """S of A @ B (contracting the last axis of A with the second-last of B), given its inputs' S.
 
     Its own n roundings are new and independent of the inputs' errors: their S add in quadrature.  The errors
     the inputs bring add linearly where they may be correlated — the units of one example share the roundings
     upstream of them, and |Σ_i b_i e_i| has S at most Σ_i |b_i| S_i (Minkowski) for any correlation — and in
-    quadrature over ``examples``: each example's forward and backward pass makes roundings of its own.
+    quadrature over ``examples``: each example's forward and backward pass makes roundings of its own, except the
+    examples ``rep`` (``twins`` of B's rows) groups, which compute the same numbers: linearly within a group
+    (A's entries and S summed, B's S its largest), in quadrature between groups.
     """
     n = A.shape[-1]
     mix = l2dot if examples else np.matmul
+    absA, absB = np.abs(A), np.abs(B)
     carried = 0.0
+    if examples and rep is not None:
+        gather = lambda x: pooled(x.swapaxes(-1, -2), rep).swapaxes(-1, -2)  # noqa: E731  A's K is its last axis
+        SA = None if SA is None else gather(SA)
+        absA, SB = (gather(absA), pooled(SB, rep, np.maximum)) if SB is not None else (absA, SB)
     if SA is not None:
-        carried = l2(carried, mix(SA, np.abs(B))) if examples else carried + mix(SA, np.abs(B))
+        carried = l2(carried, mix(SA, absB)) if examples else carried + mix(SA, absB)
     if SB is not None:
-        carried = l2(carried, mix(np.abs(A), SB)) if examples else carried + mix(np.abs(A), SB)
-    return l2(sum_roundings(n, np.abs(A) @ np.abs(B), A @ B), carried)
+        carried = l2(carried, mix(absA, SB)) if examples else carried + mix(absA, SB)
+    return l2(sum_roundings(n, np.abs(A) @ absB, A @ B), carried)
 
 
-def summed(x, Sx, axis, examples=False):
+def summed(x, Sx, axis, examples=False, rep=None):
     """S of x.sum(axis): its own roundings (``sum_roundings``), plus what each term brings (as in ``dot``)."""
+    if examples and rep is not None:  # examples on ``axis`` (−2 or −1): each ``twins`` group linearly
+        Sx = pooled(Sx, rep) if axis == -2 else pooled(Sx[..., None], rep)[..., 0]
     carried = l2sum(Sx, axis) if examples else Sx.sum(axis=axis)
     return l2(sum_roundings(x.shape[axis], np.abs(x).sum(axis=axis), x.sum(axis=axis)), carried)
 
@@ -178,19 +221,24 @@ def product(x, y, Sx, Sy, u=0.0):
     return l2(x * y, np.abs(y) * Sx + np.abs(x) * Sy + 2.0 * C * C * u * Sx * Sy)
 
 
-def prime(name, z, a, Sz, Sa, floor=0.0):
+def prime(name, z, a, Sz, Sa, floor=0.0, u=0.0):
     """(σ'(z), S of σ') for an elementwise activation, σ' counted by the terms it is computed from.
 
-    ``floor`` (tiny/u) is the absolute error of a result that underflows, in units of u."""
+    ``floor`` (tiny/u) is the absolute error of a result that underflows, in units of u.  a(1 − a) and 1 − a² move
+    by (1 − 2a)e − e² and −2ae − e² with a's error e: the second-order e², with e at most C·u·√2·S_a, is
+    2C²u S_a² in units of u (as in ``product``) — all there is at a = ½ or 0, where σ' is flat.  softplus' σ' = σ(z)
+    moves by σ's largest slope over z's allowed difference times z's error (as ``slope`` takes it); ``u`` = 0:
+    first order only."""
     if name == "sigmoid":
         s = a * (1.0 - a)
-        return s, l2(np.sqrt(2.0) * s, floor, np.abs(1.0 - 2.0 * a) * Sa)
+        return s, l2(np.sqrt(2.0) * s, floor, np.abs(1.0 - 2.0 * a) * Sa + 2.0 * C * C * u * Sa * Sa)
     if name == "tanh":
         s = 1.0 - a * a
-        return s, l2(a * a, s, 2.0 * np.abs(a) * Sa)
+        return s, l2(a * a, s, 2.0 * np.abs(a) * Sa + 2.0 * C * C * u * Sa * Sa)
     if name == "softplus":
         s = np.exp(-np.logaddexp(0.0, -z))  # σ(z), without overflow or a 0 where it is tiny
-        return s, l2(4.0 * s, floor, s * (1.0 - s) * Sz)
+        steep = np.maximum(s * (1.0 - s), _sigmoid_prime(_steepest(z, C * u * np.sqrt(2.0) * Sz)))
+        return s, l2(4.0 * s, floor, steep * Sz)
     if name == "relu":
         return (z > 0).astype(np.float64), np.zeros_like(z)
     if name == "leaky_relu":
@@ -237,12 +285,28 @@ def activation(name, z, a, Sz, near=0.0, floor=0.0, s=None):
     the caller has it already."""
     k = FN_ROUNDINGS[name]
     if name == "softmax":
-        return softmax(z, a, np.zeros_like(Sz), Sz, floor=floor)  # z's error all carried linearly
+        return softmax(z, a, np.zeros_like(Sz), Sz, floor=floor, near=near)  # z's error all carried linearly
     s = slope(name, z, a, near) if s is None else s
     return l2(k * a, floor if name in EXPONENTIAL else 0.0, s * Sz)
 
 
-def softmax(z, a, own_z, came, M=None, floor=0.0):
+def spread(z, J, near):
+    r"""The largest |J(ξ) − J(z)| of softmax's Jacobian over z's allowed box |ξ_j − z_j| ≤ ε, ε = max_j near_j.
+
+    On the box each z_i − z_j moves by at most 2ε, so each a_i by a factor within e^{±2ε} and each entry of J, a
+    product of two of them (J_ii = a_i Σ_{j≠i} a_j), by a factor within e^{±4ε}: |ΔJ| ≤ |J| (e^{4ε} − 1), ≈ 4ε|J|
+    where z is known to far below 1 (to first order nothing).  Where it is not (a diverging run), the entries'
+    largest values on the box bound it instead: a_i ≤ exp(z_i − max z + 2ε), and no entry exceeds ¼."""
+    eps = np.broadcast_to(near, z.shape).max(axis=-1, keepdims=True)  # (…, 1)
+    hi = np.exp(np.minimum(0.0, z - z.max(axis=-1, keepdims=True) + 2.0 * eps))  # a_i's largest value on the box
+    rest = np.minimum(1.0, hi.sum(axis=-1, keepdims=True) - hi)  # 1 − a_i's
+    n = z.shape[-1]
+    box = np.minimum(0.25, hi[..., :, None] * np.where(np.eye(n, dtype=bool), rest[..., :, None], hi[..., None, :]))
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.fmin(box, np.abs(J) * np.expm1(4.0 * eps)[..., None])  # |J|·∞ = NaN where J = 0: fmin takes box
+
+
+def softmax(z, a, own_z, came, M=None, floor=0.0, near=None):
     r"""S of M·(the error of a = softmax(z)), per unit i: M (…, m, n) a linear map applied to a's error
     (M = I: a itself; eq (4)'s δ^L = M e_a for a cost built on a), a = e / Σ_j e_j, e_j = exp(z_j − m).
 
@@ -252,17 +316,21 @@ def softmax(z, a, own_z, came, M=None, floor=0.0):
     division's.  z's error has two parts, as in ``forward_carry``: ``own_z``, z^L's own roundings, distinct
     per unit, and ``came``, what a^{L−1} brought, shared by the units and carried linearly.  With MJ taken with
     its signs, one example's cancellations are kept (the sum over i of J's rows is 0: m's shift cancels).
-    First order: where logits tie within rounding, either may win, a jump no rounding bound describes
-    (comparisons.sweep.kinks recomputes such an example with the reference's winner).
+    As σ's slope is taken over z's allowed difference (``slope``), J is taken over z's box (``near``): by the mean
+    value theorem the error is J(ξ) e for some ξ there, so |M| ``spread`` is added to |MJ|.  (Scales passes no
+    box for an example whose logits are known only to more than ±1: comparisons.sweep.kinks recomputes it with
+    the reference's logits, as it does a tie whose winner differs.)
     """
     n = z.shape[-1]
     J = a[..., :, None] * (np.eye(n) - a[..., None, :])  # (…, n, n): ∂a_i/∂z_j = a_i(δ_ij − a_j)
-    MJ = J if M is None else M @ J
+    MJ = np.abs(J if M is None else M @ J)
+    if near is not None:
+        MJ = MJ + (spread(z, J, near) if M is None else np.abs(M) @ spread(z, J, near))
     Ma = a if M is None else (M @ a[..., None])[..., 0]  # the sum's rounding, common to every unit
     div = np.abs(a) if M is None else l2sum(np.abs(M * a[..., None, :]), -1)  # the division's: √(Σ_j (M_ij a_j)²)
     own = np.abs(z - z.max(axis=-1, keepdims=True)) + EXP_U  # ε_j in units of u: the shift's rounding, then exp's
-    independent = l2dot(np.abs(MJ), l2(own, own_z)[..., None])[..., 0]  # √(Σ_j (MJ)_ij² (own_j² + own_z,j²))
-    inherited = (np.abs(MJ) @ came[..., None])[..., 0]  # Σ_j |MJ|_ij came_j
+    independent = l2dot(MJ, l2(own, own_z)[..., None])[..., 0]  # √(Σ_j (MJ)_ij² (own_j² + own_z,j²))
+    inherited = (MJ @ came[..., None])[..., 0]  # Σ_j |MJ|_ij came_j
     return l2(independent, inherited, np.sqrt(n) * np.abs(Ma), div, floor)
 
 
@@ -311,15 +379,23 @@ class Scales:
             new, came = affine(a[l - 1], W[l], b[l], own[l - 1], inherited[l - 1])
             self.Sz[l] = self.edge(l2(new, came))  # (G, K, n_l)
             name = self.acts[l]
+            self.near = C * u * np.sqrt(2.0) * self.Sz[l]  # z^l's allowed difference: σ's slope is taken over it
+            self.undetermined = np.zeros(z[l].shape[:-1], bool)  # (…, K)
             if name == "softmax":  # the output layer: nothing is carried further
                 self.z_parts = (new, came)  # z^L's error by where it arose, for δ^L's Jacobian
-                self.Sa[l] = self.edge(softmax(z[l], a[l], new, came, floor=self.floor))
+                # an example whose logits are known only to more than ±1 has an output rounding does not determine
+                # (e^{z_j} not even to a factor e²): no bound describes it, the check recomputes it with the
+                # reference's logits (comparisons.sweep.kinks); J's spread is taken where they are known to ±1
+                self.undetermined = self.near.max(axis=-1) > 1.0
+                self.near_J = np.where(self.undetermined[..., None], 0.0, self.near)
+                self.Sa[l] = self.edge(softmax(z[l], a[l], new, came, floor=self.floor, near=self.near_J))
                 continue
             Sa, own[l], inherited[l], _ = split(name, z[l], a[l], self.Sz[l], new, came, u, self.floor)
             self.Sa[l] = self.edge(Sa)
         self.S_Ck = self._costs(z[self.L], a[self.L], T)  # (G, K)
         s = 1.0 / self.K if reduction == "mean" else 1.0
-        self.S_CT = self.edge(summed(self._Ck, self.S_Ck, -1, examples=True)) * s  # (G,): the sum before any /K
+        rep = {l: twins(a[l]) for l in range(1, self.L)}  # examples that compute the same numbers from layer l on
+        self.S_CT = self.edge(summed(self._Ck, self.S_Ck, -1, examples=True, rep=rep[self.L - 1])) * s  # (G,)
         if reduction == "mean":  # the division by K rounds once more (and moves about in the other side)
             self.S_CT = l2(self.S_CT, 2.0 * self.edge(np.abs(self._Ck).sum(axis=-1)) * s)
         if delta is None:  # the forward pass and the costs only
@@ -329,8 +405,8 @@ class Scales:
         for l in range(2, self.L + 1):
             d, Sd = delta[l], self.S_delta[l]
             dT, SdT = d.swapaxes(-1, -2), Sd.swapaxes(-1, -2)
-            self.S_W[l] = dot(dT, a[l - 1], SA=SdT, SB=self.Sa[l - 1], examples=True) * s  # eq (2): Σ over k
-            self.S_b[l] = summed(d, Sd, -2, examples=True) * s  # eq (3): Σ over k
+            self.S_W[l] = dot(dT, a[l - 1], SA=SdT, SB=self.Sa[l - 1], examples=True, rep=rep[l - 1]) * s  # eq (2)
+            self.S_b[l] = summed(d, Sd, -2, examples=True, rep=rep[l - 1]) * s  # eq (3): Σ over k
             if reduction == "mean":
                 self.S_W[l] = l2(self.S_W[l], 2.0 * (np.abs(d).swapaxes(-1, -2) @ np.abs(a[l - 1])) * s)
                 self.S_b[l] = l2(self.S_b[l], 2.0 * np.abs(d).sum(axis=-2) * s)
@@ -360,7 +436,8 @@ class Scales:
             self._Ck = (sp - tz).sum(axis=-1)
             unit = l2(6.0 * sp, 1.0 + np.abs(z_L), tz)
             parts = np.sqrt(n) * (sp + np.abs(tz)).sum(axis=-1)
-            return l2(parts, l2sum(unit, -1), (np.abs(a_L - T) * Sz).sum(axis=-1))
+            moved = np.minimum(1.0, slope("sigmoid", z_L, a_L, self.near) * self.near)  # a's move over z's interval
+            return l2(parts, l2sum(unit, -1), ((np.abs(a_L - T) + moved) * Sz).sum(axis=-1))
         # cross_entropy: (Σ t) logsumexp(z) − Σ t z
         m = z_L.max(axis=-1)
         lse = m + np.log(np.exp(z_L - m[..., None]).sum(axis=-1))
@@ -368,8 +445,14 @@ class Scales:
         S_lse = l2(2.0 * (np.abs(m) + np.abs(lse - m)), np.sqrt(n), l2sum(np.abs(a_L * (z_L - m[..., None])), -1))
         tz = T * z_L
         self._Ck = lse * st - tz.sum(axis=-1)
+        # ∂C_k/∂z_j = a_j Σt − t_j, taken over z's box (``spread``'s bound on a_j's move: a_j (e^{2ε} − 1), or its
+        # largest value there): the mean value theorem, as for J
+        eps = self.near.max(axis=-1, keepdims=True)
+        with np.errstate(over="ignore", invalid="ignore"):
+            moved = np.fmin(np.exp(np.minimum(0.0, z_L - m[..., None] + 2.0 * eps)), a_L * np.expm1(2.0 * eps))
+        grad = np.abs(a_L * st[..., None] - T) + np.abs(st[..., None]) * moved
         return l2(np.abs(st) * S_lse, np.sqrt(1.0 + n) * np.abs(lse * st), np.sqrt(n) * np.abs(tz).sum(axis=-1),
-                  self._Ck, (np.abs(a_L * st[..., None] - T) * Sz).sum(axis=-1))  # fmt: skip
+                  self._Ck, (grad * Sz).sum(axis=-1))  # fmt: skip
 
     def _deltas(self, W, z, a, T, delta):
         """S of δ^L by eq (4) and of δ^{L−1} … δ^2 by eq (5), on magnitudes."""
@@ -387,12 +470,12 @@ class Scales:
             if name == "softmax":
                 S = {L: self._softmax_delta(z[L], a[L], T, g, Sa)}
             else:
-                s, Ss = prime(name, z[L], a[L], Sz, Sa, self.floor)
+                s, Ss = prime(name, z[L], a[L], Sz, Sa, self.floor, self.u)
                 S = {L: product(g, s, Sg, Ss, self.u)}
         for l in range(L - 1, 1, -1):
             back = delta[l + 1] @ W[l + 1]  # (G, K, n_l): Σ_j δ_j^{l+1} w_ji^{l+1}
             Sback = self.edge(dot(delta[l + 1], W[l + 1], SA=S[l + 1]))
-            s, Ss = prime(self.acts[l], z[l], a[l], self.Sz[l], self.Sa[l], self.floor)
+            s, Ss = prime(self.acts[l], z[l], a[l], self.Sz[l], self.Sa[l], self.floor, self.u)
             S[l] = product(back, s, Sback, Ss, self.u)
         return S
 
@@ -408,7 +491,7 @@ class Scales:
         p = (a * g).sum(axis=-1, keepdims=True)
         h = g - p
         M = np.eye(n) * (h + a)[..., None] - a[..., :, None] * (g + a)[..., None, :]  # (…, n, n): ∂δ_i/∂a_j
-        carried = softmax(z, a, *self.z_parts, M=M, floor=self.floor)
+        carried = softmax(z, a, *self.z_parts, M=M, floor=self.floor, near=self.near_J)
         J = a[..., :, None] * (np.eye(n) - a[..., None, :])
         own_g = l2sum(np.abs(J * g[..., None, :]), -1)  # g_j's rounding, carried by ∂δ_i/∂g_j = J_ij
         own_p = a * sum_roundings(n, np.abs(a * g).sum(-1, keepdims=True), p)

@@ -51,10 +51,12 @@ class Winner:
         return self.act.vjp(z, a, g)
 
 
-def pinned_member(W, b, X, z_torch, activations, cost, reduction, ref="torch"):
+def pinned_member(W, b, X, z_torch, activations, cost, reduction, ref="torch", undetermined=None):
     """(an MLP of W, b whose kinked units take the reference's branch, 'kink: …' naming the first) or (None, '').
 
-    ``z_torch``: the reference's z, torch's in the same dtype or (``ref``) the float64 oracle's."""
+    ``z_torch``: the reference's z, torch's in the same dtype or (``ref``) the float64 oracle's.  ``undetermined``
+    (K,): the examples whose logits the rounding model knows only to more than ±1 (``rounding.Scales``), taken at
+    the reference's logits as a tie is."""
     member = manual_bp.MLP(W, b, activations, cost, reduction)
     acts = member.act
     if not any(acts[l].name in KINKED or acts[l].name == "softmax" for l in acts):
@@ -65,7 +67,8 @@ def pinned_member(W, b, X, z_torch, activations, cost, reduction, ref="torch"):
     masks = {l: m for l, m in masks.items() if m.any()}
     L = max(acts)
     rows = z_m[L].argmax(axis=-1) != z_torch[L].argmax(axis=-1) if acts[L].name == "softmax" else np.zeros(0, bool)
-    if not masks and not rows.any():
+    loose = np.zeros_like(rows) if undetermined is None or not rows.size else np.asarray(undetermined, bool) & ~rows
+    if not masks and not rows.any() and not loose.any():
         return None, ""
     found = []
     if masks:
@@ -77,7 +80,11 @@ def pinned_member(W, b, X, z_torch, activations, cost, reduction, ref="torch"):
         k = int(np.argmax(rows))
         found.append(f"kink: softmax's largest logit in example {k + 1} is unit {z_m[L][k].argmax() + 1} in manual_bp, "
                      f"{z_torch[L][k].argmax() + 1} in {ref} (tied within rounding)")  # fmt: skip
+    if loose.any():
+        k = int(np.argmax(loose))
+        found.append(f"kink: softmax's logits in example {k + 1} (up to {np.abs(z_torch[L][k]).max():.3g}) are known "
+                     "only to more than ±1, too far for rounding to determine its output")  # fmt: skip
     member.act = {m_l: Pinned(act, masks[m_l], z_torch[m_l]) if m_l in masks else act for m_l, act in acts.items()}
-    if rows.any():
-        member.act[L] = Winner(acts[L], rows, z_torch[L])
+    if rows.any() or loose.any():
+        member.act[L] = Winner(acts[L], rows | loose, z_torch[L])
     return member, "; ".join(found)

@@ -65,7 +65,8 @@ def limits(spec, net, X, T, values, z, a, sides, oracle_dtype=None):
                             spec.dtype)  # fmt: skip
         lim = lambda V: rounding.bound(V, spec.dtype, sides, oracle_dtype)  # noqa: E731
         return dict(W={l: lim(x) for l, x in S.S_W.items()}, b={l: lim(x) for l, x in S.S_b.items()},
-                    delta={l: lim(x) for l, x in S.S_delta.items()}, C_k=lim(S.S_Ck), C_T=lim(S.S_CT))  # fmt: skip
+                    delta={l: lim(x) for l, x in S.S_delta.items()}, C_k=lim(S.S_Ck), C_T=lim(S.S_CT),
+                    undetermined=S.undetermined)  # fmt: skip
 
 
 def oracle(spec, net, X, T):
@@ -127,23 +128,24 @@ def start_rows(spec, archs, net, ref, X, T, Xt, Tt):
 
         member_rows = judged(manual)
         if any(r["caught_by"] in ("value", "oracle") and r["tensor"] in TENSORS for r in member_rows):
-            zs = {"torch": {l: v[g] for l, v in z.items()}}
+            zs = {"torch": ({l: v[g] for l, v in z.items()}, lim["undetermined"][g])}
             if z64 is not None:
-                zs[ORACLE] = {l: v[g] for l, v in z64.items()}
+                zs[ORACLE] = ({l: v[g] for l, v in z64.items()}, orc_lim["undetermined"][g])
             member_rows = kinked(member_rows, net, g, X, T, zs, judged)
         rows.append(member_rows)
     return rows
 
 
 def kinked(rows, net, g, X, T, zs, judged):
-    """Member g's rows again where a relu z lies on different sides of 0 in manual_bp and in a reference (``zs``:
-    torch's z, and in float32 the float64 oracle's): its values recomputed with that reference's branch there, and
-    compared with that reference again.  A row that fails but agrees with every reference, each recomputed with its
-    own branch, passes, naming the kink."""
+    """Member g's rows again where a kink lies between manual_bp and a reference (``zs``: torch's z, and in float32
+    the float64 oracle's, each with its examples whose logits the model leaves undetermined): its values recomputed
+    with that reference's branch there, and compared with that reference again.  A row that fails but agrees with
+    every reference, each recomputed with its own branch, passes, naming the kink."""
     W, b = {l: w[g] for l, w in net.W.items()}, {l: v[g] for l, v in net.b.items()}
     redo, notes = {}, []
-    for ref, z_ref in zs.items():
-        member, where = pinned_member(W, b, np.asarray(X)[g], z_ref, net.activations, net.cost.name, net.reduction, ref)
+    for ref, (z_ref, loose) in zs.items():
+        member, where = pinned_member(W, b, np.asarray(X)[g], z_ref, net.activations, net.cost.name, net.reduction, ref,
+                                      loose)  # fmt: skip
         if member is None:
             continue
         with np.errstate(all="ignore"):

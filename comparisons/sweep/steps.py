@@ -186,7 +186,8 @@ class LocalSteps:
             v_new = g_r if first["v_r"] is None else stack("v_r").astype(np.float64)
             S_w, S_v = rounding.update(w_r, v_prev, v_new, spec.eta, spec.momentum, S_g)
             lim = dict(g=rounding.bound(S_g, self.dtype), w=rounding.bound(S_w, self.dtype),
-                       v=rounding.bound(S_v, self.dtype), C=rounding.bound(S.S_CT, self.dtype))  # fmt: skip
+                       v=rounding.bound(S_v, self.dtype), C=rounding.bound(S.S_CT, self.dtype),
+                       undetermined=S.undetermined)  # fmt: skip
             moved = np.abs(w_r - stack("w_prev")) / lim["w"]
             lim["moved"] = np.where(np.isfinite(moved), moved, np.nan).max(axis=-1, initial=0.0)
             finite = [np.isfinite(stack("w_prev")).all(axis=-1)]
@@ -220,7 +221,8 @@ class LocalSteps:
         w_prev, v_prev, Xb, Tb, z = rec["w_prev"], rec["v_prev"], rec["Xb"], rec["Tb"], rec["z"]
         W, b = unflatten(w_prev[g], {l: w[g] for l, w in self.net.W.items()}, {l: v[g] for l, v in self.net.b.items()})
         zg = {l: v[g] for l, v in z.items()}
-        member, where = pinned_member(W, b, Xb[g], zg, self.net.activations, self.net.cost.name, self.net.reduction)
+        member, where = pinned_member(W, b, Xb[g], zg, self.net.activations, self.net.cost.name, self.net.reduction,
+                                      undetermined=lim["undetermined"][g])  # fmt: skip
         if member is None:
             return None
         opt = Recorder(self.spec.eta, self.spec.momentum)

@@ -156,7 +156,7 @@ class Magnitudes:
 
     def conv_delta(self, l, d, g, Sg):
         """S of δ^l = g ⊙ σ'(z^l), eq (5): g's error carried by σ's largest slope, σ' by its terms."""
-        p, Sp = rounding.prime(d["activation"], self.z[l], self.a[l], self.Sz[l], self.Sa[l], self.floor)
+        p, Sp = rounding.prime(d["activation"], self.z[l], self.a[l], self.Sz[l], self.Sa[l], self.floor, self.u)
         return rounding.product(g, np.maximum(self.slope[l], np.abs(p)), Sg, Sp, self.u)
 
     def weight_sum(self, l, d, x, y):
