@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml constraints.txt
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) -m pytest -n auto --maxprocesses 4 --dist loadgroup  # a worker per core (at most 4); see tests/conftest.py
+	$(PY) -m pytest -n auto --maxprocesses 4 --dist loadfile  # a worker per core (at most 4); see tests/conftest.py
 
 report: $(STAMP)
 	$(PY) -m comparisons sweep --out reports

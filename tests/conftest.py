@@ -28,14 +28,31 @@ settings.register_profile("thorough", max_examples=1000, deadline=None, suppress
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 
-def pytest_collection_modifyitems(config, items):
-    """Under pytest-xdist's --dist loadgroup, a test file stays on one worker (its module fixtures made once), except
-    the files marked ``spread``, whose tests are independent subprocess runs shared out one by one."""
-    if not config.pluginmanager.hasplugin("xdist"):
-        return
-    for item in items:
-        if item.get_closest_marker("spread") is None:
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+def _spread_files():
+    """The test files marked ``spread`` (``pytestmark = pytest.mark.spread``), read from their source: pytest-xdist's
+    controller collects no tests, so it cannot see the mark itself."""
+    here = pathlib.Path(__file__).parent
+    mark = "pytestmark = pytest.mark.spread"
+    return {p.name for p in here.glob("test_*.py") if mark in p.read_text(encoding="utf-8")}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """--dist loadfile, except the files marked ``spread``: a test file stays on one worker (its module fixtures made
+    once), a spread file's tests — independent subprocess runs — are shared out one by one.  (pytest-xdist's
+    loadgroup would do this by marks, but under pytest 9 the group it writes into a test's id is not read back.)"""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    spread = _spread_files()
+
+    class FileScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            file = nodeid.split("::", 1)[0]
+            return nodeid if file.rsplit("/", 1)[-1] in spread else file
+
+    return FileScheduling(config, log)
 
 
 _FROM_WORKERS = {}  # the same, reported by pytest-xdist's workers when the suite runs on several

@@ -260,3 +260,23 @@ def test_diagnose_killed_by_sigkill_leaves_none_of_the_users_processes(tmp_path)
         assert left_behind(mark) == []
     finally:
         kill_all(left_behind(mark))
+
+
+def test_ending_a_pool_waits_for_its_manager_thread():
+    """kill_workers returns only once the pool's manager thread has closed its wake-up pipe: the interpreter's exit
+    hook writes to that pipe, and racing its closing printed "Exception ignored … Bad file descriptor" after the one
+    line of a SIGTERM sent to the whole group."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from comparisons.sweep.runner import kill_workers
+
+    pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork"))
+    futures = [pool.submit(time.sleep, 60) for _ in range(2)]
+    while not all(f.running() for f in futures):
+        time.sleep(0.01)
+    manager, joined = pool._executor_manager_thread, []
+    real_join = manager.join
+    manager.join = lambda *a, **k: joined.append(real_join(*a, **k))  # a spy: the code before never joined it
+    kill_workers(pool)
+    assert joined and not manager.is_alive()

@@ -60,6 +60,7 @@ def _check_chunk(jobs):
 def kill_workers(pool):
     """End ``pool``'s workers now, without waiting for their tasks (an interrupt, an error)."""
     procs = list((pool._processes or {}).values())  # the only handle ProcessPoolExecutor gives (3.14: kill_workers)
+    manager = getattr(pool, "_executor_manager_thread", None)  # taken first: shutdown() forgets it
     pool.shutdown(wait=False, cancel_futures=True)
     for p in procs:
         p.kill()
@@ -67,7 +68,6 @@ def kill_workers(pool):
         p.join()
     # The pool's manager thread now sees its workers gone and closes its wake-up pipe; wait for it, or the
     # interpreter's exit hook may write to that pipe as it closes (an "Exception ignored … Bad file descriptor").
-    manager = getattr(pool, "_executor_manager_thread", None)
     if manager is not None:
         manager.join(timeout=5)
 
