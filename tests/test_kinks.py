@@ -75,3 +75,17 @@ def test_sigmas_slope_is_its_largest_over_z_plus_minus_the_allowed_difference():
     assert rounding.slope("relu", z, np.maximum(z, 0), far).tolist() == [1.0, 0.0, 1.0]  # −30: 30 from the kink
     near0 = rounding.slope("sigmoid", z, a["sigmoid"], 0.0)
     np.testing.assert_allclose(near0, np.exp(-np.abs(z)) / (1 + np.exp(-np.abs(z))) ** 2, rtol=1e-12)  # σ'(z) itself
+
+
+@pytest.mark.parametrize("name, far", [("sigmoid", 40.0), ("tanh", 20.0)])
+def test_a_sigma_saturated_on_one_side_only_takes_the_references_sigma_prime_on_exactly_that_unit(name, far):
+    """σ(40) rounds to 1 (tanh(20) to 1): σ' from a is exactly 0 there; at the reference's z = 0 it is not."""
+    W, b, X = {2: np.ones((2, 1))}, {2: np.zeros(2)}, np.array([[far]])  # z = (far, far) in manual_bp
+    z_ref = {2: np.array([[0.0, far]])}  # unit 1 unsaturated in the reference, unit 2 saturated on both sides
+    member, where = pinned_member(W, b, X, z_ref, [name], "squared_error", "sum")
+    assert "layer 2 unit 1 example 1" in where and f"{name} saturated on one side only" in where
+    act = member.act[2]
+    z = member.forward(X).z[2]
+    top = 0.25 if name == "sigmoid" else 1.0  # σ'(0)
+    assert act.prime(z, act.fn(z)).tolist() == [[top, 0.0]]  # the reference's branch on unit 1, its own on unit 2
+    assert pinned_member(W, b, X, {2: z.copy()}, [name], "squared_error", "sum")[0] is None  # the same side: no kink

@@ -1,11 +1,13 @@
 """Kinks: where rounding moves z across a point at which the step jumps, the two libraries take different branches.
 
-relu and leaky_relu: z on different sides of 0, so σ' differs by 1 (or 0.99).  softmax: logits tied within
-rounding, so that the largest one differs; with logits far apart every a is 0 or 1 and the winner's a jumps
-from 1 to 0.  Such a difference is finite, not rounding, so the rounding model cannot cover it.  The member's
-computation is then repeated by manual_bp with the reference's branch for exactly those units (``Pinned``) or
-examples (``Winner``), and that repetition is compared under the normal bound: a kink explains a difference
-only when the repetition agrees.  A unit whose z is exactly 0 on both sides is not a kink.
+relu and leaky_relu: z on different sides of 0, so σ' differs by 1 (or 0.99).  sigmoid and tanh: a = σ(z) rounds
+to exactly 0 or 1 (±1) on one side only, so σ' computed from it is exactly 0 there and not on the other.  softmax:
+logits tied within rounding, so that the largest one differs; with logits far apart every a is 0 or 1 and the
+winner's a jumps from 1 to 0; logits known only to more than ±1.  Such a difference is finite, not rounding, so
+the rounding model cannot cover it.  The member's computation is then repeated by manual_bp with the reference's
+branch for exactly those units (``Pinned``) or examples (``Winner``), and that repetition is compared under the
+normal bound: a kink explains a difference only when the repetition agrees.  A unit whose z is exactly 0 on both
+sides is not a kink.
 """
 
 from __future__ import annotations
@@ -51,6 +53,15 @@ class Winner:
         return self.act.vjp(z, a, g)
 
 
+SATURATING = ("sigmoid", "tanh")  # σ(z) rounds to exactly 0 / 1 (±1): σ' = a(1 − a) or 1 − a² is then exactly 0
+
+
+def saturated(act, z):
+    """Where σ(z) rounds to its limit, σ' computed from it exactly 0: the branch a saturating σ takes."""
+    a = np.asarray(act.fn(z))
+    return (a == 0) | (a == 1) if act.name == "sigmoid" else np.abs(a) == 1
+
+
 def pinned_member(W, b, X, z_torch, activations, cost, reduction, ref="torch", undetermined=None):
     """(an MLP of W, b whose kinked units take the reference's branch, 'kink: …' naming the first) or (None, '').
 
@@ -59,11 +70,15 @@ def pinned_member(W, b, X, z_torch, activations, cost, reduction, ref="torch", u
     the reference's logits as a tie is."""
     member = manual_bp.MLP(W, b, activations, cost, reduction)
     acts = member.act
-    if not any(acts[l].name in KINKED or acts[l].name == "softmax" for l in acts):
+    if not any(acts[l].name in KINKED + SATURATING + ("softmax",) for l in acts):
         return None, ""
     with np.errstate(all="ignore"):
         z_m = manual_bp.backprop.forward(member.W, member.b, acts, X).z
     masks = {l: (z_m[l] > 0) != (z_torch[l] > 0) for l in z_m if acts[l].name in KINKED}
+    with np.errstate(all="ignore"):
+        masks |= {
+            l: saturated(acts[l], z_m[l]) != saturated(acts[l], z_torch[l]) for l in z_m if acts[l].name in SATURATING
+        }
     masks = {l: m for l, m in masks.items() if m.any()}
     L = max(acts)
     rows = z_m[L].argmax(axis=-1) != z_torch[L].argmax(axis=-1) if acts[L].name == "softmax" else np.zeros(0, bool)
@@ -74,8 +89,9 @@ def pinned_member(W, b, X, z_torch, activations, cost, reduction, ref="torch", u
     if masks:
         l = min(masks)
         k, j = np.argwhere(masks[l])[0]
+        side = f" ({acts[l].name} saturated on one side only)" if acts[l].name in SATURATING else ""
         found.append(f"kink: layer {l} unit {j + 1} example {k + 1}: z = {z_m[l][k, j]:.3g} in manual_bp, "
-                     f"{z_torch[l][k, j]:.3g} in {ref}")  # fmt: skip
+                     f"{z_torch[l][k, j]:.3g} in {ref}{side}")  # fmt: skip
     if rows.any():
         k = int(np.argmax(rows))
         found.append(f"kink: softmax's largest logit in example {k + 1} is unit {z_m[L][k].argmax() + 1} in manual_bp, "
