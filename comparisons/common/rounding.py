@@ -75,6 +75,17 @@ def bound(S, dtype, sides=2, oracle_dtype=None):
         return C * u_all * S + C * tiny
 
 
+def allowed(S, u):
+    """An S's allowed difference between two sides, C·u·√2·S, without the underflow floor: the interval over which a
+    σ's slope (softmax's Jacobian) is taken."""
+    return C * u * np.sqrt(2.0) * S
+
+
+def second_order(u, Sx, Sy):
+    """e_x e_y with each e at most C·u·√2·S, in units of u: 2C²u S_x S_y."""
+    return 2.0 * C * C * u * Sx * Sy
+
+
 def l2(*terms):
     """√(Σ t²) elementwise (broadcasting): from the squares where their sum is safely normal, else scaled by the
     largest term, so that values from 1e−300 to 1e300 keep their result."""
@@ -218,7 +229,7 @@ def product(x, y, Sx, Sy, u=0.0):
     (x + e_x)(y + e_y) − xy also holds e_x e_y: second order, but all there is where x and y both vanish at the
     reference's values (δ behind two saturated layers, say); with e at most C·u·√2·S it is 2C²u S_x S_y in units of u.
     """
-    return l2(x * y, np.abs(y) * Sx + np.abs(x) * Sy + 2.0 * C * C * u * Sx * Sy)
+    return l2(x * y, np.abs(y) * Sx + np.abs(x) * Sy + second_order(u, Sx, Sy))
 
 
 def prime(name, z, a, Sz, Sa, floor=0.0, u=0.0):
@@ -231,13 +242,13 @@ def prime(name, z, a, Sz, Sa, floor=0.0, u=0.0):
     first order only."""
     if name == "sigmoid":
         s = a * (1.0 - a)
-        return s, l2(np.sqrt(2.0) * s, floor, np.abs(1.0 - 2.0 * a) * Sa + 2.0 * C * C * u * Sa * Sa)
+        return s, l2(np.sqrt(2.0) * s, floor, np.abs(1.0 - 2.0 * a) * Sa + second_order(u, Sa, Sa))
     if name == "tanh":
         s = 1.0 - a * a
-        return s, l2(a * a, s, 2.0 * np.abs(a) * Sa + 2.0 * C * C * u * Sa * Sa)
+        return s, l2(a * a, s, 2.0 * np.abs(a) * Sa + second_order(u, Sa, Sa))
     if name == "softplus":
         s = np.exp(-np.logaddexp(0.0, -z))  # σ(z), without overflow or a 0 where it is tiny
-        steep = np.maximum(s * (1.0 - s), _sigmoid_prime(_steepest(z, C * u * np.sqrt(2.0) * Sz)))
+        steep = np.maximum(s * (1.0 - s), _sigmoid_prime(_steepest(z, allowed(Sz, u))))
         return s, l2(4.0 * s, floor, steep * Sz)
     if name == "relu":
         return (z > 0).astype(np.float64), np.zeros_like(z)
@@ -290,6 +301,11 @@ def activation(name, z, a, Sz, near=0.0, floor=0.0, s=None):
     return l2(k * a, floor if name in EXPONENTIAL else 0.0, s * Sz)
 
 
+def box_top(z, eps):
+    """a_i's largest value on z's box of half width ``eps`` (…, 1): exp(z_i − max z + 2ε), at most 1."""
+    return np.exp(np.minimum(0.0, z - z.max(axis=-1, keepdims=True) + 2.0 * eps))
+
+
 def spread(z, J, near):
     r"""The largest |J(ξ) − J(z)| of softmax's Jacobian over z's allowed box |ξ_j − z_j| ≤ ε, ε = max_j near_j.
 
@@ -298,7 +314,7 @@ def spread(z, J, near):
     where z is known to far below 1 (to first order nothing).  Where it is not (a diverging run), the entries'
     largest values on the box bound it instead: a_i ≤ exp(z_i − max z + 2ε), and no entry exceeds ¼."""
     eps = np.broadcast_to(near, z.shape).max(axis=-1, keepdims=True)  # (…, 1)
-    hi = np.exp(np.minimum(0.0, z - z.max(axis=-1, keepdims=True) + 2.0 * eps))  # a_i's largest value on the box
+    hi = box_top(z, eps)
     rest = np.minimum(1.0, hi.sum(axis=-1, keepdims=True) - hi)  # 1 − a_i's
     n = z.shape[-1]
     box = np.minimum(0.25, hi[..., :, None] * np.where(np.eye(n, dtype=bool), rest[..., :, None], hi[..., None, :]))
@@ -349,7 +365,7 @@ def split(name, z, a, Sz, new, came, u, floor):
     """(S_a, own, inherited, slope) of a = σ(z) for an elementwise σ: S_a whole; this layer's own roundings (its sums'
     ``new`` and σ's formula); what z brought from below (``came``) times σ's largest slope over z's allowed
     difference."""
-    near = C * u * np.sqrt(2.0) * Sz  # z's allowed difference: σ's slopes are taken over z ± near
+    near = allowed(Sz, u)  # z's allowed difference: σ's slopes are taken over z ± near
     s = slope(name, z, a, near)
     return (activation(name, z, a, Sz, near, floor, s), activation(name, z, a, new, near, floor, s),
             np.abs(s) * came, s)  # fmt: skip
@@ -379,9 +395,10 @@ class Scales:
             new, came = affine(a[l - 1], W[l], b[l], own[l - 1], inherited[l - 1])
             self.Sz[l] = self.edge(l2(new, came))  # (G, K, n_l)
             name = self.acts[l]
-            self.near = C * u * np.sqrt(2.0) * self.Sz[l]  # z^l's allowed difference: σ's slope is taken over it
-            self.undetermined = np.zeros(z[l].shape[:-1], bool)  # (…, K)
-            if name == "softmax":  # the output layer: nothing is carried further
+            if l == self.L:  # z^L's allowed difference: the costs' slopes (softmax's J) are taken over it
+                self.near = allowed(self.Sz[l], u)
+                self.undetermined = np.zeros(z[l].shape[:-1], bool)  # (…, K)
+            if name == "softmax":  # (always the output layer)  # the output layer: nothing is carried further
                 self.z_parts = (new, came)  # z^L's error by where it arose, for δ^L's Jacobian
                 # an example whose logits are known only to more than ±1 has an output rounding does not determine
                 # (e^{z_j} not even to a factor e²): no bound describes it, the check recomputes it with the
@@ -449,7 +466,7 @@ class Scales:
         # largest value there): the mean value theorem, as for J
         eps = self.near.max(axis=-1, keepdims=True)
         with np.errstate(over="ignore", invalid="ignore"):
-            moved = np.fmin(np.exp(np.minimum(0.0, z_L - m[..., None] + 2.0 * eps)), a_L * np.expm1(2.0 * eps))
+            moved = np.fmin(box_top(z_L, eps), a_L * np.expm1(2.0 * eps))
         grad = np.abs(a_L * st[..., None] - T) + np.abs(st[..., None]) * moved
         return l2(np.abs(st) * S_lse, np.sqrt(1.0 + n) * np.abs(lse * st), np.sqrt(n) * np.abs(tz).sum(axis=-1),
                   self._Ck, (grad * Sz).sum(axis=-1))  # fmt: skip

@@ -74,8 +74,7 @@ def pinned_member(W, b, X, z_torch, activations, cost, reduction, ref="torch", u
         return None, ""
     with np.errstate(all="ignore"):
         z_m = manual_bp.backprop.forward(member.W, member.b, acts, X).z
-    masks = {l: (z_m[l] > 0) != (z_torch[l] > 0) for l in z_m if acts[l].name in KINKED}
-    with np.errstate(all="ignore"):
+        masks = {l: (z_m[l] > 0) != (z_torch[l] > 0) for l in z_m if acts[l].name in KINKED}
         masks |= {
             l: saturated(acts[l], z_m[l]) != saturated(acts[l], z_torch[l]) for l in z_m if acts[l].name in SATURATING
         }
