@@ -9,7 +9,8 @@ row checks, in order: presence and shape, dtype, finiteness, the value within th
 (``comparisons.common.rounding.bound``, c·u·√2·S), and in float32 the value against the float64 result within c·u·S
 (``oracle``).  Where a gradient, δ, parameter or velocity fails and the sides took different branches (a relu z on
 the other side of 0, another max-pooling winner), manual_bp's computation is repeated with the reference's branch
-there (``kinks``) and must then agree; nothing else turns a failure into a pass.  Inputs are checked untouched at
+there (``kinks``) and must then agree; nothing else turns a failure into a pass.  Then train() over the whole
+schedule (``freerun``: bit for bit ConvTrainStep's path, its C_T history torch's).  Inputs are checked untouched at
 the end.  A row's ``caught_by`` names the first check that failed.
 
 Where torch's state before a step is not finite, or the magnitudes E of that step reach the dtype's largest
@@ -33,6 +34,7 @@ from comparisons.common.convnet import build_conv
 from manual_bp.conv import CNN, ConvTrainStep
 
 from . import kinks
+from .freerun import path_rows
 from .rounding import Magnitudes, step_scale
 
 COLUMNS = ["arch", "step", "tensor", "layer", "shape", "max_abs_err", "bound_used", "oracle_used", "status",
@@ -319,11 +321,14 @@ def check_conv_spec(arch, spec):
     pristine = (X.copy(), T.copy())
     Xm, Tm = read_only(X), read_only(T)
     Xt, Tt = ref.tensor(X.copy()), ref.tensor(T.copy())
+    W0, b0 = net.params()
+    fresh = lambda: CNN(spec.image, spec.manual_layers(), W0, b0, spec.cost)  # noqa: E731  the start, anew
     rows = []
     try:
         with np.errstate(all="ignore"):
             rows += start_rows(arch, spec, net, ref, Xm, Tm, Xt, Tt)
             rows += step_rows(arch, spec, net, ref, Xm, Tm, Xt, Tt, batches)
+            rows += path_rows(arch, spec, fresh, Xm, Tm, batches, row)
     except (MemoryError, torch.OutOfMemoryError):
         raise
     except Exception as e:

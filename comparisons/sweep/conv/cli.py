@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shlex
+from dataclasses import replace
 
 from comparisons.common.errors import UsageError
 from comparisons.common.limits import fmt_seconds
@@ -62,6 +63,7 @@ def run_conv_selftest(args):
                f"--out {shlex.quote(str(args.out))}")  # fmt: skip
     pairs = zip(*(sample_conv_specs(args.archs, args.seed, d, args.steps) for d in ("float64", "float32")))
     featured = [featured_spec(d, args.steps) for d in ("float64", "float32")]  # every bug can show on these
+    featured.append(replace(featured[0], optimizer="sgd", batch_size=2, momentum=0.0, steps=max(args.steps, 2)))
     specs = featured + [s for pair in pairs for s in pair]
     clean, table = teeth(CONV_MUTATIONS, specs, progress=chosen(args))
     with atomic_dir(out) as stage:

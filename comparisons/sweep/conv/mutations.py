@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+import manual_bp.conv
 from comparisons.sweep.mutations import Mutation, rewritten
 from manual_bp.conv import conv, pool, step
 
@@ -71,6 +72,10 @@ def _padding_not_cropped(delta, W, in_shape, s, p):
     return full[:, :, :H, :Wd]  # the top-left corner kept instead of the inside
 
 
+def _reversed_train(net, X, T, optimizer, batches):
+    return ORIG["train"](net, X, T, optimizer, list(batches)[::-1])  # the schedule taken last to first
+
+
 def _conv_frozen(self, X, T):
     gW, gb = self.net.gradients(X, T)
     for l, w in gW.items():
@@ -80,7 +85,7 @@ def _conv_frozen(self, X, T):
 
 
 ORIG = {"input": conv.conv_input_gradient, "weight": conv.conv_weight_gradient, "max_delta": pool.max_pool_delta,
-        "avg_delta": pool.avg_pool_delta}  # fmt: skip
+        "avg_delta": pool.avg_pool_delta, "train": step.train}  # fmt: skip
 LAST = {}
 _eta_off = rewritten(step.ConvTrainStep.__call__, "gW, gb = self.net.gradients(X, T)",
                      "gW, gb = self.net.gradients(X, T); gW = {l: 1.01 * g for l, g in gW.items()}")  # fmt: skip
@@ -148,6 +153,13 @@ CONV_MUTATIONS = (
         ((step.ConvTrainStep, "__call__", _conv_frozen),),
         ("value",),
     ),  # fmt: skip
+    ConvMutation(
+        "train() walks its batches in reverse",
+        "manual_bp.conv.train takes the schedule's index arrays last to first",
+        ((step, "train", _reversed_train), (manual_bp.conv, "train", _reversed_train)),
+        ("path",),
+        applies=lambda s: s.optimizer == "sgd" and s.batch < s.K and s.steps > 1,
+    ),
     ConvMutation(
         "η off by 1 %",
         "the training step uses 1.01 η for the weights",

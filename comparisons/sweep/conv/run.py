@@ -136,8 +136,8 @@ def teeth_markdown(command, clean, table, n):
         "",
         f"**{'PASS' if ok else 'FAIL'}** — {int((table['caught'] > 0).sum())} of {len(table)} planted bugs caught; "
         f"the unmutated manual_bp {'passes' if not clean else f'FAILS on {len(clean)} architecture(s) of'} "
-        f"the same {n} architectures (float64 and float32: a hand-built one with every feature in each, then "
-        "the sampler's).",
+        f"the same {n} architectures (float64 and float32: a hand-built one with every feature in each, the "
+        "float64 one again trained by mini-batches, then the sampler's).",
         "",
         f"Command: `{command}`",
         "",
