@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from comparisons.common.convnet import build_conv, featured_spec, sample_conv_specs
-from comparisons.sweep.conv.check import check_conv_spec, magnitudes, tensor_row
+from comparisons.sweep.conv.check import magnitudes, tensor_row
+from comparisons.sweep.conv.harness import check_conv_family, check_conv_spec
 from comparisons.sweep.conv.mutations import CONV_MUTATIONS
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
@@ -63,7 +64,7 @@ def test_every_planted_conv_bug_is_caught(mutation):
 def test_a_small_error_in_the_largest_weight_gradient_entry_is_caught(dtype, rel):
     spec = spec_of(dtype, exact=False)
     net, ref, X, T, _ = build_conv(spec)
-    M = magnitudes(spec, ref, X, T)
+    M = magnitudes(spec, ref.weights(), ref.biases(), X, T)
     rW = ref.gradients(X, T)[0]
     for l in rW:
         g = net.gradients(X, T)[0][l]
@@ -81,9 +82,10 @@ def test_a_wrong_shape_and_dtype_are_named():
 
 def test_sweep_conv_refuses_what_it_cannot_do(tmp_path):
     """One line, exit 2, nothing written (the run itself is docs/conv.md's command, run by test_docs_commands)."""
-    cmd = [sys.executable, "-m", "comparisons", "sweep", "--conv", "--family", "4", "--out", str(tmp_path / "x")]
+    cmd = [sys.executable, "-m", "comparisons", "sweep", "--conv", "--scheduler", "x", "--out", str(tmp_path / "x")]
     bad = subprocess.run(cmd, capture_output=True, text=True)
-    assert bad.returncode == 2 and "--family with --conv" in bad.stderr and "Traceback" not in bad.stderr
+    assert bad.returncode == 2 and "--scheduler with --conv" in bad.stderr and "Traceback" not in bad.stderr
+    assert bad.stderr.count("\n") == 1
     assert not (tmp_path / "x").exists()
 
 
@@ -225,3 +227,24 @@ def test_train_is_checked_over_its_whole_schedule_and_its_history_against_torch(
     monkeypatch.setattr(manual_bp.conv, "train", late)
     rows = check_conv_spec(0, spec)
     assert {(r["tensor"], r["caught_by"]) for r in rows if not r["passed"]} == {("train() C_T", "path")}
+
+
+def test_a_family_is_judged_member_by_member_and_a_bug_of_the_stack_is_caught(monkeypatch):
+    from manual_bp.conv import conv
+
+    specs = sample_conv_specs(3, 2, "float64", steps=2, family=3)
+    assert len({s.seed for s in specs}) == 3 and len({s.label() for s in specs}) == 1  # one shape, three members
+    rows = check_conv_family(10, specs)
+    assert [{r["arch"] for r in member} for member in rows] == [{10}, {11}, {12}]
+    assert [failing(member) for member in rows] == [set(), set(), set()]
+    assert all({"W", "b", "delta", "C_T", "train()", "train() C_T", "X"} <= {r["tensor"] for r in m} for m in rows)
+
+    inner = conv.conv_forward
+
+    def first_filters(W, b, a_prev, s, p):  # every member convolved with member 0's filters: a bug of the stack only
+        return inner(W[:1], b[:1], a_prev, s, p) if W.ndim == 5 else inner(W, b, a_prev, s, p)
+
+    monkeypatch.setattr(conv, "conv_forward", first_filters)
+    rows = check_conv_family(10, specs)
+    assert [bool(failing(member)) for member in rows] == [False, True, True]
+    assert failing(check_conv_spec(11, specs[1])) == set()  # alone (G = 1) the bug cannot show

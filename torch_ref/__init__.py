@@ -3,8 +3,8 @@
 Never imports manual_bp; the two meet only in ``comparisons``.
 """
 
-from .conv import TorchCNN
+from .conv import TorchCNN, TorchCNNFamily
 from .family import TorchFamily
 from .model import ACTIVATIONS, SOFTPLUS_THRESHOLD, TorchMLP
 
-__all__ = ["ACTIVATIONS", "SOFTPLUS_THRESHOLD", "TorchCNN", "TorchFamily", "TorchMLP"]
+__all__ = ["ACTIVATIONS", "SOFTPLUS_THRESHOLD", "TorchCNN", "TorchCNNFamily", "TorchFamily", "TorchMLP"]

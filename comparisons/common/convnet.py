@@ -12,7 +12,14 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
-from comparisons.common.spec import HIDDEN_ACTIVATIONS, OPTIMIZERS, OUTPUT_ACTIVATIONS, batch_order, make_targets
+from comparisons.common.spec import (
+    HIDDEN_ACTIVATIONS,
+    OPTIMIZERS,
+    OUTPUT_ACTIVATIONS,
+    batch_order,
+    family_of,
+    make_targets,
+)
 from manual_bp import COSTS, validate
 from manual_bp.conv import CNN, Conv, Dense, Pool
 from manual_bp.conv.layers import shapes
@@ -160,10 +167,15 @@ def _as_layers(layers):
     return [KINDS[d["kind"]](**{k: v for k, v in d.items() if k != "kind"}) for d in layers]
 
 
-def sample_conv_specs(n, seed, dtype="float64", steps=10):
-    """``n`` conv specs from numpy.random.default_rng([seed, 21]), in order."""
+def sample_conv_specs(n, seed, dtype="float64", steps=10, family=1):
+    """``n`` conv specs from numpy.random.default_rng([seed, 21]), in order; with ``family`` G > 1 in families of G
+    (the last one maybe shorter) that differ in their seed alone, as the dense sampler's (``family_of``)."""
     rng = np.random.default_rng([seed, 21])
-    return [sample_conv_spec(rng, dtype, steps) for _ in range(n)]
+    specs = []
+    while len(specs) < n:
+        spec = sample_conv_spec(rng, dtype, steps)
+        specs += family_of(spec, min(family, n - len(specs)), rng) if family > 1 else [spec]
+    return specs
 
 
 def featured_spec(dtype="float64", steps=2):

@@ -106,7 +106,7 @@ class CNN:
         z, a, extra = backprop.forward(self.layers, self.W, self.b, self.act, X)
         delta = backprop.deltas(self.layers, self.W, self.act, self.cost, z, a, extra, T)
         gW, gb = backprop.gradients(self.layers, delta, a)
-        s = self.scale(len(X))
+        s = self.scale(X.shape[-4])  # K: axis −4 of X, also in a CNNFamily's (G, K, C, H, W)
         if s != 1.0:
             gW = {l: g * s for l, g in gW.items()}
             gb = {l: g * s for l, g in gb.items()}

@@ -8,7 +8,8 @@ A pooling layer l has no weights: z^l = a^l = pool(a^{l-1}), window q × q, stri
   Ties go to the first maximum in scan order (row by row), torch's rule on the CPU.
 - mean: ∂z_{ij}/∂a_{mn} = 1/q² for every unit of the window: δ spread evenly.
 
-Where windows overlap (s < q) a unit collects from every window that read it.
+Where windows overlap (s < q) a unit collects from every window that read it.  Every step is elementwise
+per map, so a family's leading member axis (``...`` in the shapes) folds into the examples' K.
 """
 
 from __future__ import annotations
@@ -18,21 +19,21 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 
 def windows(a, q, s):
-    """(K, C, H', W', q·q): window (i, j) of every map, its q² units in scan order."""
-    win = sliding_window_view(a, (q, q), axis=(2, 3))[:, :, ::s, ::s]  # (K, C, H', W', q, q)
-    return win.reshape(*win.shape[:4], q * q)
+    """(..., K, C, H', W', q·q): window (i, j) of every map, its q² units in scan order."""
+    win = sliding_window_view(a, (q, q), axis=(-2, -1))[..., ::s, ::s, :, :]  # (..., K, C, H', W', q, q)
+    return win.reshape(*win.shape[:-2], q * q)
 
 
 def max_pool(a, q, s):
     r""":math:`z_{ij} = \max_{u,v} a_{si+u,\,sj+v}`, with the winner's index u·q + v (the first maximum)."""
-    win = windows(a, q, s)  # (K, C, H', W', q²)
-    arg = win.argmax(axis=-1)  # (K, C, H', W'): np.argmax returns the first maximum, as torch
+    win = windows(a, q, s)  # (..., K, C, H', W', q²)
+    arg = win.argmax(axis=-1)  # (..., K, C, H', W'): np.argmax returns the first maximum, as torch
     return np.take_along_axis(win, arg[..., None], axis=-1)[..., 0], arg
 
 
 def avg_pool(a, q, s):
     r""":math:`z_{ij} = \frac{1}{q^2}\sum_{u,v} a_{si+u,\,sj+v}`."""
-    return windows(a, q, s).sum(axis=-1) / (q * q)  # (K, C, H', W'): the sum, then one division, as torch
+    return windows(a, q, s).sum(axis=-1) / (q * q)  # (..., K, C, H', W'): the sum, then one division, as torch
 
 
 def max_pool_delta(delta, arg, in_shape, q, s):
@@ -41,11 +42,11 @@ def max_pool_delta(delta, arg, in_shape, q, s):
     .. math:: \frac{\partial C}{\partial a_{mn}}
               = \sum_{i,j} \delta_{ij}\,[\,(m, n) = \arg\max_{(u,v)} a_{si+u,\,sj+v}\,]
     """
-    out = np.zeros(in_shape, delta.dtype)  # (K, C, H, W)
-    Ho, Wo = delta.shape[2:]
+    out = np.zeros(in_shape, delta.dtype)  # (..., K, C, H, W)
+    Ho, Wo = delta.shape[-2:]
     for u in range(q):
         for v in range(q):
-            out[:, :, u : u + s * Ho : s, v : v + s * Wo : s] += np.where(arg == u * q + v, delta, 0)
+            out[..., u : u + s * Ho : s, v : v + s * Wo : s] += np.where(arg == u * q + v, delta, 0)
     return out
 
 
@@ -54,10 +55,10 @@ def avg_pool_delta(delta, in_shape, q, s):
 
     .. math:: \frac{\partial C}{\partial a_{mn}} = \sum_{i,j:\ (m,n) \in \text{window}(i,j)} \frac{\delta_{ij}}{q^2}
     """
-    out = np.zeros(in_shape, delta.dtype)  # (K, C, H, W)
-    Ho, Wo = delta.shape[2:]
-    share = delta / (q * q)  # (K, C, H', W')
+    out = np.zeros(in_shape, delta.dtype)  # (..., K, C, H, W)
+    Ho, Wo = delta.shape[-2:]
+    share = delta / (q * q)  # (..., K, C, H', W')
     for u in range(q):
         for v in range(q):
-            out[:, :, u : u + s * Ho : s, v : v + s * Wo : s] += share
+            out[..., u : u + s * Ho : s, v : v + s * Wo : s] += share
     return out

@@ -1,41 +1,28 @@
-"""One convolutional architecture checked: the shared start, then every training step judged locally.
+"""The conv sweep's rows and their one comparator: what a check compares, and how a kink may be explained.
 
-Start: every ∂C_T/∂W^l, ∂C_T/∂b^l (conv and dense), δ^l (every layer, pooling included), C_k and C_T
-of manual_bp against autograd.  Step n: manual_bp is given torch's state after step n − 1 (its W^l,
-b^l and momentum buffers, written into the same CNN and SGD objects that carry on from step to step,
-so stale state still shows), takes one step on the same batch, and is compared with torch's state
-after step n; C_T over all of X is compared at torch's state before the step, on both sides.  Each
-row checks, in order: presence and shape, dtype, finiteness, the value within the rounding model's bound
+Each row checks, in order: presence and shape, dtype, finiteness, the value within the rounding model's bound
 (``comparisons.common.rounding.bound``, c·u·√2·S), and in float32 the value against the float64 result within c·u·S
-(``oracle``).  Where a gradient, δ, parameter or velocity fails and the sides took different branches (a relu z on
-the other side of 0, another max-pooling winner), manual_bp's computation is repeated with the reference's branch
-there (``kinks``) and must then agree; nothing else turns a failure into a pass.  Then train() over the whole
-schedule (``freerun``: bit for bit ConvTrainStep's path, its C_T history torch's).  Inputs are checked untouched at
-the end.  A row's ``caught_by`` names the first check that failed.
+(``oracle``); its ``caught_by`` names the first check that failed.  Where a value fails and the sides took
+different branches (a relu z on the other side of 0, another max-pooling winner), manual_bp's computation repeated
+with the reference's branch there must agree (``explained``); nothing else turns a failure into a pass.
 
-Where torch's state before a step is not finite, or the magnitudes E of that step reach the dtype's largest
-number (a diverging run: an intermediate may overflow on one side only, or in float32 and not in its float64
-oracle), no rounding bound describes the step: its rows are ``not compared``, counted apart, as the dense
-sweep's (``comparisons.common.rounding.Scales.edge``) — never a pass, and every step before it is judged.
+Where torch's state before a step is not finite, or the magnitudes of that step reach the dtype's largest number (a
+diverging run: an intermediate may overflow on one side only, or in float32 and not in its float64 oracle), no
+rounding bound describes the step: its rows are ``not compared``, counted apart, as the dense sweep's — never a
+pass, and every step before it is judged.
 """
 
 from __future__ import annotations
 
-import functools
 from typing import NamedTuple
 
 import numpy as np
 import torch
 
-import manual_bp
 from comparisons.common import rounding
 from comparisons.common.checks import agree
-from comparisons.common.convnet import build_conv
-from manual_bp.conv import CNN, ConvTrainStep
 
-from . import kinks
-from .freerun import path_rows
-from .rounding import Magnitudes, step_scale
+from .rounding import Magnitudes
 
 COLUMNS = ["arch", "step", "tensor", "layer", "shape", "max_abs_err", "bound_used", "oracle_used", "status",
            "passed", "caught_by", "error"]  # fmt: skip
@@ -64,10 +51,10 @@ def not_compared(rows):
     return [dict(r, status="not compared", passed=True, caught_by="", error=NOT_COMPARED) for r in rows]
 
 
-def _scales(tree):
+def scales_of(tree):
     """Every array of nested lists and dicts of scales or values, as |x|."""
     if isinstance(tree, dict | list | tuple):
-        return [a for v in (tree.values() if isinstance(tree, dict) else tree) for a in _scales(v)]
+        return [a for v in (tree.values() if isinstance(tree, dict) else tree) for a in scales_of(v)]
     return [np.abs(np.asarray(tree, np.float64))]
 
 
@@ -122,18 +109,29 @@ class Model(NamedTuple):
     fwd64: tuple  # the oracle's (z, a): its branches
 
 
-def magnitudes(spec, ref, X, T):
-    """The Model at torch's current parameters on (X, T)."""
-    mag = Magnitudes(spec.layers, ref.weights(), ref.biases(), X, T, spec.cost, spec.dtype)
+def magnitudes(spec, W, b, X, T):
+    """The Model of one network at parameters W, b on (X, T)."""
+    mag = Magnitudes(spec.layers, W, b, X, T, spec.cost, spec.dtype)
     S64 = mag.scales()
     if np.dtype(spec.dtype) == np.float64:
         return Model(mag.values, S64, S64, mag.values, (mag.z, mag.a))
-    own = Magnitudes(spec.layers, ref.weights(), ref.biases(), X, T, spec.cost, spec.dtype, at=spec.dtype)
+    own = Magnitudes(spec.layers, W, b, X, T, spec.cost, spec.dtype, at=spec.dtype)
     return Model(mag.values, own.scales(), S64, own.values, (mag.z, mag.a))
 
 
+def pick(x, g):
+    """Member g of a family's result: of each array of a dict, or of an array; what has no such member as it is (its
+    shape is then the shape check's to judge)."""
+    if isinstance(x, dict):
+        return {k: pick(v, g) for k, v in x.items()}
+    if x is None:
+        return None
+    arr = np.asarray(x)
+    return arr[g] if arr.ndim and g < arr.shape[0] else arr
+
+
 def forward(ref, X):
-    """torch's z and a (a[1] = X) on X, in its dtype: its branches."""
+    """torch's z and a (a[1] = X) on X, in its dtype: its branches (a family's, stacked)."""
     with torch.no_grad():
         z, a = ref.forward(ref.tensor(np.array(X)), retain=False)
     return {l: v.numpy() for l, v in z.items()}, {1: np.asarray(X)} | {l: v.numpy() for l, v in a.items() if l > 1}
@@ -163,175 +161,3 @@ def explained(rows, again, notes):
                 dict(r, error=f"{r['error']}; {text}"))  # fmt: skip
         out.append(r)
     return out
-
-
-def start_rows(arch, spec, net, ref, Xm, Tm, Xt, Tt):
-    """Step 0: W^l, b^l, δ^l, C_k and C_T against autograd."""
-    dtype = np.dtype(spec.dtype)
-    M = magnitudes(spec, ref, Xm, Tm)
-    E, Eo, fwd64 = M.S, M.S_oracle, M.fwd64
-    oracle = M.values if dtype == np.float32 else None
-    gW, gb = net.gradients(Xm, Tm)
-    manual = dict(W=gW, b=gb, delta=net.deltas(Xm, Tm), C_k=net.costs(Xm, Tm), C_T=net.total_cost(Xm, Tm))
-    rW, rb, rdelta = ref.gradients(Xt, Tt)
-    reference = dict(W=rW, b=rb, delta=rdelta, C_k=ref.costs(Xt, Tt), C_T=ref.total_cost(Xt, Tt))
-    rows = []
-    for name in ("W", "b", "delta"):
-        for l in sorted(reference[name]):
-            o = oracle[name][l] if oracle else None
-            rows.append(tensor_row(arch, 0, name, l, manual[name].get(l), reference[name][l], E[name][l], dtype, o,
-                                   Eo[name][l]))  # fmt: skip
-    if failed(rows):
-        again, notes = {}, []
-        for which, (z, a) in ({"torch": forward(ref, Xm)} | ({"oracle": fwd64} if oracle else {})).items():
-            pins = kinks.branches(net, Xm, z, a, which if which == "torch" else "the float64 oracle")
-            if pins is not None:
-                copy = kinks.pinned(net, pins[0])
-                with kinks.routed(pins[1]), np.errstate(all="ignore"):
-                    gW, gb = copy.gradients(Xm, Tm)
-                    m = dict(W=gW, b=gb, delta=copy.deltas(Xm, Tm))
-                again[which] = {(name, l): tensor_row(arch, 0, name, l, m[name].get(l), reference[name][l], E[name][l],
-                                                      dtype, oracle[name][l] if which == "oracle" else None,
-                                                      Eo[name][l])
-                                for name in ("W", "b", "delta") for l in reference[name]}  # fmt: skip
-                notes.append(pins[2])
-        rows = explained(rows, again, notes)
-    for name in ("C_k", "C_T"):
-        o = oracle[name] if oracle else None
-        rows.append(tensor_row(arch, 0, name, 0, manual[name], reference[name], E[name], dtype, o, Eo[name]))
-    return not_compared(rows) if at_edge(dtype, *_scales([E, Eo, ref.weights(), ref.biases()])) else rows
-
-
-def load_state(net, opt, ref, opt_t):
-    """torch's W^l, b^l and momentum buffers written into manual_bp's own arrays, in place."""
-    for l, w in ref.weights().items():
-        net.W[l][...] = w
-    for l, v in ref.biases().items():
-        net.b[l][...] = v
-    vel = ref.velocities(opt_t)
-    for key in list(opt.v):
-        if key not in vel:
-            del opt.v[key]  # torch has none yet: neither may manual_bp
-    for key, v in vel.items():
-        if key in opt.v and opt.v[key].shape == v.shape:
-            opt.v[key][...] = v
-        else:
-            opt.v[key] = v.copy()
-    return vel
-
-
-def step_rows(arch, spec, net, ref, Xm, Tm, Xt, Tt, batches):
-    """Every training step from torch's state before it: parameters, velocities and C_T, each within its bound."""
-    dtype = np.dtype(spec.dtype)
-    opt, opt_t = manual_bp.SGD(spec.eta, spec.momentum), ref.optimizer(spec.eta, spec.momentum)
-    step = ConvTrainStep(net, opt)
-    rows = []
-    full = len(batches) and len(batches[0]) == len(Xm)
-    for n, idx in enumerate(batches, start=1):
-        vel = load_state(net, opt, ref, opt_t)
-        W0, b0 = ref.weights(), ref.biases()
-        first = len(rows)
-        M = magnitudes(spec, ref, Xm[idx], Tm[idx])
-        Mc = M if full else magnitudes(spec, ref, Xm, Tm)
-        c_m, c_t = net.total_cost(Xm, Tm), ref.total_cost(Xt, Tt)
-        o = Mc.values["C_T"] if dtype == np.float32 else None
-        rows.append(tensor_row(arch, n, "C_T", 0, c_m, c_t, Mc.S["C_T"], dtype, o, Mc.S_oracle["C_T"]))
-        Ew, Ev = step_scale(W0, b0, M.own, M.S, spec.eta, spec.momentum, vel)  # {key: S} against torch
-        Ewo, Evo = step_scale(W0, b0, M.values, M.S_oracle, spec.eta, spec.momentum, vel)  # against the oracle
-        ow, ov = expected_step(W0, b0, M.values, spec, vel)
-        ref.step(opt_t, Xt[idx], Tt[idx])
-        step(Xm[idx], Tm[idx])
-        after = {("W", l): w for l, w in ref.weights().items()} | {("b", l): v for l, v in ref.biases().items()}
-        mine = {("W", l): net.W[l] for l in net.W} | {("b", l): net.b[l] for l in net.b}
-        vel_t = ref.velocities(opt_t) if spec.momentum else {}
-
-        judged = functools.partial(step_judged, arch, n, after, vel_t, (Ew, Ewo), (Ev, Evo), ow, ov, dtype)
-        own = judged(mine, opt.v, dtype == np.float32)
-        if failed(own):
-            own = explained(own, *again_step(spec, W0, b0, vel, Xm[idx], Tm[idx], M.fwd64, judged, dtype == np.float32))
-        rows += own
-        if at_edge(dtype, *_scales([W0, b0, vel, M.S, M.S_oracle, Mc.S["C_T"], Mc.S_oracle["C_T"], Ew, Ev, Ewo, Evo])):
-            rows[first:] = not_compared(rows[first:])
-    return rows
-
-
-def step_judged(arch, n, after, vel_t, Ew, Ev, ow, ov, dtype, mine, v, oracle):
-    """The rows of step n's W, b (and velocities) from manual_bp's results ``mine`` and ``v``, against torch's
-    ``after`` and ``vel_t``, and (``oracle``) the float64 step ``ow``, ``ov``; Ew, Ev: (S against torch, S against
-    the oracle)."""
-    out = [tensor_row(arch, n, key[0], key[1], mine[key], after[key], Ew[0][key], dtype, ow[key] if oracle else None,
-                      Ew[1][key]) for key in after]  # fmt: skip
-    return out + [tensor_row(arch, n, f"v_{key[0]}", key[1], v.get(key), vel_t[key], Ev[0][key], dtype,
-                             ov[key] if oracle else None, Ev[1][key]) for key in vel_t]  # fmt: skip
-
-
-def again_step(spec, W0, b0, vel, X, T, fwd64, judged, oracle):
-    """({reference: rows keyed (tensor, layer)}, notes): the step from W0, b0, vel repeated by manual_bp with torch's
-    branches (and in float32 the oracle's) where its own differ, judged by ``judged``."""
-    from torch_ref import TorchCNN
-
-    again, notes = {}, []
-    torch_fwd = forward(TorchCNN(spec.image, [dict(x) for x in spec.layers], W0, b0, spec.cost), X)
-    for which, (z, a) in ({"torch": torch_fwd} | ({"oracle": fwd64} if oracle else {})).items():
-        net = CNN(spec.image, spec.manual_layers(), W0, b0, spec.cost)  # a copy at the state before the step
-        pins = kinks.branches(net, X, z, a, which if which == "torch" else "the float64 oracle")
-        if pins is None:
-            continue
-        net = kinks.pinned(net, pins[0])
-        opt = manual_bp.SGD(spec.eta, spec.momentum)
-        opt.v = {key: np.array(v, copy=True) for key, v in vel.items()}
-        with kinks.routed(pins[1]), np.errstate(all="ignore"):
-            ConvTrainStep(net, opt)(X, T)  # manual_bp's own step, with the reference's branches
-        mine = {("W", l): w for l, w in net.W.items()} | {("b", l): v for l, v in net.b.items()}
-        again[which] = {(r["tensor"], r["layer"]): r for r in judged(mine, opt.v, which == "oracle")}
-        notes.append(pins[2])
-    return again, notes
-
-
-def expected_step(W0, b0, values, spec, vel):
-    """The float64 result of one step from the same state: w − η(μ v + ∇C), the oracle of the update."""
-    ow, ov = {}, {}
-    for kind, P, G in (("W", W0, values["W"]), ("b", b0, values["b"])):
-        for l in P:
-            v_prev = vel.get((kind, l))
-            g = G[l]
-            v = spec.momentum * v_prev.astype(np.float64) + g if spec.momentum and v_prev is not None else g
-            ov[(kind, l)], ow[(kind, l)] = v, P[l].astype(np.float64) - spec.eta * v
-    return ow, ov
-
-
-def input_rows(arch, pristine, given):
-    """X and T after the run against their pristine copies: any change is an error."""
-    rows = []
-    for name, before, after in zip(("X", "T"), pristine, given):
-        same = before.tobytes() == after.tobytes()
-        rows.append(row(arch, -1, name, 0, "x".join(map(str, before.shape)), "" if same else "input",
-                        "" if same else f"manual_bp changed {name} in place", max_abs_err=0.0))  # fmt: skip
-    return rows
-
-
-def check_conv_spec(arch, spec):
-    """Every row of one conv spec; an exception on either side becomes a failing row (MemoryError propagates)."""
-    try:
-        net, ref, X, T, batches = build_conv(spec)
-    except (MemoryError, torch.OutOfMemoryError):
-        raise
-    except Exception as e:
-        return [row(arch, 0, "-", 0, "", "crash", f"{type(e).__name__}: {e}")]
-    pristine = (X.copy(), T.copy())
-    Xm, Tm = read_only(X), read_only(T)
-    Xt, Tt = ref.tensor(X.copy()), ref.tensor(T.copy())
-    W0, b0 = net.params()
-    fresh = lambda: CNN(spec.image, spec.manual_layers(), W0, b0, spec.cost)  # noqa: E731  the start, anew
-    rows = []
-    try:
-        with np.errstate(all="ignore"):
-            rows += start_rows(arch, spec, net, ref, Xm, Tm, Xt, Tt)
-            rows += step_rows(arch, spec, net, ref, Xm, Tm, Xt, Tt, batches)
-            rows += path_rows(arch, spec, fresh, Xm, Tm, batches, row)
-    except (MemoryError, torch.OutOfMemoryError):
-        raise
-    except Exception as e:
-        msg = f"{type(e).__name__}: {e}".replace("\n", " ")
-        rows.append(row(arch, 0, "-", 0, "", "input" if "read-only" in msg else "crash", msg))
-    return rows + input_rows(arch, pristine, (Xm, Tm))

@@ -12,6 +12,7 @@ from comparisons.common.progress import chosen
 
 SECONDS_PER_STEP = 0.05  # measured: ~0.03 s per architecture and step at 1 thread (start, magnitudes, both sides)
 MAX_JOBS = 8  # as the sweep's own default
+CONV_FAMILY = 4  # members per family by default: G networks of one architecture trained as one stack
 CONV_HELP = "convolutional architectures (conv, max/avg pooling, dense layers) instead of dense ones"
 
 
@@ -20,10 +21,11 @@ def run_conv_sweep(args):
     from comparisons.common.reportio import atomic_dir, check_out_dir, write_csv, write_text
 
     out = check_out_dir(args.out)
-    for flag, given in (("--family", args.family not in (None, 1)), ("--scheduler", bool(args.scheduler)),
-                        ("--device cuda", args.device != "cpu")):  # fmt: skip
+    for flag, given, why in (("--scheduler", bool(args.scheduler), "conv sweeps run in local processes"),
+                             ("--device cuda", args.device != "cpu", "conv architectures run on the CPU")):  # fmt: skip
         if given:
-            raise UsageError(f"{flag} with --conv: conv architectures run on the CPU, one at a time; drop {flag}")
+            raise UsageError(f"{flag} with --conv: {why}; drop {flag}")
+    args.family = min(args.family or CONV_FAMILY, args.archs)
     args.jobs = args.jobs or min(os.cpu_count() or 1, MAX_JOBS)  # the sweep's default: a process per core
     seconds = args.archs * (args.steps + 2) * SECONDS_PER_STEP / args.jobs
     if seconds > args.max_time:
@@ -35,12 +37,13 @@ def run_conv_sweep(args):
     from comparisons.sweep.conv.run import iter_rows, markdown, verdicts
 
     command = (f"deltacheck sweep --conv --archs {args.archs} --seed {args.seed} --steps {args.steps} "
-               f"--dtype {args.dtype} --jobs {args.jobs} --out {shlex.quote(str(args.out))}")  # fmt: skip
+               f"--dtype {args.dtype} --family {args.family} --jobs {args.jobs} "
+               f"--out {shlex.quote(str(args.out))}")  # fmt: skip
     with terminate_on_signals():
-        specs = sample_conv_specs(args.archs, args.seed, args.dtype, args.steps)
-        archs, failing = verdicts(specs, iter_rows(specs, args.jobs, chosen(args)))
+        specs = sample_conv_specs(args.archs, args.seed, args.dtype, args.steps, args.family)
+        archs, failing = verdicts(specs, iter_rows(specs, args.jobs, chosen(args), args.family))
         with atomic_dir(out) as stage:
-            write_text(stage / "conv_summary.md", markdown(command, archs, failing))
+            write_text(stage / "conv_summary.md", markdown(command, archs, failing, args.family))
             write_csv(archs, stage / "conv_archs.csv")
             write_csv(failing, stage / "conv_failures.csv")
     n_fail = int((~archs["passed"]).sum())

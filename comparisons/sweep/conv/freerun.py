@@ -16,6 +16,7 @@ import manual_bp.conv
 from comparisons.common import rounding
 from comparisons.common.checks import agree
 
+from .check import pick
 from .rounding import Magnitudes
 
 
@@ -54,13 +55,21 @@ def torch_cost(spec, params, X, T):
         return mag.values["C_T"], float(rounding.bound(mag.tail.S_CT[0], spec.dtype))
 
 
-def path_rows(arch, spec, fresh, X, T, batches, row):
-    """train() against ConvTrainStep over the same schedule, and its C_T history against torch's: two rows."""
+def path_rows(archs, spec, fresh, X, T, batches, row):
+    """Per member: train() against ConvTrainStep over the same schedule, and its C_T history against torch's."""
     snaps, history, reference = runs(spec, fresh, X, T, batches)
     steps = len(batches)
     if len(snaps) != steps or len(history) != steps:
         text = f"train() made {len(snaps)} updates and returned {len(history)} costs for {steps} batches"
-        return [row(arch, -1, "train()", 0, f"{steps} steps", "path", text)]
+        return [[row(arch, -1, "train()", 0, f"{steps} steps", "path", text)] for arch in archs]
+    return [member_rows(arch, spec, [tuple(pick(d, g) for d in p) for p in snaps], [pick(c, g) for c in history],
+                        [tuple(pick(d, g) for d in p) for p in reference], X[g], T[g], row)
+            for g, arch in enumerate(archs)]  # fmt: skip
+
+
+def member_rows(arch, spec, snaps, history, reference, X, T, row):
+    """One member's two rows: its path against ConvTrainStep's, its C_T history against torch's."""
+    steps = len(snaps)
     first = next((n for n, (p, q) in enumerate(zip(snaps, reference), start=1) if not same(p, q)), 0)
     out = [row(arch, -1, "train()", 0, f"{steps} steps", "path" if first else "",
                f"train() departs from ConvTrainStep over the same schedule at step {first}" if first else "",
@@ -71,10 +80,9 @@ def path_rows(arch, spec, fresh, X, T, batches, row):
         finite = all(np.all(np.isfinite(x[l])) for x in params for l in x)
         c_t, bound = torch_cost(spec, params, X, T) if finite else (np.nan, np.nan)
         if np.isfinite(c_t) and bound < fmax:  # else train()'s parameters or torch's C_T overflowed: nothing to compare
-            m, r, bounds = [*m, float(c_m)], [*r, c_t], [*bounds, bound]
+            m, r, bounds = [*m, float(np.asarray(c_m, np.float64))], [*r, c_t], [*bounds, bound]
     n = len(r)
-    used, err = (float(x[0]) for x in agree([m], [r], [bounds], fmax)) if n else (0.0, 0.0)
-    worst = used
+    worst, err = (float(x[0]) for x in agree([m], [r], [bounds], fmax)) if n else (0.0, 0.0)
     text = [] if worst <= 1.0 else ["train()'s C_T history differs from torch's C_T at the same parameters"]
     if n < steps:
         text.append(f"compared at {n} of {steps} steps (train()'s parameters or torch's C_T overflowed)")

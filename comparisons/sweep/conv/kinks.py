@@ -10,6 +10,7 @@ passes; a unit whose z is exactly 0 on both sides, or a window whose winners agr
 from __future__ import annotations
 
 import contextlib
+import copy
 
 import numpy as np
 import torch
@@ -17,45 +18,53 @@ import torch.nn.functional as F
 
 from comparisons.common.rounding import KINKED
 from comparisons.sweep.kinks import Pinned
-from manual_bp.conv import CNN, backprop
+from manual_bp.conv import backprop
 from manual_bp.conv.layers import Pool
 
 
 def winners(a, q, s):
-    """torch's max pooling winners on a (K, C, H, W), each window's as manual_bp numbers it: u·q + v."""
-    idx = F.max_pool2d(torch.tensor(np.asarray(a)), q, s, return_indices=True)[1].numpy()  # a copy: a may be read-only
+    """torch's max pooling winners on a (..., K, C, H, W), each window's as manual_bp numbers it: u·q + v."""
+    a = np.asarray(a)
+    flat = torch.tensor(a.reshape(-1, *a.shape[-3:]))  # a copy (a may be read-only); a family's members as examples
+    idx = F.max_pool2d(flat, q, s, return_indices=True)[1].numpy()
     Ho, Wo = idx.shape[2:]
-    u = idx // a.shape[3] - s * np.arange(Ho)[:, None]  # the winner's row within its window
-    v = idx % a.shape[3] - s * np.arange(Wo)[None, :]
-    return u * q + v
+    u = idx // a.shape[-1] - s * np.arange(Ho)[:, None]  # the winner's row within its window
+    v = idx % a.shape[-1] - s * np.arange(Wo)[None, :]
+    return (u * q + v).reshape(*a.shape[:-2], Ho, Wo)
 
 
 def branches(net, X, z_ref, a_ref, ref="torch"):
-    """(σ's with the reference's branch where z differ, {l: the reference's winners}, 'kink: …') where manual_bp's
-    forward pass on X takes another branch than the reference's values (z_ref, a_ref) somewhere, else None."""
+    """(σ's with the reference's branch where z differ, {l: the reference's winners}, the kinks of each member) where
+    manual_bp's forward pass of the family ``net`` on X (G, K, C, H, W) takes another branch than the reference's
+    values (z_ref, a_ref) somewhere, else None.  A member without a kink has an empty text."""
     with np.errstate(all="ignore"):
         z, _, routes = backprop.forward(net.layers, net.W, net.b, net.act, X)
-    acts, args, found = dict(net.act), {}, []
+    acts, args, found = dict(net.act), {}, [[] for _ in range(len(X))]
     for l, layer in enumerate(net.layers, start=2):
+        other, what = None, ""
         if isinstance(layer, Pool) and layer.mode == "max":
-            arg = winners(np.asarray(a_ref[l - 1]), layer.size, layer.stride)  # the reference's, by torch
-            other = arg != routes[l]
+            arg = winners(a_ref[l - 1], layer.size, layer.stride)  # the reference's, by torch
+            other, what = arg != routes[l], f"pooling layer {l}: {{}} window(s) with another winner in {ref}"
             if other.any():
                 args[l] = arg
-                found.append(f"pooling layer {l}: {int(other.sum())} window(s) with another winner in {ref}")
         elif net.act[l].name in KINKED:
             other = (z[l] > 0) != (np.asarray(z_ref[l]) > 0)
+            what = f"layer {l}: {{}} unit(s) on the other side of 0 in {ref}"
             if other.any():
                 acts[l] = Pinned(net.act[l], other, np.asarray(z_ref[l]))
-                found.append(f"layer {l}: {int(other.sum())} unit(s) on the other side of 0 in {ref}")
-    return (acts, args, "kink: " + "; ".join(found)) if found else None
+        if other is not None:
+            for g, n in enumerate(other.reshape(len(X), -1).sum(axis=1)):
+                if n:
+                    found[g].append(what.format(int(n)))
+    notes = ["kink: " + "; ".join(f) if f else "" for f in found]
+    return (acts, args, notes) if any(notes) else None
 
 
 @contextlib.contextmanager
 def routed(args):
     """Within the block, manual_bp.conv.backprop.forward hands back the reference's max-pooling winners ``args``
-    ({l: winners}) for those layers; everything else — CNN.gradients, ConvTrainStep, SGD, whatever they are — runs
-    as it is, so a bug in them still shows in the repetition."""
+    ({l: winners}) for those layers; everything else — CNNFamily.gradients, ConvTrainStep, SGD, whatever they are —
+    runs as it is, so a bug in them still shows in the repetition."""
     if not args:
         yield
         return
@@ -73,7 +82,8 @@ def routed(args):
 
 
 def pinned(net, acts):
-    """A copy of ``net`` (a CNN) whose σ's are ``acts``: its own code, with the reference's branch at the kinks."""
-    copy = CNN(net.image, net.layers, net.W, net.b, net.cost.name, net.reduction)
-    copy.act = acts
-    return copy
+    """A copy of the family ``net`` whose σ's are ``acts``: its own code, with the reference's branch at the kinks."""
+    twin = copy.copy(net)
+    twin.W, twin.b = ({l: w.copy() for l, w in d.items()} for d in (net.W, net.b))
+    twin.act = acts
+    return twin

@@ -29,7 +29,7 @@ def _kinds(spec, **want):
 
 
 def _not_flipped(delta, W, in_shape, s, p):
-    return ORIG["input"](delta, W[:, :, ::-1, ::-1], in_shape, s, p)  # correlation with the unflipped kernel
+    return ORIG["input"](delta, W[..., ::-1, ::-1], in_shape, s, p)  # correlation with the unflipped kernel
 
 
 def _every_unit(delta, arg, in_shape, q, s):
@@ -48,14 +48,14 @@ def _max_pool_last(a, q, s):
 
 
 def _stride_ignored(delta, a_prev, k, s, p):
-    cols = conv.patches(a_prev, k, 1, p)[:, : delta.shape[2], : delta.shape[3]]  # windows at i + u, not si + u
-    F = delta.shape[1]
-    d = delta.transpose(0, 2, 3, 1).reshape(-1, F)
-    return (d.T @ cols.reshape(len(d), -1)).reshape(F, -1, k, k)
+    cols = conv.patches(a_prev, k, 1, p)[..., : delta.shape[-2], : delta.shape[-1], :]  # at i + u, not si + u
+    F, lead = delta.shape[-3], delta.shape[:-4]
+    d = np.moveaxis(delta, -3, -1).reshape(*lead, -1, F)  # (..., K·H'·W', F)
+    return (d.mT @ cols.reshape(*d.shape[:-1], -1)).reshape(*lead, F, -1, k, k)
 
 
 def _bias_one_position(delta):
-    return delta[:, :, 0, 0].sum(axis=0)  # ∂C/∂b^F from unit (0, 0) alone, not Σ_{i,j}
+    return delta[..., 0, 0].sum(axis=-2)  # ∂C/∂b^F from unit (0, 0) alone, not Σ_{i,j}
 
 
 def _avg_undivided(delta, in_shape, q, s):
@@ -63,13 +63,13 @@ def _avg_undivided(delta, in_shape, q, s):
 
 
 def _weight_as_convolution(delta, a_prev, k, s, p):
-    return ORIG["weight"](delta, a_prev, k, s, p)[:, :, ::-1, ::-1]  # Σ δ a_{i−u, j−v}: a convolution, flipped
+    return ORIG["weight"](delta, a_prev, k, s, p)[..., ::-1, ::-1]  # Σ δ a_{i−u, j−v}: a convolution, flipped
 
 
 def _padding_not_cropped(delta, W, in_shape, s, p):
-    K, C, H, Wd = in_shape
-    full = ORIG["input"](delta, W, (K, C, H + 2 * p, Wd + 2 * p), s, 0)  # on the padded map
-    return full[:, :, :H, :Wd]  # the top-left corner kept instead of the inside
+    *KC, H, Wd = in_shape
+    full = ORIG["input"](delta, W, (*KC, H + 2 * p, Wd + 2 * p), s, 0)  # on the padded map
+    return full[..., :H, :Wd]  # the top-left corner kept instead of the inside
 
 
 def _reversed_train(net, X, T, optimizer, batches):
@@ -78,9 +78,9 @@ def _reversed_train(net, X, T, optimizer, batches):
 
 def _conv_frozen(self, X, T):
     gW, gb = self.net.gradients(X, T)
-    for l, w in gW.items():
-        if w.ndim == 4:
-            gW[l], gb[l] = np.zeros_like(w), np.zeros_like(gb[l])  # conv kernels never updated
+    for l in gW:
+        if self.net.layers[l - 2].__class__.__name__ == "Conv":
+            gW[l], gb[l] = np.zeros_like(gW[l]), np.zeros_like(gb[l])  # conv kernels never updated
     self.optimizer.step(self.net, gW, gb)
 
 

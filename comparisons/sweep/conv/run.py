@@ -12,21 +12,28 @@ from comparisons.common.progress import Bar
 from comparisons.sweep.console import quiet
 from comparisons.sweep.runner import init_worker
 
-from .check import COLUMNS, check_conv_spec
+from .check import COLUMNS
+from .harness import check_conv_family, check_conv_spec
 
-CHUNK = 8  # architectures per round trip to a worker
+CHUNK = 8  # architectures per round trip to a worker (at least one family)
 EXACT, MAXPOOL = '"exact":true', '"mode":"max"'  # as a spec's JSON writes them
 
 
 def _check_chunk(job):
-    first, specs = job
+    first, families = job
+    out = []
     with quiet():
-        return [check_conv_spec(first + i, s) for i, s in enumerate(specs)]
+        for specs in families:
+            out += check_conv_family(first, specs)
+            first += len(specs)
+    return out
 
 
-def iter_rows(specs, jobs=1, progress=None):
-    """The rows of each spec, in order, from ``jobs`` processes (1 torch thread each)."""
-    work = [(i, specs[i : i + CHUNK]) for i in range(0, len(specs), CHUNK)]
+def iter_rows(specs, jobs=1, progress=None, family=1):
+    """The rows of each spec, in order, from ``jobs`` processes (1 torch thread each), ``family`` at a time."""
+    families = [specs[i : i + family] for i in range(0, len(specs), family)]
+    per = max(1, CHUNK // family)
+    work = [(i * family, families[i : i + per]) for i in range(0, len(families), per)]
     with Bar(total=len(specs), desc="conv sweep", unit="arch", show=progress) as bar:
         if jobs == 1:
             init_worker()
@@ -63,7 +70,7 @@ def verdicts(specs, all_rows):
     return pd.DataFrame(archs), (pd.concat(failing) if failing else pd.DataFrame(columns=COLUMNS))
 
 
-def markdown(command, archs, failing):
+def markdown(command, archs, failing, family=1):
     """conv_summary.md: the verdict, what was checked, the worst margins, the failures."""
     n, n_fail = len(archs), int((~archs["passed"]).sum())
     worst = archs.sort_values("worst_bound_used", ascending=False).head(1)
@@ -81,7 +88,15 @@ def markdown(command, archs, failing):
         "momentum buffers, C_T). A value passes within the dense sweep's rounding model, c·u·√2·S (S from the same "
         "equations on magnitudes; docs/conv.md); in float32 also against the float64 result within c·u·S (`oracle`). "
         "Where a relu z or a max-pooling winner differs between the two sides, manual_bp is recomputed with the "
-        "reference's branch there and must then agree; nothing else excuses a difference.",
+        "reference's branch there and must then agree; nothing else excuses a difference. Then `manual_bp.conv.train`, "
+        "as a user calls it, runs the whole schedule: it must follow ConvTrainStep's path bit for bit and its C_T "
+        "history must agree with torch's at the same parameters (`path`).",
+        "",
+        f"Families of {family}: architectures that differ only in their seed (weights, data) are trained as one "
+        "stack on each side (manual_bp's CNNFamily, torch_ref's TorchCNNFamily: a grouped nn.Conv2d), each member "
+        f"judged by its own rows; {archs['label'].nunique()} distinct shapes."
+        if family > 1
+        else f"Each architecture trained alone; {archs['label'].nunique()} distinct shapes.",
         "",
         f"Largest share of a bound used by a passing value: {archs['worst_bound_used'].max():.3g} "
         f"(`{worst['label'].iloc[0]}`); against the float64 oracle: {archs['worst_oracle_used'].max():.3g}.",

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .model import ACTIVATIONS, _loss_from_z, _numpy, example_costs
+from ..model import ACTIVATIONS, _loss_from_z, _numpy, example_costs
 
 
 class TorchCNN(nn.Module):
