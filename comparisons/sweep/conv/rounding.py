@@ -16,10 +16,17 @@ elsewhere).  Where a check fails and one of them is present, manual_bp's computa
 reference's branch there and must then agree under this bound (``comparisons.sweep.conv.kinks``), as the dense
 sweep's kinks are; σ's slope over z's allowed difference (``rounding.slope``) still carries z's error across a kink.
 
-The values the equations run on are a TorchCNN's by autograd: torch's own, in the computation's dtype, for the
+The values the equations run on are autograd's: torch's own, in the computation's dtype, for the
 bound against torch (its branches: which unit a max-pooling window routes δ to, which side of a relu kink), and a
 float64 one on the same numbers for the bound against the float32 oracle, as the dense sweep's bounds take torch's
 values and the oracle's; the magnitudes are torch.nn.functional's in float64: the model never runs manual_bp's code.
+
+A family — G networks of one architecture, W^l (G, F, C, k, k) or (G, n_l, n_{l−1}), b^l (G, F) or (G, n_l),
+X (G, K, C, H, W), T (G, K, n_L) — is modelled at once, every member as it is alone: the values by a
+TorchCNNFamily (``autograd``: the reference the sweep compares against, one network a family of one), the
+magnitudes with G folded into K where there are no weights (patches, pooling, routing), with the members' maps side
+by side in convolutions with groups = G (every example of every member its own group for the per-example sums), and
+the stack to ``rounding.Scales``.
 """
 
 from __future__ import annotations
@@ -40,38 +47,80 @@ def n64(x):
     return x.detach().numpy()
 
 
+def fold(x):
+    """(G, K, …) as (G·K, …): the members' examples one batch, for what has no weights (patches, pooling)."""
+    return x.reshape(-1, *x.shape[2:])
+
+
+def side_by_side(x, per_example=False):
+    """x (G, K, C, H, W) as the tensor (K, G·C, H, W) a convolution with groups = G reads, member g's channels
+    g·C … g·C + C − 1; ``per_example``: (1, K·G·C, H, W), every example of every member a group of its own."""
+    x = np.swapaxes(x, 0, 1)  # (K, G, C, H, W)
+    return t64(x.reshape(1, -1, *x.shape[3:]) if per_example else x.reshape(len(x), -1, *x.shape[3:]))
+
+
+def apart(y, G):
+    """A convolution's (K, G·C, H, W) back as (G, K, C, H, W), C-contiguous."""
+    return np.ascontiguousarray(np.swapaxes(y.reshape(len(y), G, -1, *y.shape[2:]), 0, 1))
+
+
 def patches(x, k, s, p):
-    """(K, P, C·k·k): the input patch of every output position, zero padded (im2col)."""
-    return n64(F.unfold(t64(x), k, stride=s, padding=p)).swapaxes(1, 2)
+    """(G, K, P, C·k·k): the input patch of every output position of x (G, K, C, H, W), zero padded (im2col)."""
+    cols = n64(F.unfold(t64(fold(x)), k, stride=s, padding=p)).swapaxes(1, 2)  # (G·K, P, C·k·k)
+    return cols.reshape(*x.shape[:2], *cols.shape[1:])
 
 
 def _whole(x):
-    return bool(np.all(x == np.round(x)))
+    """Per member (the leading axis): whether every entry is an integer."""
+    return (x == np.round(x)).reshape(len(x), -1).all(axis=1)
+
+
+def autograd(layers, W, b, X, T, cost, at):
+    """(values, z, a) of every member, stacked (G, …) in float64: a TorchCNNFamily's in the dtype ``at`` — the very
+    computation the sweep compares against, so that the model's branches (which unit a max-pooling window routes δ
+    to, which side of a relu kink a z lies on) are the reference's own."""
+    from torch_ref import TorchCNNFamily
+    from torch_ref.model import example_costs
+
+    ref = TorchCNNFamily(X.shape[2:], layers, *({l: v.astype(at) for l, v in P.items()} for P in (W, b)), cost)
+    t = ref.tensor(T.astype(at))
+    C, z, a = ref.losses(ref.tensor(X.astype(at)), t)  # (G,), every layer's z (retaining its grad) and a
+    C.sum().backward()
+    with torch.no_grad():
+        Ck = example_costs(cost, z[ref.L], a[ref.L], t)  # (G, K)
+    f64 = lambda v: n64(v).astype(np.float64)  # noqa: E731
+    p = ref.params_of()
+    values = dict(W={l: f64(ref.stack(l, 0, w.grad)) for l, (w, _) in p.items()},
+                  b={l: f64(ref.stack(l, 1, v.grad)) for l, (_, v) in p.items()},
+                  delta={l: f64(v.grad) for l, v in z.items()}, C_k=f64(Ck), C_T=f64(C))  # fmt: skip
+    return values, {l: f64(v) for l, v in z.items()}, {l: f64(v) for l, v in a.items()}
 
 
 class Magnitudes:
-    """Values (float64, autograd) and S of every quantity of one conv net's forward and backward pass on (X, T)."""
+    """Values (float64, autograd) and S of every quantity of a conv net's forward and backward pass on (X, T): of one
+    network (X (K, C, H, W)), or of every member of a family (X (G, K, C, H, W), every array with the G axis)."""
 
     def __init__(self, layers, W, b, X, T, cost, dtype, at=np.float64):
-        """``at``: the dtype of the pass whose values the equations run on (float64, or ``dtype`` itself: torch's)."""
-        from torch_ref import TorchCNN
+        """``at``: the dtype of the pass whose values the equations run on (float64, or ``dtype`` itself: torch's).
 
+        A family is told by X's five axes; its ``values``, ``z``, ``a`` and ``scales()`` keep the G axis (C_T: (G,)),
+        one network's have none, as its arrays.  ``tail`` (``rounding.Scales``) is a stack either way (of one)."""
         self.layers, self.cost, self.dtype = [dict(d) for d in layers], cost, np.dtype(dtype)
         self.u = u = rounding.unit_roundoff(dtype)
         self.floor = float(np.finfo(self.dtype).tiny) / u
-        self.W = {l: np.asarray(w, np.float64) for l, w in W.items()}
-        self.b = {l: np.asarray(v, np.float64) for l, v in b.items()}
         X, T = np.array(X, np.float64), np.array(T, np.float64)  # copies: torch wants writable arrays
-        up = lambda d: {l: np.asarray(v, np.float64) for l, v in d.items()}  # noqa: E731
-        ref = TorchCNN(X.shape[1:], self.layers, *({l: v.astype(at) for l, v in P.items()} for P in (self.W, self.b)),
-                       cost)  # fmt: skip
-        Xa, Ta = X.astype(at), T.astype(at)
-        with torch.no_grad():
-            z, a = ref.forward(ref.tensor(Xa), retain=False)
-        self.z, self.a = up({l: n64(v) for l, v in z.items()}), {1: X} | up({l: n64(v) for l, v in a.items() if l > 1})
-        gW, gb, delta = (up(d) for d in ref.gradients(Xa, Ta))
-        self.values = dict(W=gW, b=gb, delta=delta, C_k=np.asarray(ref.costs(Xa, Ta), np.float64),
-                           C_T=float(ref.total_cost(Xa, Ta)))  # fmt: skip
+        self.single = X.ndim == 4
+        stack = (lambda x: x[None]) if self.single else (lambda x: x)  # one network: a family of one
+        self.W, self.b = ({l: stack(np.asarray(v, np.float64)) for l, v in P.items()} for P in (W, b))
+        X, T = stack(X), stack(T)
+        self.G = len(X)
+        sizes = {f"{name}[{l}]": len(v) for name, P in (("W", self.W), ("b", self.b)) for l, v in P.items()}
+        sizes["T"] = len(T)
+        odd = next((k for k, n in sizes.items() if n != self.G), None)
+        if odd is not None:
+            raise ValueError(f"X stacks {self.G} networks but {odd} stacks {sizes[odd]}: every stack needs one G")
+        self.V, z, a = autograd(self.layers, self.W, self.b, X, T, cost, at)  # stacked, (G, …)
+        self.Z, self.A = z, {1: X} | {l: v for l, v in a.items() if l > 1}
         self.first = next(l for l, d in enumerate(self.layers, start=2) if d["kind"] == "dense")
         zero = np.zeros_like(X)
         self.own, self.inh, self.Sa, self.exact = {1: zero}, {1: zero}, {1: zero}, {1: np.ones(X.shape, bool)}
@@ -79,21 +128,34 @@ class Magnitudes:
         for l in range(2, self.first):
             {"conv": self.conv, "pool": self.pool}[self.layers[l - 2]["kind"]](l, self.layers[l - 2])
         self.tail = self.dense_tail(T)
+        self.values, self.z, self.a = self.unstack(self.V), self.unstack(self.Z), self.unstack(self.A)
+
+    def unstack(self, d):
+        """A family's results as they are; one network's without the G axis (C_T a float)."""
+        if not self.single:
+            return d
+        one = lambda k, v: float(v[0]) if k == "C_T" else self.unstack(v) if isinstance(v, dict) else v[0]  # noqa: E731
+        return {k: one(k, v) for k, v in d.items()}
 
     def conv(self, l, d):
-        """z^l over the patches of a^{l−1} (``rounding.affine``), exact where every sum is (integers below 1/u); σ."""
-        k, s, p = d["size"], d["stride"], d["pad"]
-        A = patches(self.a[l - 1], k, s, p)  # (K, P, C·k·k)
-        W = self.W[l].reshape(len(self.W[l]), -1)  # (F, C·k·k)
-        to_map = lambda x: x.swapaxes(1, 2).reshape(self.z[l].shape)  # noqa: E731  (K, P, F) → (K, F, H', W')
-        new, came = rounding.affine(A, W, self.b[l], *(patches(S[l - 1], k, s, p) for S in (self.own, self.inh)))
-        exact = (self.exact[l - 1].all() and _whole(A) and _whole(W) and _whole(self.b[l])
-                 and float((np.abs(A) @ np.abs(W).T + np.abs(self.b[l])).max(initial=0.0)) < 1 / self.u)  # fmt: skip
-        self.activate(l, d["activation"], to_map(0 * new if exact else new), to_map(came))
+        """z^l over the patches of a^{l−1} (``rounding.affine``), exact in a member where every sum is (integers below
+        1/u); σ."""
+        k, s, p, G = d["size"], d["stride"], d["pad"], self.G
+        A = patches(self.A[l - 1], k, s, p)  # (G, K, P, C·k·k)
+        W = self.W[l].reshape(G, 1, self.W[l].shape[1], -1)  # (G, 1, F, C·k·k): every example's
+        b = self.b[l][:, None]  # (G, 1, F)
+        to_map = lambda x: x.swapaxes(-1, -2).reshape(self.Z[l].shape)  # noqa: E731  (G, K, P, F) → (G, K, F, H', W')
+        new, came = rounding.affine(A, W, b, *(patches(S[l - 1], k, s, p) for S in (self.own, self.inh)))
+        exact = self.exact[l - 1].reshape(G, -1).all(axis=1) & _whole(A) & _whole(W) & _whole(b)
+        if exact.any():
+            top = np.abs(A) @ np.abs(W).swapaxes(-1, -2) + np.abs(b)[:, :, None]  # (G, K, P, F)
+            exact &= top.reshape(G, -1).max(axis=1, initial=0.0) < 1 / self.u
+            new[exact] = 0 * new[exact]
+        self.activate(l, d["activation"], to_map(new), to_map(came))
 
     def activate(self, l, name, new, came):
         """a^l = σ(z^l): its S, split into this layer's own roundings and what z^l brought (``rounding.split``)."""
-        z, a = self.z[l], self.a[l]
+        z, a = self.Z[l], self.A[l]
         self.Sz[l] = Sz = l2(new, came)
         self.Sa[l], self.own[l], self.inh[l], self.slope[l] = rounding.split(
             name, z, a, Sz, new, came, self.u, self.floor
@@ -101,47 +163,49 @@ class Magnitudes:
         self.exact[l] = self.Sa[l] == 0
 
     def pool(self, l, d):
-        """Max: one unit's value and error; mean: q² terms / q²."""
+        """Max: one unit's value and error; mean: q² terms / q² (the members' examples one batch)."""
         q, s = d["size"], d["stride"]
-        own, inh, a = self.own[l - 1], self.inh[l - 1], self.a[l - 1]
+        own, inh, a = self.own[l - 1], self.inh[l - 1], self.A[l - 1]
+        shape = (self.G, -1, *self.Z[l].shape[2:])
         if d["mode"] == "max":
-            mp = lambda x: n64(F.max_pool2d(t64(x), q, s))  # noqa: E731
+            mp = lambda x: n64(F.max_pool2d(t64(fold(x)), q, s)).reshape(shape)  # noqa: E731
             # distinct windows (stride q) take distinct units, whose own roundings stay independent; else all shared
             self.own[l], self.inh[l] = (mp(own), mp(inh)) if s == q else (0 * mp(own), mp(own + inh))
         else:
-            avg = lambda x: n64(F.avg_pool2d(t64(x), q, s))  # noqa: E731
-            n, z = q * q, self.z[l]
+            avg = lambda x: n64(F.avg_pool2d(t64(fold(x)), q, s)).reshape(shape)  # noqa: E731
+            n, z = q * q, self.Z[l]
             new = l2(sum_roundings(n, n * avg(np.abs(a)), n * z) / n, z)  # the sum's roundings, then the division
-            m = np.maximum(own.max(initial=0.0), np.finfo(np.float64).tiny)
+            top = own.max(axis=tuple(range(1, own.ndim)), keepdims=True, initial=0.0)  # each member's largest
+            m = np.maximum(top, np.finfo(np.float64).tiny)
             c_own, c_inh = np.sqrt(n * avg(np.square(own / m))) * m / n, avg(inh)  # √(Σ own²)/q², Σ inh/q²
             self.own[l], self.inh[l] = (l2(new, c_own), c_inh) if s == q else (new, c_own + c_inh)
         self.Sa[l] = l2(self.own[l], self.inh[l])
         self.exact[l] = self.Sa[l] == 0
 
     def dense_tail(self, T):
-        """``rounding.Scales`` on the dense layers, from the flattened maps with their errors (stack of one)."""
+        """``rounding.Scales`` on the dense layers, from the flattened maps with their errors (the whole stack)."""
         f, L = self.first, len(self.layers) + 1
-        K = T.shape[0]
+        G, K = T.shape[:2]
         t = {l: l - f + 2 for l in range(f, L + 1)}  # the tail's own numbering: the flattened maps are its layer 1
-        flat = lambda x: x.reshape(K, -1)[None]  # noqa: E731
+        flat = lambda x: x.reshape(G, K, -1)  # noqa: E731
         return rounding.Scales(
-            {t[l]: self.W[l][None] for l in t}, {t[l]: self.b[l][None] for l in t},
-            [self.layers[l - 2]["activation"] for l in t], self.cost, "sum", flat(self.a[f - 1]), T[None],
-            {t[l]: flat(self.z[l]) for l in t}, {1: flat(self.a[f - 1])} | {t[l]: flat(self.a[l]) for l in t},
-            {t[l]: flat(self.values["delta"][l]) for l in t}, self.dtype,
+            {t[l]: self.W[l] for l in t}, {t[l]: self.b[l] for l in t},
+            [self.layers[l - 2]["activation"] for l in t], self.cost, "sum", flat(self.A[f - 1]), T,
+            {t[l]: flat(self.Z[l]) for l in t}, {1: flat(self.A[f - 1])} | {t[l]: flat(self.A[l]) for l in t},
+            {t[l]: flat(self.V["delta"][l]) for l in t}, self.dtype,
             X_own=flat(self.own[f - 1]), X_inh=flat(self.inh[f - 1]),
         )  # fmt: skip
 
     def scales(self):
-        """S of W, b, δ (per layer), C_k and C_T, the rounding model's, in units of u."""
+        """S of W, b, δ (per layer), C_k and C_T, the rounding model's, in units of u (a family's: (G, …), C_T (G,))."""
         tail, f, L = self.tail, self.first, len(self.layers) + 1
-        delta = self.values["delta"]
+        delta = self.V["delta"]
         S = {k: {} for k in ("W", "b", "delta")}
         for l in range(L, f - 1, -1):  # the dense layers: Scales' own
             t = l - f + 2
-            S["W"][l], S["b"][l], S["delta"][l] = (x[t][0] for x in (tail.S_W, tail.S_b, tail.S_delta))
-        g = (delta[f] @ self.W[f]).reshape(self.a[f - 1].shape)  # ∂C/∂a^{f−1}: eq (5)'s sum through the first dense
-        Sg = rounding.dot(delta[f], self.W[f], SA=tail.S_delta[2][0]).reshape(g.shape)
+            S["W"][l], S["b"][l], S["delta"][l] = (x[t] for x in (tail.S_W, tail.S_b, tail.S_delta))
+        g = (delta[f] @ self.W[f]).reshape(self.A[f - 1].shape)  # ∂C/∂a^{f−1}: eq (5)'s sum through the first dense
+        Sg = rounding.dot(delta[f], self.W[f], SA=tail.S_delta[2]).reshape(g.shape)
         for l in range(f - 1, 1, -1):
             d = self.layers[l - 2]
             if d["kind"] == "conv":
@@ -151,47 +215,57 @@ class Magnitudes:
                 S["delta"][l] = Sg
             if l > 2:
                 g, Sg = self.back(l, d, delta[l], S["delta"][l])
-        S["C_k"], S["C_T"] = tail.S_Ck[0], float(tail.S_CT[0])
-        return S
+        S["C_k"], S["C_T"] = tail.S_Ck, np.asarray(tail.S_CT, np.float64)
+        return self.unstack(S)
 
     def conv_delta(self, l, d, g, Sg):
         """S of δ^l = g ⊙ σ'(z^l), eq (5): g's error carried by σ's largest slope, σ' by its terms."""
-        p, Sp = rounding.prime(d["activation"], self.z[l], self.a[l], self.Sz[l], self.Sa[l], self.floor, self.u)
+        p, Sp = rounding.prime(d["activation"], self.Z[l], self.A[l], self.Sz[l], self.Sa[l], self.floor, self.u)
         return rounding.product(g, np.maximum(self.slope[l], np.abs(p)), Sg, Sp, self.u)
 
-    def weight_sum(self, l, d, x, y):
-        """Σ over examples and positions of y ⊗ x's patches: ∂/∂W^l of the conv with cotangent y, as torch sums it."""
-        return n64(torch.nn.grad.conv2d_weight(t64(x), self.W[l].shape, t64(y), stride=d["stride"], padding=d["pad"]))
+    def weight_sum(self, l, d, x, y, per_example=False):
+        """Σ over examples and positions of y ⊗ x's patches, x (G, K, C, H, W), y (G, K, F, H', W'): ∂/∂W^l of the
+        conv with cotangent y, as torch sums it, (G, F, C, k, k); ``per_example``: each example's apart (G, K, …)."""
+        G, K = x.shape[:2]
+        groups, shape = G * K if per_example else G, self.W[l].shape[1:]  # shape: (F, C, k, k)
+        w = torch.nn.grad.conv2d_weight(side_by_side(x, per_example), (groups * shape[0], *shape[1:]),
+                                        side_by_side(y, per_example), stride=d["stride"], padding=d["pad"],
+                                        groups=groups)  # fmt: skip
+        w = n64(w).reshape(groups, *shape)  # (K·G or G, F, C, k, k)
+        return np.ascontiguousarray(w.reshape(K, G, *shape).swapaxes(0, 1)) if per_example else w
 
     def conv_gradients(self, l, d, delta, Sd):
         """S of ∂C/∂W^l = Σ_{k,i,j} δ a (a correlation) and ∂C/∂b^l = Σ δ, eqs (2), (3), summed over N = K·H'·W'."""
-        a, Sa = self.a[l - 1], self.Sa[l - 1]
-        wg = lambda x, y: self.weight_sum(l, d, x, y)  # noqa: E731
-        N = delta.shape[0] * delta.shape[2] * delta.shape[3]
-        own = sum_roundings(N, wg(np.abs(a), np.abs(delta)), self.values["W"][l])
-        per = np.stack(
-            [
-                wg(np.abs(a[k : k + 1]), Sd[k : k + 1]) + wg(Sa[k : k + 1], np.abs(delta[k : k + 1]))
-                for k in range(len(a))
-            ]
-        )  # fmt: skip  (linear within an example)
-        S_W = l2(own, l2sum(per, 0))  # in quadrature over examples
-        S_b = l2(sum_roundings(N, np.abs(delta).sum((0, 2, 3)), self.values["b"][l]), l2sum(Sd.sum((2, 3)), 0))
+        a, Sa = self.A[l - 1], self.Sa[l - 1]
+        N = delta.shape[1] * delta.shape[3] * delta.shape[4]
+        own = sum_roundings(N, self.weight_sum(l, d, np.abs(a), np.abs(delta)), self.V["W"][l])
+        per = self.weight_sum(l, d, np.abs(a), Sd, True) + self.weight_sum(l, d, Sa, np.abs(delta), True)
+        S_W = l2(own, l2sum(per, 1))  # linear within an example, in quadrature over examples (each member's own)
+        S_b = l2(sum_roundings(N, np.abs(delta).sum((1, 3, 4)), self.V["b"][l]), l2sum(Sd.sum((3, 4)), 1))
         return S_W, S_b
 
     def back(self, l, d, delta, Sd):
         """∂C/∂a^{l−1} and its S from δ^l through layer l: a conv's transposed sum, or the pooling's routing."""
-        a = self.a[l - 1]
+        a, G = self.A[l - 1], self.G
         if d["kind"] == "conv":
             W, st, pd = self.W[l], d["stride"], d["pad"]
-            gi = lambda w, y: n64(torch.nn.grad.conv2d_input(a.shape, t64(w), t64(y), stride=st, padding=pd))  # noqa: E731
+            size = (a.shape[1], G * a.shape[2], *a.shape[3:])  # (K, G·C, H, W)
+
+            def gi(w, y):  # w (G, F, C, k, k) as (G·F, C, k, k), the grouped convolution's weight
+                w = t64(w.reshape(-1, *w.shape[2:]))
+                y = torch.nn.grad.conv2d_input(size, w, side_by_side(y), stride=st, padding=pd, groups=G)
+                return apart(n64(y), G)
+
             g = gi(W, delta)
-            n = W.shape[0] * W.shape[2] * W.shape[3]  # at most F·k·k terms reach one input unit
+            n = W.shape[1] * W.shape[3] * W.shape[4]  # at most F·k·k terms reach one input unit
             return g, l2(sum_roundings(n, gi(np.abs(W), np.abs(delta)), g), gi(np.abs(W), Sd))
         q, s = d["size"], d["stride"]
-        x = t64(a).requires_grad_(True)
+        x = t64(fold(a)).requires_grad_(True)
         pooled = (F.max_pool2d if d["mode"] == "max" else F.avg_pool2d)(x, q, s)
-        route = lambda y: n64(torch.autograd.grad(pooled, x, t64(y), retain_graph=True)[0])  # noqa: E731  torch's rule
+
+        def route(y):  # torch's rule, per member and example
+            return n64(torch.autograd.grad(pooled, x, t64(fold(y)), retain_graph=True)[0]).reshape(a.shape)
+
         g = route(delta)
         if d["mode"] == "avg":  # δ/q² to every unit of a window (a rounding each), summed over overlapping windows
             r = route(np.abs(delta))

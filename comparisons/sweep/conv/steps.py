@@ -19,15 +19,16 @@ import manual_bp
 from manual_bp.conv import CNN, CNNFamily, ConvTrainStep
 
 from . import kinks
-from .check import at_edge, explained, failed, forward, magnitudes, not_compared, pick, scales_of, tensor_row
+from .check import Model, at_edge, explained, failed, forward, magnitudes, not_compared, pick, scales_of, tensor_row
 from .rounding import step_scale
 
 NAMES = ("W", "b", "delta")
 
 
 def models(spec, W, b, X, T):
-    """Each member's rounding model at the stacked parameters W, b on its own X[g], T[g]."""
-    return [magnitudes(spec, pick(W, g), pick(b, g), X[g], T[g]) for g in range(len(X))]
+    """Each member's rounding model at the stacked parameters W, b on its own X[g], T[g]: the family's at once."""
+    M = magnitudes(spec, W, b, X, T)
+    return [Model(*(pick(part, g) for part in M[:4]), tuple(pick(d, g) for d in M.fwd64)) for g in range(len(X))]
 
 
 def stacked(fwds):
