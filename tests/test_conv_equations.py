@@ -1,6 +1,7 @@
 """manual_bp.conv: the loops and the vectorised form agree, autograd agrees, torch's tie rule is pinned."""
 
 import dataclasses
+import re
 
 import numpy as np
 import pytest
@@ -150,3 +151,21 @@ def test_cnn_training_uses_the_lectures_optimizer():
 def test_a_window_that_does_not_fit_is_refused():
     with pytest.raises(ValueError, match="does not fit"):
         CNN.init((1, 2, 2), [Conv(1, 3), Dense(1, "identity")], "squared_error")
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: Pool("min"), "Pool mode must be 'max' or 'avg', got 'min'"),
+        (lambda: Conv(2, 0), "Conv size must be an integer >= 1, got 0"),
+        (lambda: Conv(0, 3), "Conv filters must be an integer >= 1, got 0"),
+        (lambda: Conv(2, 3, stride=0), "Conv stride must be an integer >= 1, got 0"),
+        (lambda: Conv(2, 3, pad=-1), "Conv pad must be an integer >= 0, got -1"),
+        (lambda: Pool("max", 2, 0), "Pool stride must be an integer >= 1, got 0"),
+        (lambda: Dense(0), "Dense units must be an integer >= 1, got 0"),
+        (lambda: Conv(2, 2.5), "Conv size must be an integer >= 1, got float 2.5"),
+    ],
+)
+def test_a_layer_that_cannot_exist_is_refused_by_name(make, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        make()

@@ -248,3 +248,40 @@ def test_a_family_is_judged_member_by_member_and_a_bug_of_the_stack_is_caught(mo
     rows = check_conv_family(10, specs)
     assert [bool(failing(member)) for member in rows] == [False, True, True]
     assert failing(check_conv_spec(11, specs[1])) == set()  # alone (G = 1) the bug cannot show
+
+
+def test_the_summary_takes_its_margin_from_passing_values_only():
+    from comparisons.sweep.conv.check import row
+    from comparisons.sweep.conv.run import markdown, verdicts
+
+    specs = sample_conv_specs(2, 1, "float64", steps=1)
+    rows = [[row(0, 0, "W", 2, bound_used=0.3)],
+            [row(1, 0, "W", 2, bound_used=0.5), row(1, 0, "b", 2, "", "value", "b^2 off", bound_used=7e9)]]  # fmt: skip
+    archs, failing = verdicts(specs, rows)
+    head = markdown("cmd", archs, failing).split("## Failing")[0]
+    assert "**FAIL** — 1 of 2" in head and "passing value: 0.5 " in head and "7e+09" not in head
+    assert "float64 oracle: none" in head
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["sweep", "--conv", "--archs", "1000", "--steps", "3", "--max-memory", "1K"], "more than --max-memory 1 KiB"),
+        (["selftest", "--conv", "--archs", "24", "--steps", "3", "--max-time", "1s"], "more than --max-time 1 s"),
+    ],
+)
+def test_conv_runs_past_their_limits_are_refused_before_they_start(tmp_path, args, words):
+    cmd = [sys.executable, "-m", "comparisons", *args, "--out", str(tmp_path / "x")]
+    bad = subprocess.run(cmd, capture_output=True, text=True)
+    assert bad.returncode == 2 and words in bad.stderr and bad.stderr.count("\n") == 1 and not bad.stdout
+    assert not (tmp_path / "x").exists()
+
+
+def test_check_replays_one_conv_architecture_of_a_report():
+    spec = sample_conv_specs(1, 1, "float32", steps=2)[0]
+    cmd = [sys.executable, "-m", "comparisons", "check", "--spec", spec.to_json()]
+    run = subprocess.run(cmd, capture_output=True, text=True)
+    assert run.returncode == 0 and run.stdout.splitlines()[0] == spec.label() and run.stdout.endswith("PASS\n")
+    assert "train() C_T" in run.stdout and "0 failing" in run.stdout
+    bad = subprocess.run([*cmd[:-1], spec.to_json().replace('"K":', '"Q":')], capture_output=True, text=True)
+    assert bad.returncode == 2 and "unknown field(s): Q" in bad.stderr and bad.stderr.count("\n") == 1

@@ -11,6 +11,7 @@ import pathlib
 import re
 import shlex
 import subprocess
+import sys
 
 import pytest
 
@@ -106,3 +107,16 @@ def test_command_extraction_can_fail():
     ((command, expected),) = sh_commands(text)
     r = subprocess.run(shrunk(command, pathlib.Path("/tmp")), cwd=ROOT, capture_output=True, env=fresh_shell_env())
     assert r.returncode != expected
+
+
+PYTHON_FENCE = re.compile(r"^```python\n(.*?)^```", re.M | re.S)
+# Docs whose ```python blocks are a user's session, one block after another; docs/diagnose.md's are students' files.
+SESSIONS = ["README.md", "docs/api.md", "docs/conv.md"]
+
+
+@pytest.mark.parametrize("doc", SESSIONS)
+def test_documented_python_runs_as_one_session(doc, tmp_path):
+    code = "\n".join(PYTHON_FENCE.findall((ROOT / doc).read_text(encoding="utf-8")))
+    assert code.strip(), f"{doc} holds no ```python block"
+    run = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]

@@ -1,5 +1,8 @@
 """The worked CNN example: every number recomputed here with plain NumPy loops, independently of manual_bp."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -71,3 +74,12 @@ def test_both_pages_show_the_numbers():
     for page in (en, ja):
         assert f"{w.dw[0, 0, 0]:.6f}" in page and f"{w.delta4[1]:.6f}" in page and f"{w.C:.6f}" in page
     assert "Eq (4), output layer" in en and "ユニットの誤差" in ja and "フィルター" in ja and "Eq (" not in ja
+
+
+@pytest.mark.parametrize("flag", [["--seed", "5"], ["--eta", "0.1"], ["--steps", "10"], ["--paths", "4-2"],
+                                  ["--net", "lesson.toml"], ["--verbose"]])  # fmt: skip
+def test_the_dense_lessons_options_are_refused_with_conv(tmp_path, flag):
+    cmd = [sys.executable, "-m", "comparisons", "lecture", "--conv", *flag, "--out", str(tmp_path / "x")]
+    bad = subprocess.run(cmd, capture_output=True, text=True)
+    assert bad.returncode == 2 and f"{flag[0]} does not apply to --conv" in bad.stderr and not bad.stdout
+    assert bad.stderr.count("\n") == 1 and not (tmp_path / "x").exists()

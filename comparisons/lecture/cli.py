@@ -17,6 +17,10 @@ MAX_STEPS = 100_000
 CSV_BYTES_PER_STEP = 70
 
 
+# The dense lesson's own options with their defaults; the worked CNN example (--conv) is fixed and takes none of them.
+LESSON = dict(eta=0.2, steps=300, max_steps=MAX_STEPS, seed=0, paths="12-3-2", net=None, verbose=False)
+
+
 def register(sub):
     p = sub.add_parser(
         "lecture",
@@ -25,20 +29,25 @@ def register(sub):
     )
     p.add_argument("--out", default="reports", help="output directory (default reports/)")
     p.add_argument("--lang", choices=["en", "ja", "both"], default="both", help="report language(s) (default both)")
-    p.add_argument("--eta", type=positive_float, default=0.2, help="learning rate η (学習係数) (default 0.2)")
+    p.add_argument("--eta", type=positive_float, default=LESSON["eta"], help="learning rate η (学習係数) (default 0.2)")
     p.add_argument(
-        "--steps", type=int_at_least(1), default=300, help="gradient-descent steps (default 300, at most --max-steps)"
+        "--steps",
+        type=int_at_least(1),
+        default=LESSON["steps"],
+        help="gradient-descent steps (default 300, at most --max-steps)",
     )
     p.add_argument(
         "--max-steps",
         type=int_at_least(1),
-        default=MAX_STEPS,
+        default=LESSON["max_steps"],
         help=f"the most --steps allowed (default {MAX_STEPS:,}); raise it to run longer deliberately",
     )
-    p.add_argument("--seed", type=int_at_least(0), default=0, help="seed of the initial weights (default 0)")
+    p.add_argument(
+        "--seed", type=int_at_least(0), default=LESSON["seed"], help="seed of the initial weights (default 0)"
+    )
     p.add_argument(
         "--paths",
-        default="12-3-2",
+        default=LESSON["paths"],
         metavar="SIZES",
         help="network n_1-…-n_L on which path enumeration is checked against backprop (default 12-3-2, "
         "the lecture's, on its images); refused when it has too many paths",
@@ -93,6 +102,12 @@ def command_line(args):
 def run(args):
     if args.conv:
         from comparisons.lecture.conv.cli import run_conv_lecture
+
+        for name, default in LESSON.items():
+            if getattr(args, name) != default:
+                flag = "--" + name.replace("_", "-")
+                raise UsageError(f"{flag} does not apply to --conv: the worked CNN example is fixed (one 6×6 digit, "
+                                 f"its weights from a fixed seed); drop {flag}")  # fmt: skip
 
         return run_conv_lecture(args)
     if args.net is not None:

@@ -61,7 +61,7 @@ def register_sweep(sub):
         metavar="G",
         help="sample families of G architectures that differ only in their seed and train each family as one "
         f"stack on both sides: many times faster, G times fewer shapes (default {CPU_FAMILY} on the CPU, "
-        f"{CUDA_FAMILY} with --device cuda; 1 checks each architecture alone)",
+        f"{CUDA_FAMILY} with --device cuda, 8 with --conv; 1 checks each architecture alone)",
     )
     p.add_argument("--out", default="reports", help="output directory (default reports/)")
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="device of the torch side")
@@ -178,6 +178,10 @@ def run_check(args):
     from comparisons.common.spec import ArchSpec
     from comparisons.sweep.budget import check_spec_fits
 
+    if '"layers"' in args.spec:  # a conv architecture, as conv_archs.csv writes it
+        from comparisons.sweep.conv.cli import run_conv_check
+
+        return run_conv_check(args)
     try:
         spec = ArchSpec.from_json(args.spec)
     except ValueError as e:
@@ -295,7 +299,8 @@ def register_selftest(sub):
     p.add_argument("--out", default="reports", help="output directory (default reports/)")
     add_progress_flags(p)
     add_limits(p)
-    p.add_argument("--conv", action="store_true", help="plant the classic conv and pooling bugs instead")
+    p.add_argument("--conv", action="store_true",
+                   help="plant the classic conv and pooling bugs instead (writes selftest_conv.md, .csv)")  # fmt: skip
     p.set_defaults(run=run_selftest)
 
 

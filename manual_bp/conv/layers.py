@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from manual_bp import validate
+
 
 @dataclass(frozen=True)
 class Conv:
@@ -20,6 +22,10 @@ class Conv:
     pad: int = 0
     activation: str = "relu"
 
+    def __post_init__(self):
+        for name, lo in (("filters", 1), ("size", 1), ("stride", 1), ("pad", 0)):
+            validate.check_int(f"Conv {name}", getattr(self, name), lo)
+
 
 @dataclass(frozen=True)
 class Pool:
@@ -29,6 +35,12 @@ class Pool:
     size: int = 2
     stride: int = 2
 
+    def __post_init__(self):
+        if self.mode not in ("max", "avg"):
+            raise ValueError(f"Pool mode must be 'max' or 'avg', got {self.mode!r}")
+        for name in ("size", "stride"):
+            validate.check_int(f"Pool {name}", getattr(self, name), 1)
+
 
 @dataclass(frozen=True)
 class Dense:
@@ -36,6 +48,9 @@ class Dense:
 
     units: int
     activation: str = "sigmoid"
+
+    def __post_init__(self):
+        validate.check_int("Dense units", self.units, 1)
 
 
 def shapes(image, layers):

@@ -9,13 +9,13 @@ import numpy as np
 import pandas as pd
 
 from comparisons.common.progress import Bar
+from comparisons.sweep.budget import POOL_CHUNK as CHUNK
 from comparisons.sweep.console import quiet
 from comparisons.sweep.runner import init_worker
 
 from .check import COLUMNS
 from .harness import check_conv_family, check_conv_spec
 
-CHUNK = 8  # architectures per round trip to a worker (at least one family)
 EXACT, MAXPOOL = '"exact":true', '"mode":"max"'  # as a spec's JSON writes them
 
 
@@ -32,7 +32,7 @@ def _check_chunk(job):
 def iter_rows(specs, jobs=1, progress=None, family=1):
     """The rows of each spec, in order, from ``jobs`` processes (1 torch thread each), ``family`` at a time."""
     families = [specs[i : i + family] for i in range(0, len(specs), family)]
-    per = max(1, CHUNK // family)
+    per = max(1, CHUNK // family)  # architectures per round trip to a worker: at least one family
     work = [(i * family, families[i : i + per]) for i in range(0, len(families), per)]
     with Bar(total=len(specs), desc="conv sweep", unit="arch", show=progress) as bar:
         if jobs == 1:
@@ -61,11 +61,12 @@ def verdicts(specs, all_rows):
         failing.append(bad)
         edge = df["status"] == "not compared"
         compared = df[~edge]
+        ok = compared[compared["passed"].astype(bool)]  # the margins of values that passed
         archs.append(dict(arch=int(df["arch"].iloc[0]), label=spec.label(), dtype=spec.dtype, passed=bad.empty,
                           caught_by=", ".join(sorted(set(bad["caught_by"]))), checks=len(compared),
                           steps=int(df["step"].max()), not_compared=df.loc[edge, "step"].nunique(),
-                          worst_bound_used=compared["bound_used"].max(),
-                          worst_oracle_used=compared["oracle_used"].max(), spec=spec.to_json()))  # fmt: skip
+                          worst_bound_used=ok["bound_used"].max(), worst_oracle_used=ok["oracle_used"].max(),
+                          spec=spec.to_json()))  # fmt: skip
     failing = [f for f in failing if len(f)]
     return pd.DataFrame(archs), (pd.concat(failing) if failing else pd.DataFrame(columns=COLUMNS))
 
@@ -92,14 +93,19 @@ def markdown(command, archs, failing, family=1):
         "as a user calls it, runs the whole schedule: it must follow ConvTrainStep's path bit for bit and its C_T "
         "history must agree with torch's at the same parameters (`path`).",
         "",
-        f"Families of {family}: architectures that differ only in their seed (weights, data) are trained as one "
+        f"Families of up to {family}: architectures that differ only in their seed (weights, data) are trained as one "
         "stack on each side (manual_bp's CNNFamily, torch_ref's TorchCNNFamily: a grouped nn.Conv2d), each member "
         f"judged by its own rows; {archs['label'].nunique()} distinct shapes."
         if family > 1
         else f"Each architecture trained alone; {archs['label'].nunique()} distinct shapes.",
         "",
         f"Largest share of a bound used by a passing value: {archs['worst_bound_used'].max():.3g} "
-        f"(`{worst['label'].iloc[0]}`); against the float64 oracle: {archs['worst_oracle_used'].max():.3g}.",
+        f"(`{worst['label'].iloc[0]}`); against the float64 oracle: "
+        + (
+            f"{archs['worst_oracle_used'].max():.3g}."
+            if archs["worst_oracle_used"].notna().any()
+            else "none (float64 has no higher-precision oracle here)."
+        ),  # fmt: skip
         "",
         f"Checks: {int(archs['checks'].sum())} over {n} architectures; with integer images: "
         f"{int(archs['spec'].str.contains(EXACT).sum())}; with max pooling: "
@@ -115,7 +121,8 @@ def markdown(command, archs, failing, family=1):
     if n_fail:
         lines += ["## Failing architectures", "", archs[~archs["passed"]][["arch", "label", "dtype", "caught_by"]]
                   .to_markdown(index=False), "", "First failing checks:", "",
-                  failing.head(20).drop(columns=["passed"]).to_markdown(index=False, floatfmt=".3g"), ""]  # fmt: skip
+                  failing.head(20).drop(columns=["passed"]).dropna(axis=1, how="all")
+                  .to_markdown(index=False, floatfmt=".3g"), ""]  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
