@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from comparisons.common.convnet import build_conv, featured_spec, sample_conv_specs
+from comparisons.common.convnet import ConvSpec, build_conv, featured_spec, sample_conv_specs
 from comparisons.sweep.conv.check import magnitudes, tensor_row
 from comparisons.sweep.conv.harness import check_conv_family, check_conv_spec
 from comparisons.sweep.conv.mutations import CONV_MUTATIONS
@@ -285,3 +285,25 @@ def test_check_replays_one_conv_architecture_of_a_report():
     assert "train() C_T" in run.stdout and "0 failing" in run.stdout
     bad = subprocess.run([*cmd[:-1], spec.to_json().replace('"K":', '"Q":')], capture_output=True, text=True)
     assert bad.returncode == 2 and "unknown field(s): Q" in bad.stderr and bad.stderr.count("\n") == 1
+
+
+# Two members of a family of `sweep --conv --archs 10000 --steps 10 --seed 2112 --dtype float64` (archs 7801, 7802):
+# identity conv and dense layers at η = 0.0115, both diverging, their weights reaching inf at different steps.
+DIVERGING_MEMBERS = (
+    '{"K":8,"batch_size":0,"cost":"squared_error","dtype":"float64","eta":0.0115,"exact":false,"image":[3,8,8],'
+    '"layers":[{"activation":"identity","filters":3,"kind":"conv","pad":2,"size":4,"stride":2},{"kind":"pool",'
+    '"mode":"max","size":3,"stride":1},{"activation":"identity","kind":"dense","units":3}],"momentum":0.0,'
+    '"optimizer":"gd","order_seed":2092329165,"seed":508685885,"steps":10,"targets":"hard"}'
+)
+
+
+def test_a_member_whose_state_overflowed_does_not_crash_its_familys_recomputation():
+    """One member's failing row asks for a recomputation of the family's step where another member's weights are
+    already inf: the family is repeated as it is (rebuilt and validated, it crashed every member)."""
+    first = ConvSpec.from_json(DIVERGING_MEMBERS)
+    family = [first, replace(first, seed=481850539)]
+    rows = check_conv_family(0, family)
+    assert [failing(m) for m in rows] == [set(), set()]
+    assert all(any(r["status"] == "not compared" for r in m) for m in rows)  # the steps after the overflow
+    with next(m for m in CONV_MUTATIONS if m.name == "η off by 1 %").applied():  # the steps before it still judged
+        assert all(failing(m) for m in check_conv_family(0, family))

@@ -81,9 +81,10 @@ def routed(args):
         backprop.forward = inner
 
 
-def pinned(net, acts):
-    """A copy of the family ``net`` whose σ's are ``acts``: its own code, with the reference's branch at the kinks."""
+def pinned(net, acts, W=None, b=None):
+    """A copy of the family ``net`` (at parameters W, b where given) whose σ's are ``acts``: its own code, with the
+    reference's branch at the kinks."""
     twin = copy.copy(net)
-    twin.W, twin.b = ({l: w.copy() for l, w in d.items()} for d in (net.W, net.b))
+    twin.W, twin.b = ({l: np.array(w, copy=True) for l, w in d.items()} for d in (W or net.W, b or net.b))
     twin.act = acts
     return twin

@@ -135,7 +135,7 @@ def step_rows(archs, spec, net, ref, Xm, Tm, Xt, Tt, batches):
                   for g, s in enumerate(scale)]  # fmt: skip
         own = [judges[g](pick(mine, g), pick(opt.v, g), f32) for g in range(G)]
         if any(failed(r) for r in own):
-            redo, notes = again_step(spec, W0, b0, vel, Xb, Tb, stacked([m.fwd64 for m in M]), f32)
+            redo, notes = again_step(spec, net, W0, b0, vel, Xb, Tb, stacked([m.fwd64 for m in M]), f32)
             again = {which: [{(r["tensor"], r["layer"]): r for r in judges[g](pick(mine, g), pick(v, g),
                                                                               which == "oracle")}
                              for g in range(G)] for which, (mine, v) in redo.items()}  # fmt: skip
@@ -158,15 +158,15 @@ def step_judged(arch, n, after, vel_t, Ew, Ev, ow, ov, dtype, mine, v, oracle):
                              ov[key] if oracle else None, Ev[1][key]) for key in vel_t]  # fmt: skip
 
 
-def again_step(spec, W0, b0, vel, X, T, fwd64, oracle):
-    """({reference: (parameters, velocities)}, {reference: notes per member}): the family's step from W0, b0, vel
+def again_step(spec, family, W0, b0, vel, X, T, fwd64, oracle):
+    """({reference: (parameters, velocities)}, {reference: notes per member}): the step of ``family`` from W0, b0, vel
     repeated by manual_bp with torch's branches (and in float32 the oracle's) where its own differ."""
     from torch_ref import TorchCNNFamily
 
     again, notes = {}, {}
     torch_fwd = forward(TorchCNNFamily(spec.image, [dict(x) for x in spec.layers], W0, b0, spec.cost), X)
     for which, (z, a) in ({"torch": torch_fwd} | ({"oracle": fwd64} if oracle else {})).items():
-        net = family_at(spec, W0, b0)  # a copy at the state before the step
+        net = kinks.pinned(family, family.act, W0, b0)  # a copy at the state before the step (a member's may be inf)
         pins = kinks.branches(net, X, z, a, which if which == "torch" else "the float64 oracle")
         if pins is None:
             continue
