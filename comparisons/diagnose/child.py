@@ -116,8 +116,9 @@ def raised(e, state):
     return Raised(_one_line(e), type(e).__name__, frames, trace, k, state.stage)
 
 
-def load(state, path, name, forced, shown, module_name, extra_path):
-    """Import the user's file (or module) and pick the target; a Loaded, or Failed in one line."""
+def import_user(state, path, shown, module_name="", extra_path=()):
+    """The user's file (a .py, a .ipynb notebook, or an importable module) as module ``deltacheck_user``:
+    (module, notes about notebook cells that failed), or Failed in one line."""
     path = Path(path)
     root, dotted = path.parent, path.stem
     while (root / "__init__.py").is_file():  # a module of a package (common/layers.py): import it as one
@@ -154,6 +155,15 @@ def load(state, path, name, forced, shown, module_name, extra_path):
                 where = next((f"line {ln}: " for f, ln, _, _ in reversed(r.trace) if Path(f) == path.resolve()), "")
                 what = "calls sys.exit" if isinstance(e, SystemExit) else ""
                 return Failed(f"{shown} does not import: {where}{what or r.error}")
+    return module, notes
+
+
+def load(state, path, name, forced, shown, module_name, extra_path):
+    """Import the user's file (or module) and pick the target; a Loaded, or Failed in one line."""
+    imported = import_user(state, path, shown, module_name, extra_path)
+    if isinstance(imported, Failed):
+        return imported
+    module, notes = imported
     conv, obj, target = conventions.find(module, name, forced, shown)
     state.runner = conventions.get(conv).Runner(obj, target)
     consts = {}

@@ -52,7 +52,7 @@ def register_diagnose(sub):
     p.add_argument(
         "--archs",
         type=int_at_least(0),
-        default=DEFAULT_ARCHS,
+        default=None,  # None: not given (a conv file refuses it), DEFAULT_ARCHS for a dense one
         help=f"random networks besides the lecture's 12-3-2 (default {DEFAULT_ARCHS})",
     )
     p.add_argument(
@@ -79,8 +79,9 @@ def run_diagnose(args):
     check_flags(args.activation, args.cost)  # each flag alone, before the file is run
     target = parse_target(args.target)
     sizes = parse_sizes(args.sizes)
+    archs = DEFAULT_ARCHS if args.archs is None else args.archs
     verdict = check(
-        target, args.convention, args.activation, args.cost, args.archs, args.seed, sizes, args.timeout, args.max_memory
+        target, args.convention, args.activation, args.cost, archs, args.seed, sizes, args.timeout, args.max_memory
     )
     from comparisons.common.screen import visible
 

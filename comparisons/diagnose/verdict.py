@@ -195,21 +195,23 @@ def judge(session, results, stopped=None, n_cases=None):
     return Verdict("fail", f.eq, f.layer, headline, annotate(primary.hint, names), notes, results)
 
 
+NO_RESULT_HINTS = {  # by NoResult.reason; the conv diagnosis gives the same
+    "timeout": "it never returned: an endless loop, a sleep or a wait for input? If it is only slow, raise --timeout",
+    "memory": "a loop that keeps allocating, or arrays far larger than the network's? If it really "
+    "needs more, raise --max-memory",
+    "exit": "os._exit, sys.exit or exit() ends the process before anything is returned: return the gradients",
+    "signal": "nothing was returned; the lines printed before it ended may tell where",
+    "output": "print less, or nothing, inside backprop",
+    "recursion": "a function that calls itself (directly or through another) without end: the traceback "
+    "shows the cycle",
+}
+
+
 def _no_result(session, stopped, n_cases, results, notes):
     e, i, case = stopped
     what = session.what
     head = f"NO RESULT: {what} {e.why}, on network {i + 1} of {n_cases}, {case.label()}"
-    hint = {
-        "timeout": "it never returned: an endless loop, a sleep or a wait for input? If it is only slow, "
-        "raise --timeout",
-        "memory": "a loop that keeps allocating, or arrays far larger than the network's? If it really "
-        "needs more, raise --max-memory",
-        "exit": "os._exit, sys.exit or exit() ends the process before anything is returned: return the gradients",
-        "signal": "nothing was returned; the lines printed before it ended may tell where",
-        "output": "print less, or nothing, inside backprop",
-        "recursion": "a function that calls itself (directly or through another) without end: the traceback "
-        "shows the cycle",
-    }.get(e.reason, "")
+    hint = NO_RESULT_HINTS.get(e.reason, "")
     if i and all(not r.finding for r in results):
         notes.append(f"the {i} network(s) before it agree with autograd")
     notes += [f"  {ln}" for ln in getattr(e, "trace", [])]

@@ -5,19 +5,43 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from comparisons.diagnose import notebook
+
 CS231N = ("conv_backward_naive", "max_pool_backward_naive")
 DLFS = ("Convolution", "Pooling")
 STYLES = {"cs231n-conv": "CS231n's conv_backward_naive / max_pool_backward_naive",
           "dlfs-conv": "ゼロから作るDeep Learning's Convolution / Pooling layers"}  # fmt: skip
+# FILE:NAME: the names that select one layer of a style (a forward function selects the layer it belongs to)
+LAYERS = {
+    "cs231n-conv": {"conv_forward_naive": "conv", "conv_backward_naive": "conv",
+                    "max_pool_forward_naive": "pool", "max_pool_backward_naive": "pool"},
+    "dlfs-conv": {"Convolution": "conv", "Pooling": "pool"},
+}  # fmt: skip
+
+
+def sources(path):
+    """The Python source of ``path``: the file's text, or each code cell of a .ipynb notebook, magics blanked."""
+    path = Path(path)
+    if path.suffix != ".ipynb":
+        return [path.read_text(encoding="utf-8")]
+    return [notebook.python_of(source) for _, source in notebook.cells(path)]
 
 
 def defined(path):
-    """The names of the functions and classes the file defines at its top level ({} if it does not parse)."""
+    """The names of the functions and classes the file (or notebook) defines at its top level ({} if none can be read;
+    a notebook cell that does not parse adds none)."""
     try:
-        tree = ast.parse(Path(path).read_text(encoding="utf-8"))
-    except (OSError, SyntaxError, ValueError, UnicodeDecodeError):
+        texts = sources(path)
+    except (OSError, ValueError, UnicodeDecodeError, AttributeError, TypeError):
         return set()
-    return {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    names = set()
+    for text in texts:
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError):
+            continue
+        names |= {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    return names
 
 
 def conv_style(path):
@@ -28,3 +52,8 @@ def conv_style(path):
     if names & set(DLFS):
         return "dlfs-conv"
     return None
+
+
+def style_of_name(name):
+    """The style whose layer ``name`` selects ('Pooling': 'dlfs-conv'), or None."""
+    return next((style for style, names in LAYERS.items() if name in names), None)

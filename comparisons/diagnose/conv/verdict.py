@@ -8,6 +8,8 @@ import numpy as np
 
 from comparisons.common.checks import compare
 from comparisons.common.tolerances import GRAD_F64
+from comparisons.diagnose.compare import nonfinite_text
+from comparisons.diagnose.verdict import NO_RESULT_HINTS
 
 # What each returned array is, in the lecture's notation extended to feature maps, checked in this order:
 # a wrong forward pass makes every gradient's inputs wrong, so it is named first.
@@ -49,8 +51,12 @@ class Verdict:
 
     header: str
     findings: list = field(default_factory=list)
-    error: str = ""  # a crash inside the user's code, or what could not be run
-    no_result: bool = False  # nothing came back (a hang, the process killed, an unusable file): exit 2
+    error: str = ""  # a crash inside the user's code, or the layer that gave no result
+    no_result: bool = False  # nothing came back (a hang, the process ended, memory): NO RESULT, exit 2
+    reason: str = ""  # why nothing came back: isolation.NoResult's reason (timeout, memory, exit, …)
+    notes: list = field(default_factory=list)  # notebook cells that raised
+    trace: list = field(default_factory=list)  # the user's traceback of a no result (memory, sys.exit, recursion)
+    output: str = ""  # what the user's code printed, trimmed and fenced
 
     @property
     def failed(self):
@@ -58,25 +64,40 @@ class Verdict:
 
     @property
     def exit_code(self):
-        return 2 if self.no_result else 1 if self.failed or self.error else 0
+        """As for dense code: 1 once an array is wrong (whatever came after it), else 2 for no result, 1 for an
+        exception in the user's layer, 0."""
+        return 1 if self.failed else 2 if self.no_result else 1 if self.error else 0
 
     def first(self):
         """(equation name, formula, layer label) of the first failure, or None."""
         f = self.failed[0] if self.failed else None
         return None if f is None else (*EQUATIONS[f.key], f.layer)
 
-    def text(self):
+    @property
+    def headline(self):
+        """The verdict's own line: PASS, FAIL or NO RESULT (a wrong array first, as for dense code)."""
+        if self.failed:
+            f = self.failed[0]
+            return f"FAIL: {EQUATIONS[f.key][0]} of the {f.layer} ({f.case}): {f.detail}"
+        if self.no_result:
+            return f"NO RESULT: {self.error}"
         if self.error:
             return f"FAIL: {self.error}"
-        if not self.failed:
-            n = len(self.findings)
-            return f"PASS: every compared array ({n}) agrees with PyTorch autograd on every layer and case"
-        f = self.failed[0]
-        name, formula = EQUATIONS[f.key]
-        lines = [f"FAIL: {name} of the {f.layer} ({f.case}): {f.detail}", f"  equation: {formula}",
-                 f"  hint: {HINTS[f.key]}", "every check:"]  # fmt: skip
-        lines += [f"  {'ok  ' if x.passed else 'FAIL'} {x.case}: {x.layer}: {x.key}  {x.detail}" for x in self.findings]
-        return "\n".join(lines)
+        return f"PASS: every compared array ({len(self.findings)}) agrees with PyTorch autograd on every layer and case"
+
+    def text(self):
+        lines = [self.headline]
+        if self.failed:
+            f = self.failed[0]
+            lines += [f"  equation: {EQUATIONS[f.key][1]}", f"  hint: {HINTS[f.key]}"]
+            if self.error:  # what stopped the run after the wrong array: the checks below are the ones made
+                lines.append(f"then {self.error}; the rest were not run")
+            lines.append("every check:")
+            lines += [f"  {'ok  ' if x.passed else 'FAIL'} {x.case}: {x.layer}: {x.detail}" for x in self.findings]
+        elif self.no_result:
+            lines += [f"hint: {NO_RESULT_HINTS[self.reason]}"] if self.reason in NO_RESULT_HINTS else []
+            lines += [f"  {ln}" for ln in self.trace]
+        return "\n".join(lines + self.notes + ([self.output] if self.output else []))
 
 
 def judge(case, layer, got):
@@ -96,6 +117,8 @@ def judge(case, layer, got):
         res = compare(arr, ref, GRAD_F64)
         if arr.shape != ref.shape:
             detail = f"{key} has shape {arr.shape}, autograd's {ref.shape}"
+        elif not np.isfinite(arr).all():
+            detail = f"{key} contains {nonfinite_text(arr)}"
         else:
             scale = max(float(np.abs(ref).max(initial=0.0)), 1e-300)
             rel = res.max_abs_err / scale
