@@ -307,3 +307,13 @@ def test_a_member_whose_state_overflowed_does_not_crash_its_familys_recomputatio
     assert all(any(r["status"] == "not compared" for r in m) for m in rows)  # the steps after the overflow
     with next(m for m in CONV_MUTATIONS if m.name == "η off by 1 %").applied():  # the steps before it still judged
         assert all(failing(m) for m in check_conv_family(0, family))
+
+
+def test_selftest_says_why_a_bug_went_through():
+    from comparisons.sweep.conv.check import row
+    from comparisons.sweep.conv.run import why_missed
+
+    clean = [row(0, 0, "W", 2, max_abs_err=1e-17, bound_used=0.1), row(0, 1, "W", 2, max_abs_err=2e-17, bound_used=0.2)]
+    assert "changes nothing here" in why_missed([dict(r) for r in clean], clean)
+    moved = [dict(clean[0]), dict(clean[1], max_abs_err=5e-17, bound_used=0.5)]
+    assert why_missed(moved, clean).endswith("the largest share of a bound used is 0.5")

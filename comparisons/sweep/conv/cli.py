@@ -57,7 +57,7 @@ def run_conv_sweep(args):
                f"--out {shlex.quote(str(args.out))}")  # fmt: skip
     with terminate_on_signals():
         specs = sample_conv_specs(args.archs, args.seed, args.dtype, args.steps, args.family)
-        archs, failing = verdicts(specs, iter_rows(specs, args.jobs, chosen(args), args.family))
+        archs, failing = verdicts(specs, iter_rows(specs, args.jobs, chosen(args), args.family), args.family)
         with atomic_dir(out) as stage:
             write_text(stage / "conv_summary.md", markdown(command, archs, failing, args.family))
             write_csv(archs, stage / "conv_archs.csv")
@@ -88,9 +88,9 @@ def run_conv_selftest(args):
     featured = [featured_spec(d, args.steps) for d in ("float64", "float32")]  # every bug can show on these
     featured.append(replace(featured[0], optimizer="sgd", batch_size=2, momentum=0.0, steps=max(args.steps, 2)))
     specs = featured + [s for pair in pairs for s in pair]
-    clean, table = teeth(CONV_MUTATIONS, specs, progress=chosen(args))
+    clean, table, through = teeth(CONV_MUTATIONS, specs, progress=chosen(args))
     with atomic_dir(out) as stage:
-        write_text(stage / "selftest_conv.md", teeth_markdown(command, clean, table, len(specs)))
+        write_text(stage / "selftest_conv.md", teeth_markdown(command, clean, table, len(specs), through))
         write_csv(table, stage / "selftest_conv.csv")
     caught = int((table["caught"] > 0).sum())
     print(f"{caught} of {len(table)} planted conv bugs caught; unmutated run {'passes' if not clean else 'FAILS'}; "
