@@ -17,6 +17,7 @@ FAMILY_SECONDS_PER_STEP = 0.004
 MAX_JOBS = 8  # as the sweep's own default
 CONV_FAMILY = 8  # members per family by default: one architecture's G networks as one stack; 125 shapes per 1000
 ROWS_PER_STEP = 10  # rows of one architecture's step: W, b (and velocities) of its layers, C_T (10 to 25 sampled)
+SELFTEST_FAMILY = 4  # selftest --conv trains the sampled architectures as the sweep does: in families, both dtypes
 CONV_HELP = "convolutional architectures (conv, max/avg pooling, dense layers) instead of dense ones"
 
 
@@ -84,13 +85,15 @@ def run_conv_selftest(args):
                    args.max_time)  # fmt: skip
     command = (f"deltacheck selftest --conv --archs {args.archs} --seed {args.seed} --steps {args.steps} "
                f"--out {shlex.quote(str(args.out))}")  # fmt: skip
-    pairs = zip(*(sample_conv_specs(args.archs, args.seed, d, args.steps) for d in ("float64", "float32")))
     featured = [featured_spec(d, args.steps) for d in ("float64", "float32")]  # every bug can show on these
     featured.append(replace(featured[0], optimizer="sgd", batch_size=2, momentum=0.0, steps=max(args.steps, 2)))
-    specs = featured + [s for pair in pairs for s in pair]
-    clean, table, through = teeth(CONV_MUTATIONS, specs, progress=chosen(args))
+    G = SELFTEST_FAMILY
+    sampled = [sample_conv_specs(args.archs, args.seed, d, args.steps, G) for d in ("float64", "float32")]
+    groups = [[s] for s in featured] + [f[i : i + G] for i in range(0, args.archs, G) for f in sampled]
+    clean, table, through = teeth(CONV_MUTATIONS, groups, progress=chosen(args))
     with atomic_dir(out) as stage:
-        write_text(stage / "selftest_conv.md", teeth_markdown(command, clean, table, len(specs), through))
+        n = sum(map(len, groups))
+        write_text(stage / "selftest_conv.md", teeth_markdown(command, clean, table, n, through))
         write_csv(table, stage / "selftest_conv.csv")
     caught = int((table["caught"] > 0).sum())
     print(f"{caught} of {len(table)} planted conv bugs caught; unmutated run {'passes' if not clean else 'FAILS'}; "

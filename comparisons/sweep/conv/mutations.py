@@ -23,9 +23,11 @@ class ConvMutation(Mutation):
     applies: Callable = lambda spec: True
 
 
-def _kinds(spec, **want):
-    """Whether some layer of ``spec`` has every field of ``want`` (a callable value is a predicate)."""
-    return any(all(v(d.get(k)) if callable(v) else d.get(k) == v for k, v in want.items()) for d in spec.layers)
+def _kinds(spec, below=False, **want):
+    """Whether some layer of ``spec`` has every field of ``want`` (a callable value is a predicate); ``below``: a layer
+    with something below it whose δ is compared (not one reading the input, whose δ no check sees)."""
+    layers = spec.layers[1:] if below else spec.layers
+    return any(all(v(d.get(k)) if callable(v) else d.get(k) == v for k, v in want.items()) for d in layers)
 
 
 def _not_flipped(delta, W, in_shape, s, p):
@@ -110,14 +112,14 @@ CONV_MUTATIONS = (
         "max pooling sends δ to every unit of its window, not the maximum",
         ((pool, "max_pool_delta", _every_unit),),
         ("value",),
-        applies=lambda s: _kinds(s, mode="max", size=lambda q: q and q > 1),
+        applies=lambda s: _kinds(s, mode="max", size=lambda q: q and q > 1, below=True),
     ),  # fmt: skip
     ConvMutation(
         "ties to the last maximum",
         "max pooling picks the last maximum of a tie (torch: the first)",
         ((pool, "max_pool", _max_pool_last), (pool, "max_pool_delta", _last_max)),
         ("value",),
-        applies=lambda s: s.exact and _kinds(s, mode="max"),
+        applies=lambda s: s.exact and _kinds(s, mode="max", below=True),
     ),  # fmt: skip
     ConvMutation(
         "avg pooling δ undivided",

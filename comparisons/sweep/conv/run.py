@@ -14,7 +14,7 @@ from comparisons.sweep.console import quiet
 from comparisons.sweep.runner import init_worker
 
 from .check import COLUMNS
-from .harness import check_conv_family, check_conv_spec
+from .harness import check_conv_family
 
 EXACT, MAXPOOL = '"exact":true', '"mode":"max"'  # as a spec's JSON writes them
 
@@ -132,29 +132,33 @@ def markdown(command, archs, failing, family=1):
     return "\n".join(lines) + "\n"
 
 
-def teeth(mutations, specs, progress=None):
-    """(clean failures, one row per mutation): each planted bug over the specs it applies to, caught where."""
+def teeth(mutations, groups, progress=None):
+    """(clean failures, one row per mutation, the architectures that let a bug through): each planted bug over the
+    families of ``groups`` (lists of specs, each trained as one stack, as the sweep trains them) where it applies."""
     init_worker()
+    firsts = np.cumsum([0] + [len(g) for g in groups[:-1]])  # architectures numbered across the families
     with quiet():
-        unmutated = [check_conv_spec(i, s) for i, s in enumerate(specs)]
+        unmutated = [rows for f, g in zip(firsts, groups) for rows in check_conv_family(int(f), g)]
+    specs = [s for g in groups for s in g]
     clean = [s for s, rows in zip(specs, unmutated) if not all(r["passed"] for r in rows)]
     out, through = [], []
     with Bar(total=len(mutations), desc="selftest --conv", unit="bug", show=progress) as bar:
         for m in mutations:
-            fit = [(i, s) for i, s in enumerate(specs) if m.applies(s) and m.dtype in ("any", s.dtype)]
+            fit = [(int(f), g) for f, g in zip(firsts, groups) if m.applies(g[0]) and m.dtype in ("any", g[0].dtype)]
             caught, by, missed = 0, set(), []
             with m.applied(), quiet(), np.errstate(all="ignore"):
-                for i, s in fit:
-                    rows = check_conv_spec(i, s)
-                    bad = {r["caught_by"] for r in rows if not r["passed"]}
-                    caught += bool(bad)
-                    by |= bad
-                    if not bad:
-                        missed.append(f"#{i} {s.dtype}")
-                        through.append(dict(mutation=m.name, arch=i, dtype=s.dtype, label=s.label(),
-                                            why=why_missed(rows, unmutated[i]), spec=s.to_json()))  # fmt: skip
-            out.append(dict(mutation=m.name, planted=m.what, applicable=len(fit), caught=caught,
-                            share=caught / len(fit) if fit else np.nan, caught_by=", ".join(sorted(by)),
+                for f, g in fit:
+                    for i, (s, rows) in enumerate(zip(g, check_conv_family(f, g)), start=f):
+                        bad = {r["caught_by"] for r in rows if not r["passed"]}
+                        caught += bool(bad)
+                        by |= bad
+                        if not bad:
+                            missed.append(f"#{i} {s.dtype}")
+                            through.append(dict(mutation=m.name, arch=i, dtype=s.dtype, label=s.label(),
+                                                why=why_missed(rows, unmutated[i]), spec=s.to_json()))  # fmt: skip
+            n = sum(len(g) for _, g in fit)
+            out.append(dict(mutation=m.name, planted=m.what, applicable=n, caught=caught,
+                            share=caught / n if n else np.nan, caught_by=", ".join(sorted(by)),
                             expected=", ".join(m.expected), missed=", ".join(missed)))  # fmt: skip
             bar.update()
     columns = ["mutation", "arch", "dtype", "label", "why", "spec"]
@@ -179,7 +183,7 @@ def teeth_markdown(command, clean, table, n, through=None):
         f"**{'PASS' if ok else 'FAIL'}** — {int((table['caught'] > 0).sum())} of {len(table)} planted bugs caught; "
         f"the unmutated manual_bp {'passes' if not clean else f'FAILS on {len(clean)} architecture(s) of'} "
         f"the same {n} architectures (float64 and float32: a hand-built one with every feature in each, the "
-        "float64 one again trained by mini-batches, then the sampler's).",
+        "float64 one again trained by mini-batches, then the sampler's, in families as the sweep trains them).",
         "",
         f"Command: `{command}`",
         "",
