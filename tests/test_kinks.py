@@ -36,10 +36,16 @@ def test_the_oracles_branch_never_excuses_a_wrong_slope():
 
 
 def test_softmax_logits_tied_within_rounding_are_recomputed_with_the_references_winner():
+    """Whether the two sides crown different winners at step 52 is the machine's: on the sweep's (Intel) they did and
+    the raw step differed; AMD EPYC's OpenBLAS kernels round the run so that they agree.  Either way the step passes,
+    and only by a recomputation that agrees where the winners differ (``pinned_member``'s own test is below)."""
     _, steps = check_spec(0, TIED_LOGITS)
     last = steps[-1]
-    assert last["passed"] and last["tol_used"] > 1.0  # the raw difference is not rounding: the winner jumped
-    assert "softmax's largest logit" in last["detail"] and "agrees" in last["detail"]
+    assert last["passed"]
+    if "softmax's largest logit" in last["detail"]:
+        assert "agrees" in last["detail"] and last["tol_used"] > 1.0  # the raw difference was no rounding
+    else:
+        assert last["tol_used"] <= 1.0  # the same winner on both sides: the raw step agrees
 
 
 def test_the_references_winner_never_excuses_a_wrong_step():

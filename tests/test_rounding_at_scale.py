@@ -59,10 +59,18 @@ def test_examples_that_compute_the_same_numbers_add_their_errors_linearly():
     np.testing.assert_allclose(S_W, rounding.l2(own_W, carried))
 
 
-def test_the_saturated_family_passes_and_fails_when_examples_count_as_independent(monkeypatch):
+def worst_step(spec):
+    return max(r["tol_used"] for r in check_spec(0, spec)[1])
+
+
+def test_the_saturated_family_passes_and_its_bound_shrinks_when_examples_count_as_independent(monkeypatch):
+    """The sweep's machine (Intel, its BLAS kernels) measured 1.196 of the bound under the rule before, 0.26 now; the
+    error itself is the machine's (AMD EPYC's OpenBLAS kernels: 0.78 and 0.26), the bounds are not: the rule before
+    allows a third as much here, whatever the machine (√28 ≈ 5.3 for the entries the sums over examples decide)."""
     assert not failing(TWINS)
+    now = worst_step(TWINS)
     monkeypatch.setattr(rounding, "twins", lambda a: None)  # the rule before: every example on its own
-    assert failing(TWINS) == {"step (gradient)"}
+    assert worst_step(TWINS) > 2.5 * now
 
 
 def _share(moved, S):
@@ -90,15 +98,22 @@ def test_softmax_moves_within_its_bound_when_z_is_known_only_to_1(gap):
     assert worst_first > 1.0  # first order alone: e^{±2} is not 1 ± 2
 
 
-@pytest.mark.parametrize("spec", DIVERGING, ids=["40322", "42236"])
-def test_logits_known_only_beyond_1_are_recomputed_with_the_references(spec, monkeypatch):
-    _, steps = check_spec(0, spec)
-    assert all(r["passed"] for r in steps)
-    kinked = [r for r in steps if "known only to more than ±1" in r["detail"]]
-    assert kinked and all("agrees" in r["detail"] and r["tol_used"] > 1.0 for r in kinked)  # the raw step differs
+def test_logits_known_only_beyond_1_are_recomputed_with_the_references(monkeypatch):
+    """Which of the two diverging runs needs the recomputation is the machine's (the sweep's Intel: both; AMD EPYC's
+    OpenBLAS kernels: 42236 alone, 40322's raw steps agree there): every one that does agrees after it, its raw step
+    differs, and it fails under the rule before."""
+    kinked_specs = []
+    for spec in DIVERGING:
+        _, steps = check_spec(0, spec)
+        assert all(r["passed"] for r in steps)
+        kinked = [r for r in steps if "known only to more than ±1" in r["detail"]]
+        assert all("agrees" in r["detail"] and r["tol_used"] > 1.0 for r in kinked)  # the raw step differs
+        kinked_specs += [spec] if kinked else []
+    assert kinked_specs
     real = steps_module.pinned_member
     monkeypatch.setattr(steps_module, "pinned_member", lambda *a, **k: real(*a, **(k | dict(undetermined=None))))
-    assert failing(spec) & {"step (gradient)", "step (parameters)"}  # the rule before: argmax alone
+    for spec in kinked_specs:
+        assert failing(spec) & {"step (gradient)", "step (parameters)"}  # the rule before: argmax alone
 
 
 @pytest.mark.parametrize("spec", DIVERGING, ids=["40322", "42236"])
