@@ -280,3 +280,24 @@ def test_ending_a_pool_waits_for_its_manager_thread():
     manager.join = lambda *a, **k: joined.append(real_join(*a, **k))  # a spy: the code before never joined it
     kill_workers(pool)
     assert joined and not manager.is_alive()
+
+
+def test_a_signal_during_torchs_import_is_asked_again_and_otherwise_raises(monkeypatch):
+    """Raised into torch's C++ module initialisation, an exception aborts the process ("terminate called after throwing
+    an instance of 'pybind11::error_already_set'", seen once in the suite): there the handler sends the signal again a
+    moment later instead of raising; anywhere else it raises at once."""
+    from comparisons.common import interrupts
+
+    sent = []
+    monkeypatch.setattr(interrupts.os, "kill", lambda pid, sig: sent.append((pid, sig)))
+    monkeypatch.setattr(interrupts, "RETRY", 0.0)
+    body = "interrupts._raise(signal.SIGTERM, sys._getframe())\n"  # a module body of torch's, mid-import
+    exec(compile(body, "torch/fake.py", "exec"), {"__name__": "torch.fake", "interrupts": interrupts,
+                                                  "signal": signal, "sys": sys})  # fmt: skip
+    deadline = time.monotonic() + 5
+    while not sent and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert sent == [(os.getpid(), signal.SIGTERM)]
+    with pytest.raises(interrupts.Terminated):
+        exec(compile(body, "elsewhere.py", "exec"), {"__name__": "numpy.fake", "interrupts": interrupts,
+                                                      "signal": signal, "sys": sys})  # fmt: skip

@@ -3,12 +3,15 @@
 Python ends a process on SIGTERM or SIGHUP at once, skipping every ``finally``: workers
 would outlive their parent and a staging directory would stay behind.  Inside
 ``terminate_on_signals`` those signals raise ``Terminated`` (a KeyboardInterrupt) instead;
-the CLI turns it into one line and the exit status 128 + signal number.
+the CLI turns it into one line and the exit status 128 + signal number.  While torch is being
+imported the signal is sent again a moment later instead: raised into torch's C++ module
+initialisation, an exception aborts the process ("terminate called after throwing …").
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import threading
 
@@ -23,7 +26,24 @@ class Terminated(KeyboardInterrupt):
         self.signum = signum
 
 
+RETRY = 0.05  # seconds: a signal that arrived during torch's import is sent again after this
+
+
+def _importing_torch(frame):
+    """Whether ``frame`` runs inside the import of a torch module (a module body of torch on the stack)."""
+    while frame is not None:
+        if frame.f_code.co_name == "<module>" and str(frame.f_globals.get("__name__", "")).split(".")[0] == "torch":
+            return True
+        frame = frame.f_back
+    return False
+
+
 def _raise(signum, frame):
+    if _importing_torch(frame):  # an exception thrown into torch's C++ import code aborts the process: ask again soon
+        retry = threading.Timer(RETRY, os.kill, (os.getpid(), signum))
+        retry.daemon = True
+        retry.start()
+        return
     raise Terminated(signum)
 
 
