@@ -195,3 +195,35 @@ def test_a_wrong_array_stays_the_verdict_when_a_later_layer_gives_no_result(tmp_
     text = v.text()
     assert v.exit_code == 1 and text.startswith("FAIL: the conv δ (input gradient) of the conv layer l = 4 "), text
     assert "then your max pooling layer l = 3 (2×2, stride 2) ran past --timeout 3 s" in text
+
+
+@pytest.mark.parametrize("style, old, new", [
+    ("cs231n", "    return out, cache", "    return None, cache"),  # conv_forward_naive and max_pool_forward_naive
+    ("dlfs", "        return out\n", "        return None\n"),  # Convolution.forward and Pooling.forward
+])  # fmt: skip
+def test_a_forward_pass_that_returns_nothing_fails(tmp_path, style, old, new):
+    """Found on real students' files: an unfinished forward (``pass``, or None returned) was never judged."""
+    src = (ROOT / "examples" / "conv" / style / "correct.py").read_text()
+    assert src.count(old) == 2
+    (tmp_path / "mine.py").write_text(src.replace(old, new))
+    v = diagnose_conv(tmp_path / "mine.py")
+    assert v.exit_code == 1 and v.first()[0] == EQUATIONS["out"][0]
+    assert "out is missing or not numbers (None)" in v.text()
+
+
+def test_a_project_whose_packages_lack_init_imports_as_from_its_root(tmp_path):
+    """``from common.util import im2col`` beside a common/ with no __init__.py (a fork of deep-learning-from-scratch):
+    found by looking in every folder above the file, after anything installed."""
+    common = tmp_path / "project" / "common"
+    common.mkdir(parents=True)
+    src = (ROOT / "examples" / "conv" / "dlfs" / "correct.py").read_text()
+    (common / "util.py").write_text(src)
+    (common / "conv_layers.py").write_text("from common.util import col2im, im2col  # noqa: F401\n" + src)
+    v = diagnose_conv(common / "conv_layers.py")
+    assert v.exit_code == 0 and v.text().startswith("PASS"), v.text()
+
+
+def test_the_input_gradient_hint_does_not_recommend_the_slice_that_is_empty_at_pad_0():
+    from comparisons.diagnose.conv.verdict import HINTS
+
+    assert "p:-p, p:-p]" not in HINTS["dx"] and "p:p + H" in HINTS["dx"]

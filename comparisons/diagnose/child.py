@@ -125,6 +125,9 @@ def import_user(state, path, shown, module_name="", extra_path=()):
         root, dotted = root.parent, f"{root.name}.{dotted}"
     sys.path[:0] = [str(path.parent)] + ([str(root)] if root != path.parent else [])
     sys.path += [p for p in extra_path if p not in sys.path]
+    # Last of all, every folder above the file: a project whose packages have no __init__.py (``from common.util
+    # import im2col`` beside common/) imports as it does from its root; anything installed is found first.
+    sys.path += [str(p) for p in path.resolve().parents[1:] if p.parent != p and str(p) not in sys.path]
     module_name = module_name or (dotted if root != path.parent else "")
     module, notes = None, []
     with warnings.catch_warnings():

@@ -37,7 +37,7 @@ def run_conv(module, style, x, w, b, stride, pad, dout):
         if not (isinstance(res, tuple) and len(res) == 3):
             raise Unusable("conv_backward_naive must return (dx, dw, db)")
         dx, dw, db = res
-        return dict(out=out, dx=dx, dw=dw, db=db)
+        return dict(dx=dx, dw=dw, db=db) | (dict(out=out) if callable(fwd) else {})  # no forward: no out to judge
     layer = module.Convolution(w, b, stride=stride, pad=pad)
     out = layer.forward(x)
     dx = layer.backward(dout)
@@ -51,7 +51,7 @@ def run_pool(module, style, x, q, stride, dout):
         param = {"pool_height": q, "pool_width": q, "stride": stride}
         fwd = getattr(module, "max_pool_forward_naive", None)
         out, cache = fwd(x, param) if callable(fwd) else (None, (x, param))
-        return dict(out=out, dx=module.max_pool_backward_naive(dout, cache))
+        return dict(dx=module.max_pool_backward_naive(dout, cache)) | (dict(out=out) if callable(fwd) else {})
     layer = module.Pooling(q, q, stride=stride)
     out = layer.forward(x)
     return dict(out=out, dx=layer.backward(dout))

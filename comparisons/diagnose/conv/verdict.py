@@ -27,7 +27,8 @@ HINTS = {
     "ã_{c, s·i+u, s·j+v} — with the stride s, and without flipping (a correlation, as the forward pass).",
     "dx": "Every output unit sends δ back to the inputs its window read, times the weight it used there: no "
     "extra flip in that scatter form (the flip appears only when it is written as a full correlation), the "
-    "stride's step between windows, and the padding's border cut off at the end (dx_pad[:, :, p:-p, p:-p]).",
+    "stride's step between windows, and the padding's border cut off at the end (dx_pad[:, :, p:p + H, p:p + W]; "
+    "p:-p keeps nothing when p = 0).",
     "pool": "δ of a window goes to the unit that was its maximum only (the first one, where several tie: "
     "sending it to every tied unit multiplies the gradient by their number); the others get 0.",
     "out": "Check the forward pass first: stride, padding and the sum over the input channels.",
@@ -106,10 +107,10 @@ def judge(case, layer, got):
     keys = ["out", "db", "dw", "dx"] if layer.kind == "conv" else ["out", "dx"]
     for key in keys:
         ref = layer.expect[key]
-        mine = got.get(key)
+        if key not in got:
+            continue  # no forward function of the student's (CS231n's cache was built instead): no out to judge
+        mine = got[key]
         name = "pool" if layer.kind == "pool" and key == "dx" else key
-        if mine is None and key == "out":
-            continue  # no forward function of the student's: CS231n's cache was built instead
         arr = np.asarray(mine, dtype=np.float64) if isinstance(mine, (np.ndarray, list, float, int)) else None
         if arr is None:
             out.append(Finding(case.name, layer.label, name, False, f"{key} is missing or not numbers ({mine!r:.40})"))
