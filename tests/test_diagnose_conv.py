@@ -227,3 +227,22 @@ def test_the_input_gradient_hint_does_not_recommend_the_slice_that_is_empty_at_p
     from comparisons.diagnose.conv.verdict import HINTS
 
     assert "p:-p, p:-p]" not in HINTS["dx"] and "p:p + H" in HINTS["dx"]
+
+
+def test_a_layer_that_raises_does_not_hide_the_other_layers_checks(tmp_path):
+    """Found on a real student's file: its max pooling raised, and that one line was the whole report."""
+    src = (ROOT / "examples" / "conv" / "cs231n" / "correct.py").read_text()
+    raising = src.replace("    dx = np.zeros_like(x)\n", "    dx = np.zeros_like(x)\n    raise IndexError('oops')\n")
+    (tmp_path / "pool_raises.py").write_text(raising)
+    v = diagnose_conv(tmp_path / "pool_raises.py")
+    text = v.text()
+    assert v.exit_code == 1 and text.startswith("FAIL: your max pooling layer l = 3") and "IndexError" in text
+    assert "every check of your other layers:" in text and "ok   " in text and " FAIL " not in text
+    assert all("conv layer" in f.layer for f in v.findings) and v.findings  # the conv layers, all of them judged
+    flipped = (ROOT / "examples" / "conv" / "cs231n" / "flipped_kernel_in_dx.py").read_text()
+    (tmp_path / "both.py").write_text(
+        flipped.replace("    dx = np.zeros_like(x)\n", "    dx = np.zeros_like(x)\n    raise IndexError('oops')\n")
+    )
+    v = diagnose_conv(tmp_path / "both.py")
+    assert v.exit_code == 1 and v.first()[0] == EQUATIONS["dx"][0]  # the wrong array is the verdict
+    assert "also, your max pooling layer l = 3 (2×2, stride 2) raised IndexError" in v.text()

@@ -60,10 +60,12 @@ def _load(child, path, name, style, shown):
 
 
 def _run(child, drawn, kinds, verdict, session):
-    """Every layer of every case into ``verdict``, up to the first exception or no result."""
+    """Every layer of every case into ``verdict``: a layer kind that raised is not called again, the others go on;
+    no result (a hang, memory, sys.exit) ends the run."""
+    broken = set()  # layer kinds that raised: the first exception is the verdict's, the other kinds still judged
     for c in drawn:
         for layer in c.layers:
-            if layer.kind not in kinds:
+            if layer.kind not in kinds or layer.kind in broken:
                 continue
             try:
                 reply = child.ask(layer.kind, *layer.args)
@@ -74,8 +76,9 @@ def _run(child, drawn, kinds, verdict, session):
                 if none is not None:
                     return _no_result(verdict, none, f"your {layer.label} {none.why} ({c.name})")
                 where = f" ({reply.trace[-1][2]}, line {reply.trace[-1][1]})" if reply.trace else ""
-                verdict.error = f"your {layer.label} raised {reply.error}{where} ({c.name})"
-                return
+                verdict.error = verdict.error or f"your {layer.label} raised {reply.error}{where} ({c.name})"
+                broken.add(layer.kind)
+                continue
             if isinstance(reply, Failed):  # a layer deltacheck cannot call as its style says: unusable, as for dense
                 raise UsageError(f"{session.target.shown}: {reply.message}")
             assert isinstance(reply, Called)

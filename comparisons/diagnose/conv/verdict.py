@@ -91,9 +91,14 @@ class Verdict:
         if self.failed:
             f = self.failed[0]
             lines += [f"  equation: {EQUATIONS[f.key][1]}", f"  hint: {HINTS[f.key]}"]
-            if self.error:  # what stopped the run after the wrong array: the checks below are the ones made
+            if self.no_result:  # what stopped the run after the wrong array: the checks below are the ones made
                 lines.append(f"then {self.error}; the rest were not run")
+            elif self.error:
+                lines.append(f"also, {self.error}")
             lines.append("every check:")
+            lines += [f"  {'ok  ' if x.passed else 'FAIL'} {x.case}: {x.layer}: {x.detail}" for x in self.findings]
+        elif self.error and not self.no_result and self.findings:  # the other kind of layer was still judged
+            lines.append("every check of your other layers:")
             lines += [f"  {'ok  ' if x.passed else 'FAIL'} {x.case}: {x.layer}: {x.detail}" for x in self.findings]
         elif self.no_result:
             lines += [f"hint: {NO_RESULT_HINTS[self.reason]}"] if self.reason in NO_RESULT_HINTS else []
