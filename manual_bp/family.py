@@ -18,22 +18,9 @@ class Family(MLP):
     """G ``MLP``s of the same sizes, activations, cost, reduction and dtype, as one stacked network (of copies)."""
 
     def __init__(self, members):
-        if not isinstance(members, (list, tuple)):
-            raise validate.WrongType(f"members must be a list of manual_bp.MLP networks, got {type(members).__name__}")
-        members = list(members)
-        if not members:
-            raise ValueError("members is empty: a family is made of one or more manual_bp.MLP networks")
-        for g, m in enumerate(members):
-            if not isinstance(m, MLP) or isinstance(m, Family):
-                raise validate.WrongType(f"members[{g}] must be a manual_bp.MLP, got {type(m).__name__}")
-        first = members[0]
         shared = ("sizes", "activations", "cost", "reduction", "dtype")
-        for g, m in enumerate(members[1:], start=1):
-            for field in shared:
-                mine, theirs = str(getattr(m, field)), str(getattr(first, field))
-                if mine != theirs:
-                    raise ValueError(f"family member {g} has {field} {mine}, member 0 has {theirs}: the members of a "
-                                     "family share all but their weights")  # fmt: skip
+        members = validate.check_members(members, MLP, Family, shared, "manual_bp.MLP")
+        first = members[0]
         self.G = len(members)
         self.W = {l: np.stack([m.W[l] for m in members]) for l in first.W}  # (G, n_l, n_{l-1})
         self.b = {l: np.stack([m.b[l] for m in members]) for l in first.b}  # (G, n_l)

@@ -260,3 +260,23 @@ def check_member(g, G):
     if g >= G:
         raise ValueError(f"g must be a member index 0 … {G - 1} of this family of {G}, got {g}")
     return g
+
+
+def check_members(members, kind, family, shared, name, title="family"):
+    """The members a ``family`` is made from, as a list: ``kind`` networks (none itself a family) that agree on every
+    field of ``shared``; WrongType or ValueError naming the member and the field otherwise."""
+    if not isinstance(members, (list, tuple)):
+        raise WrongType(f"members must be a list of {name} networks, got {type(members).__name__}")
+    members = list(members)
+    if not members:
+        raise ValueError(f"members is empty: a {title} is made of one or more {name} networks")
+    for g, m in enumerate(members):
+        if not isinstance(m, kind) or isinstance(m, family):
+            raise WrongType(f"members[{g}] must be a {name}, got {type(m).__name__}")
+    for g, m in enumerate(members[1:], start=1):
+        for field in shared:
+            mine, theirs = str(getattr(m, field)), str(getattr(members[0], field))
+            if mine != theirs:
+                raise ValueError(f"{title} member {g} has {field} {mine}, member 0 has {theirs}: the members of a "
+                                 "family share all but their weights")  # fmt: skip
+    return members

@@ -21,22 +21,9 @@ class CNNFamily(CNN):
     """G ``CNN``s of the same image, layers, cost, reduction and dtype, as one stacked network (of copies)."""
 
     def __init__(self, members):
-        if not isinstance(members, (list, tuple)):
-            raise validate.WrongType(f"members must be a list of manual_bp.conv.CNN networks, got "
-                                     f"{type(members).__name__}")  # fmt: skip
-        members = list(members)
-        if not members:
-            raise ValueError("members is empty: a CNN family is made of one or more manual_bp.conv.CNN networks")
-        for g, m in enumerate(members):
-            if not isinstance(m, CNN) or isinstance(m, CNNFamily):
-                raise validate.WrongType(f"members[{g}] must be a manual_bp.conv.CNN, got {type(m).__name__}")
+        shared = ("image", "layers", "cost", "reduction", "dtype")
+        members = validate.check_members(members, CNN, CNNFamily, shared, "manual_bp.conv.CNN", "CNN family")
         first = members[0]
-        for g, m in enumerate(members[1:], start=1):
-            for field in ("image", "layers", "cost", "reduction", "dtype"):
-                mine, theirs = getattr(m, field), getattr(first, field)
-                if mine != theirs:
-                    raise ValueError(f"CNN family member {g} has {field} {mine}, member 0 has {theirs}: the members "
-                                     "of a family share all but their weights")  # fmt: skip
         self.G = len(members)
         self.image, self.layers, self.L = first.image, list(first.layers), first.L
         self.W = {l: np.stack([m.W[l] for m in members]) for l in first.W}  # (G, F, C, k, k) or (G, n_l, n_{l-1})
