@@ -17,6 +17,7 @@ from torch import nn
 
 from ..family import FAMILY_ACTIVATIONS
 from ..model import example_costs
+from .base import ConvNet, kept
 
 
 class StackedLinear(nn.Module):
@@ -30,7 +31,7 @@ class StackedLinear(nn.Module):
         return torch.baddbmm(self.bias.unsqueeze(1), a, self.weight.mT)  # each member's own W^l, b^l
 
 
-class TorchCNNFamily(nn.Module):
+class TorchCNNFamily(ConvNet):
     """G copies of TorchCNN's network, each with its own weights: W[l] (G, F, C, k, k) or (G, n_l, n_{l-1}),
     b[l] (G, F) or (G, n_l); data X (G, K, C, H, W), T (G, K, n_L)."""
 
@@ -73,13 +74,6 @@ class TorchCNNFamily(nn.Module):
         """``t`` (W^l's or b^l's layout, which = 0 or 1) as the stack (G, …) it was given as."""
         return t.reshape(self.stacked[l][which])
 
-    def tensor(self, x):
-        """``x`` as a tensor of the family's dtype (a tensor is returned as it is)."""
-        if isinstance(x, torch.Tensor):
-            return x
-        w = next(iter(self.params_of().values()))[0]
-        return torch.as_tensor(np.asarray(x), dtype=w.dtype)
-
     def forward(self, X, retain=True):
         """z[l] (with retained grad) and a[l] for every layer, (G, K, F, H', W') or (G, K, n_l), from X (G, K, C, H, W);
         a pooling layer's z^l = a^l is its output."""
@@ -94,10 +88,7 @@ class TorchCNNFamily(nn.Module):
             else:
                 maps = mod(prev.transpose(0, 1).flatten(1, 2))  # (K, G·C, H, W) → (K, G·F, H', W')
                 z[l] = maps.unflatten(1, (self.G, -1)).transpose(0, 1)  # (G, K, F, H', W'), a view
-            if retain and not z[l].requires_grad and torch.is_grad_enabled():
-                z[l].requires_grad_(True)  # pooling straight on the input: nothing below needs a gradient, δ^l does
-            if retain and z[l].requires_grad:
-                z[l].retain_grad()
+            kept(z[l], retain)
             a[l] = self.act[str(l)](z[l]) if str(l) in self.act else z[l]
         return z, a
 
@@ -107,12 +98,6 @@ class TorchCNNFamily(nn.Module):
         t = self.tensor(T)
         C = example_costs(self.cost, z[self.L], a[self.L], t).sum(dim=-1)
         return (C / t.shape[1] if self.reduction == "mean" else C), z, a
-
-    def costs(self, X, T):
-        """C_k of every member and example, (G, K)."""
-        with torch.no_grad():
-            z, a = self.forward(X, retain=False)
-            return example_costs(self.cost, z[self.L], a[self.L], self.tensor(T)).numpy()
 
     def total_cost(self, X, T):
         """C_T (or its mean) of every member, NumPy (G,)."""
@@ -130,29 +115,6 @@ class TorchCNNFamily(nn.Module):
         return {l: self.stack(l, 0, w.grad).numpy() for l, (w, _) in p.items()}, \
             {l: self.stack(l, 1, b.grad).numpy() for l, (_, b) in p.items()}, \
             {l: (v.grad * K).numpy() for l, v in z.items()}  # fmt: skip
-
-    def weights(self):
-        """W[l] stacked (G, …) as NumPy copies."""
-        return {l: self.stack(l, 0, w.detach()).numpy().copy() for l, (w, _) in self.params_of().items()}
-
-    def biases(self):
-        """b[l] stacked (G, …) as NumPy copies."""
-        return {l: self.stack(l, 1, b.detach()).numpy().copy() for l, (_, b) in self.params_of().items()}
-
-    def optimizer(self, eta, momentum=0.0):
-        """One torch.optim.SGD over every member's weights and biases."""
-        return torch.optim.SGD(self.parameters(), lr=eta, momentum=momentum)
-
-    def velocities(self, optimizer):
-        """{("W", l) / ("b", l): the momentum buffer stacked (G, …) as NumPy} (empty before the first step or without
-        momentum)."""
-        out = {}
-        for l, (w, b) in self.params_of().items():
-            for which, key, p in ((0, ("W", l), w), (1, ("b", l), b)):
-                buf = optimizer.state.get(p, {}).get("momentum_buffer")
-                if buf is not None:
-                    out[key] = self.stack(l, which, buf.detach()).numpy().copy()
-        return out
 
     def step(self, optimizer, X, T):
         """One torch.optim step of every member on its own batch; returns each member's C before the step, (G,)."""

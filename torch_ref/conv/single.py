@@ -11,10 +11,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..model import ACTIVATIONS, _loss_from_z, _numpy, example_costs
+from ..model import ACTIVATIONS, _loss_from_z, _numpy
+from .base import ConvNet, kept
 
 
-class TorchCNN(nn.Module):
+class TorchCNN(ConvNet):
     """The same network as manual_bp.conv.CNN, from the same arrays (W[l] (F, C, k, k) or (n_l, n_{l-1}))."""
 
     def __init__(self, image, layers, weights, biases, cost, reduction="sum"):
@@ -54,22 +55,11 @@ class TorchCNN(nn.Module):
         return {int(k): (self.linear_of(m).weight, self.linear_of(m).bias) for k, m in self.layer.items()
                 if not isinstance(m, (nn.MaxPool2d, nn.AvgPool2d))}  # fmt: skip
 
-    def tensor(self, x):
-        """``x`` as a tensor of the network's dtype."""
-        if isinstance(x, torch.Tensor):
-            return x
-        w = next(iter(self.params_of().values()))[0]
-        return torch.as_tensor(np.asarray(x), dtype=w.dtype)
-
     def forward(self, X, retain=True):
         """z[l] (with retained grad) and a[l] for every layer; a pooling layer's z^l = a^l is its output."""
         a, z = {1: self.tensor(X)}, {}
         for l in range(2, self.L + 1):
-            z[l] = self.layer[str(l)](a[l - 1])
-            if retain and not z[l].requires_grad and torch.is_grad_enabled():
-                z[l].requires_grad_(True)  # pooling straight on the input: nothing below needs a gradient, δ^l does
-            if retain and z[l].requires_grad:
-                z[l].retain_grad()
+            z[l] = kept(self.layer[str(l)](a[l - 1]), retain)
             a[l] = self.act[str(l)](z[l]) if str(l) in self.act else z[l]
         return z, a
 
@@ -79,12 +69,6 @@ class TorchCNN(nn.Module):
         t = self.tensor(T)
         C = _loss_from_z(self.cost, z[self.L], a[self.L], t)
         return (C / t.shape[0] if self.reduction == "mean" else C), z, a
-
-    def costs(self, X, T):
-        """C_k for every example, (K,)."""
-        with torch.no_grad():
-            z, a = self.forward(X, retain=False)
-            return example_costs(self.cost, z[self.L], a[self.L], self.tensor(T)).numpy()
 
     def total_cost(self, X, T):
         """C_T (or its mean) as a float."""
@@ -100,28 +84,6 @@ class TorchCNN(nn.Module):
         p = self.params_of()
         return _numpy({l: w.grad for l, (w, _) in p.items()}), _numpy({l: b.grad for l, (_, b) in p.items()}), \
             _numpy({l: v.grad * K for l, v in z.items()})  # fmt: skip
-
-    def weights(self):
-        """W[l] as NumPy copies."""
-        return {l: w.detach().numpy().copy() for l, (w, _) in self.params_of().items()}
-
-    def biases(self):
-        """b[l] as NumPy copies."""
-        return {l: b.detach().numpy().copy() for l, (_, b) in self.params_of().items()}
-
-    def optimizer(self, eta, momentum=0.0):
-        """torch.optim.SGD over every weight and bias."""
-        return torch.optim.SGD(self.parameters(), lr=eta, momentum=momentum)
-
-    def velocities(self, optimizer):
-        """{("W", l) / ("b", l): the momentum buffer as NumPy} (empty before the first step or without momentum)."""
-        out = {}
-        for l, (w, b) in self.params_of().items():
-            for key, p in ((("W", l), w), (("b", l), b)):
-                buf = optimizer.state.get(p, {}).get("momentum_buffer")
-                if buf is not None:
-                    out[key] = buf.detach().numpy().copy()
-        return out
 
     def step(self, optimizer, X, T):
         """One torch.optim step on (X, T); returns the batch's C before the step."""
