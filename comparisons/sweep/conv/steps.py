@@ -26,20 +26,17 @@ NAMES = ("W", "b", "delta")
 
 
 def models(spec, W, b, X, T):
-    """Each member's rounding model at the stacked parameters W, b on its own X[g], T[g]: the family's at once."""
+    """(each member's rounding model at the stacked parameters W, b on its own X[g], T[g], the float64 oracle's (z, a)
+    of the whole family: its branches), from the family's model at once."""
     M = magnitudes(spec, W, b, X, T)
-    return [Model(*(pick(part, g) for part in M[:4]), tuple(pick(d, g) for d in M.fwd64)) for g in range(len(X))]
-
-
-def stacked(fwds):
-    """The members' (z, a) stacked on a leading axis: the oracle's branches for the whole family."""
-    return tuple({l: np.stack([f[i][l] for f in fwds]) for l in fwds[0][i]} for i in (0, 1))
+    members = [Model(*(pick(part, g) for part in M[:4]), tuple(pick(d, g) for d in M.fwd64)) for g in range(len(X))]
+    return members, M.fwd64
 
 
 def start_rows(archs, spec, net, ref, Xm, Tm, Xt, Tt):
     """Step 0 of every member: W^l, b^l, δ^l, C_k and C_T against autograd."""
     dtype = np.dtype(spec.dtype)
-    M = models(spec, ref.weights(), ref.biases(), Xm, Tm)
+    M, fwd64 = models(spec, ref.weights(), ref.biases(), Xm, Tm)
     gW, gb = net.gradients(Xm, Tm)
     manual = dict(W=gW, b=gb, delta=net.deltas(Xm, Tm), C_k=net.costs(Xm, Tm), C_T=net.total_cost(Xm, Tm))
     rW, rb, rdelta = ref.gradients(Xt, Tt)
@@ -53,7 +50,7 @@ def start_rows(archs, spec, net, ref, Xm, Tm, Xt, Tt):
 
     rows = [judged(g, manual, f32) for g in range(len(archs))]
     if any(failed(r) for r in rows):
-        refs = {"torch": forward(ref, Xm)} | ({"oracle": stacked([m.fwd64 for m in M])} if f32 else {})
+        refs = {"torch": forward(ref, Xm)} | ({"oracle": fwd64} if f32 else {})
         again, notes = {}, {}
         for which, (z, a) in refs.items():
             pins = kinks.branches(net, Xm, z, a, which if which == "torch" else "the float64 oracle")
@@ -114,8 +111,8 @@ def step_rows(archs, spec, net, ref, Xm, Tm, Xt, Tt, batches):
         W0, b0 = ref.weights(), ref.biases()
         first = [len(r) for r in rows]
         Xb, Tb = Xm[:, idx], Tm[:, idx]
-        M = models(spec, W0, b0, Xb, Tb)
-        Mc = M if full else models(spec, W0, b0, Xm, Tm)
+        M, fwd64 = models(spec, W0, b0, Xb, Tb)
+        Mc = M if full else models(spec, W0, b0, Xm, Tm)[0]
         c_m, c_t = net.total_cost(Xm, Tm), ref.total_cost(Xt, Tt)
         scale = []
         for g in range(G):
@@ -135,7 +132,7 @@ def step_rows(archs, spec, net, ref, Xm, Tm, Xt, Tt, batches):
                   for g, s in enumerate(scale)]  # fmt: skip
         own = [judges[g](pick(mine, g), pick(opt.v, g), f32) for g in range(G)]
         if any(failed(r) for r in own):
-            redo, notes = again_step(spec, net, W0, b0, vel, Xb, Tb, stacked([m.fwd64 for m in M]), f32)
+            redo, notes = again_step(spec, net, W0, b0, vel, Xb, Tb, fwd64, f32)
             again = {which: [{(r["tensor"], r["layer"]): r for r in judges[g](pick(mine, g), pick(v, g),
                                                                               which == "oracle")}
                              for g in range(G)] for which, (mine, v) in redo.items()}  # fmt: skip
