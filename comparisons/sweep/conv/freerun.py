@@ -48,11 +48,18 @@ def same(p, q):
     return all(np.array_equal(x[l], y[l], equal_nan=True) for x, y in zip(p, q) for l in x)
 
 
-def torch_cost(spec, params, X, T):
-    """(torch's C_T at ``params`` in the spec's dtype, its bound from the rounding model) on all of X."""
-    with np.errstate(all="ignore"):
-        mag = Magnitudes(spec.layers, *params, X, T, spec.cost, spec.dtype, at=spec.dtype)  # torch's own values
-        return mag.values["C_T"], float(rounding.bound(mag.tail.S_CT[0], spec.dtype))
+def torch_costs(spec, snaps, X, T):
+    """(steps, G) arrays: torch's C_T at each of train()'s states in the spec's dtype and its bound from the rounding
+    model, on all of every member's X; NaN for a member whose parameters there are not finite."""
+    C, bound = np.full((len(snaps), len(X)), np.nan), np.full((len(snaps), len(X)), np.nan)
+    for n, (W, b) in enumerate(snaps):
+        finite = np.all([np.isfinite(v).reshape(len(X), -1).all(axis=1) for d in (W, b) for v in d.values()], axis=0)
+        if finite.any():
+            with np.errstate(all="ignore"):  # the whole family at once, at torch's own values
+                mag = Magnitudes(spec.layers, W, b, X, T, spec.cost, spec.dtype, at=spec.dtype)
+            C[n] = np.where(finite, mag.values["C_T"], np.nan)
+            bound[n] = np.where(finite, rounding.bound(mag.tail.S_CT, spec.dtype), np.nan)
+    return C, bound
 
 
 def path_rows(archs, spec, fresh, X, T, batches, row):
@@ -62,13 +69,15 @@ def path_rows(archs, spec, fresh, X, T, batches, row):
     if len(snaps) != steps or len(history) != steps:
         text = f"train() made {len(snaps)} updates and returned {len(history)} costs for {steps} batches"
         return [[row(arch, -1, "train()", 0, f"{steps} steps", "path", text)] for arch in archs]
+    C, bound = torch_costs(spec, snaps, X, T)
     return [member_rows(arch, spec, [tuple(pick(d, g) for d in p) for p in snaps], [pick(c, g) for c in history],
-                        [tuple(pick(d, g) for d in p) for p in reference], X[g], T[g], row)
+                        [tuple(pick(d, g) for d in p) for p in reference], C[:, g], bound[:, g], row)
             for g, arch in enumerate(archs)]  # fmt: skip
 
 
-def member_rows(arch, spec, snaps, history, reference, X, T, row):
-    """One member's two rows: its path against ConvTrainStep's, its C_T history against torch's."""
+def member_rows(arch, spec, snaps, history, reference, C, bound, row):
+    """One member's two rows: its path against ConvTrainStep's, its C_T history against torch's ``C`` there (each
+    step's ``bound``)."""
     steps = len(snaps)
     first = next((n for n, (p, q) in enumerate(zip(snaps, reference), start=1) if not same(p, q)), 0)
     out = [row(arch, -1, "train()", 0, f"{steps} steps", "path" if first else "",
@@ -76,11 +85,9 @@ def member_rows(arch, spec, snaps, history, reference, X, T, row):
                max_abs_err=0.0 if not first else _maxdiff(snaps[first - 1], reference[first - 1]))]  # fmt: skip
     m, r, bounds = [], [], []
     fmax = float(np.finfo(np.dtype(spec.dtype)).max)
-    for params, c_m in zip(snaps, history):
-        finite = all(np.all(np.isfinite(x[l])) for x in params for l in x)
-        c_t, bound = torch_cost(spec, params, X, T) if finite else (np.nan, np.nan)
-        if np.isfinite(c_t) and bound < fmax:  # else train()'s parameters or torch's C_T overflowed: nothing to compare
-            m, r, bounds = [*m, float(np.asarray(c_m, np.float64))], [*r, c_t], [*bounds, bound]
+    for c_m, c_t, b in zip(history, C, bound):
+        if np.isfinite(c_t) and b < fmax:  # else train()'s parameters or torch's C_T overflowed: nothing to compare
+            m, r, bounds = [*m, float(np.asarray(c_m, np.float64))], [*r, float(c_t)], [*bounds, float(b)]
     n = len(r)
     worst, err = (float(x[0]) for x in agree([m], [r], [bounds], fmax)) if n else (0.0, 0.0)
     text = [] if worst <= 1.0 else ["train()'s C_T history differs from torch's C_T at the same parameters"]
