@@ -92,12 +92,6 @@ def tensor_row(arch, step, tensor, l, m, r, E, dtype, oracle=None, E_oracle=None
     return row(arch, step, tensor, l, shape, caught, error, **values)
 
 
-def read_only(a):
-    c = np.array(a, copy=True)
-    c.setflags(write=False)
-    return c
-
-
 class Model(NamedTuple):
     """The rounding model at one state: S at torch's own values for the bound against torch, at the float64
     oracle's for the bound against the oracle (the same in float64)."""

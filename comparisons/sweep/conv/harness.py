@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from comparisons.common.convnet import make_conv_problem
+from comparisons.sweep.harness import read_only
 from manual_bp.conv import CNN, CNNFamily
 
 from .check import row
@@ -26,13 +27,6 @@ from .steps import family_at, start_rows, step_rows
 def family_key(spec):
     """What members of one family share: the spec without its seed (as JSON: its layers are dicts)."""
     return dataclasses.replace(spec, seed=0).to_json()
-
-
-def read_only(a):
-    """A read-only copy of ``a``: manual_bp may read it, never write it."""
-    c = np.array(a, copy=True)
-    c.setflags(write=False)
-    return c
 
 
 def build(specs):
