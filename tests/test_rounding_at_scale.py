@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from comparisons.common import rounding
+from comparisons.common.carry import Carry
 from comparisons.common.spec import ArchSpec
 from comparisons.sweep import mutations, selftest
 from comparisons.sweep import steps as steps_module
@@ -86,8 +87,8 @@ def test_softmax_moves_within_its_bound_when_z_is_known_only_to_1(gap):
     z = np.array([[1e6, 1e6 - gap, 1e6 - 2 * gap - 5.0, 0.0]])
     a = np.exp(z - z.max()) / np.exp(z - z.max()).sum()
     Sz = np.full_like(z, 1.0 / ALLOWED)  # z's allowed difference: 1
-    Sa = rounding.softmax(z, a, np.zeros_like(z), Sz, near=ALLOWED * Sz)
-    Sa_first = rounding.softmax(z, a, np.zeros_like(z), Sz)
+    Sa = rounding.softmax(z, a, Carry.linear(Sz), near=ALLOWED * Sz)
+    Sa_first = rounding.softmax(z, a, Carry.linear(Sz))
     worst = worst_first = 0.0
     for _ in range(2000):
         e = rng.uniform(-1, 1, z.shape) * ALLOWED * Sz

@@ -50,6 +50,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from comparisons.common.carry import Carry
+
 LAMBDA = 7.0
 C = LAMBDA / np.sqrt(3.0)  # the allowed difference is C·u·S per side, S = √V
 
@@ -276,16 +278,25 @@ def slope(name, z, a, near=0.0):
     where σ bends within ``near``: at a relu kink (either branch may be taken: 1), or at a saturated sigmoid / tanh
     whose z rounds far (the slope at the interval's point nearest 0).
     """
+    return slopes(name, z, a, near)[1]
+
+
+def slopes(name, z, a, near=0.0):
+    """(lo, hi): the smallest and the largest σ' over [z − near, z + near] (every σ here is increasing: both ≥ 0)."""
     s, _ = prime(name, z, a, np.zeros_like(z), np.zeros_like(z))
     if name in KINKED:
-        return np.where(np.abs(z) <= near, 1.0, s)
+        at = np.abs(z) <= near
+        return np.where(at, 0.0 if name == "relu" else 0.01, s), np.where(at, 1.0, s)
+    far = np.abs(z) + near  # the interval's point farthest from 0: σ' of sigmoid and tanh smallest there
     if name == "sigmoid":
-        return np.maximum(s, _sigmoid_prime(_steepest(z, near)))
-    if name == "tanh":
-        return np.maximum(s, 4.0 * _sigmoid_prime(2.0 * _steepest(z, near)))  # tanh'(x) = 4σ'(2x)
-    if name == "softplus":
-        return np.maximum(s, np.exp(-np.logaddexp(0.0, -(z + near))))  # σ' = sigmoid, increasing
-    return s
+        return np.minimum(s, _sigmoid_prime(far)), np.maximum(s, _sigmoid_prime(_steepest(z, near)))
+    if name == "tanh":  # tanh'(x) = 4σ'(2x)
+        steep = 4.0 * _sigmoid_prime(2.0 * _steepest(z, near))
+        return np.minimum(s, 4.0 * _sigmoid_prime(2.0 * far)), np.maximum(s, steep)
+    if name == "softplus":  # σ' = sigmoid, increasing
+        sig = lambda x: np.exp(-np.logaddexp(0.0, -x))  # noqa: E731
+        return np.minimum(s, sig(z - near)), np.maximum(s, sig(z + near))
+    return s, s
 
 
 def activation(name, z, a, Sz, near=0.0, floor=0.0, s=None):
@@ -296,7 +307,7 @@ def activation(name, z, a, Sz, near=0.0, floor=0.0, s=None):
     the caller has it already."""
     k = FN_ROUNDINGS[name]
     if name == "softmax":
-        return softmax(z, a, np.zeros_like(Sz), Sz, floor=floor, near=near)  # z's error all carried linearly
+        return softmax(z, a, Carry.linear(Sz), floor=floor, near=near)  # z's error all carried linearly
     s = slope(name, z, a, near) if s is None else s
     return l2(k * a, floor if name in EXPONENTIAL else 0.0, s * Sz)
 
@@ -322,43 +333,50 @@ def spread(z, J, near):
         return np.fmin(box, np.abs(J) * np.expm1(4.0 * eps)[..., None])  # |J|·∞ = NaN where J = 0: fmin takes box
 
 
-def softmax(z, a, own_z, came, M=None, floor=0.0, near=None):
+def softmax(z, a, zc, M=None, floor=0.0, near=None):
     r"""S of M·(the error of a = softmax(z)), per unit i: M (…, m, n) a linear map applied to a's error
     (M = I: a itself; eq (4)'s δ^L = M e_a for a cost built on a), a = e / Σ_j e_j, e_j = exp(z_j − m).
 
     To first order a's error is J (e_z + ε∘own) − a η_s + a∘η, with J = diag(a) − a aᵀ softmax's Jacobian
     (symmetric), ε_j exp's and the shift's relative error (own_j = |z_j − m| + EXP_U units of u: a saturated
     unit, J_ii = a_i(1 − a_i) → 0, barely moves), η_s the sum's n roundings (common to every unit) and η_i the
-    division's.  z's error has two parts, as in ``forward_carry``: ``own_z``, z^L's own roundings, distinct
-    per unit, and ``came``, what a^{L−1} brought, shared by the units and carried linearly.  With MJ taken with
-    its signs, one example's cancellations are kept (the sum over i of J's rows is 0: m's shift cancels).
-    As σ's slope is taken over z's allowed difference (``slope``), J is taken over z's box (``near``): by the mean
-    value theorem the error is J(ξ) e for some ξ there, so |M| ``spread`` is added to |MJ|.  (Scales passes no
+    division's.  z's error is ``zc`` (a ``Carry``): its covariance goes through MJ with its signs, so one
+    example's cancellations are kept (the sum over i of J's rows is 0: m's shift cancels), its linear part
+    through |MJ|.  As σ's slope is taken over z's allowed difference (``slopes``), J is taken over z's box
+    (``near``): by the mean value theorem the error is J(ξ) e for some ξ there, and |M| ``spread`` times z's S is
+    added linearly.  (Scales passes no
     box for an example whose logits are known only to more than ±1: comparisons.sweep.kinks recomputes it with
     the reference's logits, as it does a tie whose winner differs.)
     """
     n = z.shape[-1]
     J = a[..., :, None] * (np.eye(n) - a[..., None, :])  # (…, n, n): ∂a_i/∂z_j = a_i(δ_ij − a_j)
-    MJ = np.abs(J if M is None else M @ J)
-    if near is not None:
-        MJ = MJ + (spread(z, J, near) if M is None else np.abs(M) @ spread(z, J, near))
+    MJs = J if M is None else M @ J  # with its signs
+    box = 0.0 if near is None else spread(z, J, near) if M is None else np.abs(M) @ spread(z, J, near)
+    MJ = np.abs(MJs) + box
     Ma = a if M is None else (M @ a[..., None])[..., 0]  # the sum's rounding, common to every unit
     div = np.abs(a) if M is None else l2sum(np.abs(M * a[..., None, :]), -1)  # the division's: √(Σ_j (M_ij a_j)²)
     own = np.abs(z - z.max(axis=-1, keepdims=True)) + EXP_U  # ε_j in units of u: the shift's rounding, then exp's
-    independent = l2dot(MJ, l2(own, own_z)[..., None])[..., 0]  # √(Σ_j (MJ)_ij² (own_j² + own_z,j²))
-    inherited = (MJ @ came[..., None])[..., 0]  # Σ_j |MJ|_ij came_j
-    return l2(independent, inherited, np.sqrt(n) * np.abs(Ma), div, floor)
+    independent = l2dot(MJ, own[..., None])[..., 0]  # √(Σ_j (MJ)_ij² own_j²)
+    came = zc.mapped_sd(MJs) + (MJ @ zc.lin[..., None])[..., 0]  # z's error: Σ with the signs, lin linearly
+    if near is not None:
+        came = came + (box @ zc.sd()[..., None])[..., 0]  # J's move over the box times Σ's part
+    return l2(independent, came, np.sqrt(n) * np.abs(Ma), div, floor)
 
 
 def affine(A, W, b, own, inherited):
     """(new, came) of z = A Wᵀ + b, A (…, n) with its error split as in ``forward_carry``: z's own roundings (the bias
     as one more term of each sum), and what A's errors bring."""
     ones = np.ones(A.shape[:-1] + (1,))
-    A1 = np.concatenate([A, ones], axis=-1)  # (…, n + 1): the bias as one more term
     B = np.concatenate([W, b[..., None]], axis=-1).swapaxes(-1, -2)  # (…, n + 1, m)
-    new = sum_roundings(A1.shape[-1], np.abs(A1) @ np.abs(B), A1 @ B)  # z's own roundings (as in ``dot``)
     came = forward_carry(*(np.concatenate([S, 0 * ones], axis=-1) for S in (own, inherited)), B)
-    return new, came
+    return own_sums(A, W, b), came
+
+
+def own_sums(A, W, b):
+    """S of z = A Wᵀ + b's own roundings (as in ``dot``), the bias as one more term of each sum."""
+    A1 = np.concatenate([A, np.ones(A.shape[:-1] + (1,))], axis=-1)  # (…, n + 1)
+    B = np.concatenate([W, b[..., None]], axis=-1).swapaxes(-1, -2)  # (…, n + 1, m)
+    return sum_roundings(A1.shape[-1], np.abs(A1) @ np.abs(B), A1 @ B)
 
 
 def split(name, z, a, Sz, new, came, u, floor):
@@ -386,29 +404,31 @@ class Scales:
         self.floor = float(np.finfo(np.dtype(dtype)).tiny) / u  # an underflowing result's error, in units of u
         self.L, self.K = max(W), X.shape[-2]
         self.acts, self.cost, self.reduction = dict(zip(range(2, self.L + 1), acts)), cost, reduction
-        # S of a^l's error, split by where it arose; X is exact unless it is a conv net's flattened maps (X_own: the
-        # roundings of their own layer, distinct per unit; X_inh: what they inherited, shared)
-        own = {1: np.zeros_like(X) if X_own is None else X_own}
-        inherited = {1: np.zeros_like(X) if X_inh is None else X_inh}
-        self.Sz, self.Sa = {}, {1: l2(own[1], inherited[1])}
+        # a^l's error within an example as a covariance and a linear part (``Carry``); X is exact unless it is a conv
+        # net's flattened maps (X_own: the roundings of their own layer, distinct per unit; X_inh: what they
+        # inherited, of any correlation)
+        c = Carry.start(np.zeros_like(X) if X_own is None else X_own, np.zeros_like(X) if X_inh is None else X_inh)
+        self.Sz, self.Sa = {}, {1: c.S()}
         for l in range(2, self.L + 1):
-            new, came = affine(a[l - 1], W[l], b[l], own[l - 1], inherited[l - 1])
-            self.Sz[l] = self.edge(l2(new, came))  # (G, K, n_l)
+            cz = c.affine(W[l], own_sums(a[l - 1], W[l], b[l]))
+            self.Sz[l] = self.edge(cz.S())  # (G, K, n_l)
             name = self.acts[l]
             if l == self.L:  # z^L's allowed difference: the costs' slopes (softmax's J) are taken over it
                 self.near = allowed(self.Sz[l], u)
                 self.undetermined = np.zeros(z[l].shape[:-1], bool)  # (…, K)
             if name == "softmax":  # (always the output layer)  # the output layer: nothing is carried further
-                self.z_parts = (new, came)  # z^L's error by where it arose, for δ^L's Jacobian
+                self.z_carry = cz  # z^L's error, for δ^L's Jacobian
                 # an example whose logits are known only to more than ±1 has an output rounding does not determine
                 # (e^{z_j} not even to a factor e²): no bound describes it, the check recomputes it with the
                 # reference's logits (comparisons.sweep.kinks); J's spread is taken where they are known to ±1
                 self.undetermined = self.near.max(axis=-1) > 1.0
                 self.near_J = np.where(self.undetermined[..., None], 0.0, self.near)
-                self.Sa[l] = self.edge(softmax(z[l], a[l], new, came, floor=self.floor, near=self.near_J))
+                self.Sa[l] = self.edge(softmax(z[l], a[l], cz, floor=self.floor, near=self.near_J))
                 continue
-            Sa, own[l], inherited[l], _ = split(name, z[l], a[l], self.Sz[l], new, came, u, self.floor)
-            self.Sa[l] = self.edge(Sa)
+            lo, hi = slopes(name, z[l], a[l], allowed(self.Sz[l], u))  # σ' over z's allowed interval
+            own = l2(FN_ROUNDINGS[name] * a[l], self.floor if name in EXPONENTIAL else 0.0)  # σ's formula
+            c = cz.through(lo, hi, own)
+            self.Sa[l] = self.edge(c.S())
         self.S_Ck = self._costs(z[self.L], a[self.L], T)  # (G, K)
         s = 1.0 / self.K if reduction == "mean" else 1.0
         rep = {l: twins(a[l]) for l in range(1, self.L)}  # examples that compute the same numbers from layer l on
@@ -508,7 +528,7 @@ class Scales:
         p = (a * g).sum(axis=-1, keepdims=True)
         h = g - p
         M = np.eye(n) * (h + a)[..., None] - a[..., :, None] * (g + a)[..., None, :]  # (…, n, n): ∂δ_i/∂a_j
-        carried = softmax(z, a, *self.z_parts, M=M, floor=self.floor, near=self.near_J)
+        carried = softmax(z, a, self.z_carry, M=M, floor=self.floor, near=self.near_J)
         J = a[..., :, None] * (np.eye(n) - a[..., None, :])
         own_g = l2sum(np.abs(J * g[..., None, :]), -1)  # g_j's rounding, carried by ∂δ_i/∂g_j = J_ij
         own_p = a * sum_roundings(n, np.abs(a * g).sum(-1, keepdims=True), p)
