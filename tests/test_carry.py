@@ -11,8 +11,9 @@ RNG = np.random.default_rng(7)
 
 
 def explicit(c):
-    """Σ = s² hat, as a plain array."""
-    return c.s[..., None, None] ** 2 * c.hat
+    """Σ = diag(sd) R diag(sd), as a plain array."""
+    R = np.eye(c.sd.shape[-1]) if c.R is None else c.R
+    return c.sd[..., :, None] * R * c.sd[..., None, :]
 
 
 def test_affine_and_through_are_the_covariance_of_the_linear_maps():
@@ -24,7 +25,7 @@ def test_affine_and_through_are_the_covariance_of_the_linear_maps():
     z = c.affine(W, new)
     want = W @ explicit(c) @ W.T + new[..., :, None] ** 2 * np.eye(m)  # (K, m, m)
     assert np.allclose(explicit(z), want)
-    assert np.allclose(z.sd(), np.sqrt(np.diagonal(want, axis1=-2, axis2=-1)))
+    assert np.allclose(z.sd, np.sqrt(np.diagonal(want, axis1=-2, axis2=-1)))
     mid, o = RNG.random((K, m)), RNG.random((K, m))
     a = z.through(mid, mid, o)  # σ' known exactly: nothing linear
     want_a = mid[..., :, None] * want * mid[..., None, :] + o[..., :, None] ** 2 * np.eye(m)
@@ -38,17 +39,17 @@ def test_the_covariance_is_never_above_the_linear_carry_and_keeps_cancellations(
     c = Carry.start(RNG.random((K, n)), np.zeros((K, n)))
     z = c.affine(RNG.standard_normal((n, n)), RNG.random((K, n)))
     W = RNG.standard_normal((3, n))
-    exact = z.affine(W, np.zeros((K, 3))).sd()
-    assert (exact <= z.sd() @ np.abs(W).T + 1e-12).all()  # Minkowski bounds any correlation
+    exact = z.affine(W, np.zeros((K, 3))).sd
+    assert (exact <= z.sd @ np.abs(W).T + 1e-12).all()  # Minkowski bounds any correlation
     one = Carry.start(np.ones((1, 1)), np.zeros((1, 1))).affine(np.ones((2, 1)), np.zeros((1, 2)))  # z_1 = z_2 = e
-    assert one.affine(np.array([[1.0, -1.0]]), np.zeros((1, 1))).sd()[0, 0] == pytest.approx(0.0, abs=1e-15)
-    assert one.affine(np.array([[1.0, 1.0]]), np.zeros((1, 1))).sd()[0, 0] == pytest.approx(2.0)  # linear
+    assert one.affine(np.array([[1.0, -1.0]]), np.zeros((1, 1))).sd[0, 0] == pytest.approx(0.0, abs=1e-15)
+    assert one.affine(np.array([[1.0, 1.0]]), np.zeros((1, 1))).sd[0, 0] == pytest.approx(2.0)  # linear
 
 
 def test_an_uncertain_slope_goes_into_the_linear_part():
     z = Carry.start(np.full((1, 2), 3.0), np.zeros((1, 2)))
     a = z.through(np.array([[0.0, 1.0]]), np.array([[1.0, 1.0]]), np.zeros((1, 2)))  # a relu kink on unit 0
-    assert a.sd()[0] == pytest.approx([1.5, 3.0]) and a.lin[0] == pytest.approx([1.5, 0.0])
+    assert a.sd[0] == pytest.approx([1.5, 3.0]) and a.lin[0] == pytest.approx([1.5, 0.0])
     assert a.S()[0] == pytest.approx([3.0, 3.0])  # the largest slope, 1, times z's S: what the kink can carry
 
 
@@ -57,13 +58,26 @@ def test_the_ends_of_the_range_keep_their_size(size):
     n = 3
     c = Carry.start(np.full((1, n), size), np.zeros((1, n)))
     z = c.affine(np.ones((1, n)), np.zeros((1, 1)))
-    assert z.sd()[0, 0] == pytest.approx(np.sqrt(n) * size)  # independent: √n, not 0 or inf
+    assert z.sd[0, 0] == pytest.approx(np.sqrt(n) * size)  # independent: √n, not 0 or inf
 
 
-def test_an_overflowing_covariance_is_carried_linearly():
-    c = Carry.start(np.full((1, 2), 1e-100), np.zeros((1, 2)))  # Σ = s² hat, s = 1e−100, hat's entries 1
-    z = c.affine(np.full((1, 2), 1e160), np.zeros((1, 1)))  # W hat Wᵀ ≈ 1e320 overflows, though S is 1e60
-    assert z.S()[0, 0] == pytest.approx(2e60)  # the linear carry's Σ|w| S, finite (the covariance's: √2 e60)
+def test_rows_scaled_apart_keep_their_size_and_an_overflow_is_infinite_not_nan():
+    c = Carry.start(np.full((1, 2), 1e-100), np.zeros((1, 2)))
+    z = c.affine(np.full((1, 2), 1e160), np.zeros((1, 1)))  # squares of 1e60 would overflow: scaled, they do not
+    assert z.S()[0, 0] == pytest.approx(np.sqrt(2) * 1e60)
+    big = Carry.start(np.full((1, 2), 1e200), np.zeros((1, 2))).affine(np.full((1, 2), 1e200), np.zeros((1, 1)))
+    assert big.S()[0, 0] == np.inf  # beyond the range: infinite, so the entry is not compared (never NaN)
+
+
+def test_a_tiny_slope_beside_a_slope_of_1_keeps_its_units_own_size():
+    """A softplus unit at z = −554 (σ' = 2.6e−241) beside one at z = 3: the first unit's carried error is
+    2.6e−241 times z's, not lost to the other unit's scale (a float64 sweep's false alarm, seed 8282)."""
+    z = Carry.start(np.array([[3000.0, 10.0]]), np.zeros((1, 2))).affine(np.array([[1.0, 1.0], [1.0, -1.0]]),
+                                                                         np.zeros((1, 2)))  # fmt: skip
+    slope = np.array([[2.56e-241, 0.95]])
+    a = z.through(slope, slope, np.zeros((1, 2)))
+    np.testing.assert_allclose(a.sd, slope * z.sd, rtol=1e-12)
+    assert a.R[0, 0, 1] == pytest.approx(z.R[0, 0, 1])  # the correlation is the same: a positive slope keeps it
 
 
 def test_measured_float32_forward_errors_stay_within_the_bound():

@@ -267,3 +267,19 @@ def test_the_covariance_carry_shows_a_planted_1e5_the_linear_carry_hid(monkeypat
     monkeypatch.setattr(Carry, "affine", linear)
     with m.applied():
         assert not failing(*check_spec(0, s))
+
+
+def test_the_selftest_names_a_gradient_that_is_exactly_0_as_why_a_factor_on_it_went_through():
+    """A 15-16-1-12 net whose one relu unit of layer 3 is dead for every example: ∂C_T/∂W^4 is exactly 0, so a factor
+    1 + 1e−5 on its largest entry changes nothing — the selftest lists it with that reason, not "not explained"."""
+    s = spec(dtype="float32", steps=0, sizes=(15, 16, 1, 12), activations=("softplus", "relu", "sigmoid"),
+             cost="binary_cross_entropy", K=14, seed=1154634121, reduction="mean", optimizer="momentum",
+             momentum=0.83, eta=0.000267)  # fmt: skip
+    grads, traj = check_spec(0, s)
+    assert selftest.facts(grads, traj).startswith("every entry of ∂C_T/∂W^4 is exactly 0")
+    m = next(m for m in mutations.MUTATIONS if m.name == "1e-5 in one entry (float32)")
+    with m.applied():
+        assert not failing(*check_spec(0, s))
+    live = spec(dtype="float32", steps=0, sizes=(15, 16, 3, 12), activations=("softplus", "tanh", "sigmoid"),
+                cost="binary_cross_entropy", K=14, seed=1154634121)  # fmt: skip
+    assert selftest.facts(*check_spec(0, live)) == "not explained"

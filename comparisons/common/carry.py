@@ -14,9 +14,10 @@ as is whatever an input brings with it (a conv net's flattened maps).  A linear 
 S ≤ √(cᵀΣc) + |c|·lin.  Carrying every unit's inherited error linearly instead (Minkowski) bounds the same error
 and overstates it up to √n per layer where W's signs cancel, which in float32 hid a 1e−5 error in a gradient.
 
-Σ is kept as ``hat`` · s² per example (s the largest standard deviation, hat's diagonal at most 1), so that no
-square under- or overflows; an example whose W Σ Wᵀ would overflow all the same is carried linearly (its S moved
-into ``lin``), which is an upper bound.
+Σ is kept as its standard deviations ``sd`` and correlations ``R`` (entries within ±1; None: independent units),
+and every product of squares is formed from rows scaled to a largest entry of 1, so a unit of 1e−240 (a softplus
+far below 0) keeps a bound of its own size beside units of 1; an example whose scaled sums overflow all the same is
+carried linearly (its S moved into ``lin``), which is an upper bound.
 """
 
 from __future__ import annotations
@@ -25,92 +26,116 @@ import dataclasses
 
 import numpy as np
 
-
-def _diagonal(x):
-    """x's diagonal (…, n) of (…, n, n), a view."""
-    return np.diagonal(x, axis1=-2, axis2=-1)
+SAFE = (1e-100, 1e100)  # rows whose largest entry lies within: their products of squares stay normal, unscaled
 
 
-def _rescaled(A, s, new):
-    """(hat, s', sd) of s²·A + diag(new²) (A, hat (…, K, n, n); s, s' (…, K); new (…, K, n)), s' its largest standard
-    deviation, so that hat's diagonal stays at most 1, and sd its standard deviations; A is overwritten."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        sd = s[..., None] * np.sqrt(np.maximum(_diagonal(A), 0.0))
-    s_new = np.maximum(sd.max(axis=-1, initial=0.0), new.max(axis=-1, initial=0.0))  # (…, K)
-    safe = np.where((s_new > 0) & np.isfinite(s_new), s_new, 1.0)
+def _unit(x):
+    """x where it is a usable divisor (> 0 and finite), else 1."""
+    return np.where((x > 0) & np.isfinite(x), x, 1.0)
+
+
+def _scaled(B, sd):
+    """(t (…, K, p), V̂ (…, K, p, n)) with B diag(sd) = t V̂ row by row, each row of V̂ of largest entry 1 (or 0).
+
+    B (…, p, n) shared by the K examples or (…, K, p, n) per example; sd (…, K, n).  B and sd are scaled apart
+    before their product, then each row again: a row whose B and sd peak at different units keeps its size."""
+    if B.ndim == sd.ndim:  # shared by the examples
+        B = B[..., None, :, :]
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        V = B * sd[..., None, :]  # (…, K, p, n)
+        m = np.abs(V).max(axis=-1)
+    if ((m == 0) | ((m > SAFE[0]) & (m < SAFE[1]))).all():  # no square of a row's largest entry under- or overflows
+        return np.ones(m.shape), V
+    w = np.abs(B).max(axis=-1, keepdims=True)  # (…, [K,] p, 1)
+    sigma = sd.max(axis=-1, keepdims=True)  # (…, K, 1)
+    with np.errstate(under="ignore"):
+        V = (B / _unit(w)) * (sd / _unit(sigma))[..., None, :]  # (…, K, p, n), entries within ±1
+    m = np.abs(V).max(axis=-1, keepdims=True)
     with np.errstate(under="ignore", invalid="ignore"):
-        A *= np.square(s / safe)[..., None, None]
-        n = A.shape[-1]
-        A.reshape(*A.shape[:-2], n * n)[..., :: n + 1] += np.square(new / safe[..., None])  # the diagonal, in place
-    full = np.hypot(sd, new)  # the new standard deviations, unscaled (hypot: no square overflows)
-    return A, np.where(np.isfinite(s_new), s_new, np.inf), np.where(np.isnan(full), np.inf, full)
+        V = V / _unit(m)
+    with np.errstate(over="ignore", invalid="ignore"):
+        t = (w * sigma[..., None] * m)[..., 0]  # (…, K, p)
+    return t, V
 
 
 @dataclasses.dataclass
 class Carry:
-    """The error of a quantity (…, K, n): covariance ``hat``·s² (…, K, n, n), s (…, K), and ``lin`` (…, K, n)."""
+    """The error of a quantity (…, K, n): standard deviations ``sd``, correlations ``R`` (…, K, n, n) or None for
+    independent units, and ``lin``, a part of any correlation known by its S per unit."""
 
-    hat: np.ndarray | None  # None: no covariance part
-    s: np.ndarray
+    sd: np.ndarray
+    R: np.ndarray | None
     lin: np.ndarray
-    _sd: np.ndarray | None = dataclasses.field(default=None, repr=False)
 
     @classmethod
     def start(cls, own, lin):
         """An input whose errors are ``own`` (independent per unit) and ``lin`` (any correlation), S each."""
-        own = np.asarray(own, np.float64)
-        hat, s = _rescaled(np.zeros(own.shape + own.shape[-1:]), np.zeros(own.shape[:-1]), own)[:2] if own.any() else (
-            None, np.zeros(own.shape[:-1]))  # fmt: skip
-        return cls(hat, s, np.asarray(lin, np.float64))
+        return cls(np.asarray(own, np.float64), None, np.asarray(lin, np.float64))
 
     @classmethod
     def linear(cls, S):
         """An error known only by its size S per unit (any correlation)."""
-        return cls(None, np.zeros(np.shape(S)[:-1]), np.asarray(S, np.float64))
-
-    def sd(self):
-        """√diag(Σ): the covariance part's S per unit."""
-        if self.hat is None:  # no covariance part (an exact input)
-            return np.zeros_like(self.lin)
-        if self._sd is None:
-            self._sd = self.s[..., None] * np.sqrt(np.maximum(_diagonal(self.hat), 0.0))
-        return self._sd
+        return cls(np.zeros(np.shape(S)), None, np.asarray(S, np.float64))
 
     def S(self):
         """S per unit: the covariance part and the linear part, added linearly (they may share roundings)."""
-        out = self.sd() + self.lin
+        out = self.sd + self.lin
         return np.where(np.isnan(out), np.inf, out)
+
+    def quad(self, B):
+        """(t, Q): diag(sd) R diag(sd) mapped by B (…, [K,] p, n), B Σ Bᵀ = t Q t elementwise; None where nothing."""
+        t, V = _scaled(B, self.sd)
+        with np.errstate(over="ignore", invalid="ignore"):
+            Q = V @ V.swapaxes(-1, -2) if self.R is None else V @ self.R @ V.swapaxes(-1, -2)  # (…, K, p, p)
+        return t, Q
 
     def affine(self, W, new):
         """z = a Wᵀ + b for W (…, m, n): Σ_z = W Σ Wᵀ + diag(new²), lin_z = lin |W|ᵀ (new: z's own sums' S)."""
-        lin = self.lin @ np.abs(W).swapaxes(-1, -2)
-        if self.hat is None:  # an exact input: z's own roundings alone, independent per unit
-            return Carry(*_rescaled(np.zeros(new.shape + new.shape[-1:]), self.s, new)[:2], lin)
+        absWt = np.abs(W).swapaxes(-1, -2)  # (…, n, m): the examples are lin's rows
         with np.errstate(over="ignore", invalid="ignore"):
-            A = W[..., None, :, :] @ self.hat @ W.swapaxes(-1, -2)[..., None, :, :]  # (…, K, m, m)
-        bad = ~np.isfinite(_diagonal(A)).all(axis=-1)  # (…, K): W Σ Wᵀ overflows there: carried linearly instead
+            lin = self.lin @ absWt
+        if not self.sd.any():  # an exact input: z's own roundings alone, independent per unit
+            return Carry(np.asarray(new, np.float64), None, lin)
+        t, Q = self.quad(W)
+        q = np.diagonal(Q, axis1=-2, axis2=-1)
+        bad = ~(np.isfinite(t) & np.isfinite(q)).all(axis=-1)  # (…, K): the scaled sums overflow: carried linearly
         if bad.any():
-            A[bad] = 0.0
-            lin = lin + np.where(bad[..., None], self.sd() @ np.abs(W).swapaxes(-1, -2), 0.0)
-        hat, s, sd = _rescaled(A, self.s, new)
-        return Carry(hat, s, lin, sd)
+            with np.errstate(over="ignore", invalid="ignore"):
+                lin = lin + np.where(bad[..., None], self.sd @ absWt, 0.0)
+            t, Q = np.where(bad[..., None], 0.0, t), np.where(bad[..., None, None], 0.0, Q)
+            q = np.diagonal(Q, axis1=-2, axis2=-1)
+        sd = np.hypot(t * np.sqrt(np.maximum(q, 0.0)), new)  # (…, K, m)
+        rho = t / _unit(sd)  # z_j's covariance part per unit of its standard deviation
+        R = rho[..., :, None] * Q * rho[..., None, :]
+        _set_diagonal(R, sd)
+        return Carry(sd, R, lin)
 
     def through(self, lo, hi, own):
         """a = σ(z), σ' somewhere in [lo, hi] (…, K, n) per unit: Σ_a = m Σ m + diag(own²), m the midpoint; the
         rest, (σ' − m) e_z with |σ' − m| ≤ r = (hi − lo)/2, known by its size only: lin_a = |m| lin + r S_z."""
         mid, r = (lo + hi) / 2.0, (hi - lo) / 2.0
-        lin = np.abs(mid) * self.lin + r * self.S()
-        if self.hat is None:  # nothing to carry but σ's own roundings
-            A = np.zeros(own.shape + own.shape[-1:])
-        else:
-            A = self.hat * (mid[..., :, None] * mid[..., None, :])
-        hat, s, sd = _rescaled(A, self.s, own)
-        return Carry(hat, s, np.where(np.isnan(lin), np.inf, lin), sd)
+        with np.errstate(over="ignore", invalid="ignore"):
+            lin = np.abs(mid) * self.lin + r * self.S()
+            carried = np.abs(mid) * self.sd
+            sd = np.hypot(carried, own)
+        if self.R is None:  # independent units stay independent
+            return Carry(sd, None, np.where(np.isnan(lin), np.inf, lin))
+        rho = np.sign(mid) * carried / _unit(sd)
+        R = rho[..., :, None] * self.R * rho[..., None, :]
+        _set_diagonal(R, sd)
+        return Carry(sd, R, np.where(np.isnan(lin), np.inf, lin))
 
     def mapped_sd(self, M):
         """√diag(M Σ Mᵀ) for M (…, K, p, n): the covariance part's S after a linear map with its signs."""
-        if self.hat is None:
+        if not self.sd.any():
             return np.zeros(M.shape[:-1])
+        t, V = _scaled(M, self.sd)
         with np.errstate(over="ignore", invalid="ignore"):
-            q = ((M @ self.hat) * M).sum(axis=-1)  # (…, K, p)
-        return self.s[..., None] * np.sqrt(np.maximum(q, 0.0))
+            q = (V * V).sum(axis=-1) if self.R is None else ((V @ self.R) * V).sum(axis=-1)
+            return t * np.sqrt(np.maximum(q, 0.0))
+
+
+def _set_diagonal(R, sd):
+    """R's diagonal: 1 where the unit has an error, 0 where it has none (in place)."""
+    n = R.shape[-1]
+    R.reshape(*R.shape[:-2], n * n)[..., :: n + 1] = (sd > 0).astype(np.float64)

@@ -21,10 +21,9 @@ terms throughout, scaled so that no square under- or overflows: values from 1e�
   probabilistic (√n) form, with the partial sums' cancellation counted.  The errors its inputs bring are carried on
   squares where they are independent — over examples (each example's passes round on their own, unless two
   examples have equal rows of a^{l−1}: they then compute the same numbers from layer l on, and their errors,
-  the same, add linearly within such a group, ``twins``), and, in the forward pass, the roundings a^{l−1}'s
-  own layer made, distinct for each of its units: V_own (B∘B) —
-  and linearly where they may be correlated: what a^{l−1} inherited from the layers below, shared by its
-  units, (S_inh |B|)² (Minkowski: right for any correlation), and δ's errors within one example;
+  the same, add linearly within such a group, ``twins``) — and linearly where they may be correlated: δ's
+  errors within one example (Minkowski: right for any correlation).  Within one example the forward pass's
+  errors are carried exactly, as a covariance with W's signs (``comparisons.common.carry``): W Σ Wᵀ;
 - an elementwise f(x) adds (k_f f)² for the k_f roundings of its formula (a library exp, tanh or log
   counts its largest error in u, measured: NumPy's float32 exp is off by up to 2.52 ulp = 5.04u) and carries
   f'(x)² V_x;
@@ -359,7 +358,7 @@ def softmax(z, a, zc, M=None, floor=0.0, near=None):
     independent = l2dot(MJ, own[..., None])[..., 0]  # √(Σ_j (MJ)_ij² own_j²)
     came = zc.mapped_sd(MJs) + (MJ @ zc.lin[..., None])[..., 0]  # z's error: Σ with the signs, lin linearly
     if near is not None:
-        came = came + (box @ zc.sd()[..., None])[..., 0]  # J's move over the box times Σ's part
+        came = came + (box @ zc.sd[..., None])[..., 0]  # J's move over the box times Σ's part
     return l2(independent, came, np.sqrt(n) * np.abs(Ma), div, floor)
 
 
