@@ -22,6 +22,7 @@ DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 SHRINK = {
     "sweep": {"--archs": 3, "--steps": 5},
     "sweep-bench": {"--archs": 3, "--steps": 5, "--repeat": 1, "--single": 2},
+    "power": {"--archs": 10},
 }
 pytestmark = pytest.mark.spread  # each command its own subprocess and --out folder: any worker may run it
 FENCE = re.compile(r"^```(sh|bash|shell)\n(.*?)^```", re.M | re.S)

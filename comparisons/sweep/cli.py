@@ -32,6 +32,7 @@ def register(sub):
     register_check(sub)
     register_sweep_bench(sub)
     register_selftest(sub)
+    register_power(sub)
 
 
 def register_sweep(sub):
@@ -327,3 +328,43 @@ def run_selftest(args):
     print(f"{caught} of {len(outcomes)} planted bugs caught; unmutated run "
           f"{'passes' if not clean else 'FAILS'}; report in {out}/selftest.md")  # fmt: skip
     return 0 if selftest.passed(clean, outcomes) else 1
+
+
+POWER_DOC = """`deltacheck power`: how often one planted bug is caught, over sampled architectures' start checks.
+
+The architectures are the sweep's (families of 10, no training step), checked clean and with the bug of
+`deltacheck selftest` named by --bug planted.  Prints the share that catches it, the clean run's failures
+(false alarms) and its worst share of a bound, then every architecture the bug passed with what the clean run
+shows.  Exit 0 when the clean run passes, 1 when it fails anywhere.
+"""
+
+
+def register_power(sub):
+    p = sub.add_parser("power", help="the share of sampled architectures whose checks catch one planted bug",
+                       description=POWER_DOC)  # fmt: skip
+    p.add_argument("--bug", default="1e-5 in one entry (float32)",
+                   help="a planted bug of deltacheck selftest, by name (default: %(default)s)")  # fmt: skip
+    p.add_argument("--archs", type=int_at_least(1), default=400, help="architectures (default 400)")
+    p.add_argument("--seed", type=int_at_least(0), default=4, help="seed of the architecture sampler (default 4)")
+    p.add_argument("--dtype", choices=DTYPES, default=None, help="the bug's own dtype unless given")
+    add_progress_flags(p)
+    p.set_defaults(run=run_power)
+
+
+def run_power(args):
+    from comparisons.sweep.mutations import MUTATIONS
+
+    names = [m.name for m in MUTATIONS]
+    if args.bug not in names:
+        raise UsageError(f"--bug {args.bug!r}: no such planted bug; one of: " + "; ".join(names))
+    mutation = MUTATIONS[names.index(args.bug)]
+    dtype = args.dtype or (mutation.dtype if mutation.dtype != "any" else "float64")
+    if mutation.dtype not in ("any", dtype):
+        raise UsageError(f"--bug {args.bug!r} is planted in {mutation.dtype} architectures, not {dtype}")
+    from comparisons.sweep.power import measure
+
+    found = measure(mutation, args.archs, args.seed, dtype, progress=chosen(args))
+    print(found.line(args.bug, dtype, args.seed))
+    for arch, label, why in found.missed:
+        print(f"  passed arch {arch} ({label}): {why}")
+    return 1 if found.clean_failures else 0

@@ -1,0 +1,61 @@
+"""Detection power: the share of sampled architectures whose start checks catch one planted bug.
+
+The measurement behind the table of docs/tolerances.md: ``sample_specs(archs, seed, dtype, 0, family=FAMILY)``
+checked at the start (no training step), clean and with one of ``deltacheck selftest``'s bugs planted.  An
+architecture catches the bug where any of its checks fails with it; one it passes is listed with what the clean
+run shows (``selftest.facts``: a gradient that is exactly 0 cannot carry a factor).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from comparisons.common.progress import Bar
+from comparisons.common.spec import sample_specs
+from comparisons.sweep.harness import check_family
+from comparisons.sweep.runner import init_worker
+from comparisons.sweep.selftest import facts, failing_checks
+
+FAMILY = 10  # the sweep's families on the CPU: the architectures the sweep itself draws
+
+
+@dataclasses.dataclass
+class Power:
+    """What one measurement found."""
+
+    archs: int  # architectures the bug can show on
+    caught: int
+    clean_failures: int  # architectures the unmutated code fails: each a false alarm, to be traced
+    worst: float  # the clean run's largest share of a bound over every start row
+    missed: list  # (arch, label, reason)
+
+    def line(self, bug, dtype, seed):
+        """The verdict, one line."""
+        share = f"{self.caught / self.archs:.1%}" if self.archs else "—"
+        return (f"{bug}: caught on {self.caught} of {self.archs} {dtype} architectures ({share}), seed {seed}; "
+                f"clean failures {self.clean_failures}; clean worst {self.worst:.3f} of the bound")  # fmt: skip
+
+
+def measure(mutation, archs, seed, dtype, progress=None):
+    """Power of ``mutation`` on the start checks of ``archs`` sampled architectures."""
+    init_worker()
+    specs = sample_specs(archs, seed, dtype, 0, family=FAMILY)
+    out = Power(0, 0, 0, 0.0, [])
+    with Bar(total=len(specs), desc="architectures", unit="arch", show=progress) as bar:
+        for first in range(0, len(specs), FAMILY):
+            family = specs[first : first + FAMILY]
+            clean = check_family(first, family)
+            for grads, traj in clean:
+                out.clean_failures += bool(failing_checks(grads, traj))
+                out.worst = max([out.worst, *(r["tol_used"] for r in grads if r["tol_used"] == r["tol_used"])])
+            if mutation.applies(family[0]):
+                with mutation.applied():
+                    planted = check_family(first, family)
+                for g, (grads, traj) in enumerate(planted):
+                    out.archs += 1
+                    if failing_checks(grads, traj):
+                        out.caught += 1
+                    else:
+                        out.missed.append((first + g, family[g].label(), facts(*clean[g])))
+            bar.update(len(family))
+    return out
