@@ -39,13 +39,14 @@ def _scaled(B, sd):
 
     B (…, p, n) shared by the K examples or (…, K, p, n) per example; sd (…, K, n).  B and sd are scaled apart
     before their product, then each row again: a row whose B and sd peak at different units keeps its size."""
-    if B.ndim == sd.ndim:  # shared by the examples
-        B = B[..., None, :, :]
+    n = sd.shape[-1]
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        # Σ_i |B_ji| sd_i per row: the row's largest entry lies between it / n and it
+        l1 = sd @ np.abs(B).swapaxes(-1, -2) if B.ndim == sd.ndim else (np.abs(B) @ sd[..., None])[..., 0]
+        B = B[..., None, :, :] if B.ndim == sd.ndim else B  # shared by the examples: broadcast over them
         V = B * sd[..., None, :]  # (…, K, p, n)
-        m = np.abs(V).max(axis=-1)
-    if ((m == 0) | ((m > SAFE[0]) & (m < SAFE[1]))).all():  # no square of a row's largest entry under- or overflows
-        return np.ones(m.shape), V
+    if ((l1 == 0) | ((l1 > n * SAFE[0]) & (l1 < SAFE[1]))).all():  # no square of a row's largest entry under-
+        return np.ones(l1.shape), V  # or overflows: unscaled
     w = np.abs(B).max(axis=-1, keepdims=True)  # (…, [K,] p, 1)
     sigma = sd.max(axis=-1, keepdims=True)  # (…, K, 1)
     with np.errstate(under="ignore"):
