@@ -107,9 +107,7 @@ class Carry:
             q = np.diagonal(Q, axis1=-2, axis2=-1)
         sd = np.hypot(t * np.sqrt(np.maximum(q, 0.0)), new)  # (…, K, m)
         rho = t / _unit(sd)  # z_j's covariance part per unit of its standard deviation
-        R = rho[..., :, None] * Q * rho[..., None, :]
-        _set_diagonal(R, sd)
-        return Carry(sd, R, lin)
+        return Carry(sd, _correlation(Q, rho, sd), lin)
 
     def through(self, lo, hi, own):
         """a = σ(z), σ' somewhere in [lo, hi] (…, K, n) per unit: Σ_a = m Σ m + diag(own²), m the midpoint; the
@@ -122,9 +120,7 @@ class Carry:
         if self.R is None:  # independent units stay independent
             return Carry(sd, None, np.where(np.isnan(lin), np.inf, lin))
         rho = np.sign(mid) * carried / _unit(sd)
-        R = rho[..., :, None] * self.R * rho[..., None, :]
-        _set_diagonal(R, sd)
-        return Carry(sd, R, np.where(np.isnan(lin), np.inf, lin))
+        return Carry(sd, _correlation(self.R.copy(), rho, sd), np.where(np.isnan(lin), np.inf, lin))
 
     def mapped_sd(self, M):
         """√diag(M Σ Mᵀ) for M (…, K, p, n): the covariance part's S after a linear map with its signs."""
@@ -136,7 +132,10 @@ class Carry:
             return t * np.sqrt(np.maximum(q, 0.0))
 
 
-def _set_diagonal(R, sd):
-    """R's diagonal: 1 where the unit has an error, 0 where it has none (in place)."""
-    n = R.shape[-1]
-    R.reshape(*R.shape[:-2], n * n)[..., :: n + 1] = (sd > 0).astype(np.float64)
+def _correlation(Q, rho, sd):
+    """ρ_i ρ_j Q_ij off the diagonal, and on it 1 where the unit has an error, 0 where it has none: Q overwritten."""
+    Q *= rho[..., :, None]
+    Q *= rho[..., None, :]
+    n = Q.shape[-1]
+    Q.reshape(*Q.shape[:-2], n * n)[..., :: n + 1] = (sd > 0).astype(np.float64)
+    return Q
