@@ -135,3 +135,17 @@ def test_a_flat_sigma_prime_counts_the_square_of_as_error(name, a):
     assert abs(s1 - s0)[0] <= (ALLOWED * S)[0]
     _, S_first = rounding.prime(name, np.zeros(1), np.array([a]), np.zeros(1), Sa)  # u = 0: first order only
     assert abs(s1 - s0)[0] > (ALLOWED * S_first)[0]
+
+
+# softplus units at z ≈ −554 (σ' = 2.6e−241) beside units of 1 (weights × 30): the forward covariance with one scale
+# per example lost their carried error to the underflow of σ'², and steps 2–100 failed at 28–38 times the bound
+TINY_SLOPES = ArchSpec(sizes=(8, 16, 4, 10), activations=("identity", "softplus", "identity"), cost="squared_error",
+                       K=2, optimizer="sgd", batch_size=2, eta=0.00305, steps=100, seed=2036348474, weight_scale=30.0,
+                       order_seed=2036348474)  # fmt: skip
+
+
+def test_units_of_1e_minus_240_beside_units_of_1_keep_their_own_bound():
+    grads, steps = check_spec(0, TINY_SLOPES)
+    assert all(r["passed"] for r in grads + steps) and len(steps) == 100
+    with ETA.applied():  # and the bound is still a bound: η off by 1 % fails
+        assert not all(r["passed"] for r in check_spec(0, TINY_SLOPES)[1])
