@@ -43,3 +43,11 @@ def test_a_clean_failure_is_exit_1(capsys, monkeypatch):
 def test_bad_input_is_one_line_and_exit_2(capsys, args, says):
     rc, out, err = run(capsys, *args)
     assert rc == 2 and out == "" and len(err.strip().splitlines()) == 1 and says in err
+
+
+def test_a_training_bug_needs_steps_to_show(capsys):
+    """ "never updates" breaks no start check: caught nowhere without steps, everywhere torch moves with them."""
+    _, at_start, _ = run(capsys, "--bug", "never updates", "--archs", "10", "--seed", "1")
+    assert "caught on 0 of 10 float64 architectures" in at_start
+    _, trained, _ = run(capsys, "--bug", "never updates", "--archs", "10", "--seed", "1", "--steps", "3")
+    assert "caught on 10 of 10 float64 architectures" in trained

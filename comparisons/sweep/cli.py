@@ -330,12 +330,12 @@ def run_selftest(args):
     return 0 if selftest.passed(clean, outcomes) else 1
 
 
-POWER_DOC = """`deltacheck power`: how often one planted bug is caught, over sampled architectures' start checks.
+POWER_DOC = """`deltacheck power`: how often one planted bug is caught, over sampled architectures' checks.
 
-The architectures are the sweep's (families of 10, no training step), checked clean and with the bug of
-`deltacheck selftest` named by --bug planted.  Prints the share that catches it, the clean run's failures
-(false alarms) and its worst share of a bound, then every architecture the bug passed with what the clean run
-shows.  Exit 0 when the clean run passes, 1 when it fails anywhere.
+The architectures are the sweep's (families of 10; --steps training steps, none by default), checked clean
+and with the bug of `deltacheck selftest` named by --bug planted.  Prints the share that catches it, the clean
+run's failures (false alarms) and its worst share of a bound, then every architecture the bug passed with what
+the clean run shows.  Exit 0 when the clean run passes, 1 when it fails anywhere.
 """
 
 
@@ -346,6 +346,8 @@ def register_power(sub):
                    help="a planted bug of deltacheck selftest, by name (default: %(default)s)")  # fmt: skip
     p.add_argument("--archs", type=int_at_least(1), default=400, help="architectures (default 400)")
     p.add_argument("--seed", type=int_at_least(0), default=4, help="seed of the architecture sampler (default 4)")
+    p.add_argument("--steps", type=int_at_least(0), default=0,
+                   help="training steps per architecture (default 0: the start checks alone)")  # fmt: skip
     p.add_argument("--dtype", choices=DTYPES, default=None, help="the bug's own dtype unless given")
     add_progress_flags(p)
     p.set_defaults(run=run_power)
@@ -363,7 +365,7 @@ def run_power(args):
         raise UsageError(f"--bug {args.bug!r} is planted in {mutation.dtype} architectures, not {dtype}")
     from comparisons.sweep.power import measure
 
-    found = measure(mutation, args.archs, args.seed, dtype, progress=chosen(args))
+    found = measure(mutation, args.archs, args.seed, dtype, args.steps, progress=chosen(args))
     print(found.line(args.bug, dtype, args.seed))
     for arch, label, why in found.missed:
         print(f"  passed arch {arch} ({label}): {why}")

@@ -1,7 +1,8 @@
-"""Detection power: the share of sampled architectures whose start checks catch one planted bug.
+"""Detection power: the share of sampled architectures whose checks catch one planted bug.
 
-The measurement behind the table of docs/tolerances.md: ``sample_specs(archs, seed, dtype, 0, family=FAMILY)``
-checked at the start (no training step), clean and with one of ``deltacheck selftest``'s bugs planted.  An
+The measurement behind the table of docs/tolerances.md: ``sample_specs(archs, seed, dtype, steps, family=FAMILY)``
+checked at the start (``steps`` = 0, the table's) or also over training steps, clean and with one of
+``deltacheck selftest``'s bugs planted.  An
 architecture catches the bug where any of its checks fails with it; one it passes is listed with what the clean
 run shows (``selftest.facts``: a gradient that is exactly 0 cannot carry a factor).
 """
@@ -36,10 +37,10 @@ class Power:
                 f"clean failures {self.clean_failures}; clean worst {self.worst:.3f} of the bound")  # fmt: skip
 
 
-def measure(mutation, archs, seed, dtype, progress=None):
-    """Power of ``mutation`` on the start checks of ``archs`` sampled architectures."""
+def measure(mutation, archs, seed, dtype, steps=0, progress=None):
+    """Power of ``mutation`` over ``archs`` sampled architectures, their start and ``steps`` training steps."""
     init_worker()
-    specs = sample_specs(archs, seed, dtype, 0, family=FAMILY)
+    specs = sample_specs(archs, seed, dtype, steps, family=FAMILY)
     out = Power(0, 0, 0, 0.0, [])
     with Bar(total=len(specs), desc="architectures", unit="arch", show=progress) as bar:
         for first in range(0, len(specs), FAMILY):
