@@ -84,7 +84,7 @@ class Carry:
         return np.where(np.isnan(out), np.inf, out)
 
     def quad(self, B):
-        """(t, Q): diag(sd) R diag(sd) mapped by B (…, [K,] p, n), B Σ Bᵀ = t Q t elementwise; None where nothing."""
+        """(t, Q): Σ = diag(sd) R diag(sd) mapped by B (…, [K,] p, n), B Σ Bᵀ = diag(t) Q diag(t)."""
         t, V = _scaled(B, self.sd)
         with np.errstate(over="ignore", invalid="ignore"):
             Q = V @ V.swapaxes(-1, -2) if self.R is None else V @ self.R @ V.swapaxes(-1, -2)  # (…, K, p, p)
@@ -117,10 +117,11 @@ class Carry:
             lin = np.abs(mid) * self.lin + r * self.S()
             carried = np.abs(mid) * self.sd
             sd = np.hypot(carried, own)
+        lin = np.where(np.isnan(lin), np.inf, lin)
         if self.R is None:  # independent units stay independent
-            return Carry(sd, None, np.where(np.isnan(lin), np.inf, lin))
+            return Carry(sd, None, lin)
         rho = np.sign(mid) * carried / _unit(sd)
-        return Carry(sd, _correlation(self.R.copy(), rho, sd), np.where(np.isnan(lin), np.inf, lin))
+        return Carry(sd, _correlation(self.R.copy(), rho, sd), lin)
 
     def mapped_sd(self, M):
         """√diag(M Σ Mᵀ) for M (…, K, p, n): the covariance part's S after a linear map with its signs."""

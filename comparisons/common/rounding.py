@@ -304,11 +304,15 @@ def activation(name, z, a, Sz, near=0.0, floor=0.0, s=None):
     An exponential's result may underflow (torch's sigmoid gives 0 where NumPy's gives a subnormal): ``floor``
     (tiny/u) counts that absolute error for every function that exponentiates.  ``s``: ``slope``'s result, when
     the caller has it already."""
-    k = FN_ROUNDINGS[name]
     if name == "softmax":
         return softmax(z, a, Carry.linear(Sz), floor=floor, near=near)  # z's error all carried linearly
     s = slope(name, z, a, near) if s is None else s
-    return l2(k * a, floor if name in EXPONENTIAL else 0.0, s * Sz)
+    return l2(formula(name, a, floor), s * Sz)
+
+
+def formula(name, a, floor=0.0):
+    """S of an elementwise σ's own roundings: k_σ|a| for its formula, and ``floor`` where it exponentiates."""
+    return l2(FN_ROUNDINGS[name] * a, floor if name in EXPONENTIAL else 0.0)
 
 
 def box_top(z, eps):
@@ -343,9 +347,8 @@ def softmax(z, a, zc, M=None, floor=0.0, near=None):
     example's cancellations are kept (the sum over i of J's rows is 0: m's shift cancels), its linear part
     through |MJ|.  As σ's slope is taken over z's allowed difference (``slopes``), J is taken over z's box
     (``near``): by the mean value theorem the error is J(ξ) e for some ξ there, and |M| ``spread`` times z's S is
-    added linearly.  (Scales passes no
-    box for an example whose logits are known only to more than ±1: comparisons.sweep.kinks recomputes it with
-    the reference's logits, as it does a tie whose winner differs.)
+    added linearly.  (Scales passes no box for an example whose logits are known only to more than ±1:
+    comparisons.sweep.kinks recomputes it with the reference's logits, as it does a tie whose winner differs.)
     """
     n = z.shape[-1]
     J = a[..., :, None] * (np.eye(n) - a[..., None, :])  # (…, n, n): ∂a_i/∂z_j = a_i(δ_ij − a_j)
@@ -365,16 +368,24 @@ def softmax(z, a, zc, M=None, floor=0.0, near=None):
 def affine(A, W, b, own, inherited):
     """(new, came) of z = A Wᵀ + b, A (…, n) with its error split as in ``forward_carry``: z's own roundings (the bias
     as one more term of each sum), and what A's errors bring."""
-    ones = np.ones(A.shape[:-1] + (1,))
-    B = np.concatenate([W, b[..., None]], axis=-1).swapaxes(-1, -2)  # (…, n + 1, m)
-    came = forward_carry(*(np.concatenate([S, 0 * ones], axis=-1) for S in (own, inherited)), B)
-    return own_sums(A, W, b), came
+    B = _with_bias(W, b)
+    zero = np.zeros(A.shape[:-1] + (1,))
+    came = forward_carry(*(np.concatenate([S, zero], axis=-1) for S in (own, inherited)), B)
+    return _own_sums(A, B), came
 
 
 def own_sums(A, W, b):
     """S of z = A Wᵀ + b's own roundings (as in ``dot``), the bias as one more term of each sum."""
+    return _own_sums(A, _with_bias(W, b))
+
+
+def _with_bias(W, b):
+    """[W b]ᵀ (…, n + 1, m): the bias as one more term of each sum."""
+    return np.concatenate([W, b[..., None]], axis=-1).swapaxes(-1, -2)
+
+
+def _own_sums(A, B):
     A1 = np.concatenate([A, np.ones(A.shape[:-1] + (1,))], axis=-1)  # (…, n + 1)
-    B = np.concatenate([W, b[..., None]], axis=-1).swapaxes(-1, -2)  # (…, n + 1, m)
     return sum_roundings(A1.shape[-1], np.abs(A1) @ np.abs(B), A1 @ B)
 
 
@@ -425,8 +436,7 @@ class Scales:
                 self.Sa[l] = self.edge(softmax(z[l], a[l], cz, floor=self.floor, near=self.near_J))
                 continue
             lo, hi = slopes(name, z[l], a[l], allowed(self.Sz[l], u))  # σ' over z's allowed interval
-            own = l2(FN_ROUNDINGS[name] * a[l], self.floor if name in EXPONENTIAL else 0.0)  # σ's formula
-            c = cz.through(lo, hi, own)
+            c = cz.through(lo, hi, formula(name, a[l], self.floor))
             self.Sa[l] = self.edge(c.S())
         self.S_Ck = self._costs(z[self.L], a[self.L], T)  # (G, K)
         s = 1.0 / self.K if reduction == "mean" else 1.0
