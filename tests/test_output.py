@@ -91,3 +91,18 @@ def test_check_prints_its_rows_and_verdict_on_stdout_and_nothing_on_stderr(capsy
     assert cli.main(["check", "--spec", json.dumps(spec)]) == 0
     out, err = capsys.readouterr()
     assert out.splitlines()[-1] == "PASS" and err == ""
+
+
+def test_sweep_bench_times_a_diverging_family_without_a_warning():
+    """The bench's bare trainings time a run that overflows; they judge nothing, so they warn nothing either."""
+    import dataclasses
+    import warnings
+
+    from comparisons.common.spec import sample_specs
+    from comparisons.sweep import throughput
+
+    spec = dataclasses.replace(sample_specs(1, 0, "float64", 30)[0], eta=1e100)  # overflows at its second step
+    family = [spec, dataclasses.replace(spec, seed=spec.seed + 1)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert throughput.bare_training(family, 2) > 0
