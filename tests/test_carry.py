@@ -4,7 +4,7 @@ never above the linear (Minkowski) carry, scaled at the ends of the range, and a
 import numpy as np
 import pytest
 
-from comparisons.common import rounding
+from comparisons.common import rounding, scales
 from comparisons.common.carry import Carry
 
 RNG = np.random.default_rng(7)
@@ -100,7 +100,7 @@ def test_measured_float32_forward_errors_stay_within_the_bound():
             z64[l] = a64[l - 1] @ W[l].T.astype(np.float64) + b[l]
             a64[l] = f(z64[l])
         T = np.zeros_like(a64[max(W)])
-        S = rounding.Scales({l: w.astype(np.float64)[None] for l, w in W.items()},
+        S = scales.Scales({l: w.astype(np.float64)[None] for l, w in W.items()},
                             {l: v.astype(np.float64)[None] for l, v in b.items()}, acts, "squared_error", "sum",
                             a64[1][None], T[None], {l: v[None] for l, v in z64.items()},
                             {l: v[None] for l, v in a64.items()}, None, np.float32)  # fmt: skip

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from comparisons import cli
-from comparisons.common import rounding
+from comparisons.common import rounding, sigma
 from comparisons.common.carry import Carry
 from comparisons.common.spec import ArchSpec, sample_specs
 from comparisons.sweep import mutations, selftest
@@ -209,7 +209,7 @@ def test_the_start_check_sees_a_planted_relative_error_and_raises_no_alarm_on_th
 def test_the_rounding_model_counts_the_terms_a_saturated_sigma_prime_cancels():
     """Behind a saturated tanh 1 − a² is tiny, and one rounding of a moves it by ~u: S must say so."""
     a = np.tanh(np.array([[12.0]]))
-    s, Ss = rounding.prime("tanh", np.array([[12.0]]), a, np.zeros((1, 1)), np.array([[4.0]]))
+    s, Ss = sigma.prime("tanh", np.array([[12.0]]), a, np.zeros((1, 1)), np.array([[4.0]]))
     assert s[0, 0] < 1e-9 and Ss[0, 0] > 1.0  # ≈ 2a S_a, far above σ'
 
 

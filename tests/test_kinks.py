@@ -70,16 +70,16 @@ def test_the_winner_is_taken_at_the_references_logits_on_exactly_the_examples_wh
 
 def test_sigmas_slope_is_its_largest_over_z_plus_minus_the_allowed_difference():
     """Mean value theorem: where z's bound reaches the bend, σ'(z) alone would understate how far a may move."""
-    from comparisons.common import rounding
+    from comparisons.common import sigma
 
     z, far = np.array([30.0, -30.0, 2.0]), np.array([31.0, 29.0, 0.0])
     a = {"sigmoid": 1 / (1 + np.exp(-z)), "tanh": np.tanh(z), "softplus": np.logaddexp(0, z)}
-    s = rounding.slope("sigmoid", z, a["sigmoid"], far)
+    s = sigma.slope("sigmoid", z, a["sigmoid"], far)
     assert s[0] == 0.25 and s[1] == pytest.approx(np.exp(-1) / (1 + np.exp(-1)) ** 2) and s[2] < 0.25
-    assert rounding.slope("tanh", z, a["tanh"], far)[0] == 1.0
-    assert rounding.slope("softplus", z, a["softplus"], far)[1] == pytest.approx(1 / (1 + np.exp(1)))
-    assert rounding.slope("relu", z, np.maximum(z, 0), far).tolist() == [1.0, 0.0, 1.0]  # −30: 30 from the kink
-    near0 = rounding.slope("sigmoid", z, a["sigmoid"], 0.0)
+    assert sigma.slope("tanh", z, a["tanh"], far)[0] == 1.0
+    assert sigma.slope("softplus", z, a["softplus"], far)[1] == pytest.approx(1 / (1 + np.exp(1)))
+    assert sigma.slope("relu", z, np.maximum(z, 0), far).tolist() == [1.0, 0.0, 1.0]  # −30: 30 from the kink
+    near0 = sigma.slope("sigmoid", z, a["sigmoid"], 0.0)
     np.testing.assert_allclose(near0, np.exp(-np.abs(z)) / (1 + np.exp(-np.abs(z))) ** 2, rtol=1e-12)  # σ'(z) itself
 
 

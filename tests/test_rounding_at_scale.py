@@ -6,7 +6,7 @@ before), shown sound on its own (measured moves within the bound), and shown nev
 import numpy as np
 import pytest
 
-from comparisons.common import rounding
+from comparisons.common import rounding, scales, sigma
 from comparisons.common.carry import Carry
 from comparisons.common.spec import ArchSpec
 from comparisons.sweep import mutations, selftest
@@ -70,7 +70,7 @@ def test_the_saturated_family_passes_and_its_bound_shrinks_when_examples_count_a
     allows a third as much here, whatever the machine (√28 ≈ 5.3 for the entries the sums over examples decide)."""
     assert not failing(TWINS)
     now = worst_step(TWINS)
-    monkeypatch.setattr(rounding, "twins", lambda a: None)  # the rule before: every example on its own
+    monkeypatch.setattr(scales, "twins", lambda a: None)  # the rule before: every example on its own
     assert worst_step(TWINS) > 2.5 * now
 
 
@@ -87,8 +87,8 @@ def test_softmax_moves_within_its_bound_when_z_is_known_only_to_1(gap):
     z = np.array([[1e6, 1e6 - gap, 1e6 - 2 * gap - 5.0, 0.0]])
     a = np.exp(z - z.max()) / np.exp(z - z.max()).sum()
     Sz = np.full_like(z, 1.0 / ALLOWED)  # z's allowed difference: 1
-    Sa = rounding.softmax(z, a, Carry.linear(Sz), near=ALLOWED * Sz)
-    Sa_first = rounding.softmax(z, a, Carry.linear(Sz))
+    Sa = sigma.softmax(z, a, Carry.linear(Sz), near=ALLOWED * Sz)
+    Sa_first = sigma.softmax(z, a, Carry.linear(Sz))
     worst = worst_first = 0.0
     for _ in range(2000):
         e = rng.uniform(-1, 1, z.shape) * ALLOWED * Sz
@@ -129,11 +129,11 @@ def test_a_flat_sigma_prime_counts_the_square_of_as_error(name, a):
     """σ' = a(1 − a) at a = ½ and 1 − a² at a = 0 are flat: a's error e moves them by e², not by 0."""
     Sa = np.array([1e10])  # a known to 5.7 · 1e10 · u ≈ 6e−6
     e = ALLOWED * Sa  # a moved by all of its allowed difference
-    s0, S = rounding.prime(name, np.zeros(1), np.array([a]), np.zeros(1), Sa, u=U)
+    s0, S = sigma.prime(name, np.zeros(1), np.array([a]), np.zeros(1), Sa, u=U)
     moved = a + e
     s1 = moved * (1 - moved) if name == "sigmoid" else 1 - moved**2
     assert abs(s1 - s0)[0] <= (ALLOWED * S)[0]
-    _, S_first = rounding.prime(name, np.zeros(1), np.array([a]), np.zeros(1), Sa)  # u = 0: first order only
+    _, S_first = sigma.prime(name, np.zeros(1), np.array([a]), np.zeros(1), Sa)  # u = 0: first order only
     assert abs(s1 - s0)[0] > (ALLOWED * S_first)[0]
 
 

@@ -149,7 +149,7 @@ def test_a_step_at_the_edge_of_the_range_is_not_compared_and_the_steps_before_it
 
 def test_an_infinite_limit_never_lets_a_difference_pass():
     from comparisons.common.checks import agree
-    from comparisons.common.rounding import Scales
+    from comparisons.common.scales import Scales
 
     used, _ = agree(np.array([[1.0, 2.0]]), np.array([[1.0, 3.0]]), np.array([[1.0, np.inf]]))
     assert used[0] == np.inf

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 import manual_bp
-from comparisons.common import rounding
+from comparisons.common import rounding, scales
 from comparisons.common.checks import agree
 from comparisons.sweep.flat import f64, flat_params, split
 from comparisons.sweep.start import row
@@ -66,7 +66,7 @@ def torch_costs(spec, states, W0, b0, X, T):
         ref.G = hi - lo
         with torch.no_grad(), np.errstate(all="ignore"):
             c, z, a = ref.losses(ref.tensor(Xs[lo:hi].copy()), ref.tensor(Ts[lo:hi].copy()))
-            S = rounding.Scales(f64(W), f64(b), list(spec.activations), spec.cost, spec.reduction,
+            S = scales.Scales(f64(W), f64(b), list(spec.activations), spec.cost, spec.reduction,
                                 Xs[lo:hi].astype(np.float64), Ts[lo:hi].astype(np.float64), f64(z), f64(a), None,
                                 dtype)  # fmt: skip
             C.reshape(-1)[lo:hi] = c.cpu().numpy()

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 import manual_bp
-from comparisons.common.rounding import KINKED
+from comparisons.common.sigma import KINKED
 
 
 class Pinned:
@@ -66,7 +66,7 @@ def pinned_member(W, b, X, z_torch, activations, cost, reduction, ref="torch", u
     """(an MLP of W, b whose kinked units take the reference's branch, 'kink: …' naming the first) or (None, '').
 
     ``z_torch``: the reference's z, torch's in the same dtype or (``ref``) the float64 oracle's.  ``undetermined``
-    (K,): the examples whose logits the rounding model knows only to more than ±1 (``rounding.Scales``), taken at
+    (K,): the examples whose logits the rounding model knows only to more than ±1 (``scales.Scales``), taken at
     the reference's logits as a tie is."""
     member = manual_bp.MLP(W, b, activations, cost, reduction)
     acts = member.act

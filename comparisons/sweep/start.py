@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from comparisons.common import rounding
+from comparisons.common import rounding, scales
 from comparisons.common.checks import agree
 from comparisons.sweep.flat import f64
 from comparisons.sweep.kinks import pinned_member
@@ -60,7 +60,7 @@ def torch_outputs(ref, X, T):
 def limits(spec, net, X, T, values, z, a, sides, oracle_dtype=None):
     """The rounding model's allowed difference for every start tensor, from ``values`` (the reference's)."""
     with np.errstate(all="ignore"):
-        S = rounding.Scales(f64(net.W), f64(net.b), list(spec.activations), spec.cost, spec.reduction,
+        S = scales.Scales(f64(net.W), f64(net.b), list(spec.activations), spec.cost, spec.reduction,
                             np.asarray(X, np.float64), np.asarray(T, np.float64), z, a, f64(values["delta"]),
                             spec.dtype)  # fmt: skip
         lim = lambda V: rounding.bound(V, spec.dtype, sides, oracle_dtype)  # noqa: E731

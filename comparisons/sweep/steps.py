@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 import manual_bp
-from comparisons.common import rounding
+from comparisons.common import rounding, scales
 from comparisons.common.checks import agree
 from comparisons.sweep.flat import flat_params, split, unflatten
 from comparisons.sweep.kinks import pinned_member
@@ -177,7 +177,7 @@ class LocalSteps:
         scale = K if spec.reduction == "mean" else 1  # autograd's z.grad is ∂(C_T/K)/∂z: δ per example is K times it
         f = lambda k: {l: np.stack([r[k][l] for r in chunk]).astype(np.float64) for l in first[k]}  # noqa: E731
         with np.errstate(all="ignore"):
-            S = rounding.Scales(W, b, list(spec.activations), spec.cost, spec.reduction, stack("Xb").astype(np.float64),
+            S = scales.Scales(W, b, list(spec.activations), spec.cost, spec.reduction, stack("Xb").astype(np.float64),
                                 stack("Tb").astype(np.float64), f("z"), f("a"),
                                 {l: d * scale for l, d in f("delta").items()}, self.dtype)  # fmt: skip
             S_g = flat_params(S.S_W, S.S_b)

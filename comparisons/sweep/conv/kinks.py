@@ -16,7 +16,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from comparisons.common.rounding import KINKED
+from comparisons.common.sigma import KINKED
 from comparisons.sweep.kinks import Pinned
 from manual_bp.conv import backprop
 from manual_bp.conv.layers import Pool

@@ -6,7 +6,7 @@ is a dot product of n = C·k·k terms and the bias, so its S is common.rounding'
 ``activation``.  Max pooling takes one unit's value and error; average pooling sums q² terms and divides.  Going
 back, ∂C/∂a^{l−1} sums at most F·k·k terms per unit, and ∂C/∂w^F_{cuv}, ∂C/∂b^F sum over examples and positions:
 their own roundings by ``sum_roundings``, the errors δ and a bring linearly within an example (its positions share
-them) and in quadrature over examples.  The dense layers, δ^L, C_k and C_T are ``rounding.Scales`` itself, on the
+them) and in quadrature over examples.  The dense layers, δ^L, C_k and C_T are ``scales.Scales`` itself, on the
 flattened maps with their errors; the update is ``rounding.update``.  Every S is in units of u, every allowed
 difference ``rounding.bound``'s c·u·√sides·S, as for the dense sweep.
 
@@ -14,7 +14,7 @@ Two discontinuities are no rounding, and the model does not describe them: a rel
 sides of 0 on the two sides (σ' jumps), and a max-pooling window whose maximum is another unit on each (δ goes
 elsewhere).  Where a check fails and one of them is present, manual_bp's computation is repeated with the
 reference's branch there and must then agree under this bound (``comparisons.sweep.conv.kinks``), as the dense
-sweep's kinks are; σ's slope over z's allowed difference (``rounding.slope``) still carries z's error across a kink.
+sweep's kinks are; σ's slope over z's allowed difference (``sigma.slope``) still carries z's error across a kink.
 
 The values the equations run on are autograd's: torch's own, in the computation's dtype, for the
 bound against torch (its branches: which unit a max-pooling window routes δ to, which side of a relu kink), and a
@@ -26,7 +26,7 @@ X (G, K, C, H, W), T (G, K, n_L) — is modelled at once, every member as it is 
 TorchCNNFamily (``autograd``: the reference the sweep compares against, one network a family of one), the
 magnitudes with G folded into K where there are no weights (patches, pooling, routing), with the members' maps side
 by side in convolutions with groups = G (every example of every member its own group for the per-example sums), and
-the stack to ``rounding.Scales``.
+the stack to ``scales.Scales``.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from comparisons.common import rounding
+from comparisons.common import rounding, scales, sigma
 from comparisons.common.rounding import l2, l2sum, sum_roundings
 
 
@@ -104,7 +104,7 @@ class Magnitudes:
         """``at``: the dtype of the pass whose values the equations run on (float64, or ``dtype`` itself: torch's).
 
         A family is told by X's five axes; its ``values``, ``z``, ``a`` and ``scales()`` keep the G axis (C_T: (G,)),
-        one network's have none, as its arrays.  ``tail`` (``rounding.Scales``) is a stack either way (of one)."""
+        one network's have none, as its arrays.  ``tail`` (``scales.Scales``) is a stack either way (of one)."""
         self.layers, self.cost, self.dtype = [dict(d) for d in layers], cost, np.dtype(dtype)
         self.u = u = rounding.unit_roundoff(dtype)
         self.floor = float(np.finfo(self.dtype).tiny) / u
@@ -154,12 +154,10 @@ class Magnitudes:
         self.activate(l, d["activation"], to_map(new), to_map(came))
 
     def activate(self, l, name, new, came):
-        """a^l = σ(z^l): its S, split into this layer's own roundings and what z^l brought (``rounding.split``)."""
+        """a^l = σ(z^l): its S, split into this layer's own roundings and what z^l brought (``sigma.split``)."""
         z, a = self.Z[l], self.A[l]
         self.Sz[l] = Sz = l2(new, came)
-        self.Sa[l], self.own[l], self.inh[l], self.slope[l] = rounding.split(
-            name, z, a, Sz, new, came, self.u, self.floor
-        )
+        self.Sa[l], self.own[l], self.inh[l], self.slope[l] = sigma.split(name, z, a, Sz, new, came, self.u, self.floor)
         self.exact[l] = self.Sa[l] == 0
 
     def pool(self, l, d):
@@ -183,12 +181,12 @@ class Magnitudes:
         self.exact[l] = self.Sa[l] == 0
 
     def dense_tail(self, T):
-        """``rounding.Scales`` on the dense layers, from the flattened maps with their errors (the whole stack)."""
+        """``scales.Scales`` on the dense layers, from the flattened maps with their errors (the whole stack)."""
         f, L = self.first, len(self.layers) + 1
         G, K = T.shape[:2]
         t = {l: l - f + 2 for l in range(f, L + 1)}  # the tail's own numbering: the flattened maps are its layer 1
         flat = lambda x: x.reshape(G, K, -1)  # noqa: E731
-        return rounding.Scales(
+        return scales.Scales(
             {t[l]: self.W[l] for l in t}, {t[l]: self.b[l] for l in t},
             [self.layers[l - 2]["activation"] for l in t], self.cost, "sum", flat(self.A[f - 1]), T,
             {t[l]: flat(self.Z[l]) for l in t}, {1: flat(self.A[f - 1])} | {t[l]: flat(self.A[l]) for l in t},
@@ -220,7 +218,7 @@ class Magnitudes:
 
     def conv_delta(self, l, d, g, Sg):
         """S of δ^l = g ⊙ σ'(z^l), eq (5): g's error carried by σ's largest slope, σ' by its terms."""
-        p, Sp = rounding.prime(d["activation"], self.Z[l], self.A[l], self.Sz[l], self.Sa[l], self.floor, self.u)
+        p, Sp = sigma.prime(d["activation"], self.Z[l], self.A[l], self.Sz[l], self.Sa[l], self.floor, self.u)
         return rounding.product(g, np.maximum(self.slope[l], np.abs(p)), Sg, Sp, self.u)
 
     def weight_sum(self, l, d, x, y, per_example=False):
