@@ -13,9 +13,8 @@ import dataclasses
 
 from comparisons.common.progress import Bar
 from comparisons.common.spec import sample_specs
-from comparisons.sweep.harness import check_family
 from comparisons.sweep.runner import init_worker
-from comparisons.sweep.selftest import facts, failing_checks
+from comparisons.sweep.selftest import clean_run, planted
 
 FAMILY = 10  # the sweep's families on the CPU: the architectures the sweep itself draws
 
@@ -41,22 +40,8 @@ def measure(mutation, archs, seed, dtype, steps=0, progress=None):
     """Power of ``mutation`` over ``archs`` sampled architectures, their start and ``steps`` training steps."""
     init_worker()
     specs = sample_specs(archs, seed, dtype, steps, family=FAMILY)
-    out = Power(0, 0, 0, 0.0, [])
-    with Bar(total=len(specs), desc="architectures", unit="arch", show=progress) as bar:
-        for first in range(0, len(specs), FAMILY):
-            family = specs[first : first + FAMILY]
-            clean = check_family(first, family)
-            for grads, traj in clean:
-                out.clean_failures += bool(failing_checks(grads, traj))
-                out.worst = max([out.worst, *(r["tol_used"] for r in grads if r["tol_used"] == r["tol_used"])])
-            if mutation.applies(family[0]):
-                with mutation.applied():
-                    planted = check_family(first, family)
-                for g, (grads, traj) in enumerate(planted):
-                    out.archs += 1
-                    if failing_checks(grads, traj):
-                        out.caught += 1
-                    else:
-                        out.missed.append((first + g, family[g].label(), facts(*clean[g])))
-            bar.update(len(family))
-    return out
+    pool = [specs[first : first + FAMILY] for first in range(0, len(specs), FAMILY)]
+    with Bar(total=2 * len(specs), desc="architectures", unit="arch", show=progress) as bar:
+        starts, clean, why, worst = clean_run(pool, bar)
+        n, caught, _, missed = planted(mutation, pool, starts, why, bar)
+    return Power(n, caught, len(clean), worst, [(a, spec.label(), reason) for a, spec, reason in missed])

@@ -81,38 +81,55 @@ def facts(grads, traj):
     return "; ".join(found) or "not explained"
 
 
-def run_selftest(n, seed, steps, progress=None):
-    """(clean failures, Outcomes): the unmutated run's failing architectures, then every mutation's result."""
-    init_worker()
-    pool = units(n, seed, steps)
-    bar = Bar(total=len(MUTATIONS) + 1, desc="selftest", unit="run", show=progress)
-    clean, why, first = [], {}, 0
-    starts = []
+def clean_run(pool, bar=None):
+    """(first arch of each family, failing architectures (spec, checks), why each could let a bug through, the worst
+    share of a start bound) of the unmutated manual_bp over the families of ``pool``."""
+    starts, clean, why, worst, first = [], [], {}, 0.0, 0
     for specs in pool:
         starts.append(first)
         for spec, (grads, traj) in zip(specs, check_family(first, specs)):
             if failing_checks(grads, traj):
                 clean.append((spec, failing_checks(grads, traj)))
             why[first] = facts(grads, traj)
+            worst = max([worst, *(r["tol_used"] for r in grads if r["tol_used"] == r["tol_used"])])
             first += 1
-    bar.update()
-    outcomes = []
-    for m in MUTATIONS:
-        archs, caught, by, missed = 0, 0, set(), []
-        with m.applied():
-            for start, specs in zip(starts, pool):
-                if not m.applies(specs[0]):
-                    continue
+        if bar is not None:
+            bar.update(len(specs))
+    return starts, clean, why, worst
+
+
+def planted(mutation, pool, starts, why, bar=None):
+    """(architectures it can show on, how many caught it, the checks that did, missed (arch, spec, why)) of one
+    planted bug over the families of ``pool``, first archs ``starts``."""
+    archs, caught, by, missed = 0, 0, set(), []
+    with mutation.applied():
+        for start, specs in zip(starts, pool):
+            if mutation.applies(specs[0]):
                 for i, (spec, (grads, traj)) in enumerate(zip(specs, check_family(start, specs))):
-                    archs += 1
                     found = failing_checks(grads, traj)
-                    caught += bool(found)
+                    archs, caught = archs + 1, caught + bool(found)
                     by.update(found)
                     if not found:
-                        missed.append((start + i, spec.to_json(), why[start + i]))
-        outcomes.append(Outcome(m.name, m.what, ", ".join(m.expected), archs, caught, ", ".join(sorted(by)), missed))
+                        missed.append((start + i, spec, why[start + i]))
+            if bar is not None:
+                bar.update(len(specs))
+    return archs, caught, by, missed
+
+
+def run_selftest(n, seed, steps, progress=None):
+    """(clean failures, Outcomes): the unmutated run's failing architectures, then every mutation's result."""
+    init_worker()
+    pool = units(n, seed, steps)
+    with Bar(total=len(MUTATIONS) + 1, desc="selftest", unit="run", show=progress) as bar:
+        starts, clean, why, _ = clean_run(pool)
         bar.update()
-    bar.close()
+        outcomes = []
+        for m in MUTATIONS:
+            archs, caught, by, missed = planted(m, pool, starts, why)
+            missed = [(a, spec.to_json(), reason) for a, spec, reason in missed]
+            by = ", ".join(sorted(by))
+            outcomes.append(Outcome(m.name, m.what, ", ".join(m.expected), archs, caught, by, missed))
+            bar.update()
     return clean, outcomes
 
 
