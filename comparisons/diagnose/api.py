@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 from comparisons.common.errors import UsageError
-from comparisons.diagnose.cases import check_settings, parse_sizes
+from comparisons.diagnose.cases import check_output_name, check_settings, parse_sizes
 from comparisons.diagnose.conventions import CONVENTIONS
 from comparisons.diagnose.limits import (
     DEFAULT_ARCHS,
@@ -71,7 +71,7 @@ def _memory(max_memory):
         raise ValueError(f"max_memory {e}") from None
 
 
-def _check_args(convention, sizes, archs, seed, activation, cost, timeout):
+def _check_args(convention, sizes, archs, seed, activation, cost, timeout, output_activation=None):
     if convention is not None and not isinstance(convention, str):
         raise WrongType(f"convention must be one of {', '.join(CONVENTIONS)} or None, got {type(convention).__name__}")
     if convention is not None and convention not in CONVENTIONS:
@@ -82,13 +82,16 @@ def _check_args(convention, sizes, archs, seed, activation, cost, timeout):
         raise WrongType(f"timeout must be a finite number of seconds > 0, got {type(timeout).__name__}")
     if not 0 < timeout < float("inf"):
         raise ValueError(f"timeout must be a finite number of seconds > 0, got {timeout!r}")
-    for name, v in (("activation", activation), ("cost", cost)):
+    for name, v in (("activation", activation), ("cost", cost), ("output_activation", output_activation)):
         if v is not None and not isinstance(v, str):
             raise WrongType(f"{name} must be a name such as 'sigmoid' or 'squared_error', or None, got "
                             f"{type(v).__name__}")  # fmt: skip
         if v is not None:
             try:
-                check_settings(v if name == "activation" else "sigmoid", v if name == "cost" else "squared_error")
+                if name == "output_activation":
+                    check_output_name(v)
+                else:
+                    check_settings(v if name == "activation" else "sigmoid", v if name == "cost" else "squared_error")
             except UsageError as e:
                 raise ValueError(f"{name}: {e}") from None
     parsed = ()
@@ -121,17 +124,19 @@ def check_backprop(
     cost=None,
     timeout=DEFAULT_TIMEOUT,
     max_memory=DEFAULT_MAX_MEMORY,
+    output_activation=None,
 ):
     """The Verdict on ``code``: .passed, .status (pass, fail, error), .eq, .layer, .message(), .text().
 
     ``sizes``: widths such as '12-3-2' or (12, 3, 2), or a list of them; the other arguments are
-    those of `deltacheck diagnose`.
+    those of `deltacheck diagnose` (``output_activation``: its --output-activation).
     """
-    parsed = _check_args(convention, sizes, archs, seed, activation, cost, timeout)
+    parsed = _check_args(convention, sizes, archs, seed, activation, cost, timeout, output_activation)
     memory = _memory(max_memory)
     try:
         target = _target(code)  # a missing file is a verdict too, as a file that does not import is
-        return check(target, convention, activation, cost, archs, seed, parsed, float(timeout), memory, "sizes")
+        return check(target, convention, activation, cost, archs, seed, parsed, float(timeout), memory, "sizes",
+                     output_activation)  # fmt: skip
     except UsageError as e:
         if str(e).startswith("sizes "):
             raise ValueError(str(e)) from None

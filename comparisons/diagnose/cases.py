@@ -67,8 +67,22 @@ def check_settings(activation, cost):
         raise UsageError(str(e)) from None
 
 
-def check_flags(activation, cost):
-    """UsageError naming --activation or --cost when one is wrong on its own (beside the lecture's other)."""
+def check_output_name(name):
+    """UsageError unless ``name`` is an activation an output layer may have."""
+    try:
+        validate.check_activations(["sigmoid", name], 3)
+    except (TypeError, ValueError) as e:
+        raise UsageError(str(e)) from None
+
+
+def check_flags(activation, cost, output=None):
+    """UsageError naming --activation, --cost or --output-activation when one is wrong on its own (beside the
+    lecture's other)."""
+    if output is not None:
+        try:
+            check_output_name(output)
+        except UsageError as e:
+            raise UsageError(f"--output-activation {output}: {e}") from None
     for flag, pair in (("activation", (activation, "squared_error")), ("cost", ("sigmoid", cost))):
         if pair[0] is not None and pair[1] is not None:
             try:

@@ -170,7 +170,7 @@ def load(state, path, name, forced, shown, module_name, extra_path):
     conv, obj, target = conventions.find(module, name, forced, shown)
     state.runner = conventions.get(conv).Runner(obj, target)
     consts = {}
-    for key in ("ACTIVATION", "COST", "EXPECTED_EQUATION"):
+    for key in ("ACTIVATION", "OUTPUT_ACTIVATION", "COST", "EXPECTED_EQUATION"):
         v = getattr(module, key, None)
         consts[key] = v if v is None or isinstance(v, str) else plain(v)
     r = state.runner

@@ -44,6 +44,13 @@ def register_diagnose(sub):
         "else sigmoid; relu for dlfs)",
     )
     p.add_argument(
+        "--output-activation",
+        default=None,
+        metavar="NAME",
+        help="σ of your output layer where it differs from the others', e.g. identity for a linear output (default: "
+        "the file's OUTPUT_ACTIVATION, else detected from a class, else --activation's; a cross-entropy fixes it)",
+    )
+    p.add_argument(
         "--cost",
         default=None,
         help="C of your code: squared_error, binary_cross_entropy (sigmoid output) or cross_entropy (softmax "
@@ -76,12 +83,21 @@ def run_diagnose(args):
     from comparisons.diagnose.run import check
     from comparisons.diagnose.session import parse_target
 
-    check_flags(args.activation, args.cost)  # each flag alone, before the file is run
+    check_flags(args.activation, args.cost, args.output_activation)  # each flag alone, before the file is run
     target = parse_target(args.target)
     sizes = parse_sizes(args.sizes)
     archs = DEFAULT_ARCHS if args.archs is None else args.archs
     verdict = check(
-        target, args.convention, args.activation, args.cost, archs, args.seed, sizes, args.timeout, args.max_memory
+        target,
+        args.convention,
+        args.activation,
+        args.cost,
+        archs,
+        args.seed,
+        sizes,
+        args.timeout,
+        args.max_memory,
+        output=args.output_activation,
     )
     from comparisons.common.screen import visible
 

@@ -76,7 +76,7 @@ def _delta_hypotheses(case, l, ref):
         if sp is not None:
             hyps.append(("an extra σ'(z^L) in eq (4): with this cost σ' cancels and δ^L = a^L − t", (A[L] - T) * sp))
             hyps.append(("σ' applied to a^L instead of z^L in eq (4)", (A[L] - T) * _prime_at(case, L, A[L])))
-        return hyps + _formula_at_z(case, L, ref)
+        return hyps + _formula_at_z(case, L, ref) + _other_output(case, ref)
     D, Wn, sp = ref.delta[l + 1], ref.W[l + 1], _prime(case, l, ref)
     hyps = [(f"σ'(z^{l}) left out of eq (5): δ^{l} = (W^{l + 1})ᵀ δ^{l + 1} without ⊙ σ'(z^{l})", D @ Wn)]
     if Wn.shape[0] == Wn.shape[1]:
@@ -98,6 +98,24 @@ def _delta_hypotheses(case, l, ref):
         )
     hyps.append((f"σ' applied to a^{l} instead of z^{l} in eq (5)", (D @ Wn) * _prime_at(case, l, A[l])))
     return hyps + _formula_at_z(case, l, ref)
+
+
+def _other_output(case, ref):
+    """A squared error's δ^L as an output layer of another σ computes it: a setting (OUTPUT_ACTIVATION), not a bug."""
+    L, now = ref.L, case.spec.activations[-1]
+    if case.spec.cost != "squared_error":
+        return []  # a cross-entropy fixes the output layer's σ
+    hyps = []
+    for name in ("identity", "sigmoid", "tanh", "relu", "softplus"):
+        if name != now:
+            act = get_activation(name)
+            with np.errstate(all="ignore"):
+                a = act.fn(ref.z[L])
+                delta = (a - ref.T) * act.prime(ref.z[L], a)  # eq (4) with that σ
+            said = f"OUTPUT_ACTIVATION = {name!r} in the file, or --output-activation {name}"
+            hyps.append((f"an output layer of {name}, not {now} (a setting, not a mistake: if it is meant, say so with "
+                         f"{said})", delta))  # fmt: skip
+    return hyps
 
 
 def _formula_at_z(case, l, ref):

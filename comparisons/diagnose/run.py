@@ -22,10 +22,12 @@ def check(
     timeout=DEFAULT_TIMEOUT,
     max_memory=DEFAULT_MAX_MEMORY,
     flag="--sizes",
+    output=None,
 ):
     """The Verdict on ``target`` (a session.Target); UsageError when the code cannot be diagnosed at all.
 
-    ``sizes`` are tuples already parsed; their depth is checked here against a class that fixes it.
+    ``output``: the output layer's σ where it differs from ``activation``.  ``sizes`` are tuples already parsed;
+    their depth is checked here against a class that fixes it.
     The verdict carries ``header`` (the command and settings), ``settings`` and ``loaded``.
     """
     dashes = "--" if flag.startswith("--") else ""
@@ -37,7 +39,7 @@ def check(
         loaded = session.loaded  # UsageError here closes the child on the way out
         if sizes and loaded.depth:
             parse_sizes(["-".join(map(str, s)) for s in sizes], loaded.depth, loaded.signature, flag)
-        settings = resolve(session, activation, cost)
+        settings = resolve(session, activation, cost, output)
         cases = plan(archs, seed, settings.activation, settings.cost, sizes, loaded.depth, settings.output)
         verdict = diagnose(session, cases, settings)
     verdict.output = session.output  # after the child has ended: its output is complete

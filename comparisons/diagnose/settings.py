@@ -1,9 +1,11 @@
 """σ, the cost and the loss's reduction of the user's code: from the flags, the file, or what the class computes.
 
-Priority: --activation / --cost, then the file's ACTIVATION / COST, then detection (a class's
-forward pass and cost run once on a small network and matched against each candidate), then
-the convention's default.  Detection only chooses what the reference computes; the verdict
-still rests on the gradients alone.
+Priority: --activation / --output-activation / --cost, then the file's ACTIVATION /
+OUTPUT_ACTIVATION / COST, then detection (a class's forward pass and cost run once on a small
+network and matched against each candidate), then the convention's default.  The output layer's σ
+is ACTIVATION's unless a cross-entropy fixes it (sigmoid, softmax) or OUTPUT_ACTIVATION says
+otherwise (a linear output under a tanh layer: "identity").  Detection only chooses what the
+reference computes; the verdict still rests on the gradients alone.
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from comparisons.common.errors import UsageError
-from comparisons.diagnose.cases import check_settings
-from manual_bp import MLP
+from comparisons.diagnose.cases import activations_for, check_settings
+from manual_bp import COSTS, MLP, validate
 from manual_bp.activations import ACTIVATIONS
 
 HIDDEN = [a for a in ACTIVATIONS if a != "softmax"]
@@ -80,18 +82,19 @@ def _detect_activation(forward, W, b, X):
     return None, None
 
 
-def resolve(session, activation=None, cost=None):
-    """The Settings for ``session``; UsageError naming where a bad value came from."""
+def resolve(session, activation=None, cost=None, output=None):
+    """The Settings for ``session``; UsageError naming where a bad value came from (``output``: the output layer's σ
+    where it differs from ``activation``)."""
     loaded, conv = session.loaded, session.convention
     shown = session.target.shown
     found = []
     chosen = {}
-    for key, flag in (("ACTIVATION", activation), ("COST", cost)):
+    for key, flag in (("ACTIVATION", activation), ("COST", cost), ("OUTPUT_ACTIVATION", output)):
         const = loaded.constants.get(key)
         if const is not None and not isinstance(const, str):
             raise UsageError(f"{shown}: {key} must be a string, got {const!r}")
         if flag is not None:
-            chosen[key] = (flag, f"--{key.lower()} {flag}")
+            chosen[key] = (flag, f"--{key.lower().replace('_', '-')} {flag}")
         elif const:
             chosen[key] = (const, f"{shown} sets {key}")
         else:
@@ -120,7 +123,23 @@ def resolve(session, activation=None, cost=None):
             raise UsageError(f"{where}: {e}" if where else str(e)) from None
     if output is not None and cst != "squared_error":
         output = None  # a cross-entropy fixes the output layer's σ itself
+    said, said_from = chosen["OUTPUT_ACTIVATION"]
+    if said is not None:
+        output = check_output(act, cst, said, said_from)
     return Settings(act, cst, mean, output, found)
+
+
+def check_output(activation, cost, output, where):
+    """``output`` as the output layer's σ under ``activation`` and ``cost`` (None: ``activation`` itself); UsageError
+    naming ``where`` otherwise."""
+    link = COSTS[cost].link if cost in COSTS else None
+    if link and output != link:
+        raise UsageError(f"{where}: cost {cost} fixes the output layer's σ at {link}")
+    try:
+        validate.check_cost(cost, validate.check_activations(activations_for(3, activation, cost, output), 3)[3])
+    except (TypeError, ValueError) as e:
+        raise UsageError(f"{where}: {e}") from None
+    return None if output == activation else output
 
 
 def _detect(session):

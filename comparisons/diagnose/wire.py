@@ -80,7 +80,7 @@ class Loaded:
 
     convention: str
     name: str  # the function or class diagnosed
-    constants: dict  # ACTIVATION, COST, EXPECTED_EQUATION: strings or None
+    constants: dict  # ACTIVATION, OUTPUT_ACTIVATION, COST, EXPECTED_EQUATION: strings or None
     doc: str
     depth: int = 0  # the L a class fixes (TwoLayerNet: 3), else 0
     signature: str = ""  # how the class is built, e.g. "TwoLayerNet(input_size, hidden_size, output_size)"
