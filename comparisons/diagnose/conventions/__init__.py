@@ -87,9 +87,15 @@ def closest(module):
             return f"closest: {conv}, but {', '.join(missing)} is missing"
     for n, o in own.items():
         if inspect.isclass(o) and (callable(getattr(o, "loss", None)) or hasattr(o, "params")):
-            return f"closest: cs231n, but {n} has no loss(X, y=None) method"
+            if cs231n.accepts(o):
+                return f"closest: cs231n, which {n} fits"
+            has = callable(getattr(o, "loss", None))
+            return f"closest: cs231n, but {n}{'.loss does not take (X, y=None)' if has else ' has no loss method'}"
     bad = [n for n, o in own.items() if inspect.isfunction(o) and re.search("back|grad", n, re.I)]
-    return f"closest: lecture, but {bad[0]} {lecture.why_not(own[bad[0]])}" if bad else ""
+    if not bad:
+        return ""
+    why = lecture.why_not(own[bad[0]])
+    return f"closest: lecture, but {bad[0]} {why}" if why else f"closest: lecture, which {bad[0]} fits"
 
 
 def refuse(module, shown, lead):
@@ -148,6 +154,8 @@ def find(module, name, forced, shown):
     conv = _module_convention(module, forced)
     if conv:
         return conv, module, "L_model_backward" if conv == "dlai" else "affine_backward"
+    if forced:
+        refuse(module, shown, f"{shown} has nothing that --convention {forced} runs ({WHAT[forced]})")
     refuse(module, shown, f"{shown} has no code deltacheck can run as it is")
 
 

@@ -25,6 +25,32 @@ def accepts(obj):
     return callable(obj) and not inspect.isclass(obj) and runnable(obj)
 
 
+# Parameter names that say which of (W, b, X, T) a parameter is, or that it is none of them: a function whose names
+# put X, y or a cache where the lecture puts W is code of another convention, whose call as (W, b, X, T) would fail
+# for reasons that are no bug.  Names not listed say nothing (any name may hold the lecture's arguments).
+ROLES = (
+    ("the weights W", {"w", "ws", "weight", "weights"}),
+    ("the biases b", {"b", "bs", "bias", "biases"}),
+    ("the inputs X", {"x", "xs", "input", "inputs", "data", "images", "features"}),
+    ("the targets T", {"t", "ts", "y", "ys", "target", "targets", "label", "labels", "y_true"}),
+)
+ORDINAL = ("first", "second", "third", "fourth")
+NONE_OF_THEM = {"cache", "caches", "params", "parameters", "grads", "gradients", "model", "net", "network", "yhat",
+                "y_hat", "y_pred", "al", "dout", "dz", "da", "lr", "learning_rate", "eta", "reg"}  # fmt: skip
+
+
+def misplaced(names):
+    """Why the first four parameter ``names`` are not (W, b, X, T), from what they say: '' when they may be."""
+    for i, name in enumerate(names[:4]):
+        key = name.lower()
+        if key in NONE_OF_THEM:
+            return f"its {ORDINAL[i]} parameter, {name}, is none of W, b, X, T"
+        role = next((r for r, known in ROLES if key in known), None)
+        if role is not None and role != ROLES[i][0]:
+            return f"its {ORDINAL[i]} parameter, {name}, names {role}, not {ROLES[i][0]}"
+    return ""
+
+
 def why_not(fn):
     """Why ``fn`` cannot be called as backprop(W, b, X, T): '' when it can."""
     try:
@@ -39,6 +65,9 @@ def why_not(fn):
         return f"does not take four arguments (W, b, X, T): its parameters are ({', '.join(p.name for p in params)})"
     if len(required) > 4:
         return f"needs {len(required)} arguments ({', '.join(p.name for p in required)}), not (W, b, X, T)"
+    wrong = misplaced([p.name for p in positional])
+    if wrong:
+        return f"takes ({', '.join(p.name for p in positional[:4])}), not the lecture's (W, b, X, T): {wrong}"
     return ""
 
 
