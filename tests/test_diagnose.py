@@ -122,6 +122,14 @@ def test_wrong_backprop_exits_1_with_the_layer_and_hint(capsys):
         ("dlfs/w_not_transposed_eq5", "your numbers match W^3 (params['W2']) not transposed in eq (5)"),
         ("dlfs/bias_summed_over_units_eq3", "grads['b2'] has shape (64,), expected (2,)"),
         ("dlfs/bias_summed_over_units_eq3", "summed over the units where eq (3) sums over the examples k"),
+        # the hint speaks the course's orientation and names where its code divides by the batch size
+        ("no_delta_transposed_eq2", "delta[l].T @ a[l - 1]"),
+        ("dlfs/dw_product_order_eq2", "np.dot(self.x.T, dout)"),
+        ("cs231n/dw_product_order_eq2", "(n_{l−1}, n_l) as the course's W"),
+        ("dlai/dw_product_order_eq2", "dW = np.dot(dZ, A_prev.T) / m"),
+        ("dlfs/mean_taken_twice_eq2", "(SoftmaxWithLoss.backward's / batch_size)"),
+        ("dlai/mean_taken_twice_eq2", "(linear_backward's 1/m in dW and db; dAL has none)"),
+        ("dlai/sigma_prime_of_a_eq4", "your numbers match σ' applied to a^L instead of z^L in eq (4)"),
     ],
 )
 def test_verdict_details(stem, phrase):

@@ -35,10 +35,28 @@ FACTOR = {
 MEAN_WHERE = {"cs231n": " (softmax_loss's dx / N)", "dlai": " (linear_backward's dW and db / m)"}
 
 
-MEAN_TWICE = (
-    "the mean is taken twice: the loss already divides by the batch size (SoftmaxWithLoss.backward's "
-    "/ batch_size), so a second division makes every gradient 1/K too small — divide once"
-)
+# Where each course divides by the batch size once, and which product is dW^l in its own orientation.
+MEAN_ONCE = {
+    "dlfs": "SoftmaxWithLoss.backward's / batch_size",
+    "cs231n": "softmax_loss's dx / N",
+    "dlai": "linear_backward's 1/m in dW and db; dAL has none",
+}
+DW_PRODUCT = {
+    "lecture": "dW^l = (δ^l)ᵀ a^{l−1}, (n_l, n_{l−1}), with examples as rows: delta[l].T @ a[l - 1]",
+    "nielsen": "nabla_w = np.dot(delta, activations[-l-1].transpose()), (n_l, n_{l−1}), the example a column",
+    "dlai": "dW = np.dot(dZ, A_prev.T) / m, (n_l, n_{l−1}), with examples as columns",
+    "cs231n": "dW = (a^{l−1})ᵀ δ^l, (n_{l−1}, n_l) as the course's W, with examples as rows: X.T.dot(dscores)",
+    "dlfs": "dW = (a^{l−1})ᵀ δ^l, (n_{l−1}, n_l) as the book's W, with examples as rows: np.dot(self.x.T, dout)",
+}
+
+
+def mean_twice(conv):
+    """The hint for a gradient divided by K twice, naming where ``conv``'s code divides once."""
+    where = f" ({MEAN_ONCE[conv]})" if conv in MEAN_ONCE else ""
+    return (f"the mean is taken twice: the loss already divides by the batch size{where}, so a second division "
+            "makes every gradient 1/K too small — divide once")  # fmt: skip
+
+
 SIGN_WHERE = {
     "nielsen": " (Nielsen's cost_derivative returns output_activations − y, network2's CrossEntropyCost.delta a − y)",
     "dlfs": " (ゼロから作る's SoftmaxWithLoss.backward returns (y − t) / batch_size)",
@@ -75,7 +93,8 @@ def _delta_hypotheses(case, l, ref):
         hyps = [("σ'(z^L) left out of eq (4): δ^L = a^L − t", A[L] - T)]
         if sp is not None:
             hyps.append(("an extra σ'(z^L) in eq (4): with this cost σ' cancels and δ^L = a^L − t", (A[L] - T) * sp))
-            hyps.append(("σ' applied to a^L instead of z^L in eq (4)", (A[L] - T) * _prime_at(case, L, A[L])))
+            G = _before_prime(case, L, ref)  # ∂C/∂a^L, whatever the cost (a − t for the squared error)
+            hyps.append(("σ' applied to a^L instead of z^L in eq (4)", G * _prime_at(case, L, A[L])))
         return hyps + _formula_at_z(case, L, ref) + _other_output(case, ref)
     D, Wn, sp = ref.delta[l + 1], ref.W[l + 1], _prime(case, l, ref)
     hyps = [(f"σ'(z^{l}) left out of eq (5): δ^{l} = (W^{l + 1})ᵀ δ^{l + 1} without ⊙ σ'(z^{l})", D @ Wn)]
@@ -191,7 +210,7 @@ def hint(finding, case, ref, out, session=None, settings=None, called=None):
     if c is not None and c.status == "factor":
         key = factor_text(c.factor, ref.K).split(" =")[0]  # "1/K = 1/64" -> "1/K"
         if key == "1/K" and settings is not None and settings.mean:
-            return MEAN_TWICE
+            return mean_twice(conv)
         if key in FACTOR:
             return FACTOR[key] + SIGN_WHERE.get(conv, "") * (key == "−1") + MEAN_WHERE.get(conv, "") * (key == "K")
     updated = _updated(finding, case, ref, out, session, called)
@@ -200,10 +219,8 @@ def hint(finding, case, ref, out, session=None, settings=None, called=None):
     if c is not None and c.status == "transposed" and finding.tensor == "delta":
         return "δ^l has one row per example k: shape (K, n_l), as X and T"
     if c is not None and c.status == "transposed":
-        return (
-            "the product is taken in the wrong order: ∂C/∂w_ji^l = δ_j^l a_i^{l−1}, "
-            "so dW^l = (δ^l)ᵀ a^{l−1} (n_l, n_{l−1}) with examples as rows"
-        )
+        product = DW_PRODUCT.get(conv, DW_PRODUCT["lecture"])
+        return f"the product is taken in the wrong order: ∂C/∂w_ji^l = δ_j^l a_i^{{l−1}}, so {product}"
     if c is not None and c.status == "shape" and finding.tensor == "db" and c.shape == (ref.K,) + ref.db[l].shape:
         return "sum eq (3) over the examples: ∂C_T/∂b^l = Σ_k δ^l[k], i.e. delta[l].sum(axis=0)"
     by_units = c is not None and c.status == "shape" and finding.tensor == "db" and np.prod(c.shape) == ref.K > 1
