@@ -66,7 +66,7 @@ def test_correct_passes_with_its_largest_error(capsys):
     rc, out, err = run(capsys, EXAMPLES / "correct.py")
     assert rc == 0 and err == ""
     assert "PASS: dW, db and δ agree with PyTorch autograd on all 8 networks" in out
-    assert "largest error: rel err" in out and "L = 2 … 5" in out
+    assert "closest to its tolerance: rel err" in out and "L = 2 … 5" in out
     # "rel err" is not the sweep's element-wise max_rel_err: the output says what it is, once
     assert out.count("max|yours − autograd's| / max|autograd's| over the whole tensor") == 1
 
@@ -457,3 +457,14 @@ def test_docs_example_file_passes(capsys, tmp_path):
     source = next(b for b in blocks if "def backprop(W, b, X, T)" in b)
     rc, out, _ = run(capsys, user_file(tmp_path, source), "--archs", "2")
     assert rc == 0 and "PASS: dW, db and δ agree" in out
+
+
+@pytest.mark.parametrize("stem", ["nielsen/sigma_prime_of_activation_eq5", "dlai/sigma_prime_of_a_eq4"])
+def test_the_table_gives_the_headlines_rel_err_for_the_same_network(stem):
+    """dW and db both wrong (δ inferred): the headline's rel err is the larger of the two, and so is the table's."""
+    import re
+
+    v = diagnose_file(EXAMPLES / "mistakes" / f"{stem}.py").verdict
+    err, label = re.search(r"rel err ([0-9.e+-]+)\).*\[on (.+)\]$", v.headline).groups()
+    row = next(line for line in v.text().splitlines() if line.strip().startswith(label))
+    assert f"(rel err {err})" in row, (v.headline, row)

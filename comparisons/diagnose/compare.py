@@ -223,7 +223,8 @@ def _layer_finding(l, checks, ref, has_delta, grads_ok):
             delta_lead(l, L) + f"dW^{l} and db^{l} {what}{later}, so δ^{l} is wrong{rec} "
             f"(inferred from dW and db: no δ returned)"
         )
-        return Finding(delta_eq(l, L), l, text, "delta-inferred", cw if cw.status == "nonfinite" else cb)
+        worse = cw if cw.status == "nonfinite" or (cb.status != "nonfinite" and cw.err > cb.err) else cb
+        return Finding(delta_eq(l, L), l, text, "delta-inferred", worse)  # the table's rel err is the headline's
     why = f"δ^{l} agrees" if has_delta else f"db^{l} agrees, so δ^{l} is right"
     if cw.status != "ok":
         also = f"; db^{l} fails too (eq (3)): {phrase('db', l, cb, ref)}" if cb.status != "ok" else f"; {why}"
@@ -241,7 +242,7 @@ def lowest_precision(raw):
 
 
 def largest(checks):
-    """(rel err, tol_used, 'dW^3') of the largest error among passing checks."""
+    """(rel err, tol_used, 'dW^3') of the passing check closest to its tolerance."""
     best = (0.0, 0.0, "")
     for (name, l), c in sorted(checks.items()):
         if c.status == "ok" and c.tol_used >= best[1]:

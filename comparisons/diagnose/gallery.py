@@ -137,7 +137,7 @@ def markdown(rows, archs, seed):
             f'  # the file sets COST = "{const}"' if const not in (None, "squared_error") else ""
         )
         how = f"({r.verdict.loaded.convention} convention; {r.verdict.settings.text()})"
-        head = r.verdict.headline.split("; largest error")[0]  # rounding-level numbers vary with the BLAS build
+        head = r.verdict.headline.split("; closest to its tolerance")[0]  # rounding-level numbers vary with the BLAS
         lines += [f"Mistake: {r.mistake}", "", "```", cmd, how, head]
         lines += ([f"hint: {r.verdict.hint}"] if r.verdict.hint else []) + r.verdict.notes + ["```"]
     return "\n".join(lines) + "\n"

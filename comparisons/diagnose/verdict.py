@@ -227,7 +227,7 @@ def _pass(results, notes):
     what = "dW, db and δ" if all(r.has_delta for r in results) else "dW and db (no δ returned)"
     head = (
         f"PASS: {what} agree with PyTorch autograd on all {len(results)} networks (L = {_span(Ls)}, "
-        f"K = {_span(Ks)}); largest error: rel err {err:.1e}, {used:.1e} of the tolerance, "
+        f"K = {_span(Ks)}); closest to its tolerance: rel err {err:.1e}, {used:.1e} of the tolerance, "
         f"at {where} on {label}"
     )
     return Verdict("pass", "", 0, head, "", notes, results)
