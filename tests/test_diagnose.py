@@ -468,3 +468,17 @@ def test_the_table_gives_the_headlines_rel_err_for_the_same_network(stem):
     err, label = re.search(r"rel err ([0-9.e+-]+)\).*\[on (.+)\]$", v.headline).groups()
     row = next(line for line in v.text().splitlines() if line.strip().startswith(label))
     assert f"(rel err {err})" in row, (v.headline, row)
+
+
+def test_a_multiple_is_named_only_where_being_one_says_something():
+    """Two classes' db^L both sum to 0, so any two are multiples: 0.076 × is a value difference there; −1 × (a
+    classic mistake's factor) is still named, and any factor of a tensor of 3 entries or more."""
+    import numpy as np
+
+    from comparisons.diagnose.compare import check
+
+    r = np.array([0.3, -0.3])
+    assert check(0.076 * r, r, K=64).status == "value"
+    assert (check(-r, r, K=64).status, check(r / 64, r, K=64).factor) == ("factor", 1 / 64)
+    r3 = np.array([0.3, -0.1, -0.2])
+    assert check(0.076 * r3, r3, K=64).status == "factor"
