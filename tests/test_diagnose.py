@@ -482,3 +482,13 @@ def test_a_multiple_is_named_only_where_being_one_says_something():
     assert (check(-r, r, K=64).status, check(r / 64, r, K=64).factor) == ("factor", 1 / 64)
     r3 = np.array([0.3, -0.1, -0.2])
     assert check(0.076 * r3, r3, K=64).status == "factor"
+
+
+def test_a_missing_layer_key_is_named_with_the_loop_that_leaves_it_out(tmp_path, capsys):
+    """The recurrence stops one layer early and the gradients' loop then asks for δ^2: a KeyError, whose hint says
+    which layers the dicts hold and which range reaches δ^2."""
+    source = CORRECT.replace("range(L - 1, 1, -1)", "range(L - 1, 2, -1)").replace("for l in delta}", "for l in W}")
+    assert source.count("range(L - 1, 2, -1)") == 1 and source.count("for l in W}") == 2
+    rc, out, _ = run(capsys, user_file(tmp_path, source), "--archs", "0")
+    assert rc == 1 and "raises KeyError" in out
+    assert "hint: no entry for layer 2: the lecture's dicts are keyed by l = 2 … L = 3" in out

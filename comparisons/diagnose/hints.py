@@ -67,7 +67,15 @@ SHAPE_ERRORS = ("shape", "aligned", "broadcast", "dimension", "size")
 
 
 def crash_hint(finding, raised, ref):
-    """The hint for an exception: the shapes of the lecture's tensors on this network, when shapes did not fit."""
+    """The hint for an exception: the shapes of the lecture's tensors on this network, when shapes did not fit; the
+    layers a dict keyed by l holds, when a layer's key was missing."""
+    key = raised.error.split(":", 1)[-1].strip()
+    if raised.type == "KeyError" and key.lstrip("-").isdigit():
+        return (
+            f"no entry for layer {key}: the lecture's dicts are keyed by l = 2 … L = {ref.L} (a[1] is X); a loop "
+            "that stops one layer early leaves one out — range(L - 1, 2, -1) never computes δ^2 of eq (5), "
+            "range(L - 1, 1, -1) does"
+        )
     if raised.type != "ValueError" or not any(w in raised.error for w in SHAPE_ERRORS):
         return GENERIC[""]
     n = [ref.W[2].shape[1]] + [ref.W[l].shape[0] for l in sorted(ref.W)]
