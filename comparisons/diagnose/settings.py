@@ -150,7 +150,8 @@ def _detect(session):
     got = session.probe(W, b, X, T)
     out, how, mean = {}, [], None
     if got.get("error"):
-        return out, None, [f"could not run {name} to detect them: {got['error']}"]
+        why = f"could not run {name} to detect them, so the convention's defaults where nothing else says"
+        return out, None, [f"{why}: {got['error']}"]
     forward = got.get("forward")
     if isinstance(forward, list):  # Nielsen: one column per example
         try:
