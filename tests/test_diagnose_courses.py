@@ -142,6 +142,22 @@ def test_a_notebook_runs_cell_by_cell_and_a_failing_cell_does_not_stop_the_rest(
     assert v.status == "fail" and (v.eq, v.layer) == ("2", 3) and "z^2 where a^2 belongs" in v.hint, v.text()
 
 
+def test_a_failing_last_cell_is_said_to_be_the_last(tmp_path):
+    """No cells ran after the last one: the note says it is the last code cell, not that later cells ran."""
+    import json
+
+    nb = json.loads((EXAMPLES / "notebooks" / "homework.ipynb").read_text(encoding="utf-8"))
+    nb["cells"].append({"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+                        "source": ["raise RuntimeError('the plot cell')"]})  # fmt: skip
+    p = tmp_path / "last_cell_raises.ipynb"
+    p.write_text(json.dumps(nb), encoding="utf-8")
+    v = check_backprop(str(p), archs=1)
+    number = len(nb["cells"])
+    assert v.passed and any(f"cell {number} raises RuntimeError" in n and "it is the last code cell" in n
+                            for n in v.notes), v.notes  # fmt: skip
+    assert any("cell 3 raises FileNotFoundError" in n and "the cells after it ran" in n for n in v.notes)
+
+
 def test_a_notebooks_traceback_names_its_cell(tmp_path):
     nb = {"cells": [{"cell_type": "code", "source": ["def backprop(W, b, X, T):\n", "    return W[99]\n"]}]}
     v = check_backprop(str(write(tmp_path, nb, "hw.ipynb")), archs=0)

@@ -42,6 +42,7 @@ def run(path, shown, name, describe):
     module.__file__ = str(path)
     sys.modules[name] = module
     notes = []
+    last = code_cells[-1][0] if code_cells else None
     for number, source in code_cells:
         filename = f"{path}#cell{number}"
         text = python_of(source)
@@ -49,7 +50,12 @@ def run(path, shown, name, describe):
         try:
             exec(compile(text, filename, "exec"), module.__dict__)
         except SyntaxError as e:
-            notes.append(f"cell {number} does not compile: line {e.lineno}: SyntaxError: {e.msg}")
+            notes.append(f"cell {number} does not compile: line {e.lineno}: SyntaxError: {e.msg}{after(number, last)}")
         except BaseException as e:  # a failing cell is reported, and the cells after it still run
-            notes.append(f"cell {number} raises {describe(e)}")
+            notes.append(f"cell {number} raises {describe(e)}{after(number, last)}")
     return module, notes
+
+
+def after(number, last):
+    """What ran after a failing cell: the cells after it, or nothing (the last code cell)."""
+    return "; the cells after it ran" if number != last else "; it is the last code cell"

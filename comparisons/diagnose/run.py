@@ -45,7 +45,7 @@ def check(
     verdict.output = session.output  # after the child has ended: its output is complete
     if session.child.output.too_much:  # how much arrived before the stop varies: none of it is shown
         verdict.output = ""
-    verdict.notes += [f"note: {target.shown}: {n}; the cells after it ran" for n in loaded.names.get("notebook", [])]
+    verdict.notes += [f"note: {target.shown}: {n}" for n in loaded.names.get("notebook", [])]
     if loaded.depth and not sizes:
         used = ", ".join(dict.fromkeys("-".join(map(str, c.spec.sizes)) for c in cases))
         verdict.notes.append(f"note: {loaded.signature} fixes the depth at L = {loaded.depth}: diagnosed on {used}")

@@ -39,7 +39,7 @@ def diagnose_conv(
         header = (f"deltacheck diagnose {shown}{':' + name if name else ''} ({loaded.convention}: "
                   f"{STYLES[loaded.convention]}; checked: {checked}{seeded})")  # fmt: skip
         verdict = Verdict(header)
-        verdict.notes = [f"note: {shown}: {n}; the cells after it ran" for n in loaded.names.get("notebook", [])]
+        verdict.notes = [f"note: {shown}: {n}" for n in loaded.names.get("notebook", [])]
         _run(child, drawn, kinds, verdict, SimpleNamespace(child=child, target=SimpleNamespace(path=path, shown=shown)))
     if not child.output.too_much:  # how much arrived before a stop varies: none of it is shown
         verdict.output = child.output.text()
