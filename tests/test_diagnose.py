@@ -130,6 +130,10 @@ def test_wrong_backprop_exits_1_with_the_layer_and_hint(capsys):
         ("dlfs/mean_taken_twice_eq2", "(SoftmaxWithLoss.backward's / batch_size)"),
         ("dlai/mean_taken_twice_eq2", "(linear_backward's 1/m in dW and db; dAL has none)"),
         ("dlai/sigma_prime_of_a_eq4", "your numbers match σ' applied to a^L instead of z^L in eq (4)"),
+        ("w_not_transposed_eq5", "(with examples as rows: delta[4] @ W[4].T where delta[4] @ W[4] belongs)"),
+        ("dlai/w_not_transposed_eq5", "(np.dot(W, dZ) where np.dot(W.T, dZ) belongs)"),
+        ("cs231n/w_not_transposed_eq5", "(dout.dot(w) where dout.dot(w.T) belongs"),
+        ("dlfs/w_not_transposed_eq5", "(np.dot(dout, self.W) where np.dot(dout, self.W.T) belongs"),
     ],
 )
 def test_verdict_details(stem, phrase):
@@ -492,3 +496,10 @@ def test_a_missing_layer_key_is_named_with_the_loop_that_leaves_it_out(tmp_path,
     rc, out, _ = run(capsys, user_file(tmp_path, source), "--archs", "0")
     assert rc == 1 and "raises KeyError" in out
     assert "hint: no entry for layer 2: the lecture's dicts are keyed by l = 2 … L = 3" in out
+
+
+def test_shapes_that_do_not_fit_are_explained_in_the_courses_orientation(capsys):
+    """Nielsen's code holds one example as a column: the hint gives his shapes and products, not the lecture's rows."""
+    rc, out, _ = run(capsys, EXAMPLES / "mistakes" / "nielsen" / "off_by_one_weight_index_eq5.py", "--archs", "0")
+    assert rc == 1 and "raises ValueError" in out
+    assert "with one example as a column δ^l and z^l are (n_l, 1)" in out and "with the examples as rows" not in out

@@ -66,7 +66,31 @@ SIGN_WHERE = {
 SHAPE_ERRORS = ("shape", "aligned", "broadcast", "dimension", "size")
 
 
-def crash_hint(finding, raised, ref):
+# The lecture's shapes in each course's orientation, for a hint about shapes that do not fit.
+SHAPES = {
+    "lecture": "with the examples as rows δ^l and z^l are (K, n_l), a^{l−1} is (K, n_{l−1}), W^l is (n_l, n_{l−1}), "
+    "so eq (5) is δ^{l+1} W^{l+1} ⊙ σ'(z^l) and eq (2) is (δ^l)ᵀ a^{l−1}",
+    "nielsen": "with one example as a column δ^l and z^l are (n_l, 1), a^{l−1} is (n_{l−1}, 1), W^l is "
+    "(n_l, n_{l−1}), so eq (5) is np.dot(self.weights[-l+1].transpose(), delta) * sp and eq (2) is "
+    "np.dot(delta, activations[-l-1].transpose())",
+    "dlai": "with the examples as columns dZ^l is (n_l, m), A^{l−1} is (n_{l−1}, m), W^l is (n_l, n_{l−1}), so "
+    "eq (5) is np.dot(W.T, dZ) then ⊙ g'(Z) and eq (2) is np.dot(dZ, A_prev.T) / m",
+    "cs231n": "with the examples as rows dout is (N, n_l), x is (N, n_{l−1}) and the course's w is (n_{l−1}, n_l), "
+    "so eq (5) is dout.dot(w.T) then ⊙ σ' and eq (2) is x.T.dot(dout)",
+    "dlfs": "with the examples as rows dout is (N, n_l), x is (N, n_{l−1}) and the book's W is (n_{l−1}, n_l), "
+    "so eq (5) is np.dot(dout, self.W.T) then ⊙ σ' and eq (2) is np.dot(self.x.T, dout)",
+}
+# eq (5)'s W^{l+1} not transposed, written as each course writes the product.
+NOT_TRANSPOSED = {
+    "lecture": "with examples as rows: delta[{n}] @ W[{n}].T where delta[{n}] @ W[{n}] belongs",
+    "nielsen": "np.dot(self.weights[-l+1], delta) where np.dot(self.weights[-l+1].transpose(), delta) belongs",
+    "dlai": "np.dot(W, dZ) where np.dot(W.T, dZ) belongs",
+    "cs231n": "dout.dot(w) where dout.dot(w.T) belongs, the course's w being (n_{{l−1}}, n_l)",
+    "dlfs": "np.dot(dout, self.W) where np.dot(dout, self.W.T) belongs, the book's W being (n_{{l−1}}, n_l)",
+}
+
+
+def crash_hint(finding, raised, ref, conv="lecture"):
     """The hint for an exception: the shapes of the lecture's tensors on this network, when shapes did not fit; the
     layers a dict keyed by l holds, when a layer's key was missing."""
     key = raised.error.split(":", 1)[-1].strip()
@@ -80,10 +104,8 @@ def crash_hint(finding, raised, ref):
         return GENERIC[""]
     n = [ref.W[2].shape[1]] + [ref.W[l].shape[0] for l in sorted(ref.W)]
     return (
-        f"the shapes do not fit: on this network n = {tuple(n)} and K = {ref.K}; with the examples as rows "
-        "δ^l and z^l are (K, n_l), a^{l−1} is (K, n_{l−1}), W^l is (n_l, n_{l−1}), so eq (5) is δ^{l+1} W^{l+1} "
-        "⊙ σ'(z^l) and eq (2) is (δ^l)ᵀ a^{l−1}; shapes that fit only when n_l = n_{l+1} mean a W not transposed "
-        "or a layer index off by one"
+        f"the shapes do not fit: on this network n = {tuple(n)} and K = {ref.K}; {SHAPES.get(conv, SHAPES['lecture'])}"
+        "; shapes that fit only when n_l = n_{l+1} mean a W not transposed or a layer index off by one"
     )
 
 
@@ -93,7 +115,7 @@ def _prime(case, l, ref):
     return act.prime(ref.z[l], ref.a[l]) if act.elementwise else None
 
 
-def _delta_hypotheses(case, l, ref):
+def _delta_hypotheses(case, l, ref, conv="lecture"):
     """(mistake, δ^l with that mistake) for eq (4) at l = L or eq (5) at l < L."""
     L, A, T = ref.L, ref.a, ref.T
     if l == L:
@@ -110,7 +132,7 @@ def _delta_hypotheses(case, l, ref):
         hyps.append(
             (
                 f"W^{l + 1} not transposed in eq (5): W^{l + 1} δ^{l + 1} where (W^{l + 1})ᵀ δ^{l + 1} belongs "
-                f"(with examples as rows: delta[{l + 1}] @ W[{l + 1}].T where delta[{l + 1}] @ W[{l + 1}] belongs)",
+                f"({NOT_TRANSPOSED.get(conv, NOT_TRANSPOSED['lecture']).format(n=l + 1)})",
                 (D @ Wn.T) * sp,
             )
         )
@@ -248,7 +270,7 @@ def hint(finding, case, ref, out, session=None, settings=None, called=None):
         return f"δ^{l} is never computed: the recurrence must run l = L − 1, …, 2, e.g. for l in range(L - 1, 1, -1)"
     try:
         if eq in ("4", "5"):
-            for what, H in _delta_hypotheses(case, l, ref):
+            for what, H in _delta_hypotheses(case, l, ref, conv):
                 got = delta.get(l) if delta is not None else None
                 if _matches(got, H, ref.tol) or (
                     delta is None

@@ -115,7 +115,7 @@ def run_case(session, case, settings):
         if none:
             raise none
         f = crash_finding(reply, ref, session)
-        return CaseResult(case, f, reply, crash_hint(f, reply, ref))
+        return CaseResult(case, f, reply, crash_hint(f, reply, ref, session.convention.NAME))
     float32 = lowest_precision(reply.raw) is np.float32
     ref.tol = GRAD_F32 if float32 else ref.tol
     dW, db, delta, shape_notes = session.convert(reply, case.spec.sizes, settings.scale(case.K))
