@@ -62,14 +62,18 @@ NO_RESULT = {
     ),
     "garbage in the reply pipe": (
         "import os, sys\n" + DEF + "    os.write(int(sys.argv[2]), b'garbage' * 10)\n    return {}, {}\n",
-        "wrote into deltacheck's reply pipe",
+        "garbled deltacheck's reply",
+    ),
+    "np.save replaced": (
+        "import numpy as np\nnp.save = np.lib.format.write_array = lambda *a, **k: None\n" + CORRECT,
+        "garbled deltacheck's reply",
     ),
     "a crafted pickle in the reply pipe": (
         "import os, pickle, struct, sys\n"
         + DEF
         + "    p = pickle.dumps(os.system)\n    os.write(int(sys.argv[2]), struct.pack('<Q', len(p)) + p)\n"
         + "    return {}, {}\n",
-        "wrote into deltacheck's reply pipe",
+        "garbled deltacheck's reply",
     ),
 }
 

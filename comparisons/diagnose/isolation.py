@@ -205,7 +205,8 @@ class Child:
                                "Python and torch, on a busy machine?); raise --timeout") from None  # fmt: skip
             raise NoResult("timeout", f"ran past --timeout {self.timeout:g} s") from None
         except Corrupt as e:
-            why = f"wrote into deltacheck's reply pipe ({str(e)[:80]}); it was stopped there"
+            how = "it wrote into the reply pipe or replaced what writes the reply, such as np.save"
+            why = f"garbled deltacheck's reply: {how} ({str(e)[:80]}); it was stopped there"
             raise NoResult("corrupt", why) from None
         except Closed:
             raise self._gone() from None
