@@ -11,7 +11,6 @@ from comparisons.lecture import data as lecture_data
 from comparisons.lecture import dynamics, oracles
 from comparisons.lecture import enumeration_cost as paths_cost
 from comparisons.lecture import equations as lecture_equations
-from comparisons.lecture import path_sum as paths
 from comparisons.lecture import training as lecture_train
 from comparisons.lecture import worked as lecture_worked
 
@@ -103,11 +102,6 @@ def check_name(equation):
 
 
 SUMS_CHECK = "sums over k (C_T = Σ_k C_k)"
-
-
-def check_paths_sizes(sizes):
-    """ValueError (one sentence) when path enumeration of ``sizes`` would be refused."""
-    paths.check_size(sizes)
 
 
 def paths_problem(sizes, seed, X, T):

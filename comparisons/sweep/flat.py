@@ -49,17 +49,3 @@ def fresh_net(spec, W0, b0):
     """A manual_bp.MLP of ``spec`` starting from copies of (W0, b0)."""
     W, b = {l: w.copy() for l, w in W0.items()}, {l: v.copy() for l, v in b0.items()}
     return manual_bp.MLP(W, b, list(spec.activations), spec.cost, spec.reduction)
-
-
-def flatten_manual(net):
-    """Re-seat W^l, b^l of ``net`` as views of one vector, in torch's order, and return it.
-
-    manual_bp's SGD updates in place, so the vector holds the current parameters at every
-    step, as ``TorchMLP.flat_parameters`` does for torch: each step's comparison reads both
-    without copying.
-    """
-    flat = flat_params(net.W, net.b)
-    W, b = unflatten(flat, net.W, net.b)
-    net.W.update(W)
-    net.b.update(b)
-    return flat

@@ -174,13 +174,3 @@ CONV_MUTATIONS = (
 def _conv_below(spec, want):
     """Whether a conv layer satisfying ``want`` has something below it whose δ is compared (not the input)."""
     return any(d["kind"] == "conv" and want(d) for d in spec.layers[1:])
-
-
-def _exact_max_pool(spec):
-    """Whether a max pooling layer reads the first conv layer's maps of integer images: exact ties, δ compared below."""
-    convs = 0
-    for i, d in enumerate(spec.layers):
-        convs += d["kind"] == "conv"
-        if spec.exact and i > 0 and convs == 1 and d.get("mode") == "max":
-            return True
-    return False
