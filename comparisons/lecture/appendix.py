@@ -37,12 +37,11 @@ def _training(S, run, yn):
     ]
     out = [S["a_train_h"], "", S["a_train"].format(steps=run.steps, eta=f"{run.eta:g}", k=run.k), ""]
     out += md_table(S["gd_cols"], costs) + [""]
-    tol = tolerances.trajectory_tolerance("float64", run.steps)
     out += [
         S["gd_after"].format(
             steps=run.steps,
             diff=err(t.max_param_diff),
-            tol=f"rtol {err(tol.rtol)}, atol {err(tol.atol)}",
+            worst=f"{t.worst:.2g}",
             ok=yn(t.params_passed and t.costs_passed),
         ),
         "",

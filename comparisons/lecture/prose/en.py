@@ -243,8 +243,11 @@ EN.update(
     a_train="{steps} full-batch steps of η = {eta} by manual_bp (`SGD`) and by `torch.optim.SGD` from the same "
     "initial arrays; C_T every {k} steps (every step in `lecture_training.csv`):",
     gd_cols=["step", "C_T manual_bp", "C_T torch", "abs. difference"],
-    gd_after="Largest parameter difference after step {steps}: {diff} (allowed: {tol}, the trajectory bound "
-    "`trajectory_tolerance(float64, {steps})`) — {ok}.",
+    gd_after="Every step is judged alone: manual_bp starts from torch's parameters before the step, takes it, and is "
+    "compared with torch's after it — gradient, parameters and C_T — under the rounding model of that one step "
+    "(docs/tolerances.md). Over the {steps} steps the largest share of an allowed difference used is {worst} — {ok}. "
+    "The two free runs above, each from the start on its own, end {diff} apart: rounding, carried on by the update "
+    "map (information, never a verdict).",
     a_acc="Accuracy of the torch-trained network: {acc} on the training images, {held} on the held-out ones.",
     a_grad="The gradient of C_T at the initial weights (`MLP.init(seed={seed})`), all 47 components, to 6 digits "
     "(full precision in `lecture_parameters.csv`):",
