@@ -146,7 +146,7 @@ def test_the_reports_say_the_textbooks_images_are_not_reproduced(report):
     ja = (out / "lecture.ja.md").read_text(encoding="utf-8")
     assert "**not reproduced here**" in en and "no single pixel tells the digits apart" in en
     assert "**ここではその 64 枚を再現していません。**" in ja and "見分けられません" in ja
-    assert "held-out flips (224)" in en and "取っておいた画像（224 枚）" in ja
+    assert "held-out flips (224)" in en and "テスト用画像（224 枚）" in ja
 
 
 def test_the_factor_table_has_one_column_per_term_and_the_slip_on_a_nonzero_image(report):
@@ -309,3 +309,19 @@ def test_each_report_embeds_the_figures_labelled_in_its_language(report):
 
     with font("ja"):  # matplotlib-fontja's IPAex Gothic, found without falling back to a font without kana
         assert font_manager.findfont("IPAexGothic", fallback_to_default=False).endswith("ipaexg.ttf")
+
+
+def test_the_lesson_says_what_a_saturating_eta_did(tmp_path, capsys):
+    """η = 500 saturates every output at the wrong end in one step: C_T rises once and then stands still at
+    chance accuracy; the lesson says so (in both languages), never 'falling steadily' or 'close to their targets'."""
+    from comparisons import cli
+
+    assert cli.main(["lecture", "--out", str(tmp_path), "--lang", "both", "--eta", "500", "--steps", "20"]) == 0
+    capsys.readouterr()
+    en = (tmp_path / "lecture.md").read_text(encoding="utf-8")
+    ja = (tmp_path / "lecture.ja.md").read_text(encoding="utf-8")
+    assert "it rose once, at step 1" in en and "and then stood still at 32.00" in en
+    assert "the outputs are not near their targets (accuracy 50.0 %)" in en
+    assert "sit close to their targets" not in en and "falling" not in en.split("### Why C_T sometimes")[1][:400]
+    assert "一度だけ増え" in ja and "32.00 のまま変わりません" in ja and "出力は正解に近づいていません" in ja
+    assert "張り付き" not in ja

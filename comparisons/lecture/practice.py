@@ -7,6 +7,7 @@ from comparisons.lecture.markdown import arch, four, md_table, pct, png
 from comparisons.lecture.training import NO_HIDDEN, SIZES
 
 SHOWN_STEPS = (0, 1, 2, 5, 10, 20, 50, 100, 200, 300, 1000)  # C_T in the text at these steps (and the last)
+SETTLED = 0.9  # training accuracy from which the outputs are said to sit near their targets (chance is 0.5)
 
 
 def training(S, run, lang):
@@ -21,11 +22,11 @@ def training(S, run, lang):
     out += [f"![{S['training_alt']}]({png('lecture_training', lang)})", ""]
     out += [S["jumps_h"], ""]
     if r.count:
-        out += [
-            S["jumps"].format(
-                n=r.count, first=r.first, last=r.last, ratio=f"{r.worst_ratio:.2f}", at=r.worst_step, steps=run.steps
-            )
-        ]
+        ratio = f"{r.worst_ratio:.2f}"
+        rose = (S["rose"] if r.count > 1 else S["rose_once"]).format(
+            n=r.count, first=r.first, last=r.last, ratio=ratio, at=r.worst_step
+        )
+        out += [S["jumps"].format(rose=rose, after=_after(S, c[r.last :], run.steps))]
     else:
         out += [S["no_jumps"].format(steps=run.steps)]
     out += ["", S["sum_eta"].format(K=K, eta=f"{run.eta:g}", mean_eta=f"{K * run.eta:g}"), ""]
@@ -44,17 +45,27 @@ def training(S, run, lang):
         for l in sorted(s0.max_sigma_prime, reverse=True)
     ]
     out += md_table(S["saturation_cols"], rows) + [""]
-    out += [
-        S["saturation_after"].format(
-            ratio0=four(s0.mean_abs_delta[2] / s0.mean_abs_delta[3]), sp3=four(s1.max_sigma_prime[3]), steps=run.steps
-        ),
-        "",
-    ]
+    sp3 = four(s1.max_sigma_prime[3])
+    after = (S["settled"] if t.accuracy_manual >= SETTLED else S["stuck"]).format(
+        steps=run.steps, sp3=sp3, acc=pct(t.accuracy_manual), eta=f"{run.eta:g}"
+    )
+    out += [S["saturation_after"].format(ratio0=four(s0.mean_abs_delta[2] / s0.mean_abs_delta[3]), after=after), ""]
     names = [s.format(arch=arch(SIZES), arch_lin=arch(NO_HIDDEN)) for s in S["acc_rows"]]
     accs = [(t.accuracy_manual, t.held_manual), run.no_hidden]
     cols = [col.format(K=K, n_held=len(run.held.X)) for col in S["acc_cols"]]
     out += [S["acc"].format(steps=run.steps, eta=f"{run.eta:g}"), ""]
     return out + md_table(cols, [(nm, pct(a), pct(b)) for nm, (a, b) in zip(names, accs)]) + ["", S["acc_after"], ""]
+
+
+def _after(S, c, steps):
+    """What C_T did after its last rise (``c``: C_T from that step to the end): fell at every step, stood still
+    throughout, or fell with steps that changed nothing."""
+    d = c[1:] - c[:-1]
+    if (d < 0).all():
+        return S["after_steady"].format(steps=steps)
+    if (d == 0).all():
+        return S["after_flat"].format(steps=steps, C=four(c[-1]))
+    return S["after_fall"].format(steps=steps)
 
 
 def speed(S, run, lang):

@@ -172,8 +172,12 @@ EN.update(
     step="step",
     training_alt="C_T during training and the ratio C_T[n]/C_T[n−1]",
     jumps_h="### Why C_T sometimes goes up",
-    jumps="C_T does not fall at every step: it rose {n} times, between steps {first} and {last}, at worst by a factor "
-    "{ratio} (step {at}), before falling steadily to the end of the {steps} steps (red dots in the figure).",
+    jumps="C_T does not fall at every step: {rose}, {after} (red dots in the figure).",
+    rose="it rose {n} times, between steps {first} and {last}, at worst by a factor {ratio} (step {at})",
+    rose_once="it rose once, at step {at}, by a factor {ratio}",
+    after_steady="before falling at every step to the end of the {steps} steps",
+    after_fall="and never again after that: it fell or stood still to the end of the {steps} steps",
+    after_flat="and then stood still at {C} to the end of the {steps} steps — every step after it changed nothing",
     no_jumps="C_T fell at every one of the {steps} steps.",
     sum_eta="The reason is η applied to a *sum*. C_T adds {K} costs, so its derivative adds {K} derivatives, and a "
     "step of η = {eta} on C_T is a step of {mean_eta} on the average cost:",
@@ -193,9 +197,13 @@ EN.update(
         "largest \\|z^l\\|, trained",
     ],
     saturation_after="At the initial weights δ^2 is on average {ratio0} times δ^3: one layer back and δ has shrunk. "
-    "After {steps} steps the outputs sit close to their targets, σ'(z^3) is at most {sp3}, and every δ is small — "
-    "learning slows down. With many layers the shrinking repeats layer after layer, so the layers near the input "
+    "{after} With many layers the shrinking repeats layer after layer, so the layers near the input "
     "learn slowest: the vanishing gradient.",
+    settled="After {steps} steps the outputs sit close to their targets, σ'(z^3) is at most {sp3}, and every δ is "
+    "small — learning slows down.",
+    stuck="After {steps} steps σ'(z^3) is at most {sp3} and every δ is small, but the outputs are not near their "
+    "targets (accuracy {acc}): the units saturated at the wrong end, where σ' ≈ 0 leaves gradient descent nothing "
+    "to follow — η = {eta} was too large.",
     acc="Accuracy after {steps} steps of η = {eta} (the digit is the output unit with the larger a_j^3):",
     acc_cols=["network", "training images ({K})", "held-out flips ({n_held})"],
     acc_rows=["{arch}", "{arch_lin}, no hidden layer"],
