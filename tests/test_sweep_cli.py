@@ -216,3 +216,15 @@ def test_a_sweep_exits_1_on_each_bug_it_used_to_pass_and_names_the_check(tmp_pat
 def test_a_float32_sweep_of_the_clean_code_passes(tmp_path):
     assert cli.main(["sweep", "--archs", "24", "--steps", "5", "--dtype", "float32", "--no-progress",
                      "--out", str(tmp_path)]) == 0  # fmt: skip
+
+
+def test_the_drift_sentence_says_how_many_stay_close_and_how_many_do_not():
+    """No free run pair drifted apart: 'in all N … stay closer', never 'in 0 … end up closer' (the inverted count)."""
+    from types import SimpleNamespace
+
+    from comparisons.sweep.report import tally_decided_text
+
+    none = tally_decided_text(SimpleNamespace(decided=[]), 100, 200)
+    assert none.startswith("in all 200 the two free runs stay closer than 0.01") and "100 steps" in none
+    some = tally_decided_text(SimpleNamespace(decided=[40, 60, 80]), 100, 200)
+    assert some.startswith("in 3 the two free runs end up 0.01") and "first at step 60 in the median" in some

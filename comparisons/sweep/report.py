@@ -129,20 +129,21 @@ def _drift(tally, steps):
         f"Information, not a verdict: train()'s free-running trajectory and torch's drift apart by rounding that the "
         f"update map carries on (column `drift`: max |θ_manual − θ_torch| / max |θ_torch| after each step). Over "
         f"{len(g)} architectures with a measurable drift, it grows by a median factor of {np.median(g):.3g} per "
-        f"step (90th percentile {np.quantile(g, 0.9):.3g}); in {len(tally.decided)} the two free runs end up "
-        f"{tally_decided_text(tally, steps)}.",
+        f"step (90th percentile {np.quantile(g, 0.9):.3g}); {tally_decided_text(tally, steps, len(g))}.",
         "",
     ]
 
 
-def tally_decided_text(tally, steps):
-    """The sentence part on where rounding alone decides the free runs."""
+def tally_decided_text(tally, steps, n):
+    """The sentence part on where rounding alone decides the free runs, of ``n`` architectures with a drift."""
     from comparisons.sweep.aggregate import DECIDED
 
+    size = f"{DECIDED:g} of the parameters' size"
     if not tally.decided:
-        return f"closer than {DECIDED:g} of the parameters' size after all {steps} steps"
-    return (f"{DECIDED:g} of the parameters' size apart or more (rounding alone decides their course from there), "
-            f"first at step {int(np.median(tally.decided))} in the median")  # fmt: skip
+        return f"in all {n} the two free runs stay closer than {size} over all {steps} steps"
+    at = int(np.median(tally.decided))
+    return (f"in {len(tally.decided)} the two free runs end up {size} apart or more (rounding alone decides their "
+            f"course from there), first at step {at} in the median; the others stay closer")  # fmt: skip
 
 
 def _summary(command, args, specs, tally, v):
