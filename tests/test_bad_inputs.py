@@ -133,6 +133,7 @@ CLI = {
     "sweep-bench --repeat not an integer": (["sweep-bench", "--repeat", "x"], ["--repeat"]),
     "bench --threads zero": (["bench", "--threads", "0"], ["--threads"]),
     "bench --threads not an integer": (["bench", "--threads", "two"], ["--threads"]),
+    "bench --threads far past the cores": (["bench", "--threads", "100000"], ["--threads", "at most"]),
     "bench --out is a file": (["bench", "--out", "{file}"], ["--out", "is a file"]),
     "bench unknown option": (["bench", "--fast"], ["--fast"]),
     # --out, resolved and checked before any work

@@ -4,6 +4,7 @@ torch.compile), torch_ref's TorchMLP.step and a naive NumPy floor, at 1 and 2 th
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 
@@ -22,6 +23,10 @@ def thread_list(text):
         raise argparse.ArgumentTypeError(f"expected thread counts like 1,2, got {text!r}") from None
     if min(n) < 1 or len(set(n)) != len(n):
         raise argparse.ArgumentTypeError(f"expected distinct thread counts >= 1, got {text!r}")
+    most = 4 * max(2, os.cpu_count() or 1)  # oversubscribed 4 times over at most: beyond, a BLAS pool is no benchmark
+    if max(n) > most:
+        cores = os.cpu_count()
+        raise argparse.ArgumentTypeError(f"at most {most} threads on this machine's {cores} cores, got {text!r}")
     return tuple(n)
 
 
