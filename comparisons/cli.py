@@ -76,7 +76,8 @@ def main(argv=None):
     except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM / SIGHUP as common.interrupts.Terminated
         signum = getattr(e, "signum", signal.SIGINT)
         with contextlib.suppress(OSError):  # SIGHUP: the terminal may be gone
-            print(f"interrupted ({signal.Signals(signum).name}); previous reports left as they were", file=sys.stderr)
+            print(f"interrupted ({signal.Signals(signum).name}); nothing half-written (earlier reports as they were)",
+                  file=sys.stderr)  # fmt: skip
         return 128 + signum
     except BrokenPipeError:  # stdout piped into a program that stopped reading (| head): quiet, as SIGPIPE would be
         with contextlib.suppress(OSError):

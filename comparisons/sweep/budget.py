@@ -35,15 +35,16 @@ ACTIVATION_COPIES = 6  # (K, n_l) arrays per layer alive at once: z, a, δ (NumP
 # run over the same schedule (each as a list and as an array), the drift (tracemalloc: 5.2 KB a step of a
 # 47-parameter network, rows included, in tests/test_limits.py).
 HISTORY_COPIES = 6
-STEP_SECONDS = 2.5e-4  # one step of both sides with its comparison on the smallest nets (340 µs measured)
-SAMPLED_STEP_SECONDS = 4e-4  # the same, averaged over sampled specs (sgd's C_T on all of X, shadows: 560 µs measured)
-SPEC_SECONDS = 2e-3  # building one small spec and its gradient and δ checks (3.5 ms measured)
-# A family's architecture: its share of the stacked training and of the per-member checks, and the
-# report's writing of its rows, which the parent does alone.  Measured with families of 32, 3,000
-# architectures of 100 steps: 32 s at --jobs 1 and 18.6 s at --jobs 2, i.e. 8.8 ms of checks (divided
-# among the processes) and 0.9 ms of writing per architecture; rounded down, so that the estimate errs low.
-FAMILY_SPEC_SECONDS = 5e-4
-FAMILY_STEP_SECONDS = 7e-5
+# Seconds of one process (CPU time, AMD EPYC), measured with the checks as they are now — every step judged from
+# torch's state under the rounding model, train()'s own run and C_T history — and rounded down, so that the estimate
+# errs low (`python -c` over check_spec / check_family on 40 and 200 sampled specs, seed 3, 0 and 50–100 steps).
+STEP_SECONDS = 7e-4  # one step of both sides with its checks, one architecture alone (`check`: 750 µs measured)
+SAMPLED_STEP_SECONDS = 1.1e-3  # the same, averaged over sampled specs checked one by one (1.13 ms measured)
+SPEC_SECONDS = 4e-3  # building one sampled spec alone and its start checks (4.1 ms measured)
+# A family's architecture: its share of the stacked training and of the per-member checks (families of 10:
+# 1.4 ms (float64) and 2.2 ms (float32) at the start, 0.40–0.45 ms a step measured).
+FAMILY_SPEC_SECONDS = 1.4e-3
+FAMILY_STEP_SECONDS = 4e-4
 ROW_WRITE_SECONDS = 8e-6  # one trajectory row written to the report, in the parent
 SAMPLE_SECONDS = 3e-5  # sampling one spec (59 µs measured)
 FLOP_RATE = 5e10  # flop/s of both sides' GEMMs, above what 2 cores reach, so that time errs low

@@ -366,7 +366,7 @@ def run_power(args):
     from comparisons.sweep.power import measure
 
     found = measure(mutation, args.archs, args.seed, dtype, args.steps, progress=chosen(args))
-    print(found.line(args.bug, dtype, args.seed))
     for arch, label, why in found.missed:
         print(f"  passed arch {arch} ({label}): {why}")
+    print(found.line(args.bug, dtype, args.seed))  # the verdict, last: `| tail -1`
     return 1 if found.clean_failures else 0
