@@ -106,3 +106,27 @@ def test_sweep_bench_times_a_diverging_family_without_a_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert throughput.bare_training(family, 2) > 0
+
+
+def test_check_prints_a_table_a_student_can_read(capsys):
+    """Each row names its equation, a quantity of the whole network has no layer, nothing reads NaN, and a legend
+    says what tol_used is; the spec with every default applied heads it."""
+    spec = {"sizes": [4, 3, 2], "activations": ["tanh", "sigmoid"], "cost": "squared_error", "K": 5, "steps": 2}
+    assert cli.main(["check", "--no-progress", "--spec", json.dumps(spec)]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert '"eta":0.01' in lines[0] and lines[1].split()[:2] == ["eq", "tensor"]
+    rows = {line.split()[0] + " " + line.split()[1]: line for line in lines[2:8]}
+    assert {"(2) W", "(3) b", "(4) delta", "(5) delta"} <= set(rows)
+    assert "NaN" not in out
+    import pandas as pd
+
+    from comparisons.common.spec import ArchSpec
+    from comparisons.sweep.cli import readable
+
+    rows = pd.DataFrame({"arch": [0, 0], "tensor": ["C_T", "delta"], "layer": [0, 3], "tol_used": [0.5, float("nan")]})
+    shown = readable(rows, ArchSpec.from_json(json.dumps(spec)))
+    assert shown["layer"].tolist() == ["", "3"] and shown["eq"].tolist() == ["C_T", "(4)"]
+    assert shown["tol_used"].tolist() == ["0.5", ""]
+    assert any(line.startswith("max_abs_err: the largest |manual_bp − torch|; tol_used:") for line in lines)
+    assert lines[-1] == "PASS"

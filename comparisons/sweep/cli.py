@@ -175,6 +175,28 @@ def register_check(sub):
     p.set_defaults(run=run_check)
 
 
+CHECK_LEGEND = (
+    "max_abs_err: the largest |manual_bp − torch|; tol_used: that difference as a share of the rounding model's "
+    "allowed difference (≤ 1 passes; docs/tolerances.md); oracle_used: the same for float32 against a float64 "
+    "oracle; eq: the lecture's equation the tensor comes from; train(): train() against TrainStep over the "
+    "schedule, bit for bit; train() C_T: its C_T history against torch's at the same parameters; X, T: the "
+    "inputs, unchanged after the run"
+)
+
+
+def readable(grads, spec):
+    """The check's rows for a reader: the equation of each tensor, no layer where there is none, blanks for NaN."""
+    L = len(spec.sizes)
+    eq = {"W": "(2)", "b": "(3)", "C_k": "C_k", "C_T": "C_T"}
+    out = grads.drop(columns=["arch"]).copy()
+    out.insert(0, "eq", [("(4)" if l == L else "(5)") if t == "delta" else eq.get(t, "")
+                         for t, l in zip(out["tensor"], out["layer"])])  # fmt: skip
+    out["layer"] = [str(l) if l else "" for l in out["layer"]]
+    for c in out.select_dtypes("float").columns:
+        out[c] = ["" if v != v else f"{v:.6g}" for v in out[c]]
+    return out
+
+
 def run_check(args):
     from comparisons.common.spec import ArchSpec
     from comparisons.sweep.budget import check_spec_fits
@@ -202,8 +224,9 @@ def run_check(args):
     with resource_errors("--spec", need), quiet(), elapsed:
         grads, traj = run_specs([spec], 1, args.device, progress=False)
     with pd.option_context("display.width", 200, "display.max_columns", 20):
-        print(spec.label())
-        print(grads.drop(columns=["arch"]).to_string(index=False))
+        print(f"{spec.label()} ({spec.to_json()})")
+        print(readable(grads, spec).to_string(index=False))
+        print(CHECK_LEGEND)
         if len(traj):
             bad = traj[~traj["passed"]]
             kinks = traj[traj["detail"].str.startswith("kink", na=False)]
