@@ -143,6 +143,10 @@ CLI = {
     "sweep --out below a dangling link": (["sweep", "--out", "{dangling}/sub"], ["--out", "which does not exist"]),
     "sweep --out a name over 255 bytes": (["sweep", "--out", "{out}/" + "x" * 256], ["--out", "longer than 255 bytes"]),
     "lecture --out a symbolic link loop": (["lecture", "--out", "{loop}"], ["--out", "loops"]),
+    "lecture --net with --eta": (
+        ["lecture", "--net", "examples/lectures/mazur_2_2_2.toml", "--eta", "5"],
+        ["--eta", "does not apply to --net"],
+    ),
     "selftest --out a dangling symbolic link": (["selftest", "--out", "{dangling}"], ["--out", "does not exist"]),
     "gallery --out a name over 255 bytes": (["gallery", "--out", "あ" * 90], ["--out", "longer than 255 bytes"]),
     "bench --out a symbolic link loop": (["bench", "--out", "{loop}"], ["--out", "loops"]),

@@ -113,6 +113,12 @@ def run(args):
     if args.net is not None:
         from comparisons.lecture.net.cli import run as net_run
 
+        for name, default in LESSON.items():
+            if name != "net" and getattr(args, name) != default:
+                flag = "--" + name.replace("_", "-")
+                raise UsageError(f"{flag} does not apply to --net: the file sets its own η, steps and data; "
+                                 f"drop {flag}")  # fmt: skip
+
         return net_run(args)
     from comparisons.common.reportio import atomic_dir, check_out_dir
 
