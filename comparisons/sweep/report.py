@@ -115,6 +115,11 @@ def _caught(tally):
     return pd.DataFrame(rows or [dict(check="none", failing_rows=0)])
 
 
+def plural(n, one, many=None):
+    """'1 family', '3 families'."""
+    return f"{n} {one if n == 1 else many or one + 's'}"
+
+
 def shapes(specs):
     """How many distinct shapes (sizes, activations, cost) the architectures cover."""
     return len({(s.sizes, s.activations, s.cost) for s in specs})
@@ -165,8 +170,9 @@ def _summary(command, args, specs, tally, v):
         f"- Python {platform.python_version()}, NumPy {np.__version__}, PyTorch {torch.__version__}, "
         f"device `{args.device}`",
         f"- {args.archs} random architectures from seed {args.seed}, dtype {args.dtype}, {args.steps} training steps "
-        f"each, covering {shapes(specs)} distinct shapes (sizes, activations, cost)"
-        + (f", in {-(-args.archs // fam)} families of up to {fam} that differ only in their seed, each trained as "
+        f"each, covering {plural(shapes(specs), 'distinct shape')} (sizes, activations, cost)"
+        + (f", in {plural(-(-args.archs // fam), 'family', 'families')} of up to {fam} that differ only in their seed, "
+           "each trained as "
            "one stack on both sides (every member's spec still reproduces alone with `deltacheck check`)"
            if fam > 1 else ""),  # fmt: skip
         f"- Every bound is the rounding model's c·u·S (`comparisons/common/rounding.py`, docs/tolerances.md): "
