@@ -162,8 +162,9 @@ def run(args):
     with atomic_dir(out) as stage:
         df, goals = write_bench(stage, command_line(args), "quick" if args.quick else "full", rows, peaks, load)
     unmet = [g for g in goals if g["status"] != "met"]
+    measured = [g for g in goals if g["status"] != "not measured"]
     print(
-        f"targets met: {len(goals) - len(unmet)} of {len(goals)}"
+        f"targets met: {len(goals) - len(unmet)} of the {len(measured)} measured ({len(goals)} in all)"
         + "".join(f"\n  {g['status']}: {g['target']}" for g in unmet)
         + f"\nreport in {out}/bench.md"
     )
