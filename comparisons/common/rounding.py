@@ -254,3 +254,11 @@ def update(w_new, v_prev, v_new, eta, momentum, S_g):
     S_v = S_g if v_prev is None else l2(momentum * v_prev, v_new, S_g)  # μ v_prev, the sum
     S_w = l2(w_new, eta * v_new, eta * S_v)  # η v, the difference
     return S_w, S_v
+
+
+def step_limits(S_g, w_new, v_prev, v_new, eta, momentum, dtype):
+    """The allowed differences of one training step, from the S of its gradient: (gradient, new w, new v).
+
+    Every check of a step (the sweep's, the lecture's) takes them from here: the same pass's S_g, then ``update``."""
+    S_w, S_v = update(w_new, v_prev, v_new, eta, momentum, S_g)
+    return bound(S_g, dtype), bound(S_w, dtype), bound(S_v, dtype)

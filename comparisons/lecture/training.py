@@ -20,7 +20,7 @@ import pandas as pd
 from comparisons.common.checks import agree
 from comparisons.common.errors import UsageError
 from comparisons.common.progress import Bar
-from comparisons.common.rounding import bound, update
+from comparisons.common.rounding import bound, step_limits
 from comparisons.common.scales import Scales
 from comparisons.lecture.data import accuracy
 from manual_bp import MLP, SGD, full_batch, train
@@ -115,7 +115,7 @@ def local_steps(seed, eta, steps, X, T):
     torch trains from the start; before each of its steps its parameters, forward pass and δ are kept, and
     manual_bp — a fresh ``MLP`` on those parameters, its ``gradients`` and ``SGD.step`` — takes that one step.
     The allowed differences are the rounding model's for that step, from torch's values: ``Scales`` on the
-    stack of every step's pass, then the update w − η ∂C_T/∂w (``update``); ``agree`` is the sweep's comparator."""
+    stack of every step's pass, then the update w − η ∂C_T/∂w (``step_limits``, the sweep's too); ``agree`` compares."""
     if steps == 0:
         return np.zeros(0), np.zeros(0)
     start = lecture_net(seed)
@@ -145,9 +145,9 @@ def local_steps(seed, eta, steps, X, T):
         for l in start.W:
             for key, S_g in (("W", S.S_W[l]), ("b", S.S_b[l])):
                 g, new = st[f"g{key}"][l], st[f"{key}_r"][l]  # torch's gradient and parameters after the step
-                S_new, _ = update(new, None, g, eta, 0.0, S_g)
-                used.append(agree(st[f"g{key}_m"][l], g, bound(S_g, np.float64))[0])  # ∂C_T/∂w, eqs (2) and (3)
-                used.append(agree(st[f"{key}_m"][l], new, bound(S_new, np.float64))[0])  # w − η ∂C_T/∂w
+                lim_g, lim_w, _ = step_limits(S_g, new, None, g, eta, 0.0, np.float64)
+                used.append(agree(st[f"g{key}_m"][l], g, lim_g)[0])  # ∂C_T/∂w, eqs (2) and (3)
+                used.append(agree(st[f"{key}_m"][l], new, lim_w)[0])  # w − η ∂C_T/∂w
         used_C = agree(st["C_m"][:, None], st["C_r"][:, None], bound(S.S_CT, np.float64)[:, None])[0]
     return np.max(used, axis=0) if used else np.zeros(steps), used_C
 

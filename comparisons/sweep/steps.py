@@ -184,10 +184,8 @@ class LocalSteps:
             w_r, g_r = stack("w_r").astype(np.float64), stack("g_r").astype(np.float64)
             v_prev = None if first["v_prev"] is None else stack("v_prev").astype(np.float64)
             v_new = g_r if first["v_r"] is None else stack("v_r").astype(np.float64)
-            S_w, S_v = rounding.update(w_r, v_prev, v_new, spec.eta, spec.momentum, S_g)
-            lim = dict(g=rounding.bound(S_g, self.dtype), w=rounding.bound(S_w, self.dtype),
-                       v=rounding.bound(S_v, self.dtype), C=rounding.bound(S.S_CT, self.dtype),
-                       undetermined=S.undetermined)  # fmt: skip
+            g, w, v = rounding.step_limits(S_g, w_r, v_prev, v_new, spec.eta, spec.momentum, self.dtype)
+            lim = dict(g=g, w=w, v=v, C=rounding.bound(S.S_CT, self.dtype), undetermined=S.undetermined)
             moved = np.abs(w_r - stack("w_prev")) / lim["w"]
             lim["moved"] = np.where(np.isfinite(moved), moved, np.nan).max(axis=-1, initial=0.0)
             finite = [np.isfinite(stack("w_prev")).all(axis=-1)]
