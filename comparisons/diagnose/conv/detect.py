@@ -27,9 +27,9 @@ def sources(path):
     return [notebook.python_of(source) for _, source in notebook.cells(path)]
 
 
-def defined(path):
+def defined(path, stubs=True):
     """The names of the functions and classes the file (or notebook) defines at its top level ({} if none can be read;
-    a notebook cell that does not parse adds none)."""
+    a notebook cell that does not parse adds none); ``stubs`` False leaves out functions that compute nothing."""
     try:
         texts = sources(path)
     except (OSError, ValueError, UnicodeDecodeError, AttributeError, TypeError):
@@ -40,13 +40,24 @@ def defined(path):
             tree = ast.parse(text)
         except (SyntaxError, ValueError):
             continue
-        names |= {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+        names |= {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))
+                  and (stubs or not is_stub(n))}  # fmt: skip
     return names
 
 
+COMPUTING = (ast.Call, ast.BinOp, ast.For, ast.While, ast.comprehension, ast.Subscript)
+
+
+def is_stub(node):
+    """A function that computes nothing: no call, arithmetic, loop or indexing in it — an assignment's unfinished
+    template (CS231n's ``out = None; pass; return out, cache``), never a layer."""
+    return isinstance(node, ast.FunctionDef) and not any(isinstance(n, COMPUTING) for n in ast.walk(node))
+
+
 def conv_style(path):
-    """'cs231n-conv', 'dlfs-conv' or None: the style of the conv layers ``path`` defines."""
-    names = defined(path)
+    """'cs231n-conv', 'dlfs-conv' or None: the style of the conv layers ``path`` defines (a CS231n template whose conv
+    functions are still stubs defines none: its dense layers are diagnosed)."""
+    names = defined(path, stubs=False)
     if names & set(CS231N):
         return "cs231n-conv"
     if names & set(DLFS):

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 from comparisons.common.errors import UsageError
 from comparisons.diagnose.conv.cases import cases
-from comparisons.diagnose.conv.detect import STYLES
+from comparisons.diagnose.conv.detect import STYLES, defined
 from comparisons.diagnose.conv.verdict import Verdict, judge
 from comparisons.diagnose.crash import no_result_of
 from comparisons.diagnose.isolation import Child, NoResult
@@ -40,6 +40,9 @@ def diagnose_conv(
                   f"{STYLES[loaded.convention]}; checked: {checked}{seeded})")  # fmt: skip
         verdict = Verdict(header)
         verdict.notes = [f"note: {shown}: {n}" for n in loaded.names.get("notebook", [])]
+        if loaded.convention == "cs231n-conv" and {"affine_backward", "relu_backward"} <= defined(path):
+            verdict.notes.append(f"note: {shown} also defines affine_backward and relu_backward: --convention cs231n "
+                                 "diagnoses those dense layers alone")  # fmt: skip
         _run(child, drawn, kinds, verdict, SimpleNamespace(child=child, target=SimpleNamespace(path=path, shown=shown)))
     if not child.output.too_much:  # how much arrived before a stop varies: none of it is shown
         verdict.output = child.output.text()
