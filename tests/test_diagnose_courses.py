@@ -242,3 +242,22 @@ def test_cs231n_layer_utils_is_run_through_its_own_affine_relu_functions(tmp_pat
     v = check_backprop(str(write(tmp_path, wrong, "layer_utils.py")), archs=1)
     assert v.status == "fail" and (v.eq, v.layer) == ("5", 2), v.text()
     assert "dW^2 (affine_relu_backward's dw for W1)" in v.headline
+
+
+def test_the_courses_own_assert_of_one_output_unit_gets_networks_of_one(tmp_path):
+    """deeplearning.ai's L_model_forward asserts AL.shape == (1, m): its correct code passes on networks with n_L = 1
+    (found by running it, said in the header), and a planted bug is still named."""
+    source = (EXAMPLES / "dlai" / "deep_nn.py").read_text(encoding="utf-8")
+    old = "    caches.append(cache)\n    return AL, caches"
+    assert source.count(old) == 1
+    asserted = "    caches.append(cache)\n    assert AL.shape == (1, X.shape[1])\n    return AL, caches"
+    course = source.replace(old, asserted)
+    v = check_backprop(str(write(tmp_path, course, "dnn_app_utils_v3.py")), archs=2)
+    assert v.passed and "n_L = 1: L_model_forward runs with 1 output unit only" in v.header, v.text()
+    assert all(r.case.spec.sizes[-1] == 1 for r in v.results)
+    wrong = course.replace("db = np.sum(dZ, axis=1, keepdims=True) / m", "db = np.sum(dZ, axis=1, keepdims=True)")
+    assert wrong != course
+    v = check_backprop(str(write(tmp_path, wrong, "wrong.py")), archs=2)
+    assert v.status == "fail" and v.eq == "3", v.text()
+    v = check_backprop(str(EXAMPLES / "dlai" / "deep_nn.py"), archs=2)  # no assert: the plan keeps its 2 outputs
+    assert v.passed and any(r.case.spec.sizes[-1] > 1 for r in v.results)

@@ -96,9 +96,10 @@ def _case(sizes, K, activation, cost, seed, square, output=None):
     return Case(ArchSpec(sizes=tuple(sizes), activations=tuple(acts), cost=cost, K=K, steps=0, seed=seed), square)
 
 
-def plan(n_archs, seed, activation, cost, sizes=(), depth=0, output=None):
+def plan(n_archs, seed, activation, cost, sizes=(), depth=0, output=None, n_out=0):
     """The networks to run: ``sizes`` each with K = 64, 1 and 10; else the lecture's network (K = 64
-    and 1) and ``n_archs`` random ones from ``seed``, all of depth ``depth`` when the user's class fixes it."""
+    and 1) and ``n_archs`` random ones from ``seed``, all of depth ``depth`` when the user's class fixes it, and of
+    ``n_out`` output units when the user's code fixes that (deeplearning.ai's one sigmoid output)."""
     check_settings(activation, cost)
     if sizes:
         return [
@@ -107,6 +108,7 @@ def plan(n_archs, seed, activation, cost, sizes=(), depth=0, output=None):
         ]
     rng = np.random.default_rng([seed, 5])
     lecture = LECTURE_SIZES if depth in (0, len(LECTURE_SIZES)) else (12,) + (3,) * (depth - 2) + (2,)
+    lecture = lecture[:-1] + (n_out,) if n_out else lecture
     cases = [
         _case(lecture, LECTURE_K, activation, cost, seed, False, output),
         _case(lecture, 1, activation, cost, seed + 1, False, output),
@@ -119,6 +121,8 @@ def plan(n_archs, seed, activation, cost, sizes=(), depth=0, output=None):
         else:
             widths = [int(n) for n in rng.choice(np.arange(2, 10), size=L, replace=False)]
         K = int(rng.integers(10, 17)) if many else 1
+        if n_out:
+            widths, square = widths[:-1] + [n_out], False
         cases.append(_case(widths, K, activation, cost, int(rng.integers(0, 2**31 - 1)), square, output))
     return cases
 

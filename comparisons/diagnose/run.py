@@ -40,7 +40,8 @@ def check(
         if sizes and loaded.depth:
             parse_sizes(["-".join(map(str, s)) for s in sizes], loaded.depth, loaded.signature, flag)
         settings = resolve(session, activation, cost, output)
-        cases = plan(archs, seed, settings.activation, settings.cost, sizes, loaded.depth, settings.output)
+        cases = plan(archs, seed, settings.activation, settings.cost, sizes, loaded.depth, settings.output,
+                     settings.n_out)  # fmt: skip
         verdict = diagnose(session, cases, settings)
     verdict.output = session.output  # after the child has ended: its output is complete
     if session.child.output.too_much:  # how much arrived before the stop varies: none of it is shown

@@ -21,6 +21,7 @@ NAME = "dlai"
 DEFAULT_ACTIVATION = "relu"
 DEFAULT_COST = "binary_cross_entropy"  # compute_cost: −(1/m) Σ (Y log AL + (1 − Y) log(1 − AL)), sigmoid output
 MEAN = True
+OUTPUTS = 1  # the course's L_model_forward asserts AL.shape == (1, m): one sigmoid output unit
 FUNCTIONS = ("L_model_forward", "L_model_backward")
 
 
