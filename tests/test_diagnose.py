@@ -239,7 +239,7 @@ def test_exception_inside_user_code_shows_their_traceback_only(capsys, tmp_path)
     )
     rc, out, err = run(capsys, p, "--archs", "1")
     assert rc == 1 and err == ""
-    assert "FAIL: backprop raises NameError at line 2 (`return x @ undefined`)" in out
+    assert "FAIL: backprop raises NameError at line 2 in helper (`return x @ undefined`)" in out
     assert f'File "{p}", line 5, in backprop' in out and f'File "{p}", line 2, in helper' in out
     assert "comparisons" not in out.split("traceback (your code only):")[1].split("networks")[0]
 

@@ -68,3 +68,34 @@ def test_a_forced_convention_is_named_in_the_refusal(tmp_path, capsys):
     rc, _, err = run(capsys, user(tmp_path, source), "--convention", "nielsen")
     assert rc == 2 and "has nothing that --convention nielsen runs (a class with backprop(x, y))" in err
     assert "closest: lecture, which backprop fits" in err
+
+
+def test_a_namespace_package_imports_by_its_relative_imports(tmp_path, capsys):
+    """classifiers/ without __init__.py (as a course repository ships it): `from ..layers import *` says the file
+    sits two levels into its package, and it imports as cs231n.classifiers.fc_net."""
+    from pathlib import Path
+
+    examples = Path(__file__).resolve().parents[1] / "examples" / "cs231n"
+    pkg = tmp_path / "cs231n"
+    (pkg / "classifiers").mkdir(parents=True)
+    source = (examples / "fc_net.py").read_text(encoding="utf-8")
+    layers, net = source.split("class FullyConnectedNet")
+    (pkg / "layers.py").write_text(layers, encoding="utf-8")
+    (pkg / "classifiers" / "fc_net.py").write_text("import numpy as np\nfrom ..layers import *\n\n\nclass "
+                                                   "FullyConnectedNet" + net, encoding="utf-8")  # fmt: skip
+    rc, out, err = run(capsys, pkg / "classifiers" / "fc_net.py")
+    assert rc == 0 and out.splitlines()[-1].startswith("PASS"), out + err
+    (pkg / "__init__.py").write_text("import not_installed_anywhere\n", encoding="utf-8")  # the package's own error
+    rc, out, err = run(capsys, pkg / "classifiers" / "fc_net.py")
+    assert rc == 2 and "does not import as cs231n.classifiers.fc_net: ModuleNotFoundError" in err
+
+
+def test_python_2_code_is_told_so(tmp_path, capsys):
+    rc, _, err = run(capsys, user(tmp_path, "def backprop(W, b, X, T):\n    print 'hello'\n"))
+    assert rc == 2 and "Python 2 code: deltacheck runs Python 3" in err
+
+
+def test_a_crash_is_placed_in_the_function_it_raised_in(tmp_path, capsys):
+    source = "def forward(W, X):\n    raise RuntimeError('here')\n\n\ndef backprop(W, b, X, T):\n    forward(W, X)\n"
+    rc, out, _ = run(capsys, user(tmp_path, source))
+    assert rc == 1 and "backprop raises RuntimeError at line 2 in forward" in out

@@ -123,6 +123,8 @@ def import_user(state, path, shown, module_name="", extra_path=()):
     root, dotted = path.parent, path.stem
     while (root / "__init__.py").is_file():  # a module of a package (common/layers.py): import it as one
         root, dotted = root.parent, f"{root.name}.{dotted}"
+    for _ in range(relative_level(path) if root == path.parent else 0):  # a namespace package: its own relative
+        root, dotted = root.parent, f"{root.name}.{dotted}"  # imports say how deep it sits (from ..layers: 2)
     sys.path[:0] = [str(path.parent)] + ([str(root)] if root != path.parent else [])
     sys.path += [p for p in extra_path if p not in sys.path]
     # Last of all, every folder above the file: a project whose packages have no __init__.py (``from common.util
@@ -132,11 +134,13 @@ def import_user(state, path, shown, module_name="", extra_path=()):
     module, notes = None, []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        by_name = ""  # why importing it by its package's name failed, where it did
         if module_name:
             try:
                 module = importlib.import_module(module_name)
-            except BaseException:
+            except BaseException as e:
                 module = None  # not importable by name here (a test module, say): load the file instead
+                by_name = raised(e, state).error
             if module is not None and Path(getattr(module, "__file__", "") or "").resolve() != path.resolve():
                 module = None  # another module of that name: the file is the one meant
         if module is None and path.suffix == ".ipynb":
@@ -152,13 +156,29 @@ def import_user(state, path, shown, module_name="", extra_path=()):
             try:
                 spec.loader.exec_module(module)
             except SyntaxError as e:
-                return Failed(f"{shown} does not import: line {e.lineno}: SyntaxError: {e.msg}")
+                py2 = " (Python 2 code: deltacheck runs Python 3; a Python 3 port of it runs as it is)" * (
+                    "Missing parentheses in call to 'print'" in str(e.msg) or "print" in str(e.text or "")[:6]
+                )
+                return Failed(f"{shown} does not import: line {e.lineno}: SyntaxError: {e.msg}{py2}")
             except BaseException as e:
                 r = raised(e, state)
+                if by_name and "relative import" in r.error:  # the package's own error, not the fallback's
+                    return Failed(f"{shown} does not import as {module_name}: {by_name}")
                 where = next((f"line {ln}: " for f, ln, _, _ in reversed(r.trace) if Path(f) == path.resolve()), "")
                 what = "calls sys.exit" if isinstance(e, SystemExit) else ""
                 return Failed(f"{shown} does not import: {where}{what or r.error}")
     return module, notes
+
+
+def relative_level(path):
+    """The deepest relative import of a .py file (``from ..layers import *``: 2), 0 for none or one unreadable."""
+    if path.suffix != ".py":
+        return 0
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError, UnicodeDecodeError):
+        return 0
+    return max((n.level for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)), default=0)
 
 
 def load(state, path, name, forced, shown, module_name, extra_path):

@@ -42,10 +42,12 @@ def _at(raised, session):
     """'at line 12 (`code`)' of the innermost user frame, shown with its file when it is not the target."""
     if not raised.trace:
         return ""
-    file, lineno, _, line = raised.trace[-1]
+    file, lineno, fn, line = raised.trace[-1]
     code = line.split("  #")[0].strip()
     other = session is not None and Path(file) != session.target.path
-    return f" at {_shown(file, session) + ' ' if other else ''}line {lineno} (`{code}`)"
+    callee = getattr(session, "callee", "")
+    inside = f" in {fn}" if fn and fn != "<module>" and not callee.endswith(fn) else ""  # the frame it raised in
+    return f" at {_shown(file, session) + ' ' if other else ''}line {lineno}{inside} (`{code}`)"
 
 
 def no_result_of(raised, session):
