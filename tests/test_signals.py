@@ -301,3 +301,18 @@ def test_a_signal_during_torchs_import_is_asked_again_and_otherwise_raises(monke
     with pytest.raises(interrupts.Terminated):
         exec(compile(body, "elsewhere.py", "exec"), {"__name__": "numpy.fake", "interrupts": interrupts,
                                                       "signal": signal, "sys": sys})  # fmt: skip
+
+
+def test_a_stop_swallowed_on_its_way_is_raised_again_at_the_next_step():
+    """A library's bare except catches the Terminated a SIGTERM raised: the run's loops ask stop_if_asked(), which
+    raises it again; outside the block nothing is asked any more."""
+    from comparisons.common import interrupts
+
+    with pytest.raises(interrupts.Terminated), interrupts.terminate_on_signals():
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(1)  # the handler runs here
+        except BaseException:  # a library that swallows everything
+            pass
+        interrupts.stop_if_asked()
+    interrupts.stop_if_asked()  # the block is over: no stop is pending

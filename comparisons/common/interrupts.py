@@ -27,6 +27,7 @@ class Terminated(KeyboardInterrupt):
 
 
 RETRY = 0.05  # seconds: a signal that arrived during torch's import is sent again after this
+_asked = None  # the signal that asked this run to stop, once Terminated has been raised for it
 
 
 def _importing_torch(frame):
@@ -44,7 +45,16 @@ def _raise(signum, frame):
         retry.daemon = True
         retry.start()
         return
+    global _asked
+    _asked = signum
     raise Terminated(signum)
+
+
+def stop_if_asked():
+    """Raise Terminated again where the one the signal raised was swallowed on its way (a library's bare except):
+    the long loops call this, so a run asked to stop stops at its next step whatever caught the first one."""
+    if _asked is not None:
+        raise Terminated(_asked)
 
 
 @contextlib.contextmanager
@@ -53,9 +63,11 @@ def terminate_on_signals():
     if threading.current_thread() is not threading.main_thread():
         yield  # only the main thread may set handlers; elsewhere the defaults stay
         return
+    global _asked
     old = {s: signal.signal(s, _raise) for s in SIGNALS}
     try:
         yield
     finally:
         for s, h in old.items():
             signal.signal(s, h)
+        _asked = None

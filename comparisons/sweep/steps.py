@@ -18,6 +18,7 @@ import torch
 import manual_bp
 from comparisons.common import rounding, scales
 from comparisons.common.checks import agree
+from comparisons.common.interrupts import stop_if_asked
 from comparisons.sweep.flat import flat_params, split, unflatten
 from comparisons.sweep.kinks import pinned_member
 
@@ -85,6 +86,7 @@ class LocalSteps:
         rows, traj = [[] for _ in range(G)], np.empty((len(self.batches), G, self.flat_t.shape[1]), self.dtype)
         chunk = []
         for n, idx in enumerate(self.batches, start=1):
+            stop_if_asked()  # a stop swallowed on its way (a library's bare except) still ends the run here
             chunk.append(self.torch_step(n, idx))
             traj[n - 1] = chunk[-1]["w_r"]
             if len(chunk) == CHUNK or n == len(self.batches):
