@@ -54,14 +54,14 @@ def activations_for(L, activation, cost, output=None):
     return [activation] * (L - 2) + [out]
 
 
-def check_settings(activation, cost):
-    """UsageError unless ``activation`` and ``cost`` make a network."""
+def check_settings(activation, cost, output=None):
+    """UsageError unless ``activation`` and ``cost`` make a network (``output``: the output layer's σ, where said)."""
     if activation == "softmax":
         raise UsageError(
             "activation softmax can only be the output layer's: --cost cross_entropy gives a softmax output"
         )
     try:
-        acts = validate.check_activations(activations_for(3, activation, cost), 3)
+        acts = validate.check_activations(activations_for(3, activation, cost, output), 3)
         validate.check_cost(cost, acts[3])
     except ValueError as e:
         raise UsageError(str(e)) from None

@@ -157,7 +157,7 @@ def import_user(state, path, shown, module_name="", extra_path=()):
                 spec.loader.exec_module(module)
             except SyntaxError as e:
                 py2 = " (Python 2 code: deltacheck runs Python 3; a Python 3 port of it runs as it is)" * (
-                    "Missing parentheses in call to 'print'" in str(e.msg) or "print" in str(e.text or "")[:6]
+                    "Missing parentheses in call to 'print'" in str(e.msg)
                 )
                 return Failed(f"{shown} does not import: line {e.lineno}: SyntaxError: {e.msg}{py2}")
             except BaseException as e:

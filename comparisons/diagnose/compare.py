@@ -113,7 +113,7 @@ def check(m, r, tol=TOL, K=None):
         return Check("transposed", err, res.tol_used, m.shape)
     rr = float(np.sum(r * r))
     c = float(np.sum(m * r)) / rr if rr > 0 else 0.0
-    named = K is not None and factor_text(c, K) != f"{c:.4g}"
+    named = K is not None and named_factor(c, K) is not None
     if c != 0 and abs(c - 1) > 1e-6 and (named or r.size >= 3) and compare(m, c * r, tol).passed:
         return Check("factor", err, res.tol_used, m.shape, c)
     return Check("value", err, res.tol_used, m.shape)
@@ -126,12 +126,17 @@ def nonfinite_text(m):
     return f"{what} in {int(np.sum(nan | inf))} of {m.size} entries"
 
 
-def factor_text(c, K):
-    """'−1', '1/K = 1/64', '2' or the number."""
+def named_factor(c, K):
+    """'−1', '1/K = 1/64', 'K = 64', '2' or '1/2' where ``c`` is one of the classic mistakes' factors, else None."""
     for value, text in ((-1.0, "−1"), (1.0 / K, f"1/K = 1/{K}"), (float(K), f"K = {K}"), (2.0, "2"), (0.5, "1/2")):
         if abs(c - value) <= 1e-9 * abs(value):
             return text
-    return f"{c:.4g}"
+    return None
+
+
+def factor_text(c, K):
+    """'−1', '1/K = 1/64', '2' or the number."""
+    return named_factor(c, K) or f"{c:.4g}"
 
 
 def phrase(name, l, c, ref):

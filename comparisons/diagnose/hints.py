@@ -32,10 +32,8 @@ FACTOR = {
     "1/2": "off by a factor 1/2: C = ½ Σ (t − a)² already has the ½ cancelled in ∂C/∂a^L = a^L − t",
     "K": "the mean is missing: your loss is averaged over the K examples, so its gradients carry 1/K too",
 }
-MEAN_WHERE = {"cs231n": " (softmax_loss's dx / N)", "dlai": " (linear_backward's dW and db / m)"}
-
-
-# Where each course divides by the batch size once, and which product is dW^l in its own orientation.
+# Where each course divides by the batch size once (a mean missing or taken twice is named there), and which product
+# is dW^l in its own orientation.
 MEAN_ONCE = {
     "dlfs": "SoftmaxWithLoss.backward's / batch_size",
     "cs231n": "softmax_loss's dx / N",
@@ -50,11 +48,15 @@ DW_PRODUCT = {
 }
 
 
+def mean_where(conv):
+    """' (where conv's code divides by the batch size)', or '' for a convention whose C_T sums."""
+    return f" ({MEAN_ONCE[conv]})" if conv in MEAN_ONCE else ""
+
+
 def mean_twice(conv):
     """The hint for a gradient divided by K twice, naming where ``conv``'s code divides once."""
-    where = f" ({MEAN_ONCE[conv]})" if conv in MEAN_ONCE else ""
-    return (f"the mean is taken twice: the loss already divides by the batch size{where}, so a second division "
-            "makes every gradient 1/K too small — divide once")  # fmt: skip
+    return (f"the mean is taken twice: the loss already divides by the batch size{mean_where(conv)}, so a second "
+            "division makes every gradient 1/K too small — divide once")  # fmt: skip
 
 
 SIGN_WHERE = {
@@ -160,7 +162,7 @@ def _other_output(case, ref):
             act = get_activation(name)
             with np.errstate(all="ignore"):
                 a = act.fn(ref.z[L])
-                delta = (a - ref.T) * act.prime(ref.z[L], a)  # eq (4) with that σ
+                delta = get_cost(case.spec.cost).grad_a(a, ref.T) * act.prime(ref.z[L], a)  # eq (4) with that σ
             said = f"OUTPUT_ACTIVATION = {name!r} in the file, or --output-activation {name}"
             hyps.append((f"an output layer of {name}, not {now} (a setting, not a mistake: if it is meant, say so with "
                          f"{said})", delta))  # fmt: skip
@@ -242,7 +244,7 @@ def hint(finding, case, ref, out, session=None, settings=None, called=None):
         if key == "1/K" and settings is not None and settings.mean:
             return mean_twice(conv)
         if key in FACTOR:
-            return FACTOR[key] + SIGN_WHERE.get(conv, "") * (key == "−1") + MEAN_WHERE.get(conv, "") * (key == "K")
+            return FACTOR[key] + SIGN_WHERE.get(conv, "") * (key == "−1") + mean_where(conv) * (key == "K")
     updated = _updated(finding, case, ref, out, session, called)
     if updated:
         return updated

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from comparisons.common.errors import UsageError
-from comparisons.diagnose.cases import activations_for, check_settings
-from manual_bp import COSTS, MLP, validate
+from comparisons.diagnose.cases import check_settings
+from manual_bp import COSTS, MLP
 from manual_bp.activations import ACTIVATIONS
 
 HIDDEN = [a for a in ACTIVATIONS if a != "softmax"]
@@ -139,8 +139,8 @@ def check_output(activation, cost, output, where):
     if link and output != link:
         raise UsageError(f"{where}: cost {cost} fixes the output layer's σ at {link}")
     try:
-        validate.check_cost(cost, validate.check_activations(activations_for(3, activation, cost, output), 3)[3])
-    except (TypeError, ValueError) as e:
+        check_settings(activation, cost, output)
+    except UsageError as e:
         raise UsageError(f"{where}: {e}") from None
     return None if output == activation else output
 

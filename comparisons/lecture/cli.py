@@ -99,26 +99,25 @@ def command_line(args):
     )
 
 
+def refuse_lesson_flags(args, mode, why, keep=()):
+    """UsageError for the first of the lesson's options given to ``mode`` (--conv, --net), which sets its own."""
+    for name, default in LESSON.items():
+        if name not in keep and getattr(args, name) != default:
+            flag = "--" + name.replace("_", "-")
+            raise UsageError(f"{flag} does not apply to {mode}: {why}; drop {flag}")
+
+
 def run(args):
     if args.conv:
         from comparisons.lecture.conv.cli import run_conv_lecture
 
-        for name, default in LESSON.items():
-            if getattr(args, name) != default:
-                flag = "--" + name.replace("_", "-")
-                raise UsageError(f"{flag} does not apply to --conv: the worked CNN example is fixed (one 6×6 digit, "
-                                 f"its weights from a fixed seed); drop {flag}")  # fmt: skip
-
+        refuse_lesson_flags(args, "--conv", "the worked CNN example is fixed (one 6×6 digit, its weights from a fixed "
+                            "seed)")  # fmt: skip
         return run_conv_lecture(args)
     if args.net is not None:
         from comparisons.lecture.net.cli import run as net_run
 
-        for name, default in LESSON.items():
-            if name != "net" and getattr(args, name) != default:
-                flag = "--" + name.replace("_", "-")
-                raise UsageError(f"{flag} does not apply to --net: the file sets its own η, steps and data; "
-                                 f"drop {flag}")  # fmt: skip
-
+        refuse_lesson_flags(args, "--net", "the file sets its own η, steps and data", keep=("net",))
         return net_run(args)
     from comparisons.common.reportio import atomic_dir, check_out_dir
 

@@ -88,8 +88,9 @@ def clean_run(pool, bar=None):
     for specs in pool:
         starts.append(first)
         for spec, (grads, traj) in zip(specs, check_family(first, specs)):
-            if failing_checks(grads, traj):
-                clean.append((spec, failing_checks(grads, traj)))
+            found = failing_checks(grads, traj)
+            if found:
+                clean.append((spec, found))
             why[first] = facts(grads, traj)
             worst = max([worst, *(r["tol_used"] for r in grads if r["tol_used"] == r["tol_used"])])
             first += 1

@@ -10,9 +10,6 @@ from comparisons.diagnose.limits import START_SECONDS
 
 from .detect import STYLES, conv_style
 
-DENSE_LAYERS = ("affine_forward", "affine_backward", "relu_forward", "relu_backward", "affine_relu_forward",
-                "affine_relu_backward")  # fmt: skip
-
 # the flags of `diagnose` that shape the dense networks a dense file is run on: a conv file has its own network
 DENSE_ONLY = {"sizes": "--sizes", "archs": "--archs", "activation": "--activation", "cost": "--cost"}
 
@@ -30,7 +27,9 @@ def wants_conv(target, convention):
         file, name = split_target(target)
     except UsageError:
         return False  # the dense path says what is wrong with it, in its own order
-    if name in DENSE_LAYERS:  # FILE:affine_backward in a CS231n layers.py that has conv layers too: a dense target
+    from comparisons.diagnose.conventions import cs231n
+
+    if name in cs231n.LAYERS + cs231n.FUSED:  # FILE:affine_backward in a layers.py with conv layers: a dense target
         return False
     return conv_style(file) is not None
 
